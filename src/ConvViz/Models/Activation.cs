@@ -1,0 +1,34 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Models;
+
+/// <summary>Element-wise activation functions, as Keras' <c>activation</c> argument.</summary>
+public enum Activation
+{
+    /// <summary>No activation (Keras <c>"linear"</c>, the default).</summary>
+    Linear = 0,
+
+    /// <summary>Rectified linear unit, max(x, 0).</summary>
+    ReLU,
+
+    /// <summary>Logistic sigmoid, 1 / (1 + e^-x).</summary>
+    Sigmoid,
+
+    /// <summary>Softmax over the last (feature or channel) axis.</summary>
+    Softmax,
+
+    /// <summary>Hyperbolic tangent.</summary>
+    Tanh,
+
+    /// <summary>Exponential linear unit with alpha 1.</summary>
+    ELU,
+
+    /// <summary>Scaled exponential linear unit.</summary>
+    SELU,
+
+    /// <summary>Leaky ReLU with Keras' default negative slope 0.3.</summary>
+    LeakyReLU,
+
+    /// <summary>Softplus, log(1 + e^x).</summary>
+    Softplus,
+}
