@@ -9,7 +9,7 @@ namespace ConvViz.Models;
 /// The model owns its native parameters; dispose it when done.
 /// </summary>
 /// <remarks>Not thread-safe: a model has one training mode and one set of parameters.</remarks>
-public sealed class Model : IDisposable
+public sealed partial class Model : IDisposable
 {
     private readonly LayerModule[] _modules;
     private readonly nn.Module<Tensor, Tensor> _network;

@@ -1,0 +1,122 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// The deterministic preprocessing that turns a decoded image into model input: resize to the target size,
+/// colour conversion, then Keras' <c>standardize</c> steps (rescale, samplewise centre/std, featurewise centre/std).
+/// It travels with a dataset and is saved with a trained model, so prediction and visualisation on a single image
+/// use exactly what training used. Random augmentation is not part of it.
+/// </summary>
+public sealed class ImagePreprocessing
+{
+    /// <summary>Keras' epsilon for the std normalisations.</summary>
+    public const double Epsilon = 1e-6;
+
+    /// <summary>Gets the target height in pixels.</summary>
+    /// <value>The default value is 256, as Keras' <c>target_size</c>.</value>
+    public int TargetHeight { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value); field = value; } } = 256;
+
+    /// <summary>Gets the target width in pixels.</summary>
+    /// <value>The default value is 256.</value>
+    public int TargetWidth { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value); field = value; } } = 256;
+
+    /// <summary>Gets the colour mode.</summary>
+    /// <value>The default value is <see cref="ColorMode.Rgb"/>.</value>
+    public ColorMode ColorMode { get; init; } = ColorMode.Rgb;
+
+    /// <summary>Gets the resampling used for resizing.</summary>
+    /// <value>The default value is <see cref="Interpolation.Nearest"/>, as Keras.</value>
+    public Interpolation Interpolation { get; init; } = Interpolation.Nearest;
+
+    /// <summary>Gets the factor pixel values (0–255) are multiplied by, such as 1/255; <see langword="null"/> for none.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public double? Rescale { get; init; }
+
+    /// <summary>Gets a value indicating whether each image's mean (one scalar over all channels) is subtracted.</summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool SamplewiseCenter { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether each image is divided by its standard deviation (one scalar over all channels)
+    /// plus <see cref="Epsilon"/>. As in Keras, this implies <see cref="SamplewiseCenter"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool SamplewiseStdNormalization { get; init; }
+
+    /// <summary>Gets the per-channel dataset mean to subtract (from a featurewise fit), or <see langword="null"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IReadOnlyList<float>? FeaturewiseMean { get; init; }
+
+    /// <summary>Gets the per-channel dataset standard deviation to divide by (from a featurewise fit), or <see langword="null"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IReadOnlyList<float>? FeaturewiseStd { get; init; }
+
+    /// <summary>Gets the number of channels <see cref="ColorMode"/> produces.</summary>
+    public int Channels => ColorMode switch
+    {
+        ColorMode.Grayscale => 1,
+        ColorMode.Rgba => 4,
+        _ => 3,
+    };
+
+    /// <summary>Gets the shape of one preprocessed image.</summary>
+    public ImageShape OutputShape => new(TargetHeight, TargetWidth, Channels);
+
+    /// <summary>
+    /// Applies the standardisation steps (rescale, samplewise, featurewise) to a batch of decoded, resized images.
+    /// </summary>
+    /// <param name="pixels">Float32 images [B, C, H, W] with values in 0–255; not disposed.</param>
+    /// <returns>A new float32 tensor of the same shape; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The batch does not have <see cref="Channels"/> channels.</exception>
+    public Tensor Standardize(Tensor pixels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.dim() != 4 || pixels.shape[1] != Channels)
+        {
+            throw new ArgumentException($"Expected images [B, {Channels}, H, W]; got [{string.Join(", ", pixels.shape)}].", nameof(pixels));
+        }
+
+        using var scope = NewDisposeScope();
+        var x = pixels.to_type(ScalarType.Float32, copy: true);
+        if (Rescale is { } rescale)
+        {
+            x = x.mul(rescale);
+        }
+
+        if (SamplewiseCenter || SamplewiseStdNormalization)
+        {
+            x = x.sub(x.mean([1, 2, 3], keepdim: true));
+        }
+
+        if (SamplewiseStdNormalization)
+        {
+            // Population standard deviation, as numpy's np.std in Keras.
+            x = x.div(x.std([1, 2, 3], unbiased: false, keepdim: true).add(Epsilon));
+        }
+
+        if (FeaturewiseMean is { } mean)
+        {
+            x = x.sub(PerChannel(mean, nameof(FeaturewiseMean)));
+        }
+
+        if (FeaturewiseStd is { } std)
+        {
+            x = x.div(PerChannel(std, nameof(FeaturewiseStd)).add(Epsilon));
+        }
+
+        return x.MoveToOuterDisposeScope();
+    }
+
+    private Tensor PerChannel(IReadOnlyList<float> values, string name)
+    {
+        if (values.Count != Channels)
+        {
+            throw new InvalidOperationException($"{name} has {values.Count} values but the colour mode gives {Channels} channels.");
+        }
+
+        return tensor(values.ToArray()).reshape(1, Channels, 1, 1);
+    }
+}

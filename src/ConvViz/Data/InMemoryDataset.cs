@@ -1,0 +1,126 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// A batch source over tensors already in memory: images [N, C, H, W] (already preprocessed) and labels.
+/// Useful for tests, generated data and arrays from other tools. The dataset owns copies of the tensors.
+/// </summary>
+public sealed class InMemoryDataset : IBatchSource, IDisposable
+{
+    private readonly Tensor _images;
+    private readonly Tensor? _labels;
+    private bool _disposed;
+
+    /// <summary>Creates the dataset from copies of <paramref name="images"/> and <paramref name="labels"/> (the arguments are not disposed).</summary>
+    /// <param name="images">Float32 images [N, C, H, W].</param>
+    /// <param name="labels">Labels with N rows in the layout of <paramref name="classMode"/>, or <see langword="null"/> for <see cref="ClassMode.None"/>.</param>
+    /// <param name="batchSize">Batch size; at least 1.</param>
+    /// <param name="classMode">The label layout.</param>
+    /// <param name="shuffle">Whether each epoch visits the samples in a new, seeded order.</param>
+    /// <param name="seed">Seed of the shuffle order.</param>
+    /// <param name="classNames">Class names in label order, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int seed = 0, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (images.dim() != 4 || images.shape[0] == 0)
+        {
+            throw new ArgumentException($"Images must be a non-empty [N, C, H, W] tensor; got [{string.Join(", ", images.shape)}].", nameof(images));
+        }
+
+        if (labels is null != (classMode is ClassMode.None or ClassMode.Input))
+        {
+            throw new ArgumentException($"Class mode {classMode} {(labels is null ? "needs labels" : "takes no labels")}.", nameof(labels));
+        }
+
+        if (labels is not null && labels.shape[0] != images.shape[0])
+        {
+            throw new ArgumentException($"There are {images.shape[0]} images but {labels.shape[0]} labels.", nameof(labels));
+        }
+
+        _images = images.detach().clone().DetachFromDisposeScope();
+        _labels = labels?.detach().clone().DetachFromDisposeScope();
+        BatchSize = batchSize;
+        ClassMode = classMode;
+        Shuffle = shuffle;
+        Seed = seed;
+        ClassNames = classNames?.ToArray() ?? [];
+        Preprocessing = new ImagePreprocessing
+        {
+            TargetHeight = (int)images.shape[2],
+            TargetWidth = (int)images.shape[3],
+            ColorMode = images.shape[1] switch { 1 => ColorMode.Grayscale, 4 => ColorMode.Rgba, _ => ColorMode.Rgb },
+        };
+    }
+
+    /// <inheritdoc/>
+    public int SampleCount => (int)_images.shape[0];
+
+    /// <inheritdoc/>
+    public int BatchSize { get; }
+
+    /// <inheritdoc/>
+    public int BatchesPerEpoch => (SampleCount + BatchSize - 1) / BatchSize;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <inheritdoc/>
+    public ClassMode ClassMode { get; }
+
+    /// <inheritdoc/>
+    public ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>Gets a value indicating whether each epoch is shuffled.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Gets the shuffle seed.</summary>
+    public int Seed { get; }
+
+    /// <inheritdoc/>
+    public IEnumerable<Batch> GetBatches(int epoch, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var order = Enumerable.Range(0, SampleCount).ToArray();
+        if (Shuffle)
+        {
+            new Random(HashCode.Combine(Seed, epoch)).Shuffle(order);
+        }
+
+        return Iterate(order, cancellationToken);
+    }
+
+    private IEnumerable<Batch> Iterate(int[] order, CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < order.Length; start += BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var count = Math.Min(BatchSize, order.Length - start);
+            using var scope = NewDisposeScope();
+            using var index = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
+            var images = _images.index_select(0, index);
+            var labels = ClassMode == ClassMode.Input ? images.clone() : _labels?.index_select(0, index);
+            images.DetachFromDisposeScope();
+            labels?.DetachFromDisposeScope();
+            yield return new Batch(images, labels);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _images.Dispose();
+        _labels?.Dispose();
+    }
+}

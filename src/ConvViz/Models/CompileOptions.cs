@@ -1,0 +1,19 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Models;
+
+/// <summary>What <see cref="Model.Compile(CompileOptions)"/> records: Keras' <c>compile(loss, optimizer, metrics)</c>.</summary>
+public sealed record CompileOptions
+{
+    /// <summary>Gets the loss.</summary>
+    /// <value>The default value is <see cref="Models.Loss.CategoricalCrossentropy"/>.</value>
+    public Loss Loss { get; init; } = Loss.CategoricalCrossentropy;
+
+    /// <summary>Gets the optimizer.</summary>
+    /// <value>The default value is Keras' Adamax.</value>
+    public OptimizerOptions Optimizer { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = new();
+
+    /// <summary>Gets the metrics reported besides the loss.</summary>
+    /// <value>The default value is <see cref="Metric.Accuracy"/>.</value>
+    public IReadOnlyList<Metric> Metrics { get; init { ArgumentNullException.ThrowIfNull(value); field = value.ToArray(); } } = [Metric.Accuracy];
+}

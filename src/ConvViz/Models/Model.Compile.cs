@@ -1,0 +1,31 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Models;
+
+public sealed partial class Model
+{
+    /// <summary>Gets the settings of the last <see cref="Compile(CompileOptions)"/>, or <see langword="null"/> if the model was never compiled.</summary>
+    public CompileOptions? Compilation { get; private set; }
+
+    /// <summary>
+    /// Records the loss, optimizer and metrics used by training, like Keras' <c>compile</c>. Compiling again replaces
+    /// them (and the training loop starts a fresh optimizer state).
+    /// </summary>
+    /// <param name="options">The settings.</param>
+    /// <returns>This model.</returns>
+    public Model Compile(CompileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Compilation = options;
+        return this;
+    }
+
+    /// <summary>Records the loss, optimizer and metrics used by training, like Keras' <c>compile(loss, optimizer, metrics)</c>.</summary>
+    /// <param name="loss">The loss.</param>
+    /// <param name="optimizer">The optimizer, for example <c>OptimizerOptions.Adamax(0.001)</c>.</param>
+    /// <param name="metrics">The metrics, for example <see cref="Metric.Accuracy"/>.</param>
+    /// <returns>This model.</returns>
+    public Model Compile(Loss loss, OptimizerOptions optimizer, params Metric[] metrics) =>
+        Compile(new CompileOptions { Loss = loss, Optimizer = optimizer, Metrics = metrics });
+}
