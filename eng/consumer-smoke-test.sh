@@ -77,11 +77,14 @@ fi
 
 # Package contents: README, XML docs, symbols package.
 NUPKG="$FEED/ConvViz.$VERSION.nupkg"
-if unzip -l "$NUPKG" | grep -q "README.md" && unzip -l "$NUPKG" | grep -q "lib/net10.0/ConvViz.xml" \
-   && [ -f "$FEED/ConvViz.$VERSION.snupkg" ] && unzip -p "$NUPKG" ConvViz.nuspec | grep -q '<license type="expression">MIT</license>'; then
+listing="$(unzip -l "$NUPKG")"
+nuspec="$(unzip -p "$NUPKG" ConvViz.nuspec)"
+if grep -q "README.md" <<<"$listing" && grep -q "lib/net10.0/ConvViz.xml" <<<"$listing" \
+   && [ -f "$FEED/ConvViz.$VERSION.snupkg" ] && grep -q '<license type="expression">MIT</license>' <<<"$nuspec" \
+   && grep -q '<readme>README.md</readme>' <<<"$nuspec"; then
   report package-contents passed
 else
-  unzip -l "$NUPKG" || true
+  echo "$listing"
   report package-contents failed
 fi
 
@@ -89,7 +92,9 @@ fi
 APP2="$WORK/NoBackendApp"
 make_app "$APP2"
 if (cd "$APP2" && dotnet build -c Release >/dev/null 2>&1); then
-  out="$(cd "$APP2" && "$RUN" dotnet bin/Release/net10.0/NoBackendApp.dll 2>&1 || true)"
+  # TorchSharp falls back to natives it finds in the NuGet cache; hide the cache to see what a user without it sees.
+  out="$(cd "$APP2" && "$RUN" env NUGET_PACKAGES="$WORK/empty-nuget" HOME="$WORK/empty-home" \
+           dotnet bin/Release/net10.0/NoBackendApp.dll 2>&1 || true)"
   if grep -q "NativeBackendMissingException" <<<"$out" && grep -q "dotnet add package libtorch-cpu-linux-x64" <<<"$out"; then
     report missing-backend-message passed
   else
