@@ -45,12 +45,32 @@ internal static class Initializers
         }
     }
 
-    private static void Uniform(Tensor tensor, double limit, Generator? generator) =>
-        nn.init.uniform_(tensor, -limit, limit, generator);
+    // TorchSharp 0.107's nn.init.uniform_ ignores its generator and trunc_normal_ does not sample, so values are drawn
+    // with rand/randn (which honour the generator) and copied in.
+    private static void Uniform(Tensor tensor, double limit, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        var values = rand(tensor.shape, ScalarType.Float32, generator: generator).mul_(2 * limit).sub_(limit);
+        tensor.copy_(values);
+    }
 
+    /// <summary>A normal with the given σ truncated at ±2σ by resampling, as Keras' <c>truncated_normal</c>.</summary>
     private static void TruncatedNormal(Tensor tensor, double scale, Generator? generator)
     {
+        using var scope = NewDisposeScope();
         var std = scale / TruncatedNormalCorrection;
-        nn.init.trunc_normal_(tensor, 0, std, -2 * std, 2 * std, generator);
+        var values = randn(tensor.shape, ScalarType.Float32, generator: generator);
+        while (true)
+        {
+            var outside = values.abs().gt(2);
+            if (!outside.any().item<bool>())
+            {
+                break;
+            }
+
+            values = where(outside, randn(tensor.shape, ScalarType.Float32, generator: generator), values);
+        }
+
+        tensor.copy_(values.mul_(std));
     }
 }

@@ -119,16 +119,19 @@ public sealed partial class Model
         }
     }
 
-    /// <summary>Runs each batch (disposing it) in evaluation mode without gradients and concatenates the CPU outputs.</summary>
+    /// <summary>
+    /// Runs each batch (disposing it) in evaluation mode without gradients and concatenates the CPU outputs.
+    /// No dispose scope is held open while the enumerator advances, because a batch source may keep its own scope
+    /// open across <c>yield return</c>; outputs are detached and disposed explicitly instead.
+    /// </summary>
     private Tensor RunInference(IEnumerable<Tensor> batches, CancellationToken cancellationToken)
     {
         var wasTraining = _network.training;
+        var outputs = new List<Tensor>();
         _network.eval();
         try
         {
-            using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var outputs = new List<Tensor>();
             foreach (var batch in batches)
             {
                 using var owned = batch;
@@ -136,9 +139,10 @@ public sealed partial class Model
                 using var batchScope = NewDisposeScope();
                 var input = batch.to(ScalarType.Float32, TorchDevice);
                 var output = _network.call(input).cpu();
-                outputs.Add(output.MoveToOuterDisposeScope());
+                outputs.Add(output.DetachFromDisposeScope());
             }
 
+            using var scope = NewDisposeScope();
             var result = outputs.Count switch
             {
                 0 => zeros(OutputShape.ToTorchShape(0)),
@@ -149,6 +153,11 @@ public sealed partial class Model
         }
         finally
         {
+            foreach (var output in outputs)
+            {
+                output.Dispose();
+            }
+
             _network.train(wasTraining);
         }
     }

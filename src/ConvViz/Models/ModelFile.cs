@@ -2,7 +2,9 @@
 
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Win32.SafeHandles;
 using static TorchSharp.torch;
 
@@ -121,6 +123,11 @@ internal static class ModelFile
 
     private static Model ReadContent(SafeFileHandle handle, byte[] header, long dataStart, long dataLength, string path)
     {
+        if (!Utf8.IsValid(header))
+        {
+            throw new InvalidDataException("the header is not valid UTF-8; this is not a ConvViz model file or it is corrupt");
+        }
+
         JsonDocument document;
         try
         {
@@ -342,7 +349,7 @@ internal static class ModelFile
     private static byte[] BuildHeader(Model model, List<(string Name, long[] Shape, float[] Data)> tensors)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteStartObject(MetadataKey);
