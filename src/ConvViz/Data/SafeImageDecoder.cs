@@ -39,7 +39,7 @@ internal static class SafeImageDecoder
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
             return ReadBounded(stream, path, options);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is (IOException and not InvalidImageFileException) or UnauthorizedAccessException)
         {
             throw new InvalidImageFileException(path, ImageFileProblem.Unreadable, $"the file cannot be read ({ex.Message}).", ex);
         }
@@ -101,6 +101,20 @@ internal static class SafeImageDecoder
             throw new InvalidImageFileException(name, ImageFileProblem.UnknownFormat, $"the content is not an image in an enabled format ({options.Formats}); the file extension does not matter. Delete or replace the file, or use BadFilePolicy.Skip.");
         }
 
+        if (!options.AllowTruncatedImages)
+        {
+            var complete = format switch
+            {
+                JpegFormat => ImageStructure.IsCompleteJpeg(data),
+                PngFormat => ImageStructure.IsCompletePng(data),
+                _ => true,
+            };
+            if (!complete)
+            {
+                throw new InvalidImageFileException(name, ImageFileProblem.Truncated, $"the {format.Name} data ends before the image is complete (truncated download or copy). Replace the file, or set ImageDecodingOptions.AllowTruncatedImages to accept it.");
+            }
+        }
+
         IImageInfo? info;
         try
         {
@@ -119,20 +133,6 @@ internal static class SafeImageDecoder
         if (info.Width > options.MaxDimension || info.Height > options.MaxDimension || (long)info.Width * info.Height > options.MaxPixels)
         {
             throw new InvalidImageFileException(name, ImageFileProblem.TooManyPixels, $"the header declares {info.Width}×{info.Height} pixels, above the limits (at most {options.MaxPixels:N0} pixels and {options.MaxDimension:N0} per side; a possible decompression bomb). Raise ImageDecodingOptions.MaxPixels / MaxDimension only for trusted files.");
-        }
-
-        if (!options.AllowTruncatedImages)
-        {
-            var complete = format switch
-            {
-                JpegFormat => ImageStructure.IsCompleteJpeg(data),
-                PngFormat => ImageStructure.IsCompletePng(data),
-                _ => true,
-            };
-            if (!complete)
-            {
-                throw new InvalidImageFileException(name, ImageFileProblem.Truncated, $"the {format.Name} data ends before the image is complete (truncated download or copy). Replace the file, or set ImageDecodingOptions.AllowTruncatedImages to accept it.");
-            }
         }
 
         return (info.Width, info.Height);
