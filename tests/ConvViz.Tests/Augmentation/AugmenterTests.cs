@@ -122,12 +122,10 @@ public sealed class AugmenterTests
     public void ToInverseMatrix_ShearUsesKerasMatrix()
     {
         var m = new AugmentationParameters { Shear = 30 }.ToInverseMatrix(5, 7);
-        var cx = 3.0;
         var cy = 2.0;
         var cos = Math.Cos(Math.PI / 6);
 
         AssertClose([1, -0.5, 0.5 * cy, 0, cos, cy - (cos * cy)], m);
-        _ = cx;
     }
 
     [Fact]
