@@ -88,7 +88,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         var order = Enumerable.Range(0, SampleCount).ToArray();
         if (Shuffle)
         {
-            new Random(HashCode.Combine(Seed, epoch)).Shuffle(order);
+            new Random(SeedMixer.Mix(Seed, epoch)).Shuffle(order);
         }
 
         return Iterate(order, cancellationToken);
