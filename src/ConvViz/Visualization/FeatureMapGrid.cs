@@ -17,7 +17,7 @@ public static class FeatureMapGrid
     private const int MinimumTileSize = 48;
 
     /// <summary>Renders feature maps to an image.</summary>
-    /// <param name="activations">Feature maps [N, C, H, W] (the sample <see cref="FeatureMapGridOptions.SampleIndex"/> is drawn), [C, H, W] or one map [H, W]; not disposed.</param>
+    /// <param name="activations">Feature maps [N, C, H, W] (the sample <see cref="FeatureMapGridOptions.SampleIndex"/> is drawn) or [C, H, W]; not disposed.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns (disposes) it.</returns>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
@@ -25,7 +25,7 @@ public static class FeatureMapGrid
         RenderWithRange(activations, options ?? new FeatureMapGridOptions()).Image;
 
     /// <summary>Renders feature maps and writes them as a PNG file.</summary>
-    /// <param name="activations">Feature maps [N, C, H, W], [C, H, W] or [H, W]; not disposed.</param>
+    /// <param name="activations">Feature maps [N, C, H, W] or [C, H, W]; not disposed.</param>
     /// <param name="path">The PNG file to create or overwrite.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
@@ -119,12 +119,9 @@ public static class FeatureMapGrid
             case 3:
                 sample = activations;
                 break;
-            case 2:
-                sample = activations.unsqueeze(0);
-                break;
             default:
                 throw new ArgumentException(
-                    $"Expected feature maps [N, C, H, W], [C, H, W] or [H, W]; got [{string.Join(", ", shape)}]. " +
+                    $"Expected feature maps [N, C, H, W] or [C, H, W]; got [{string.Join(", ", shape)}]. " +
                     "Flat (Dense/Flatten) outputs have no spatial layout to draw.", nameof(activations));
         }
 
