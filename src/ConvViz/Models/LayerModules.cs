@@ -78,6 +78,9 @@ internal sealed class Conv2DModule : LayerModule
         _activation = options.Activation;
     }
 
+    /// <summary>Gets the kernel [out, in, kh, kw] (read by filter visualisations).</summary>
+    public Parameter Kernel => Param("kernel");
+
     public override Tensor forward(Tensor input)
     {
         using var padded = _explicitPadding is null ? null : nn.functional.pad(input, _explicitPadding);
