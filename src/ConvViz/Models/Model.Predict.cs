@@ -83,6 +83,13 @@ public sealed partial class Model
 
     /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
     /// <param name="source">The batches; labels are ignored.</param>
+    /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
+    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
+    public IReadOnlyList<ClassPrediction> PredictClasses(IBatchSource source) => PredictClasses(source, CancellationToken.None);
+
+    /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
+    /// <param name="source">The batches; labels are ignored.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
     /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>

@@ -110,7 +110,12 @@ public sealed partial class Model : IDisposable
                 throw new ArgumentException("Class names cannot be null.", nameof(value));
             }
 
-            var units = OutputShape.IsSpatial ? -1 : OutputShape.Channels;
+            if (names.Length != 0 && OutputShape.IsSpatial)
+            {
+                throw new ArgumentException($"The model's output {OutputShape} is a feature map, not class scores; class names need a model that ends in a Dense layer.", nameof(value));
+            }
+
+            var units = OutputShape.Channels;
             if (names.Length != 0 && names.Length != units && !(units == 1 && names.Length == 2))
             {
                 throw new ArgumentException(

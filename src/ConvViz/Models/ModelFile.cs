@@ -77,51 +77,56 @@ internal static class ModelFile
     public static Model Read(string path, ModelLoadOptions options)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            return Read(handle, options);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: {ex.Message}.", ex);
+        }
+    }
+
+    private static Model Read(SafeFileHandle handle, ModelLoadOptions options)
+    {
         var fileLength = RandomAccess.GetLength(handle);
         if (fileLength > options.MaxFileSizeBytes)
         {
-            throw Invalid(path, $"the file is {fileLength:N0} bytes, more than ModelLoadOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0})");
+            throw new InvalidDataException($"the file is {fileLength:N0} bytes, more than ModelLoadOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0})");
         }
 
         if (fileLength < 8)
         {
-            throw Invalid(path, $"the file is truncated: it has {fileLength} bytes, less than the 8-byte header length");
+            throw new InvalidDataException($"the file is truncated: it has {fileLength} bytes, less than the 8-byte header length");
         }
 
         Span<byte> lengthBytes = stackalloc byte[8];
-        ReadExactly(handle, lengthBytes, 0, path);
+        ReadExactly(handle, lengthBytes, 0);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > (ulong)options.MaxHeaderBytes)
         {
-            throw Invalid(path, $"the header length {headerLength:N0} exceeds ModelLoadOptions.MaxHeaderBytes ({options.MaxHeaderBytes:N0})");
+            throw new InvalidDataException($"the header length {headerLength:N0} exceeds ModelLoadOptions.MaxHeaderBytes ({options.MaxHeaderBytes:N0})");
         }
 
         if (headerLength > (ulong)(fileLength - 8))
         {
-            throw Invalid(path, $"the header length {headerLength:N0} points past the end of the file ({fileLength:N0} bytes); the file is truncated or corrupt");
+            throw new InvalidDataException($"the header length {headerLength:N0} points past the end of the file ({fileLength:N0} bytes); the file is truncated or corrupt");
         }
 
         if (headerLength < 2)
         {
-            throw Invalid(path, $"the header length {headerLength} is too small for a JSON header");
+            throw new InvalidDataException($"the header length {headerLength} is too small for a JSON header");
         }
 
         var header = new byte[(int)headerLength];
-        ReadExactly(handle, header, 8, path);
+        ReadExactly(handle, header, 8);
         var dataStart = 8 + (long)headerLength;
         var dataLength = fileLength - dataStart;
 
-        try
-        {
-            return ReadContent(handle, header, dataStart, dataLength, path);
-        }
-        catch (InvalidDataException ex) when (!ex.Message.StartsWith('\''))
-        {
-            throw Invalid(path, ex.Message, ex);
-        }
+        return ReadContent(handle, header, dataStart, dataLength);
     }
 
-    private static Model ReadContent(SafeFileHandle handle, byte[] header, long dataStart, long dataLength, string path)
+    private static Model ReadContent(SafeFileHandle handle, byte[] header, long dataStart, long dataLength)
     {
         if (!Utf8.IsValid(header))
         {
@@ -158,7 +163,7 @@ internal static class ModelFile
             var model = builder.WithSeed(0).Build();
             try
             {
-                LoadWeights(model, handle, dataStart, plan, path);
+                LoadWeights(model, handle, dataStart, plan);
                 if (compile is not null)
                 {
                     model.Compile(compile);
@@ -326,14 +331,14 @@ internal static class ModelFile
         return plan;
     }
 
-    private static void LoadWeights(Model model, SafeFileHandle handle, long dataStart, List<(int Layer, TensorSpec Tensor, long Begin)> plan, string path)
+    private static void LoadWeights(Model model, SafeFileHandle handle, long dataStart, List<(int Layer, TensorSpec Tensor, long Begin)> plan)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var (layer, t, begin) in plan)
         {
             var values = new float[checked((int)t.ElementCount)];
-            ReadExactly(handle, MemoryMarshal.AsBytes(values.AsSpan()), dataStart + begin, path);
+            ReadExactly(handle, MemoryMarshal.AsBytes(values.AsSpan()), dataStart + begin);
             if (!BitConverter.IsLittleEndian)
             {
                 var raw = MemoryMarshal.Cast<float, int>(values.AsSpan());
@@ -415,7 +420,7 @@ internal static class ModelFile
         stream.Write(MemoryMarshal.AsBytes(copy.AsSpan()));
     }
 
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
     {
         var done = 0;
         while (done < buffer.Length)
@@ -423,7 +428,7 @@ internal static class ModelFile
             var read = RandomAccess.Read(handle, buffer[done..], offset + done);
             if (read == 0)
             {
-                throw Invalid(path, $"the file ended at byte {offset + done:N0} while {buffer.Length - done:N0} more bytes were expected; it is truncated");
+                throw new InvalidDataException($"the file ended at byte {offset + done:N0} while {buffer.Length - done:N0} more bytes were expected; it is truncated");
             }
 
             done += read;
@@ -433,9 +438,6 @@ internal static class ModelFile
     private static Tensor Find(LayerModule module, TensorSpec t) =>
         (t.Trainable ? module.get_parameter(t.Name) : module.get_buffer(t.Name))
         ?? throw new InvalidOperationException($"Layer '{module.GetName()}' has no tensor '{t.Name}'.");
-
-    private static InvalidDataException Invalid(string path, string reason, Exception? inner = null) =>
-        new($"'{path}' is not a valid ConvViz model file: {reason}.", inner);
 
     private static void TryDelete(string path)
     {

@@ -326,6 +326,10 @@ public sealed class ModelPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Load_MissingFile_ThrowsFileNotFound() =>
+        Assert.Throws<FileNotFoundException>(() => Model.Load(Path.Combine(_directory, "missing.safetensors")));
+
+    [Fact]
     public void Load_FileLargerThanLimit_ThrowsInvalidData()
     {
         var path = SaveTrained();

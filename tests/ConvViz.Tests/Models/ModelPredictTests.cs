@@ -109,6 +109,22 @@ public sealed class ModelPredictTests
     }
 
     [Fact]
+    public void PredictClasses_BatchSource_MatchesTensorPath()
+    {
+        using var scope = NewDisposeScope();
+        using var model = SmallModel();
+        model.ClassNames = ["a", "b", "c"];
+        var images = rand(new long[] { 5, 3, 8, 8 }, generator: new Generator(8));
+        using var dataset = new InMemoryDataset(images, null, batchSize: 2, ClassMode.None);
+
+        var expected = model.PredictClasses(images);
+        var actual = model.PredictClasses(dataset);
+
+        Assert.Equal(expected.Select(c => (c.ClassIndex, c.ClassName)), actual.Select(c => (c.ClassIndex, c.ClassName)));
+        Assert.All(expected.Zip(actual), p => Assert.Equal(p.First.Probability, p.Second.Probability, 5));
+    }
+
+    [Fact]
     public void PredictClasses_SingleSigmoidUnit_ThresholdsAtHalf()
     {
         using var scope = NewDisposeScope();
