@@ -1,14 +1,22 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace ConvViz.Augmentation;
 
 /// <summary>
-/// Batched inverse-map warp with order-1 (bilinear) interpolation that reproduces
-/// <c>scipy.ndimage.affine_transform(order=1, mode=…)</c>: source coordinates are computed per output pixel, mapped
-/// into the image with scipy's boundary rule, and the four neighbours are gathered. Everything runs as tensor ops.
+/// Batched inverse-map warp that reproduces <c>scipy.ndimage.affine_transform(order=1, mode=…)</c>, as Keras uses it.
+/// Source coordinates are computed per output pixel and folded into the image with scipy's boundary rule for the
+/// fill mode; the bilinear interpolation of the folded coordinates is then one <c>grid_sample</c> call.
 /// </summary>
+/// <remarks>
+/// scipy maps a coordinate with <c>map_coordinate</c> and mirrors interpolation neighbours that fall outside the
+/// image (whole-sample). For order 1 both steps together equal bilinear sampling at a folded coordinate in
+/// [0, L − 1]: constant → outside points take the fill value; nearest → clamp; reflect → scipy's half-sample map, then
+/// c &lt; 0 → −c and c &gt; L − 1 → 2(L − 1) − c; wrap → scipy's period L − 1. Grid-wrap (true period L) samples a
+/// copy of the image padded with its first row and column.
+/// </remarks>
 internal static class AffineSampler
 {
     /// <summary>Warps each image with its own inverse-map matrix.</summary>
@@ -21,98 +29,73 @@ internal static class AffineSampler
     {
         using var scope = NewDisposeScope();
         var batch = images.shape[0];
-        var channels = images.shape[1];
         var height = images.shape[2];
         var width = images.shape[3];
         var m = tensor(matrices, [batch, 2, 3], ScalarType.Float64);
-        var rows = arange(height, ScalarType.Float64).reshape(height, 1).expand(height, width).reshape(1, -1);
-        var cols = arange(width, ScalarType.Float64).reshape(1, width).expand(height, width).reshape(1, -1);
+        var rows = arange(height, ScalarType.Float64).reshape(1, height, 1);
+        var cols = arange(width, ScalarType.Float64).reshape(1, 1, width);
+        Tensor Coefficient(int r, int c) => m[.., r, c].reshape(batch, 1, 1);
 
-        // [B, N] source coordinates.
-        var xs = m[.., 0, 0].unsqueeze(1).mul(cols).add(m[.., 0, 1].unsqueeze(1).mul(rows)).add(m[.., 0, 2].unsqueeze(1));
-        var ys = m[.., 1, 0].unsqueeze(1).mul(cols).add(m[.., 1, 1].unsqueeze(1).mul(rows)).add(m[.., 1, 2].unsqueeze(1));
+        // [B, H, W] source coordinates (double precision, so integer positions stay exact).
+        var xs = Coefficient(0, 0).mul(cols).add(Coefficient(0, 1).mul(rows)).add(Coefficient(0, 2));
+        var ys = Coefficient(1, 0).mul(cols).add(Coefficient(1, 1).mul(rows)).add(Coefficient(1, 2));
 
-        var (x0, x1, wx, validX) = Axis(xs, width, mode);
-        var (y0, y1, wy, validY) = Axis(ys, height, mode);
+        var source = images;
+        var sampledWidth = width;
+        var sampledHeight = height;
+        if (mode == FillMode.GridWrap)
+        {
+            source = cat([images, images[.., .., .., ..1]], 3);
+            source = cat([source, source[.., .., ..1, ..]], 2);
+            sampledWidth++;
+            sampledHeight++;
+        }
 
-        var flat = images.reshape(batch, channels, height * width);
-        Tensor Gather(Tensor yi, Tensor xi) => flat.gather(2, yi.mul(width).add(xi).unsqueeze(1).expand(batch, channels, -1));
+        var (gx, validX) = Fold(xs, width, mode);
+        var (gy, validY) = Fold(ys, height, mode);
 
-        var wx1 = wx.to_type(ScalarType.Float32).unsqueeze(1);
-        var wy1 = wy.to_type(ScalarType.Float32).unsqueeze(1);
-        var wx0 = wx1.neg().add(1);
-        var wy0 = wy1.neg().add(1);
-        var top = Gather(y0, x0).mul(wx0).add(Gather(y0, x1).mul(wx1));
-        var bottom = Gather(y1, x0).mul(wx0).add(Gather(y1, x1).mul(wx1));
-        var result = top.mul(wy0).add(bottom.mul(wy1));
+        // align_corners = true: −1 and +1 are the centres of the first and last pixel.
+        var grid = stack([Normalize(gx, sampledWidth), Normalize(gy, sampledHeight)], 3).to_type(images.dtype);
+        var result = F.grid_sample(source, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
         if (mode == FillMode.Constant)
         {
             var valid = validX!.logical_and(validY!).unsqueeze(1);
-            result = result.where(valid, tensor((float)fillValue));
+            result = result.where(valid, tensor(fillValue, images.dtype));
         }
 
-        return result.reshape(batch, channels, height, width).MoveToOuterDisposeScope();
+        return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Maps coordinates along one axis to neighbour indices and the weight of the upper neighbour.</summary>
-    private static (Tensor Lower, Tensor Upper, Tensor Weight, Tensor? Valid) Axis(Tensor coordinates, long length, FillMode mode)
+    private static Tensor Normalize(Tensor coordinate, long length) =>
+        length == 1 ? zeros_like(coordinate) : coordinate.mul(2.0 / (length - 1)).sub(1);
+
+    /// <summary>Folds coordinates along one axis into [0, L − 1] (or [0, L) for grid-wrap) like scipy's order-1 sampling.</summary>
+    private static (Tensor Folded, Tensor? Valid) Fold(Tensor c, long length, FillMode mode)
     {
-        Tensor? valid = null;
-        Tensor mapped;
+        var last = (double)(length - 1);
         if (length == 1)
         {
-            if (mode == FillMode.Constant)
-            {
-                valid = coordinates.eq(0);
-            }
-
-            var zeros = zeros_like(coordinates, ScalarType.Int64);
-            return (zeros, zeros, zeros_like(coordinates), valid);
+            return (zeros_like(c), mode == FillMode.Constant ? c.eq(0) : null);
         }
 
-        var last = length - 1;
         switch (mode)
         {
             case FillMode.Constant:
-                valid = coordinates.ge(0).logical_and(coordinates.le(last));
-                mapped = coordinates.where(valid, 0.0);
-                break;
+                var valid = c.ge(0).logical_and(c.le(last));
+                return (c.clamp(0, last), valid);
             case FillMode.Nearest:
-                mapped = coordinates.clamp(0, last);
-                break;
+                return (c.clamp(0, last), null);
             case FillMode.Reflect:
-                mapped = MapReflect(coordinates, length);
-                break;
+                var mapped = MapReflect(c, length);
+
+                // Mirrored neighbours: sampling at −c or 2(L − 1) − c gives the same weights.
+                var folded = mapped.abs();
+                return (folded.where(folded.le(last), folded.neg().add(2 * last)), null);
             case FillMode.Wrap:
-                mapped = MapWrap(coordinates, length);
-                break;
+                return (MapWrap(c, length), null);
             default:
-                mapped = coordinates.sub(coordinates.div(length).floor().mul(length));
-                break;
+                return (c.sub(c.div(length).floor().mul(length)), null);
         }
-
-        var floor = mapped.floor();
-        var weight = mapped.sub(floor);
-        var lower = floor.to_type(ScalarType.Int64);
-        var upper = lower.add(1);
-        if (mode == FillMode.GridWrap)
-        {
-            upper = upper.remainder(length);
-        }
-        else
-        {
-            // scipy's border rule for the interpolation neighbours: whole-sample mirror.
-            lower = Mirror(lower, length);
-            upper = Mirror(upper, length);
-        }
-
-        return (lower, upper, weight, valid);
-    }
-
-    private static Tensor Mirror(Tensor index, long length)
-    {
-        var mirrored = index.where(index.ge(0), index.neg());
-        return mirrored.where(mirrored.lt(length), mirrored.neg().add((2 * length) - 2));
     }
 
     /// <summary>scipy <c>map_coordinate</c> for mode <c>reflect</c>.</summary>

@@ -24,7 +24,6 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private readonly ConcurrentDictionary<int, SkippedImageFile> _skipped = new();
     private readonly byte[]?[]? _cache;
     private readonly bool _augment;
-    private int _skippedAtOpen;
     private volatile bool _disposed;
 
     /// <summary>Scans the directory and prepares the dataset; logs "Found N images belonging to K classes.".</summary>
@@ -116,16 +115,6 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             ValidateAll();
         }
 
-        var counts = new int[classes.Count];
-        for (var i = 0; i < _paths.Length; i++)
-        {
-            if (!_skipped.ContainsKey(i))
-            {
-                counts[_labels[i]]++;
-            }
-        }
-
-        ClassCounts = counts.AsReadOnly();
         Log.FoundImages(options.Logger, SampleCount, classes.Count);
         if (SampleCount == 0)
         {
@@ -140,8 +129,8 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
     }
 
-    /// <summary>Gets the number of images in one pass (files found minus files skipped when the dataset was opened).</summary>
-    public int SampleCount => _paths.Length - _skippedAtOpen;
+    /// <summary>Gets the number of images in one pass: files found minus files skipped so far (see <see cref="SkippedFiles"/>).</summary>
+    public int SampleCount => _paths.Length - _skipped.Count;
 
     /// <inheritdoc/>
     public int BatchSize => _options.BatchSize;
@@ -155,8 +144,23 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     /// <summary>Gets the label index of each class name (Keras <c>class_indices</c>).</summary>
     public IReadOnlyDictionary<string, int> ClassIndices { get; }
 
-    /// <summary>Gets the number of images of each class, in label order.</summary>
-    public IReadOnlyList<int> ClassCounts { get; }
+    /// <summary>Gets the number of images of each class, in label order (files skipped so far are not counted).</summary>
+    public IReadOnlyList<int> ClassCounts
+    {
+        get
+        {
+            var counts = new int[ClassNames.Count];
+            for (var i = 0; i < _paths.Length; i++)
+            {
+                if (!_skipped.ContainsKey(i))
+                {
+                    counts[_labels[i]]++;
+                }
+            }
+
+            return counts;
+        }
+    }
 
     /// <inheritdoc/>
     public ClassMode ClassMode => _options.ClassMode;
@@ -414,13 +418,12 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             catch (InvalidImageFileException ex) when (_options.BadFilePolicy == BadFilePolicy.Skip)
             {
                 Skip(i, ex);
-                _skippedAtOpen++;
             }
         }
 
-        if (_skippedAtOpen > 0)
+        if (!_skipped.IsEmpty)
         {
-            Log.SkippedSummary(_options.Logger, _skippedAtOpen, _paths.Length - _skippedAtOpen);
+            Log.SkippedSummary(_options.Logger, _skipped.Count, _paths.Length - _skipped.Count);
         }
     }
 

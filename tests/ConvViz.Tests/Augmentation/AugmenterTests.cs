@@ -5,6 +5,7 @@ using ConvViz.Data;
 using ConvViz.Tests.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Augmentation;
@@ -186,6 +187,23 @@ public sealed class AugmenterTests
         var y = augmenter.Apply(x, [AugmentationParameters.Identity, new AugmentationParameters { FlipHorizontal = true }]);
 
         Assert.Equal(new float[] { 1, 2, 3, 4, 4, 3, 2, 1 }, y.flatten().data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Apply_LeavesNoTensorsBehind()
+    {
+        var augmenter = new Augmenter(new AugmentationOptions { RotationRange = 20, ChannelShiftRange = 5, BrightnessRange = new AugmentationRange(0.5, 1.5), HorizontalFlip = true, FillMode = FillMode.Reflect });
+        using var x = rand(2, 3, 8, 8).mul(255);
+        augmenter.Augment(x, seed: 0).Dispose();
+
+        DisposeScopeManager.Statistics.Reset();
+        using (var y = augmenter.Augment(x, seed: 1))
+        {
+            Assert.Equal([2L, 3, 8, 8], y.shape);
+        }
+
+        Assert.True(DisposeScopeManager.Statistics.CreatedInScopeCount > 10, "the augmentation ran inside a dispose scope");
+        Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
     [Fact]

@@ -300,6 +300,8 @@ public sealed class ImageFolderDatasetTests : IDisposable
 
         Assert.Equal(5, images);
         Assert.Equal(5, labels);
+        Assert.Equal(5, ds.SampleCount);
+        Assert.Equal([3, 2], ds.ClassCounts);
         Assert.Equal(2, ds.SkippedFiles.Count);
         Assert.Equal([ImageFileProblem.Empty, ImageFileProblem.UnknownFormat], ds.SkippedFiles.Select(s => s.Problem));
         Assert.Equal(2, logger.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Skipping image", StringComparison.Ordinal)));
