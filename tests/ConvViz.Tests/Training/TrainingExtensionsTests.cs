@@ -3,12 +3,13 @@
 using ConvViz.Data;
 using ConvViz.Models;
 using ConvViz.Training;
+using Xunit.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Training;
 
-public sealed class TrainingExtensionsTests
+public sealed class TrainingExtensionsTests(ITestOutputHelper output)
 {
     [Fact]
     public void Fit_NotCompiled_ThrowsInvalidOperationWithFix()
@@ -326,6 +327,7 @@ public sealed class TrainingExtensionsTests
 
         var history = model.Fit(train, new FitOptions { Epochs = 25, ValidationData = validation, Callbacks = [stopWhenGood], Seed = 3 });
 
+        output.WriteLine(history.ToCsv());
         Assert.True(history["val_accuracy"][^1] >= 0.95, $"val_accuracy after {history.Count} epochs: {history["val_accuracy"][^1]}\n{history.ToCsv()}");
     }
 
