@@ -94,7 +94,9 @@ public sealed class ModelCheckpoint : Callback
                 }
                 else
                 {
-                    model.Module.save(stream);
+                    using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                    model.Module.save(writer);
+                    writer.Flush();
                 }
 
                 stream.Flush(flushToDisk: true);
