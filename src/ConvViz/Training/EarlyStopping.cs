@@ -15,7 +15,7 @@ public sealed class EarlyStopping : Callback, IDisposable
 
     /// <summary>Gets the logged quantity to watch.</summary>
     /// <value>The default value is <c>val_loss</c>.</value>
-    public string Monitor { get; init { Training.Monitor.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
+    public string Monitor { get; init { MonitoredValue.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
 
     /// <summary>Gets the minimum absolute change that counts as an improvement.</summary>
     /// <value>The default value is 0.</value>
@@ -66,7 +66,7 @@ public sealed class EarlyStopping : Callback, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(logs);
-        if (!Training.Monitor.TryGet(context, logs, Monitor, nameof(EarlyStopping), out var current) || epoch < StartFromEpoch)
+        if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(EarlyStopping), out var current) || epoch < StartFromEpoch)
         {
             return;
         }
@@ -115,7 +115,7 @@ public sealed class EarlyStopping : Callback, IDisposable
     /// <summary>Frees the saved best weights, if any.</summary>
     public void Dispose() => DisposeSnapshot();
 
-    private bool IsMax => Training.Monitor.IsMax(Monitor, Mode);
+    private bool IsMax => MonitoredValue.IsMax(Monitor, Mode);
 
     private bool IsImprovement(double value, double reference) =>
         IsMax ? value - MinDelta > reference : value + MinDelta < reference;

@@ -27,7 +27,7 @@ public sealed class ModelCheckpoint : Callback
 
     /// <summary>Gets the logged quantity to watch when <see cref="SaveBestOnly"/> is set.</summary>
     /// <value>The default value is <c>val_loss</c>.</value>
-    public string Monitor { get; init { Training.Monitor.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
+    public string Monitor { get; init { MonitoredValue.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
 
     /// <summary>Gets whether the quantity should go down or up.</summary>
     /// <value>The default value is <see cref="MonitorMode.Auto"/>.</value>
@@ -57,12 +57,12 @@ public sealed class ModelCheckpoint : Callback
         ArgumentNullException.ThrowIfNull(logs);
         if (SaveBestOnly)
         {
-            if (!Training.Monitor.TryGet(context, logs, Monitor, nameof(ModelCheckpoint), out var current) || double.IsNaN(current))
+            if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(ModelCheckpoint), out var current) || double.IsNaN(current))
             {
                 return;
             }
 
-            var isMax = Training.Monitor.IsMax(Monitor, Mode);
+            var isMax = MonitoredValue.IsMax(Monitor, Mode);
             var improved = double.IsNaN(_best) || (isMax ? current > _best : current < _best);
             if (!improved)
             {
@@ -94,7 +94,9 @@ public sealed class ModelCheckpoint : Callback
                 }
                 else
                 {
-                    model.Module.save(stream);
+                    using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                    model.Module.save(writer);
+                    writer.Flush();
                 }
 
                 stream.Flush(flushToDisk: true);

@@ -14,7 +14,7 @@ public sealed class ReduceLROnPlateau : Callback
 
     /// <summary>Gets the logged quantity to watch.</summary>
     /// <value>The default value is <c>val_loss</c>.</value>
-    public string Monitor { get; init { Training.Monitor.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
+    public string Monitor { get; init { MonitoredValue.ValidateName(value, nameof(Monitor)); field = value; } } = "val_loss";
 
     /// <summary>Gets the factor the learning rate is multiplied by, in (0, 1).</summary>
     /// <value>The default value is 0.1.</value>
@@ -65,7 +65,7 @@ public sealed class ReduceLROnPlateau : Callback
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(logs);
-        if (!Training.Monitor.TryGet(context, logs, Monitor, nameof(ReduceLROnPlateau), out var current))
+        if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(ReduceLROnPlateau), out var current))
         {
             return;
         }
@@ -103,5 +103,5 @@ public sealed class ReduceLROnPlateau : Callback
         }
     }
 
-    private bool IsMax => Training.Monitor.IsMax(Monitor, Mode);
+    private bool IsMax => MonitoredValue.IsMax(Monitor, Mode);
 }

@@ -8,6 +8,8 @@ namespace ConvViz.Training;
 /// </summary>
 public sealed class TerminateOnNaN : Callback
 {
+    private int _epoch;
+
     /// <summary>Gets the 0-based (epoch, batch) where the loss became invalid in the last run, or <see langword="null"/>.</summary>
     public (int Epoch, int Batch)? TerminatedAt { get; private set; }
 
@@ -15,7 +17,7 @@ public sealed class TerminateOnNaN : Callback
     public override void OnTrainBegin(TrainingContext context) => TerminatedAt = null;
 
     /// <inheritdoc/>
-    public override void OnEpochBegin(TrainingContext context, int epoch) => CurrentEpoch = epoch;
+    public override void OnEpochBegin(TrainingContext context, int epoch) => _epoch = epoch;
 
     /// <inheritdoc/>
     public override void OnBatchEnd(TrainingContext context, int batch, IReadOnlyDictionary<string, double> logs)
@@ -24,10 +26,8 @@ public sealed class TerminateOnNaN : Callback
         ArgumentNullException.ThrowIfNull(logs);
         if (logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
         {
-            TerminatedAt = (CurrentEpoch, batch);
+            TerminatedAt = (_epoch, batch);
             context.StopTraining = true;
         }
     }
-
-    private int CurrentEpoch { get; set; }
 }

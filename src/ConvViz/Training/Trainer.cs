@@ -121,7 +121,7 @@ internal static class Trainer
                 {
                     var validationSteps = options.ValidationSteps ?? validationData.BatchesPerEpoch;
                     var validationLogs = Evaluate(
-                        model, compilation, validationData, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : nameof(options), cancellationToken);
+                        model, compilation, validationData, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
                     checkedValidation = true;
                     foreach (var (key, value) in validationLogs)
                     {
@@ -165,26 +165,18 @@ internal static class Trainer
     {
         var compilation = RequireCompiled(model, "Evaluate");
         CheckSource(model, data, "evaluation data", nameof(data));
-        return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, nameof(data), cancellationToken);
+        return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
     }
 
-    internal static string[] Keys(CompileOptions compilation)
-    {
-        var keys = new List<string> { LossFunctions.Key };
-        foreach (var metric in compilation.Metrics)
-        {
-            var key = MetricFunctions.Key(metric);
-            if (!keys.Contains(key))
-            {
-                keys.Add(key);
-            }
-        }
+    /// <summary>The history keys of a compilation: <c>loss</c>, then each distinct metric.</summary>
+    internal static string[] Keys(CompileOptions compilation) =>
+        [LossFunctions.Key, .. DistinctMetrics(compilation).Select(MetricFunctions.Key)];
 
-        return [.. keys];
-    }
+    private static Metric[] DistinctMetrics(CompileOptions compilation) =>
+        compilation.Metrics.DistinctBy(MetricFunctions.Key).ToArray();
 
     private static Dictionary<string, double> Evaluate(
-        Model model, CompileOptions compilation, IBatchSource data, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkParameter, CancellationToken cancellationToken)
+        Model model, CompileOptions compilation, IBatchSource data, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
     {
         var module = model.Module;
         var wasTraining = module.training;
@@ -200,9 +192,9 @@ internal static class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 using (var batch = cursor.Next())
                 {
-                    if (checkParameter is not null && step == 0)
+                    if (checkWhat is not null && step == 0)
                     {
-                        CheckBatch(model, compilation, batch, "validation data", checkParameter);
+                        CheckBatch(model, compilation, batch, checkWhat, parameter);
                     }
 
                     using var scope = NewDisposeScope();
@@ -247,17 +239,16 @@ internal static class Trainer
 
     private static void Accumulate(CompileOptions compilation, Tensor predictions, Tensor labels, Tensor? perSampleLoss, MetricAccumulator accumulator, int count)
     {
-        var sums = new double[compilation.Metrics.Count + 1];
+        var metrics = DistinctMetrics(compilation);
+        var sums = new double[metrics.Length + 1];
         perSampleLoss ??= LossFunctions.PerSample(compilation.Loss, predictions, labels);
         sums[0] = perSampleLoss.to_type(ScalarType.Float64).sum().item<double>();
-        var keys = Keys(compilation);
-        for (var i = 1; i < keys.Length; i++)
+        for (var i = 0; i < metrics.Length; i++)
         {
-            var metric = compilation.Metrics.First(m => MetricFunctions.Key(m) == keys[i]);
-            sums[i] = MetricFunctions.PerSample(metric, predictions, labels).to_type(ScalarType.Float64).sum().item<double>();
+            sums[i + 1] = MetricFunctions.PerSample(metrics[i], predictions, labels).to_type(ScalarType.Float64).sum().item<double>();
         }
 
-        accumulator.Add(sums.AsSpan(0, keys.Length), count);
+        accumulator.Add(sums, count);
     }
 
     private static void Report(IProgress<TrainingProgress>? progress, TrainingPhase phase, int epoch, int epochs, int step, int steps, IReadOnlyDictionary<string, double> logs, TimeSpan elapsed)

@@ -3,12 +3,14 @@
 using ConvViz.Data;
 using ConvViz.Models;
 using ConvViz.Training;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Training;
 
-public sealed class TrainingExtensionsTests
+public sealed class TrainingExtensionsTests(ITestOutputHelper output)
 {
     [Fact]
     public void Fit_NotCompiled_ThrowsInvalidOperationWithFix()
@@ -326,7 +328,40 @@ public sealed class TrainingExtensionsTests
 
         var history = model.Fit(train, new FitOptions { Epochs = 25, ValidationData = validation, Callbacks = [stopWhenGood], Seed = 3 });
 
+        output.WriteLine(history.ToCsv());
         Assert.True(history["val_accuracy"][^1] >= 0.95, $"val_accuracy after {history.Count} epochs: {history["val_accuracy"][^1]}\n{history.ToCsv()}");
+    }
+
+    [Fact]
+    public void Fit_BlogCall_TranslatesOneToOne()
+    {
+        // R: compile(loss = 'binary_crossentropy', optimizer = optimizer_adamax(lr = 0.001), metrics = 'accuracy')
+        //    fit_generator(train, steps_per_epoch, epochs = 4, validation_data = test, validation_steps = 1, initial_epoch = 1)
+        using var model = TrainingTestData.TinyModel(23).Compile(Loss.BinaryCrossentropy, OptimizerOptions.Adamax(0.001), Metric.Accuracy);
+        using var train = TrainingTestData.Brightness(12, 4, 1, shuffle: true);
+        using var test = TrainingTestData.Brightness(8, 4, 2);
+
+        var history = model.Fit(train, new FitOptions { StepsPerEpoch = 3, Epochs = 4, ValidationData = test, ValidationSteps = 1, InitialEpoch = 1 });
+
+        Assert.Equal([1, 2, 3], history.Epochs);
+        Assert.Equal(["loss", "accuracy", "val_loss", "val_accuracy"], history.Keys);
+        Assert.All(history["val_accuracy"], a => Assert.Contains(a, new[] { 0, 0.25, 0.5, 0.75, 1 })); // one batch of 4
+        Assert.Equal(9, model.GetOptimizer().Iterations);
+    }
+
+    [Fact]
+    public void Fit_Logger_ReceivesOneSummaryPerEpoch()
+    {
+        using var model = TrainingTestData.TinyModel(25).Compile(new CompileOptions());
+        using var train = TrainingTestData.Brightness(8, 4, 1);
+        var logger = new ListLogger();
+
+        model.Fit(train, new FitOptions { Epochs = 3, Logger = logger });
+
+        var summaries = logger.Entries.Where(e => e.Id == 500).Select(e => e.Message).ToList();
+        Assert.Equal(3, summaries.Count);
+        Assert.StartsWith("Epoch 3/3", summaries[^1]);
+        Assert.Contains("loss: ", summaries[^1]);
     }
 
     private static (TrainingHistory History, float[] Weights) SeededRun()
@@ -339,6 +374,19 @@ public sealed class TrainingExtensionsTests
     }
 
     private static Tensor one_hot(Tensor indices, int classes) => nn.functional.one_hot(indices, classes);
+
+    private sealed class ListLogger : ILogger
+    {
+        public List<(int Id, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((eventId.Id, formatter(state, exception)));
+    }
 
     /// <summary>An <see cref="IProgress{T}"/> that reports synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>
     private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>

@@ -3,7 +3,7 @@
 namespace ConvViz.Training;
 
 /// <summary>Shared logic of callbacks that watch one logged quantity.</summary>
-internal static class Monitor
+internal static class MonitoredValue
 {
     /// <summary>Returns whether higher is better for <paramref name="monitor"/> under <paramref name="mode"/>.</summary>
     public static bool IsMax(string monitor, MonitorMode mode) => mode switch
