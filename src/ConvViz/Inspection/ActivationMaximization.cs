@@ -12,7 +12,9 @@ namespace ConvViz.Inspection;
 /// </summary>
 /// <remarks>Evaluation mode (no dropout), training state restored; gradients are taken with respect to the images
 /// only. Each step adds <see cref="ActivationMaximizationOptions.StepSize"/> × range × g / rms(g) and clamps to the
-/// input range, so steps are bounded. The number of steps (and optionally the time) is bounded.</remarks>
+/// input range, so steps are bounded. The number of steps (and optionally the time) is bounded. The starting noise is
+/// seeded; the result is bit-reproducible when libtorch runs on one thread (<c>torch.set_num_threads(1)</c>), because
+/// its multi-threaded reductions may round differently from run to run and gradient ascent amplifies that.</remarks>
 public static class ActivationMaximization
 {
     /// <summary>Finds the input pattern that maximises one filter of a layer.</summary>
@@ -66,7 +68,7 @@ public static class ActivationMaximization
         var shape = model.InputShape.ToBatchShape(n);
         var range = options.InputMax - options.InputMin;
         var mid = options.InputMin + (range / 2);
-        var generator = new Generator((ulong)options.Seed);
+        using var generator = new Generator((ulong)options.Seed);
         var x = rand(shape, generator: generator).mul(2).sub(1).mul(options.NoiseAmplitude * range).add(mid);
         var index = tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1);
 

@@ -13,7 +13,7 @@ namespace ConvViz.Visualization;
 
 /// <summary>
 /// A self-contained HTML page about a model and one input: the layer table, the training history, the input with
-/// its top predictions, a Grad-CAM overlay, a feature-map grid for every convolution and pooling layer, and the first
+/// its top predictions, a Grad-CAM overlay and a saliency map, a feature-map grid for every convolution and pooling layer, and the first
 /// layer's filters. Images are embedded as data URIs; the page loads nothing from anywhere and works offline.
 /// </summary>
 /// <remarks>All text is HTML-encoded. A tiny inline script marks images that failed to decode
@@ -139,8 +139,16 @@ public static class HtmlReport
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
             using var cam = GradCam.Compute(model, input, target, layer.Name);
             using var overlay = HeatmapOverlay.Render(shown, cam);
-            html.Append("<h2>Grad-CAM</h2>\n<figure>").Append(ImageTag(overlay, "Grad-CAM overlay")).Append("<figcaption>")
-                .Append(Encode($"Where layer '{layer.Name}' finds evidence for {ClassName(target)} ({target}): jet colours (red = strongest) blended at 40 %, evaluation mode."))
+            var empty = cam.max().item<float>() <= 0
+                ? " The map is zero everywhere: no feature map of this layer pushes the score up (for example a saturated softmax, or the class is not present)."
+                : string.Empty;
+            html.Append("<h2>Grad-CAM and saliency</h2>\n<figure>").Append(ImageTag(overlay, "Grad-CAM overlay")).Append("<figcaption>")
+                .Append(Encode($"Grad-CAM: where layer '{layer.Name}' finds evidence for {ClassName(target)} ({target}); jet colours (red = strongest) blended at 40 %, evaluation mode.{empty}"))
+                .Append("</figcaption></figure>\n");
+            using var saliency = Saliency.Compute(model, input, target);
+            using var saliencyImage = HeatmapOverlay.RenderHeatmap(saliency, Colormap.Inferno);
+            html.Append("<figure>").Append(ImageTag(saliencyImage, "Saliency map")).Append("<figcaption>")
+                .Append(Encode($"Saliency: |d output / d pixel| for {ClassName(target)} ({target}), the maximum over colour channels; bright = the pixels that change the score most."))
                 .Append("</figcaption></figure>\n");
         }
 

@@ -47,7 +47,8 @@ public sealed class HtmlReportOptions
         }
     } = 5;
 
-    /// <summary>Gets a training-history chart as a complete SVG document (embedded as an image); omitted if <see langword="null"/>.</summary>
+    /// <summary>Gets a training-history chart as a complete SVG document (embedded as an image, so it needs
+    /// <c>xmlns="http://www.w3.org/2000/svg"</c> and <c>width</c>/<c>height</c> attributes); omitted if <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public string? HistorySvg { get; init; }
 

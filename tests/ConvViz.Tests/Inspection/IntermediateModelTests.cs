@@ -3,6 +3,7 @@
 using ConvViz.Data;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
@@ -186,5 +187,28 @@ public sealed class IntermediateModelTests
 
         Assert.Contains("8×8", ex.Message);
         Assert.Contains("5×4", ex.Message);
+    }
+
+    [Fact]
+    public void BlogLastSection_IsThreeLines()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var input = rand(1, 3, 150, 150);
+        var path = Path.Combine(Path.GetTempPath(), $"convviz-layer6-{Environment.ProcessId}.png");
+        try
+        {
+            // R: keras_model(inputs = model$input, outputs = get_layer(model, index = 6)$output) |> predict(img), then image() per channel.
+            var layer6 = IntermediateModel.From(model, layerIndex: 5);
+            using var activation = layer6.Predict(input);
+            FeatureMapGrid.Save(activation, path);
+
+            using var grid = Image.Load<Rgb24>(path);
+            Assert.Equal((8 * 66) + 9, grid.Width);   // 64 channels → 8 columns of 33×33 maps upscaled ×2, 1-pixel padding
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

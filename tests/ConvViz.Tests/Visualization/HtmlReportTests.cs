@@ -38,8 +38,8 @@ public sealed partial class HtmlReportTests
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
         var sources = ImageSources().Matches(html).Select(m => m.Groups[1].Value).ToList();
 
-        // history + input + Grad-CAM + 3 feature-map layers (conv2d, max_pooling2d, conv2d_1) + first-layer filters.
-        Assert.Equal(7, sources.Count);
+        // history + input + Grad-CAM + saliency + 3 feature-map layers (conv2d, max_pooling2d, conv2d_1) + first-layer filters.
+        Assert.Equal(8, sources.Count);
         Assert.All(sources, s => Assert.StartsWith("data:image/", s));
         Assert.DoesNotMatch("(src|href)=\"(?!data:)", html);
         foreach (var source in sources.Where(s => s.StartsWith("data:image/png;base64,", StringComparison.Ordinal)))
@@ -109,7 +109,7 @@ public sealed partial class HtmlReportTests
         });
 
         var html = File.ReadAllText(path);
-        Assert.Equal(1 + 1 + 1 + 8 + 1, ImageSources().Matches(html).Count);
+        Assert.Equal(1 + 1 + 2 + 8 + 1, ImageSources().Matches(html).Count);
         Assert.Contains("conv2d_4 (Conv2D) (None, 14, 14, 16)", html);
     }
 
