@@ -17,10 +17,12 @@ public sealed partial class Model
     /// <param name="path">The file to write, conventionally with the <c>.safetensors</c> extension.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="InvalidOperationException">Fit runs on another thread (save from a callback instead, as <c>ModelCheckpoint</c> does).</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfTrainingOnAnotherThread("Save");
         NativeBackend.EnsureLoaded();
         ModelFile.Write(this, path);
     }
