@@ -24,7 +24,7 @@ namespace ConvViz.Tests.Reliability;
 public sealed class FuzzTests : IDisposable
 {
     private const int Seed = 20261128;
-    private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(25);
+    private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_hangLimit = TimeSpan.FromSeconds(20);
     private static readonly byte[] s_interestingBytes = [0x00, 0xFF, 0x7F, 0x80, 0x01];
     private static readonly uint[] s_interestingWords = [0, 1, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF];
@@ -42,7 +42,7 @@ public sealed class FuzzTests : IDisposable
         var random = new Random(Seed);
         var clock = Stopwatch.StartNew();
         var (loaded, rejected, iterations) = (0, 0, 0);
-        for (; iterations < 1500 && clock.Elapsed < s_budget; iterations++)
+        for (; iterations < 5000 && clock.Elapsed < s_budget; iterations++)
         {
             var input = Mutate(seeds[random.Next(seeds.Length)], random);
             var options = iterations % 2 == 0 ? strict : lenient;
@@ -82,7 +82,7 @@ public sealed class FuzzTests : IDisposable
         var random = new Random(Seed);
         var clock = Stopwatch.StartNew();
         var (loaded, rejected, iterations) = (0, 0, 0);
-        for (; iterations < 800 && clock.Elapsed < s_budget; iterations++)
+        for (; iterations < 2500 && clock.Elapsed < s_budget; iterations++)
         {
             var input = (iterations % 3) switch
             {
