@@ -492,6 +492,33 @@ public sealed class ImageFolderDatasetTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => DisposeAll(ds.GetBatches(0)));
     }
 
+    [Fact]
+    public void GetBatches_PrefetchQueue_IsBounded()
+    {
+        CreateCatsAndDogs(cats: 10, dogs: 10);
+        var built = 0;
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = o.Preprocessing,
+            BatchSize = 1,
+            PrefetchBatches = 2,
+            PreprocessingFunction = x =>
+            {
+                Interlocked.Increment(ref built);
+                return x.clone();
+            },
+        });
+
+        using var enumerator = ds.GetBatches(0).GetEnumerator();
+        Assert.True(enumerator.MoveNext());
+        enumerator.Current.Dispose();
+        Thread.Sleep(300);
+
+        // One batch taken, at most two waiting in the queue and one held by the blocked worker.
+        Assert.InRange(Volatile.Read(ref built), 1, 4);
+    }
+
     private static float[] Reds(ImageFolderDataset ds, int epoch)
     {
         using var images = Collect(ds, epoch);
