@@ -454,6 +454,71 @@ public sealed class ImageFolderDatasetTests : IDisposable
         Assert.Equal(200f / 255, images[0, 0, 0, 0].item<float>(), 1e-6f);
     }
 
+    [Fact]
+    public void GetBatches_Grayscale_HasOneChannel()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = new ImagePreprocessing { TargetHeight = 3, TargetWidth = 5, ColorMode = ColorMode.Grayscale }, Shuffle = false });
+
+        using var images = Collect(ds, 0);
+
+        Assert.Equal([2L, 1, 3, 5], images.shape);
+        Assert.Equal(((200 * 19595) + (10 * 38470) + (10 * 7471) + 32768) >> 16, (int)images[0, 0, 0, 0].item<float>());
+    }
+
+    [Fact]
+    public void GetBatches_PreprocessingFunction_RunsBeforeStandardization()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 2, TargetWidth = 2, Rescale = 0.5 },
+            PreprocessingFunction = x => x.add(100),
+            Shuffle = false,
+        });
+
+        using var images = Collect(ds, 0);
+
+        Assert.Equal((200 + 100) * 0.5f, images[0, 0, 0, 0].item<float>(), 1e-4f);
+    }
+
+    [Fact]
+    public void GetBatches_PreprocessingFunctionChangingShape_Throws()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, PreprocessingFunction = x => x.mean([1], keepdim: true) });
+
+        Assert.Throws<InvalidOperationException>(() => DisposeAll(ds.GetBatches(0)));
+    }
+
+    [Fact]
+    public void GetBatches_PrefetchQueue_IsBounded()
+    {
+        CreateCatsAndDogs(cats: 10, dogs: 10);
+        var built = 0;
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = o.Preprocessing,
+            BatchSize = 1,
+            PrefetchBatches = 2,
+            PreprocessingFunction = x =>
+            {
+                Interlocked.Increment(ref built);
+                return x.clone();
+            },
+        });
+
+        using var enumerator = ds.GetBatches(0).GetEnumerator();
+        Assert.True(enumerator.MoveNext());
+        enumerator.Current.Dispose();
+        Thread.Sleep(300);
+
+        // One batch taken, at most two waiting in the queue and one held by the blocked worker.
+        Assert.InRange(Volatile.Read(ref built), 1, 4);
+    }
+
     private static float[] Reds(ImageFolderDataset ds, int epoch)
     {
         using var images = Collect(ds, epoch);
