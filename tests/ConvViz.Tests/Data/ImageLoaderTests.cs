@@ -267,6 +267,29 @@ public sealed class ImageLoaderTests : IDisposable
         Assert.Equal(21f, x[0, 0, 0, 2].item<float>());
     }
 
+    [Theory]
+    [InlineData(ImageFormats.Gif)]
+    [InlineData(ImageFormats.Webp)]
+    public void Load_OptInFormats_RejectedByDefault_LoadWhenEnabled(ImageFormats format)
+    {
+        using var image = TestImages.Solid(4, 4, new Rgb24(0, 255, 0));
+        var path = _temp.Combine("opt-in.png");
+        if (format == ImageFormats.Gif)
+        {
+            image.SaveAsGif(path);
+        }
+        else
+        {
+            image.SaveAsWebp(path, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless });
+        }
+
+        var ex = Assert.Throws<InvalidImageFileException>(() => ImageLoader.Load(path, new ImagePreprocessing()));
+        using var x = ImageLoader.LoadPixels(path, new ImagePreprocessing { TargetHeight = 4, TargetWidth = 4 }, new ImageDecodingOptions { Formats = ImageFormats.Default | format });
+
+        Assert.Equal(ImageFileProblem.FormatNotEnabled, ex.Problem);
+        Assert.Equal(255f, x[0, 1].mean().item<float>());
+    }
+
     [Fact]
     public void Load_MissingFile_ThrowsUnreadable()
     {
