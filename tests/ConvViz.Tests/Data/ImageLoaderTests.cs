@@ -44,6 +44,19 @@ public sealed class ImageLoaderTests : IDisposable
     }
 
     [Fact]
+    public void LoadPixels_NearestRowsAndColumns_FollowPillowIndices()
+    {
+        using var image = TestImages.Coordinates(3, 5);
+        var path = TestImages.SavePng(image, _temp.Combine("rc.png"));
+
+        using var x = ImageLoader.LoadPixels(path, new ImagePreprocessing { TargetHeight = 7, TargetWidth = 3 }, ImageDecodingOptions.Default);
+
+        // Rows: floor((i + 0.5) · 5 / 7) = 0, 1, 1, 2, 3, 3, 4; green = y · 10 + 2. Columns are unchanged.
+        Assert.Equal(new float[] { 2, 12, 12, 22, 32, 32, 42 }, x[0, 1, .., 0].data<float>().ToArray());
+        Assert.Equal(new float[] { 1, 11, 21 }, x[0, 0, 3].data<float>().ToArray());
+    }
+
+    [Fact]
     public void LoadPixels_BilinearDownscale_AveragesNeighbours()
     {
         using var image = TestImages.Solid(8, 8, new Rgb24(0, 0, 0));
