@@ -82,6 +82,8 @@ public sealed class ModelCheckpoint : Callback
 
     private void WriteAtomically(Model model, string path)
     {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
         if (Save is null)
         {
             // Model.Save itself writes a temporary file and renames it over the target.
@@ -89,8 +91,6 @@ public sealed class ModelCheckpoint : Callback
             return;
         }
 
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
         {
