@@ -124,6 +124,25 @@ public sealed class ImageCorpusTests : IDisposable
     }
 
     [Fact]
+    public void Load_TiffAndBigTiffRenamedJpg_RefusedFromHeaderTiffDecoderNotReached()
+    {
+        using var image = TestImages.Coordinates(4, 4);
+        var tiff = _temp.Combine("scan.jpg");
+        image.SaveAsTiff(tiff);
+        var bigTiff = _temp.Combine("big.jpg");
+        File.WriteAllBytes(bigTiff, [0x49, 0x49, 0x2B, 0x00, 0x08, 0x00, 0x00, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]);
+
+        var classic = Assert.Throws<InvalidImageFileException>(() => ImageLoader.Load(tiff, new ImagePreprocessing()));
+        var big = Assert.Throws<InvalidImageFileException>(() => ImageLoader.Load(bigTiff, new ImagePreprocessing()));
+
+        // The unfixed BigTIFF IFD hang (CVE-2026-106116) needs the TIFF decoder, which is not registered by default.
+        Assert.Equal(ImageFileProblem.FormatNotEnabled, classic.Problem);
+        Assert.Contains("ImageFormats.Tiff", classic.Message);
+        Assert.True(big.Problem is ImageFileProblem.FormatNotEnabled or ImageFileProblem.UnknownFormat, big.Message);
+        Assert.Equal(bigTiff, big.FilePath);
+    }
+
+    [Fact]
     public void Load_ExifRotatedJpeg_IgnoresOrientationLikeKerasLoadImg()
     {
         using var image = new Image<Rgb24>(4, 2);
