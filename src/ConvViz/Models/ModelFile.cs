@@ -470,7 +470,8 @@ internal static class ModelFile
         var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidDataException($"the content checksum does not match (SHA-256 {actual}, the header says {expected}); the file was corrupted after it was saved (a flipped bit, a bad copy or disk). Restore it from a good copy");
+            var stated = expected.Length <= 64 ? expected : expected[..64] + "…";
+            throw new InvalidDataException($"the content checksum does not match (SHA-256 {actual}, the header says {stated}); the file was corrupted after it was saved (a flipped bit, a bad copy or disk). Restore it from a good copy");
         }
     }
 
