@@ -34,7 +34,7 @@ internal sealed class ConsoleProgressBar : IProgress<TrainingProgress>
                 Console.Write($"\r{Bar(value.TotalSteps, value.TotalSteps)} - validating {value.Step}/{value.TotalSteps}   ");
                 break;
             case TrainingPhase.EpochEnd:
-                var line = $"{Bar(1, 1)} - {value.Elapsed.TotalSeconds:F0}s{Metrics(value.Metrics)}";
+                var line = $"{Bar(value.Step, value.TotalSteps)} - {value.Elapsed.TotalSeconds:F0}s{Metrics(value.Metrics)}";
                 Console.WriteLine(_interactive ? $"\r{line}{new string(' ', 20)}" : line);
                 break;
         }

@@ -141,6 +141,15 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         Shuffle = false,
         CacheImages = true,
     });
+    if (!File.Exists(catPhoto))
+    {
+        throw new FileNotFoundException($"The photo to inspect, '{catPhoto}', does not exist. The blog uses cat.2001.jpg from Kaggle's train folder.", catPhoto);
+    }
+
+    var written = new List<(string What, string Path)>();
+    var previewPath = Path.Combine(output, "augmentation-preview.png");
+    AugmentationPreview.Save(augmenter, preprocessing, [trainData.FilePaths[0], trainData.FilePaths[^1], catPhoto], arguments.Seed, previewPath);
+    written.Add(("augmentation preview (left: as loaded; right: five random augmentations)", previewPath));
     Console.WriteLine($"Found {trainData.SampleCount} training images and {testData.SampleCount} test images belonging to {trainData.ClassNames.Count} classes ({string.Join(", ", trainData.ClassNames)}).");
 
     // 3. The blog's model.
@@ -188,7 +197,6 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     var evaluation = model.Evaluate(testData, cancellationToken: cancellationToken);
     Console.WriteLine("Test set: " + string.Join(", ", evaluation.Select(kv => $"{kv.Key} {kv.Value:F4}")));
 
-    var written = new List<(string What, string Path)>();
     var modelPath = Path.Combine(output, "model.safetensors");
     model.Save(modelPath);
     written.Add(("model (architecture, preprocessing, class names, weights)", modelPath));
@@ -202,11 +210,6 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
 
     // 5. Under the hood: the cat photo, with the model's own (training-time) preprocessing.
     Console.WriteLine();
-    if (!File.Exists(catPhoto))
-    {
-        throw new FileNotFoundException($"The photo to inspect, '{catPhoto}', does not exist. The blog uses cat.2001.jpg from Kaggle's train folder.", catPhoto);
-    }
-
     using var scope = NewDisposeScope();
     var input = ImageLoader.Load(catPhoto, model.Preprocessing!);
     using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(catPhoto, model.Preprocessing!, ImageDecodingOptions.Default), 0, 255);
