@@ -6,6 +6,10 @@ namespace ConvViz.Models;
 /// Options of a batch-normalization layer, as Keras' <c>layer_batch_normalization</c> arguments. It normalizes the
 /// channel axis of feature maps (Keras <c>axis = -1</c> in channels-last order) or the feature axis of flat inputs.
 /// </summary>
+/// <remarks>
+/// Training mode normalizes with the batch mean and (biased) variance and updates the moving averages; the moving
+/// variance receives the unbiased batch variance, as in PyTorch. Evaluation mode uses the moving averages.
+/// </remarks>
 public sealed class BatchNormalizationOptions
 {
     /// <summary>

@@ -85,6 +85,10 @@ internal static class ModelFile
         {
             throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: {ex.Message}.", ex);
         }
+        catch (OverflowException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: its architecture describes tensors too large to represent.", ex);
+        }
     }
 
     private static Model Read(SafeFileHandle handle, ModelLoadOptions options)

@@ -227,13 +227,14 @@ public sealed class SequentialBuilder
         const LayerKind kind = LayerKind.Flatten;
         var name = ResolveName(options.Name, "flatten", kind);
         var input = OutputShape;
-        if (input.ElementCount > int.MaxValue)
+        var size = input.Dimensions.Aggregate(Int128.One, (product, d) => product * d);
+        if (size > int.MaxValue)
         {
-            throw ShapeError(name.Value, kind, input, $"the flattened size {input.ElementCount} exceeds {int.MaxValue}");
+            throw ShapeError(name.Value, kind, input, $"the flattened size {size} exceeds {int.MaxValue}");
         }
 
         var layerName = name.Value;
-        return Commit(name, new LayerSpec(layerName, kind, input, new LayerShape((int)input.ElementCount), options, [], _ => new FlattenModule(layerName)));
+        return Commit(name, new LayerSpec(layerName, kind, input, new LayerShape((int)size), options, [], _ => new FlattenModule(layerName)));
     }
 
     /// <summary>Adds a fully connected layer (Keras <c>layer_dense</c>).</summary>

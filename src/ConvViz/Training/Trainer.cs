@@ -151,6 +151,10 @@ internal static class Trainer
                 callback.OnTrainEnd(context);
             }
         }
+        catch (OperationCanceledException ex) when (ex is not TrainingCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            throw new TrainingCanceledException(history, ex, cancellationToken);
+        }
         finally
         {
             cursor.Release();

@@ -25,10 +25,11 @@ public static class TrainingExtensions
     /// <exception cref="InvalidOperationException">The model was not compiled.</exception>
     /// <exception cref="ArgumentException">The data does not fit the model (the message names both shapes), or <see cref="FitOptions.InitialEpoch"/> exceeds <see cref="FitOptions.Epochs"/>. Raised before the first step.</exception>
     /// <exception cref="NonFiniteLossException">A batch's loss was NaN or infinite and no callback stopped training.</exception>
-    /// <exception cref="OperationCanceledException">
-    /// <paramref name="cancellationToken"/> was cancelled. Cancellation takes effect between batches: every applied
-    /// update is complete, the optimizer's state matches the weights, and the model can be trained, evaluated or saved
-    /// again. The partial history is not returned; use a callback to observe completed epochs.
+    /// <exception cref="TrainingCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled (this is an <see cref="OperationCanceledException"/>).
+    /// Cancellation takes effect between batches: every applied update is complete, the optimizer's state matches the
+    /// weights, and the model can be trained, evaluated or saved again. The exception's
+    /// <see cref="TrainingCanceledException.History"/> holds the epochs that completed.
     /// </exception>
     public static TrainingHistory Fit(this Model model, IBatchSource train, FitOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -32,6 +32,59 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
+    public void BlogGenerator_TranslatesOneToOne()
+    {
+        // image_data_generator(rotation_range = 40, width_shift_range = 0.2, height_shift_range = 0.2, shear_range = 0.2,
+        //   zoom_range = 0.2, horizontal_flip = TRUE, samplewise_std_normalization = TRUE)
+        // flow_images_from_directory(dir, generator, color_mode = "rgb", target_size = c(150, 150), batch_size = 50,
+        //   class_mode = "categorical", shuffle = TRUE)
+        var random = new Random(2);
+        for (var i = 0; i < 55; i++)
+        {
+            using var image = TestImages.Coordinates(16 + random.Next(8), 12 + random.Next(8));
+            TestImages.SaveJpeg(image, _temp.Combine(i % 2 == 0 ? "cats" : "dogs", $"{(i % 2 == 0 ? "cat" : "dog")}.{i}.jpg"));
+        }
+
+        var generator = new Augmenter(new AugmentationOptions
+        {
+            RotationRange = 40,
+            WidthShiftRange = 0.2,
+            HeightShiftRange = 0.2,
+            ShearRange = 0.2,
+            ZoomRange = AugmentationRange.Zoom(0.2),
+            HorizontalFlip = true,
+        });
+        var logger = new ListLogger();
+        using var flow = new ImageFolderDataset(new ImageFolderDatasetOptions
+        {
+            Directory = _temp.Path,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 150, TargetWidth = 150, ColorMode = ColorMode.Rgb, SamplewiseStdNormalization = true },
+            Augmenter = generator,
+            BatchSize = 50,
+            ClassMode = ClassMode.Categorical,
+            Shuffle = true,
+            Logger = logger,
+        });
+
+        var batches = flow.GetBatches(0).ToList();
+        try
+        {
+            Assert.Contains(logger.Entries, e => e.Message == "Found 55 images belonging to 2 classes.");
+            Assert.Equal([50, 5], batches.Select(b => b.Count));
+            Assert.Equal([50L, 3, 150, 150], batches[0].Images.shape);
+            Assert.Equal([50L, 2], batches[0].Labels!.shape);
+            var perImageMean = batches[0].Images.mean([1, 2, 3]);
+            var perImageStd = batches[0].Images.std([1, 2, 3], unbiased: false);
+            Assert.True(perImageMean.abs().max().item<float>() < 1e-4);
+            Assert.True(perImageStd.sub(1).abs().max().item<float>() < 1e-3);
+        }
+        finally
+        {
+            batches.ForEach(b => b.Dispose());
+        }
+    }
+
+    [Fact]
     public void Constructor_ClassesInOrdinalOrder()
     {
         foreach (var name in new[] { "b", "B", "a", "10", "2" })
@@ -452,6 +505,71 @@ public sealed class ImageFolderDatasetTests : IDisposable
         using var images = Collect(ds, 0);
 
         Assert.Equal(200f / 255, images[0, 0, 0, 0].item<float>(), 1e-6f);
+    }
+
+    [Fact]
+    public void GetBatches_Grayscale_HasOneChannel()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = new ImagePreprocessing { TargetHeight = 3, TargetWidth = 5, ColorMode = ColorMode.Grayscale }, Shuffle = false });
+
+        using var images = Collect(ds, 0);
+
+        Assert.Equal([2L, 1, 3, 5], images.shape);
+        Assert.Equal(((200 * 19595) + (10 * 38470) + (10 * 7471) + 32768) >> 16, (int)images[0, 0, 0, 0].item<float>());
+    }
+
+    [Fact]
+    public void GetBatches_PreprocessingFunction_RunsBeforeStandardization()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 2, TargetWidth = 2, Rescale = 0.5 },
+            PreprocessingFunction = x => x.add(100),
+            Shuffle = false,
+        });
+
+        using var images = Collect(ds, 0);
+
+        Assert.Equal((200 + 100) * 0.5f, images[0, 0, 0, 0].item<float>(), 1e-4f);
+    }
+
+    [Fact]
+    public void GetBatches_PreprocessingFunctionChangingShape_Throws()
+    {
+        CreateCatsAndDogs(cats: 1, dogs: 1);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, PreprocessingFunction = x => x.mean([1], keepdim: true) });
+
+        Assert.Throws<InvalidOperationException>(() => DisposeAll(ds.GetBatches(0)));
+    }
+
+    [Fact]
+    public void GetBatches_PrefetchQueue_IsBounded()
+    {
+        CreateCatsAndDogs(cats: 10, dogs: 10);
+        var built = 0;
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = o.Preprocessing,
+            BatchSize = 1,
+            PrefetchBatches = 2,
+            PreprocessingFunction = x =>
+            {
+                Interlocked.Increment(ref built);
+                return x.clone();
+            },
+        });
+
+        using var enumerator = ds.GetBatches(0).GetEnumerator();
+        Assert.True(enumerator.MoveNext());
+        enumerator.Current.Dispose();
+        Thread.Sleep(300);
+
+        // One batch taken, at most two waiting in the queue and one held by the blocked worker.
+        Assert.InRange(Volatile.Read(ref built), 1, 4);
     }
 
     private static float[] Reds(ImageFolderDataset ds, int epoch)

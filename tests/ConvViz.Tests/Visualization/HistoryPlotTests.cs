@@ -134,6 +134,22 @@ public sealed class HistoryPlotTests
         }
     }
 
+    [Fact]
+    public void ToSvg_MatchesTheGoldenFile()
+    {
+        var history = History(initialEpoch: 1, epochs: 4, withValidation: true);
+        var golden = Path.Combine(AppContext.BaseDirectory, "ReferenceOutput", "HistoryPlotTests", "ToSvg_MatchesTheGoldenFile.svg");
+
+        var actual = HistoryPlot.ToSvg(history, new HistoryPlotOptions { Title = "History", Width = 400, PanelHeight = 160 });
+
+        if (Environment.GetEnvironmentVariable("CONVVIZ_UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(Path.Combine(FindSourceDirectory(), "ReferenceOutput", "HistoryPlotTests", "ToSvg_MatchesTheGoldenFile.svg"), actual);
+        }
+
+        Assert.Equal(Normalize(File.ReadAllText(golden)), Normalize(actual));
+    }
+
     [Theory]
     [InlineData(0, 1, 5, new[] { 0, 0.2, 0.4, 0.6, 0.8, 1.0 })]
     [InlineData(0.33, 0.71, 5, new[] { 0.4, 0.5, 0.6, 0.7 })]
@@ -161,6 +177,21 @@ public sealed class HistoryPlotTests
         }
 
         return history;
+    }
+
+    /// <summary>Line endings and indentation do not matter; element order, attributes and text do.</summary>
+    private static string Normalize(string svg) =>
+        string.Join('\n', svg.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+
+    private static string FindSourceDirectory()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ConvViz.Tests.csproj")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new DirectoryNotFoundException("tests/ConvViz.Tests not found above " + AppContext.BaseDirectory);
     }
 
     private static XElement[] Panels(XDocument svg) =>
