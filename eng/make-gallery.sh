@@ -20,7 +20,6 @@ eng/run-with-libtorch.sh dotnet samples/ConvViz.Samples.Inspect/bin/Release/net1
 
 copy() { cp "$1" "$IMAGES/$2"; printf '  %-36s %6d bytes\n' "$2" "$(stat -c %s "$IMAGES/$2")"; }
 echo "docs/images:"
-copy "$WORK/main/feature-maps-layer2-conv2d_1.png"      cat-layer2-conv2d_1.png
 copy "$WORK/main/feature-maps-layer3-max_pooling2d.png" cat-layer3-max_pooling2d.png
 copy "$WORK/main/feature-maps-layer6-conv2d_3.png"      cat-layer6-conv2d_3.png
 copy "$WORK/main/grad-cam.png"                          cat-grad-cam.png

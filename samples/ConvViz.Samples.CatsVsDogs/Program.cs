@@ -178,7 +178,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     Console.WriteLine(model.Summary());
 
     // 4. Training, with a progress bar per epoch.
-    var epochs = arguments.Epochs ?? (arguments.DataDirectory is null ? 8 : 30);
+    var epochs = arguments.Epochs ?? (arguments.DataDirectory is null ? 3 : 30);
     var trainClock = Stopwatch.StartNew();
     var history = model.Fit(
         trainData,
@@ -211,8 +211,8 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     // 5. Under the hood: the cat photo, with the model's own (training-time) preprocessing.
     Console.WriteLine();
     using var scope = NewDisposeScope();
-    var input = ImageLoader.Load(catPhoto, model.Preprocessing!);
-    using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(catPhoto, model.Preprocessing!, ImageDecodingOptions.Default), 0, 255);
+    var input = model.LoadImage(catPhoto); // decode, resize, samplewise standardisation: the training-time steps
+    using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(catPhoto, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
     var top = model.PredictClasses(input)[0];
     Console.WriteLine($"{Path.GetFileName(catPhoto)}: predicted '{top.ClassName}' with probability {top.Probability:F3}" +
         (arguments.DataDirectory is null ? " (the demo model knows only boots and sneakers; the cat is here for its feature maps)." : "."));

@@ -78,23 +78,17 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         Console.WriteLine($"  {layer.Index,2} (R {layer.Index + 1,2})  {layer.Name,-16} {layer.Kind,-18} {layer.OutputShape}");
     }
 
-    // The preprocessing the model was trained with travels in the file; without it, fall back to a plain resize.
-    var preprocessing = model.Preprocessing ?? new ImagePreprocessing
-    {
-        TargetHeight = model.InputShape.Height,
-        TargetWidth = model.InputShape.Width,
-        ColorMode = model.InputShape.Channels == 1 ? ColorMode.Grayscale : ColorMode.Rgb,
-        SamplewiseStdNormalization = true,
-    };
+    // The preprocessing the model was trained with travels in the file; without it, the model falls back to a plain resize.
+    var preprocessing = model.GetImagePreprocessing();
     if (model.Preprocessing is null)
     {
-        Console.WriteLine("The model file has no preprocessing; using a resize plus samplewise standardisation.");
+        Console.WriteLine("The model file has no preprocessing; using a plain resize to the input size without standardisation.");
     }
 
     Directory.CreateDirectory(output);
     var written = new List<string>();
     using var scope = NewDisposeScope();
-    var input = ImageLoader.Load(imagePath, preprocessing);
+    var input = model.LoadImage(imagePath);
     using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(imagePath, preprocessing, ImageDecodingOptions.Default), 0, 255);
 
     var layers = layerArguments.Count == 0
