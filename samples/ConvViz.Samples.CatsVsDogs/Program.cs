@@ -85,7 +85,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         Console.WriteLine("      pass --data <Kaggle Dogs vs. Cats train folder> for the blog's cats and dogs");
     }
 
-    var splitRoot = Path.Combine(output, "data");
+    var splitRoot = Path.Combine(output, arguments.DataDirectory is null ? "data-demo" : "data-kaggle"); // {split}/{class}/ folders
     var split = DatasetSplitter.Split(
         new DatasetSplitOptions
         {
