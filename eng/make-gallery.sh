@@ -27,5 +27,5 @@ copy "$WORK/main/filters-layer1.png"                    filters-conv2d.png
 copy "$WORK/main/augmentation-preview.png"              augmentation-preview.png
 copy "$WORK/main/history.svg"                           history.svg
 copy "$WORK/inspect/saliency-class"*.png                cat-saliency.png
-copy "$WORK/inspect/filters-03-conv2d_3.png"            filters-conv2d_3.png
+copy "$WORK/inspect/filters-05-conv2d_3.png"            filters-conv2d_3.png
 du -ch "$IMAGES"/* | tail -n 1

@@ -16,7 +16,7 @@ namespace ConvViz.Samples.CatsVsDogs;
 /// </summary>
 internal static class AugmentationPreview
 {
-    private const int Variants = 5;
+    private const int Variants = 4;
     private const int Gap = 4;
 
     public static void Save(Augmenter augmenter, ImagePreprocessing preprocessing, IReadOnlyList<string> files, int seed, string path)

@@ -116,7 +116,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         var path = Path.Combine(output, $"filters-{conv.Index:D2}-{conv.Name}.png");
         using var filters = conv == model.Layers.First(l => l.Kind == LayerKind.Conv2D)
             ? FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 8 })
-            : FilterGrid.RenderLayer(model, conv.Name, new FilterGridOptions { Scale = 2, MaxFilters = 16, MaxInputChannels = 16 });
+            : FilterGrid.RenderLayer(model, conv.Name, new FilterGridOptions { Scale = 4, MaxFilters = 16, MaxInputChannels = 16 });
         filters.SaveAsPng(path);
         written.Add(path);
     }
