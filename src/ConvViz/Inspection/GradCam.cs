@@ -55,7 +55,7 @@ public static class GradCam
         LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
         var layer = LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
 
-        using var mode = new EvalModeScope(model.Module);
+        using var mode = model.BeginInference("GradCam");
         using var scope = NewDisposeScope();
         Tensor activation;
         using (no_grad())

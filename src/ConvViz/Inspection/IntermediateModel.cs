@@ -117,7 +117,7 @@ public sealed class IntermediateModel
     {
         NativeBackend.EnsureLoaded();
         _model.ValidateInput(input);
-        using var mode = new EvalModeScope(_model.Module);
+        using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         return LayerRunner.Run(_model, input, 0, Layer.Index).MoveToOuterDisposeScope();
@@ -159,7 +159,7 @@ public sealed class IntermediateModel
     {
         NativeBackend.EnsureLoaded();
         _model.ValidateInput(input);
-        using var mode = new EvalModeScope(_model.Module);
+        using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var captured = new Tensor[_layers.Length];

@@ -84,19 +84,3 @@ internal static class LayerRunner
         }
     }
 }
-
-/// <summary>Puts a module in evaluation mode and restores its previous training state on dispose.</summary>
-internal readonly struct EvalModeScope : IDisposable
-{
-    private readonly nn.Module _module;
-    private readonly bool _wasTraining;
-
-    public EvalModeScope(nn.Module module)
-    {
-        _module = module;
-        _wasTraining = module.training;
-        module.eval();
-    }
-
-    public void Dispose() => _module.train(_wasTraining);
-}

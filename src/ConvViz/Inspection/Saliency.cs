@@ -45,7 +45,7 @@ public static class Saliency
         model.ValidateInput(input);
         LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
 
-        using var mode = new EvalModeScope(model.Module);
+        using var mode = model.BeginInference("Saliency");
         using var scope = NewDisposeScope();
         Tensor gradient;
         using (enable_grad())
