@@ -148,7 +148,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
 
     var written = new List<(string What, string Path)>();
     var previewPath = Path.Combine(output, "augmentation-preview.png");
-    AugmentationPreview.Save(augmenter, preprocessing, [trainData.FilePaths[0], catPhoto], arguments.Seed, previewPath);
+    AugmentationPreview.Save(augmenter, preprocessing, [trainData.FilePaths[0], trainData.FilePaths[^1]], arguments.Seed, previewPath);
     written.Add(("augmentation preview (left: as loaded; right: four random augmentations)", previewPath));
     Console.WriteLine($"Found {trainData.SampleCount} training images and {testData.SampleCount} test images belonging to {trainData.ClassNames.Count} classes ({string.Join(", ", trainData.ClassNames)}).");
 
