@@ -178,7 +178,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     Console.WriteLine(model.Summary());
 
     // 4. Training, with a progress bar per epoch.
-    var epochs = arguments.Epochs ?? (arguments.DataDirectory is null ? 3 : 30);
+    var epochs = arguments.Epochs ?? (arguments.DataDirectory is null ? 2 : 30);
     var trainClock = Stopwatch.StartNew();
     var history = model.Fit(
         trainData,
