@@ -8,22 +8,50 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace ConvViz.Benchmarks;
 
 /// <summary>
-/// In-process runs (libtorch natives are found next to this assembly) with the memory diagnoser on. The default job
-/// runs each benchmark few times: one call takes from milliseconds (decode) to tens of seconds (an epoch).
-/// <c>--job dry</c> (one call each) replaces it from the command line.
+/// In-process runs (libtorch natives are found next to this assembly) with the memory diagnoser on.
+/// The default job runs each benchmark 5–15 times after 2 warm-ups: one call takes from about a millisecond (decode)
+/// to tens of seconds (an epoch). <c>--job dry|short|medium|long</c> picks BenchmarkDotNet's presets instead.
 /// </summary>
 public sealed class BenchmarkConfig : ManualConfig
 {
-    public BenchmarkConfig()
+    public BenchmarkConfig(string? job = null)
     {
         Add(DefaultConfig.Instance);
-        AddJob(Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(2)
-            .WithMinIterationCount(5)
-            .WithMaxIterationCount(15)
-            .AsDefault());
+        var baseJob = job?.ToLowerInvariant() switch
+        {
+            null or "" or "default" => Job.Default.WithWarmupCount(2).WithMinIterationCount(5).WithMaxIterationCount(15),
+            "dry" => Job.Dry,
+            "short" => Job.ShortRun,
+            "medium" => Job.MediumRun,
+            "long" => Job.LongRun,
+            _ => throw new ArgumentException($"Unknown job '{job}': use dry, short, medium, long or default."),
+        };
+        AddJob(baseJob.WithToolchain(InProcessEmitToolchain.Instance));
         AddDiagnoser(MemoryDiagnoser.Default);
         WithOptions(ConfigOptions.JoinSummary);
+    }
+
+    /// <summary>Takes <c>--job X</c> / <c>-j X</c> out of the arguments (the job is built here, always in-process).</summary>
+    public static (string? Job, string[] Remaining) ExtractJob(string[] args)
+    {
+        string? job = null;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--job" or "-j" && i + 1 < args.Length)
+            {
+                job = args[++i];
+            }
+            else if (args[i].StartsWith("--job=", StringComparison.Ordinal))
+            {
+                job = args[i]["--job=".Length..];
+            }
+            else if (args[i] is not ("--inProcess" or "-i"))
+            {
+                rest.Add(args[i]);
+            }
+        }
+
+        return (job, [.. rest]);
     }
 }

@@ -7,7 +7,10 @@ using static TorchSharp.torch;
 
 namespace ConvViz.Benchmarks;
 
-/// <summary>Activation extraction at the blog's layer index 5 against a full forward pass (batch of 1, 150×150 RGB).</summary>
+/// <summary>
+/// Activation extraction at the blog's layer index 5 (the 64-filter conv, output 33×33×64) against a full forward
+/// pass of the blog model, for one 150×150 RGB image.
+/// </summary>
 public class InspectionBenchmarks
 {
     private Model _model = null!;
@@ -17,14 +20,8 @@ public class InspectionBenchmarks
     public void Setup()
     {
         manual_seed(42);
-        _model = new SequentialBuilder(150, 150, 3)
-            .AddConv2D(8, 3, Activation.ReLU).AddConv2D(16, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(32, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(64, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(16, 3, Activation.ReLU).AddFlatten()
-            .AddDense(64, Activation.ReLU).AddDense(2, Activation.Softmax)
-            .Build();
-        _input = rand(1, 3, 150, 150);
+        _model = Blog.CreateModel();
+        _input = rand(1, 3, Blog.Size, Blog.Size);
     }
 
     [GlobalCleanup]
@@ -46,6 +43,6 @@ public class InspectionBenchmarks
     public float ActivationAtLayer5()
     {
         using var scope = NewDisposeScope();
-        return IntermediateModel.From(_model, 5).Predict(_input).sum().item<float>();
+        return IntermediateModel.From(_model, Blog.ActivationLayer).Predict(_input).sum().item<float>();
     }
 }

@@ -17,11 +17,7 @@ if (args.Length > 0 && args[0] == "make-jpegs")
     return 0;
 }
 
-// The libtorch natives and the generated data live in this process: always run in-process, whatever job is chosen.
-if (!args.Any(a => a is "-i" or "--inProcess"))
-{
-    args = [.. args, "--inProcess"];
-}
-
-BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, new BenchmarkConfig());
+// The libtorch natives and the generated data live in this process: every job runs in-process (see BenchmarkConfig).
+var (job, rest) = BenchmarkConfig.ExtractJob(args);
+BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(rest, new BenchmarkConfig(job));
 return 0;
