@@ -15,8 +15,8 @@ namespace ConvViz.Benchmarks;
 /// written as JSON with the same keys.
 /// </summary>
 /// <remarks>
-/// Usage: <c>compare [--json out.json] [--data DIR] [--threads 2] [--batch 50] [--budget 10] [--sections train,infer,activation,epoch,memory]
-/// [--memory-images 100] [--memory-epochs 20] [--channels-last]</c>.
+/// Usage: <c>compare [--json out.json] [--threads 2] [--batch 50] [--budget 10] [--workers 1] [--cache]
+/// [--sections train,infer,activation,epoch,memory] [--data DIR] [--memory-data DIR] [--memory-epochs 20]</c>.
 /// </remarks>
 internal static class CompareCommand
 {
@@ -153,17 +153,19 @@ internal static class CompareCommand
 
         public string? DataDir { get; private set; }
 
+        public string? MemoryDataDir { get; private set; }
+
         public int Threads { get; private set; } = 2;
 
         public int Batch { get; private set; } = Blog.BatchSize;
 
         public double Budget { get; private set; } = 10;
 
-        public int MemoryImages { get; private set; } = 100;
-
         public int MemoryEpochs { get; private set; } = 20;
 
         public int Workers { get; private set; } = 1;
+
+        public bool CacheImages { get; private set; }
 
         public HashSet<string> Sections { get; private set; } = new(["train", "infer", "activation", "epoch", "memory"], StringComparer.Ordinal);
 
@@ -179,12 +181,13 @@ internal static class CompareCommand
                 {
                     case "--json": o.JsonPath = Next(); break;
                     case "--data": o.DataDir = Next(); break;
+                    case "--memory-data": o.MemoryDataDir = Next(); break;
                     case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--batch": o.Batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--budget": o.Budget = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--memory-images": o.MemoryImages = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--workers": o.Workers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--cache": o.CacheImages = true; break;
                     case "--sections": o.Sections = new(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal); break;
                     default: throw new ArgumentException($"Unknown option {args[i]}.");
                 }

@@ -86,12 +86,22 @@ def rss_bytes():
     return 0
 
 
+CHANNELS_LAST = False
+
+
+def prepare(x):
+    return x.contiguous(memory_format=torch.channels_last) if CHANNELS_LAST else x
+
+
 def train_step(model, optimizer, x, y):
+    """One Keras-style step: loss and accuracy are read back every batch, as Keras' progress bar and ConvViz's Fit do."""
     optimizer.zero_grad(set_to_none=True)
-    loss = keras_categorical_crossentropy(model(x), y)
+    p = model(prepare(x))
+    loss = keras_categorical_crossentropy(p, y)
     loss.backward()
     optimizer.step()
-    return loss.item()
+    accuracy = (p.argmax(1) == y.argmax(1)).float().mean()
+    return loss.item(), accuracy.item()
 
 
 def augmented_folder(root):
@@ -132,7 +142,10 @@ def main():
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--memory-epochs", type=int, default=20)
     ap.add_argument("--sections", default="train,infer,activation,epoch,memory")
+    ap.add_argument("--channels-last", action="store_true", help="lever: NHWC memory format for the model and inputs")
     args = ap.parse_args()
+    global CHANNELS_LAST
+    CHANNELS_LAST = args.channels_last
     sections = set(args.sections.split(","))
 
     torch.set_num_threads(args.threads)
@@ -142,6 +155,9 @@ def main():
               "workers": args.workers}
     log(f"PyTorch {torch.__version__}: {args.threads} threads, batch {args.batch}, budget {args.budget} s per measurement")
     model = blog_model()
+    if CHANNELS_LAST:
+        model = model.to(memory_format=torch.channels_last)
+    result["channels_last"] = CHANNELS_LAST
     optimizer = torch.optim.Adamax(model.parameters(), lr=0.001, eps=1e-7)
     x = torch.rand(args.batch, 3, SIZE, SIZE)
     y = nn.functional.one_hot(torch.randint(0, CLASSES, (args.batch,)), CLASSES).float()
@@ -150,7 +166,7 @@ def main():
         log("training step")
         model.train()
         r = repeat(lambda: train_step(model, optimizer, x, y), args.budget)
-        result["train_step"] = report(r, args.batch, "forward, Keras categorical cross-entropy, backward, torch.optim.Adamax")
+        result["train_step"] = report(r, args.batch, "forward, Keras categorical cross-entropy, backward, torch.optim.Adamax, loss and accuracy read back")
 
     if "infer" in sections:
         log("inference")
@@ -158,7 +174,7 @@ def main():
 
         def infer():
             with torch.inference_mode():
-                model(x).sum().item()
+                model(prepare(x)).sum().item()
 
         result["inference"] = report(repeat(infer, args.budget), args.batch, "forward in eval mode under inference_mode")
 
