@@ -15,6 +15,9 @@ public sealed class ImagePreprocessing
     /// <summary>Keras' epsilon for the std normalisations.</summary>
     public const double Epsilon = 1e-6;
 
+    private IReadOnlyList<float>? _featurewiseMean;
+    private IReadOnlyList<float>? _featurewiseStd;
+
     /// <summary>Gets the target height in pixels.</summary>
     /// <value>The default value is 256, as Keras' <c>target_size</c>.</value>
     public int TargetHeight { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value); field = value; } } = 256;
@@ -48,11 +51,11 @@ public sealed class ImagePreprocessing
 
     /// <summary>Gets the per-channel dataset mean to subtract (from a featurewise fit), or <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public IReadOnlyList<float>? FeaturewiseMean { get; init; }
+    public IReadOnlyList<float>? FeaturewiseMean { get => _featurewiseMean; init => _featurewiseMean = value?.ToArray(); }
 
     /// <summary>Gets the per-channel dataset standard deviation to divide by (from a featurewise fit), or <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public IReadOnlyList<float>? FeaturewiseStd { get; init; }
+    public IReadOnlyList<float>? FeaturewiseStd { get => _featurewiseStd; init => _featurewiseStd = value?.ToArray(); }
 
     /// <summary>Gets the number of channels <see cref="ColorMode"/> produces.</summary>
     public int Channels => ColorMode switch
@@ -108,6 +111,29 @@ public sealed class ImagePreprocessing
         }
 
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Returns a copy with other featurewise statistics (for example from <c>Augmenter.Fit</c>); every other setting is kept.</summary>
+    /// <param name="featurewiseMean">The per-channel mean, or <see langword="null"/> for none.</param>
+    /// <param name="featurewiseStd">The per-channel standard deviation, or <see langword="null"/> for none.</param>
+    /// <returns>The copy.</returns>
+    /// <exception cref="ArgumentException">A list does not have <see cref="Channels"/> values.</exception>
+    public ImagePreprocessing With(IReadOnlyList<float>? featurewiseMean, IReadOnlyList<float>? featurewiseStd)
+    {
+        if (featurewiseMean is not null && featurewiseMean.Count != Channels)
+        {
+            throw new ArgumentException($"The mean has {featurewiseMean.Count} values but the colour mode gives {Channels} channels.", nameof(featurewiseMean));
+        }
+
+        if (featurewiseStd is not null && featurewiseStd.Count != Channels)
+        {
+            throw new ArgumentException($"The standard deviation has {featurewiseStd.Count} values but the colour mode gives {Channels} channels.", nameof(featurewiseStd));
+        }
+
+        var copy = (ImagePreprocessing)MemberwiseClone();
+        copy._featurewiseMean = featurewiseMean?.ToArray();
+        copy._featurewiseStd = featurewiseStd?.ToArray();
+        return copy;
     }
 
     private Tensor PerChannel(IReadOnlyList<float> values, string name)

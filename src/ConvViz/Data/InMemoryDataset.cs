@@ -88,7 +88,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         var order = Enumerable.Range(0, SampleCount).ToArray();
         if (Shuffle)
         {
-            new Random(HashCode.Combine(Seed, epoch)).Shuffle(order);
+            new Random(SeedMixer.Mix(Seed, epoch)).Shuffle(order);
         }
 
         return Iterate(order, cancellationToken);
@@ -101,14 +101,28 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             ObjectDisposedException.ThrowIf(_disposed, this);
             var count = Math.Min(BatchSize, order.Length - start);
-            using var scope = NewDisposeScope();
-            using var index = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
-            var images = _images.index_select(0, index);
-            var labels = ClassMode == ClassMode.Input ? images.clone() : _labels?.index_select(0, index);
-            images.DetachFromDisposeScope();
-            labels?.DetachFromDisposeScope();
+            // The scope must be closed before yielding: a scope left open across 'yield return' would capture
+            // (and later dispose) tensors that the consumer creates on this thread.
+            var (images, labels) = Select(order.AsSpan(start, count));
             yield return new Batch(images, labels);
         }
+    }
+
+    private (Tensor Images, Tensor? Labels) Select(ReadOnlySpan<int> indices)
+    {
+        using var scope = NewDisposeScope();
+        var longs = new long[indices.Length];
+        for (var i = 0; i < longs.Length; i++)
+        {
+            longs[i] = indices[i];
+        }
+
+        var index = tensor(longs);
+        var images = _images.index_select(0, index);
+        var labels = ClassMode == ClassMode.Input ? images.clone() : _labels?.index_select(0, index);
+        images.DetachFromDisposeScope();
+        labels?.DetachFromDisposeScope();
+        return (images, labels);
     }
 
     /// <inheritdoc/>

@@ -8,9 +8,9 @@ public enum Interpolation
     /// <summary>Nearest neighbour, Keras' default (PIL NEAREST sampling).</summary>
     Nearest,
 
-    /// <summary>Bilinear.</summary>
+    /// <summary>Bilinear (ImageSharp's triangle filter, which widens when downscaling like Pillow's; values may differ from Pillow by a few levels).</summary>
     Bilinear,
 
-    /// <summary>Bicubic.</summary>
+    /// <summary>Bicubic (ImageSharp's bicubic filter, a = −0.5 as Pillow; values may differ from Pillow by a few levels).</summary>
     Bicubic,
 }

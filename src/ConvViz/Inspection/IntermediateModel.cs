@@ -1,27 +1,47 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Data;
 using ConvViz.Models;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
 
 /// <summary>
-/// The output of one layer of a <see cref="Model"/>, like Keras'
+/// The outputs of one or more layers of a <see cref="Model"/>, like Keras'
 /// <c>keras_model(inputs = model$input, outputs = get_layer(model, index = 6)$output)</c>.
-/// Only the layers up to the requested one are computed. Shares the model's weights; owns nothing.
+/// Only the layers up to the deepest requested one are computed, in one forward pass, in evaluation mode (no dropout)
+/// and without gradients; the model's training state is restored afterwards. Shares the model's weights; owns nothing.
 /// </summary>
+/// <example>
+/// The blog's last section:
+/// <code>
+/// var layer6 = IntermediateModel.From(model, layerIndex: 5);         // R: get_layer(model, index = 6)
+/// using var activation = layer6.Predict(input);                      // [1, 64, 33, 33]
+/// FeatureMapGrid.Save(activation, "layer6.png");
+/// </code>
+/// </example>
 public sealed class IntermediateModel
 {
     private readonly Model _model;
+    private readonly LayerInfo[] _layers;
 
-    private IntermediateModel(Model model, LayerInfo layer)
+    private IntermediateModel(Model model, IEnumerable<LayerInfo> layers)
     {
         _model = model;
-        Layer = layer;
+        _layers = [.. layers.DistinctBy(l => l.Index).OrderBy(l => l.Index)];
+        if (_layers.Length == 0)
+        {
+            throw new ArgumentException("Request at least one layer.", nameof(layers));
+        }
     }
 
-    /// <summary>Gets the layer whose output this model returns.</summary>
-    public LayerInfo Layer { get; }
+    /// <summary>Gets the deepest requested layer: the one whose output <see cref="Predict(Tensor)"/> returns.</summary>
+    public LayerInfo Layer => _layers[^1];
+
+    /// <summary>Gets the requested layers, ordered by index.</summary>
+    public IReadOnlyList<LayerInfo> Layers => _layers;
 
     /// <summary>
     /// Creates an intermediate model ending at a layer given by its 0-based index (Python Keras order).
@@ -34,37 +54,130 @@ public sealed class IntermediateModel
     public static IntermediateModel From(Model model, int layerIndex)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var count = model.Layers.Count;
-        var resolved = layerIndex < 0 ? count + layerIndex : layerIndex;
-        if (resolved < 0 || resolved >= count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(layerIndex), layerIndex,
-                $"The model has {count} layers: use an index in 0..{count - 1} (0-based; R's get_layer(index = i) is i - 1) or -{count}..-1 from the end.");
-        }
-
-        return new IntermediateModel(model, model.Layers[resolved]);
+        return new IntermediateModel(model, [LayerRunner.Resolve(model, layerIndex, nameof(layerIndex))]);
     }
 
-    /// <summary>Computes the layer's activations for a batch, in evaluation mode and without gradients.</summary>
-    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape; not disposed.</param>
+    /// <summary>Creates an intermediate model ending at the layer with the given Keras name (<c>conv2d_3</c>).</summary>
+    /// <param name="model">The model; it must outlive the intermediate model.</param>
+    /// <param name="layerName">The layer name (ordinal comparison).</param>
+    /// <returns>The intermediate model.</returns>
+    /// <exception cref="ArgumentException">No layer has that name; the message lists the layers.</exception>
+    public static IntermediateModel From(Model model, string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new IntermediateModel(model, [LayerRunner.Resolve(model, layerName, nameof(layerName))]);
+    }
+
+    /// <summary>Creates an intermediate model that returns several layers from one forward pass (see <see cref="Run(Tensor)"/>).</summary>
+    /// <param name="model">The model; it must outlive the intermediate model.</param>
+    /// <param name="layerNames">One or more layer names; duplicates are ignored.</param>
+    /// <returns>The intermediate model.</returns>
+    /// <exception cref="ArgumentException">A name is unknown, or the list is empty.</exception>
+    public static IntermediateModel From(Model model, IEnumerable<string> layerNames)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(layerNames);
+        return new IntermediateModel(model, layerNames.Select(n => LayerRunner.Resolve(model, n, nameof(layerNames))).ToList());
+    }
+
+    /// <summary>Creates an intermediate model that returns several layers, given by 0-based (or negative) indices, from one forward pass.</summary>
+    /// <param name="model">The model; it must outlive the intermediate model.</param>
+    /// <param name="layerIndices">One or more indices; duplicates are ignored.</param>
+    /// <returns>The intermediate model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
+    /// <exception cref="ArgumentException">The list is empty.</exception>
+    public static IntermediateModel From(Model model, IEnumerable<int> layerIndices)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(layerIndices);
+        return new IntermediateModel(model, layerIndices.Select(i => LayerRunner.Resolve(model, i, nameof(layerIndices))).ToList());
+    }
+
+    /// <summary>Creates an intermediate model that returns every layer producing feature maps (convolution and pooling layers).</summary>
+    /// <param name="model">The model; it must outlive the intermediate model.</param>
+    /// <returns>The intermediate model.</returns>
+    /// <exception cref="ArgumentException">The model has no such layer.</exception>
+    public static IntermediateModel FromFeatureMapLayers(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var spatial = model.Layers.Where(l => l.OutputShape.IsSpatial && l.Kind != LayerKind.Dropout).ToList();
+        if (spatial.Count == 0)
+        {
+            throw new ArgumentException("The model has no layer that outputs feature maps.", nameof(model));
+        }
+
+        return new IntermediateModel(model, spatial);
+    }
+
+    /// <summary>Computes the deepest requested layer's activations for a batch, in evaluation mode and without gradients.</summary>
+    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape, already preprocessed; not disposed.</param>
     /// <returns>The activations [N, C, H, W] (or [N, F] for flat layers). The caller owns the tensor and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The input's shape does not match the model.</exception>
     public Tensor Predict(Tensor input)
     {
-        NativeBackendGuard();
-        var module = _model.Module;
-        var wasTraining = module.training;
-        module.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            return _model.ForwardTo(input, Layer.Index).MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            module.train(wasTraining);
-        }
+        NativeBackend.EnsureLoaded();
+        _model.ValidateInput(input);
+        using var mode = new EvalModeScope(_model.Module);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return LayerRunner.Run(_model, input, 0, Layer.Index).MoveToOuterDisposeScope();
     }
 
-    private static void NativeBackendGuard() => NativeBackend.EnsureLoaded();
+    /// <summary>
+    /// Computes the deepest requested layer's activations for one image, after applying the model's training-time
+    /// preprocessing (rescaling, standardisation) so the activations mean what they meant in training.
+    /// </summary>
+    /// <param name="image">An RGB image of the model's input size; not disposed.</param>
+    /// <param name="preprocessing">The preprocessing used in training.</param>
+    /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException">The image size or channel count does not match the model.</exception>
+    public Tensor Predict(Image<Rgb24> image, ImagePreprocessing preprocessing)
+    {
+        NativeBackend.EnsureLoaded();
+        using var input = ImageTensors.ToModelInput(_model, image, preprocessing, nameof(image));
+        return Predict(input);
+    }
+
+    /// <summary>Computes every requested layer's activations in one forward pass (evaluation mode, no gradients).</summary>
+    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape, already preprocessed; not disposed.</param>
+    /// <returns>The activations keyed by layer name. The caller owns the set and must dispose it, which frees the tensors.</returns>
+    /// <exception cref="ArgumentException">The input's shape does not match the model.</exception>
+    public ActivationSet Run(Tensor input)
+    {
+        NativeBackend.EnsureLoaded();
+        _model.ValidateInput(input);
+        using var mode = new EvalModeScope(_model.Module);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var captured = new Tensor[_layers.Length];
+        var x = input;
+        var next = 0;
+        for (var i = 0; i <= Layer.Index; i++)
+        {
+            x = _model.LayerModules[i].call(x);
+            if (_layers[next].Index == i)
+            {
+                captured[next++] = x;
+            }
+        }
+
+        foreach (var t in captured)
+        {
+            t.MoveToOuterDisposeScope();
+        }
+
+        return new ActivationSet(_layers, captured);
+    }
+
+    /// <summary>Computes every requested layer's activations for one image after the model's training-time preprocessing.</summary>
+    /// <param name="image">An RGB image of the model's input size; not disposed.</param>
+    /// <param name="preprocessing">The preprocessing used in training.</param>
+    /// <returns>The activations keyed by layer name; the caller owns the set.</returns>
+    /// <exception cref="ArgumentException">The image size or channel count does not match the model.</exception>
+    public ActivationSet Run(Image<Rgb24> image, ImagePreprocessing preprocessing)
+    {
+        NativeBackend.EnsureLoaded();
+        using var input = ImageTensors.ToModelInput(_model, image, preprocessing, nameof(image));
+        return Run(input);
+    }
 }

@@ -1,75 +1,161 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using System.Diagnostics.CodeAnalysis;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
 
-/// <summary>Base of the TorchSharp modules that implement ConvViz layers (one module per Keras layer).</summary>
+/// <summary>
+/// Base of the TorchSharp modules that implement ConvViz layers (one module per Keras layer). Parameters and buffers
+/// are looked up by name at each call, so they stay valid after the module moves to another device.
+/// </summary>
 internal abstract class LayerModule : nn.Module<Tensor, Tensor>
 {
     protected LayerModule(string name)
         : base(name)
     {
     }
+
+    /// <summary>Creates, initializes and registers a trainable parameter.</summary>
+    protected void AddParameter(string name, long[] shape, Initializer initializer, long fanIn, long fanOut, Generator? generator)
+    {
+        var parameter = new Parameter(empty(shape));
+        Initializers.Fill(parameter, initializer, fanIn, fanOut, generator);
+        register_parameter(name, parameter);
+    }
+
+    /// <summary>Gets a registered parameter.</summary>
+    protected Parameter Param(string name) => get_parameter(name) ?? throw new InvalidOperationException($"Layer '{GetName()}' has no parameter '{name}'.");
+
+    /// <summary>Gets a registered buffer.</summary>
+    protected Tensor Buffer(string name) => get_buffer(name) ?? throw new InvalidOperationException($"Layer '{GetName()}' has no buffer '{name}'.");
 }
 
-/// <summary>Conv2D with Keras' glorot-uniform kernel, zero bias and a fused activation. Parameters: <c>kernel</c>, <c>bias</c>.</summary>
-[SuppressMessage("Reliability", "CA2213", Justification = "Registered parameters are disposed by Module.Dispose.")]
+/// <summary>Explicit padding (left, right, top, bottom) for windows whose TensorFlow 'same' padding is asymmetric.</summary>
+internal readonly record struct WindowPadding(int Top, int Bottom, int Left, int Right)
+{
+    public bool IsZero => Top == 0 && Bottom == 0 && Left == 0 && Right == 0;
+
+    public bool IsSymmetric => Top == Bottom && Left == Right;
+
+    public long[] ToPadArgument() => [Left, Right, Top, Bottom];
+}
+
+/// <summary>Conv2D with Keras' initializers and a fused activation. Parameters: <c>kernel</c> [out, in, kh, kw], <c>bias</c> [out].</summary>
 internal sealed class Conv2DModule : LayerModule
 {
-    private readonly Parameter _kernel;
-    private readonly Parameter? _bias;
+    private readonly bool _useBias;
     private readonly long[] _strides;
-    private readonly long[] _padding;
+    private readonly long[] _convPadding;
+    private readonly long[]? _explicitPadding;
     private readonly long[] _dilation;
     private readonly Activation _activation;
 
-    public Conv2DModule(string name, int inChannels, int filters, (int H, int W) kernel, (int H, int W) strides, (int H, int W) padding, (int H, int W) dilation, bool useBias, Activation activation)
+    public Conv2DModule(string name, int inChannels, Conv2DOptions options, WindowPadding padding, Generator? generator)
         : base(name)
     {
-        _kernel = new Parameter(empty(filters, inChannels, kernel.H, kernel.W));
-        nn.init.xavier_uniform_(_kernel);
-        register_parameter("kernel", _kernel);
-        if (useBias)
+        var (kh, kw) = (options.KernelSize.Height, options.KernelSize.Width);
+        long receptive = (long)kh * kw;
+        AddParameter("kernel", [options.Filters, inChannels, kh, kw], options.KernelInitializer, receptive * inChannels, receptive * options.Filters, generator);
+        _useBias = options.UseBias;
+        if (_useBias)
         {
-            _bias = new Parameter(zeros(filters));
-            register_parameter("bias", _bias);
+            AddParameter("bias", [options.Filters], options.BiasInitializer, options.Filters, options.Filters, generator);
         }
 
-        _strides = [strides.H, strides.W];
-        _padding = [padding.H, padding.W];
-        _dilation = [dilation.H, dilation.W];
-        _activation = activation;
+        _strides = [options.Strides.Height, options.Strides.Width];
+        _dilation = [options.DilationRate.Height, options.DilationRate.Width];
+        if (padding.IsSymmetric)
+        {
+            _convPadding = [padding.Top, padding.Left];
+        }
+        else
+        {
+            _convPadding = [0, 0];
+            _explicitPadding = padding.ToPadArgument();
+        }
+
+        _activation = options.Activation;
     }
 
-    public Parameter Kernel => _kernel;
+    /// <summary>Gets the kernel [out, in, kh, kw] (read by filter visualisations).</summary>
+    public Parameter Kernel => Param("kernel");
 
     public override Tensor forward(Tensor input)
     {
-        using var z = nn.functional.conv2d(input, _kernel, _bias, _strides, _padding, _dilation);
+        using var padded = _explicitPadding is null ? null : nn.functional.pad(input, _explicitPadding);
+        using var z = nn.functional.conv2d(padded ?? input, Param("kernel"), _useBias ? Param("bias") : null, _strides, _convPadding, _dilation);
         return ActivationFunctions.Apply(z, _activation);
     }
 }
 
-/// <summary>Max pooling with Keras defaults (strides default to the pool size, valid padding).</summary>
+/// <summary>Max pooling; 'same' padding pads with −∞ so padded positions never win.</summary>
 internal sealed class MaxPool2DModule : LayerModule
 {
     private readonly long[] _pool;
     private readonly long[] _strides;
+    private readonly long[]? _padding;
 
-    public MaxPool2DModule(string name, (int H, int W) pool, (int H, int W) strides)
+    public MaxPool2DModule(string name, Size2D pool, Size2D strides, WindowPadding padding)
         : base(name)
     {
-        _pool = [pool.H, pool.W];
-        _strides = [strides.H, strides.W];
+        _pool = [pool.Height, pool.Width];
+        _strides = [strides.Height, strides.Width];
+        _padding = padding.IsZero ? null : padding.ToPadArgument();
     }
 
-    public override Tensor forward(Tensor input) => nn.functional.max_pool2d(input, _pool, _strides);
+    public override Tensor forward(Tensor input)
+    {
+        using var padded = _padding is null ? null : nn.functional.pad(input, _padding, value: double.NegativeInfinity);
+        return nn.functional.max_pool2d(padded ?? input, _pool, _strides);
+    }
 }
 
-/// <summary>Flattens [N, C, H, W] to [N, C·H·W] (channels-first order).</summary>
+/// <summary>Average pooling; with 'same' padding each output averages only the real (unpadded) positions, as TensorFlow.</summary>
+internal sealed class AvgPool2DModule : LayerModule
+{
+    private readonly (long, long) _pool;
+    private readonly (long, long) _strides;
+    private readonly long[]? _padding;
+
+    public AvgPool2DModule(string name, Size2D pool, Size2D strides, WindowPadding padding)
+        : base(name)
+    {
+        _pool = (pool.Height, pool.Width);
+        _strides = (strides.Height, strides.Width);
+        _padding = padding.IsZero ? null : padding.ToPadArgument();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (_padding is null)
+        {
+            return nn.functional.avg_pool2d(input, _pool, _strides);
+        }
+
+        using var scope = NewDisposeScope();
+        var sums = nn.functional.avg_pool2d(nn.functional.pad(input, _padding), _pool, _strides);
+        var mask = ones([1, 1, input.shape[2], input.shape[3]], input.dtype, input.device);
+        var counts = nn.functional.avg_pool2d(nn.functional.pad(mask, _padding), _pool, _strides);
+        return sums.div(counts).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Global average or max pooling over the spatial axes: [N, C, H, W] to [N, C].</summary>
+internal sealed class GlobalPool2DModule : LayerModule
+{
+    private readonly bool _max;
+
+    public GlobalPool2DModule(string name, bool max)
+        : base(name)
+    {
+        _max = max;
+    }
+
+    public override Tensor forward(Tensor input) => _max ? input.amax([2, 3]) : input.mean([2, 3]);
+}
+
+/// <summary>Flattens [N, C, H, W] to [N, H·W·C] in Keras' channels-last order (channel fastest), so weights match Keras.</summary>
 internal sealed class FlattenModule : LayerModule
 {
     public FlattenModule(string name)
@@ -77,35 +163,40 @@ internal sealed class FlattenModule : LayerModule
     {
     }
 
-    public override Tensor forward(Tensor input) => input.flatten(1);
-}
-
-/// <summary>Dense with Keras' glorot-uniform kernel, zero bias and a fused activation. Parameters: <c>kernel</c> [out, in], <c>bias</c>.</summary>
-[SuppressMessage("Reliability", "CA2213", Justification = "Registered parameters are disposed by Module.Dispose.")]
-internal sealed class DenseModule : LayerModule
-{
-    private readonly Parameter _kernel;
-    private readonly Parameter? _bias;
-    private readonly Activation _activation;
-
-    public DenseModule(string name, int inFeatures, int units, bool useBias, Activation activation)
-        : base(name)
+    public override Tensor forward(Tensor input)
     {
-        _kernel = new Parameter(empty(units, inFeatures));
-        nn.init.xavier_uniform_(_kernel);
-        register_parameter("kernel", _kernel);
-        if (useBias)
+        if (input.dim() != 4)
         {
-            _bias = new Parameter(zeros(units));
-            register_parameter("bias", _bias);
+            return input.flatten(1);
         }
 
-        _activation = activation;
+        using var channelsLast = input.permute(0, 2, 3, 1);
+        return channelsLast.flatten(1);
+    }
+}
+
+/// <summary>Dense with Keras' initializers and a fused activation. Parameters: <c>kernel</c> [out, in], <c>bias</c> [out].</summary>
+internal sealed class DenseModule : LayerModule
+{
+    private readonly bool _useBias;
+    private readonly Activation _activation;
+
+    public DenseModule(string name, int inFeatures, DenseOptions options, Generator? generator)
+        : base(name)
+    {
+        AddParameter("kernel", [options.Units, inFeatures], options.KernelInitializer, inFeatures, options.Units, generator);
+        _useBias = options.UseBias;
+        if (_useBias)
+        {
+            AddParameter("bias", [options.Units], options.BiasInitializer, options.Units, options.Units, generator);
+        }
+
+        _activation = options.Activation;
     }
 
     public override Tensor forward(Tensor input)
     {
-        using var z = nn.functional.linear(input, _kernel, _bias);
+        using var z = nn.functional.linear(input, Param("kernel"), _useBias ? Param("bias") : null);
         return ActivationFunctions.Apply(z, _activation);
     }
 }
@@ -123,4 +214,58 @@ internal sealed class DropoutModule : LayerModule
 
     public override Tensor forward(Tensor input) =>
         training && _rate > 0 ? nn.functional.dropout(input, _rate, training: true) : input.alias();
+}
+
+/// <summary>
+/// Batch normalization over the channel (or feature) axis. Parameters: <c>gamma</c>, <c>beta</c>; buffers (not
+/// trainable): <c>moving_mean</c>, <c>moving_variance</c>. Training mode normalizes with the batch statistics and
+/// updates the moving averages with Keras' momentum (PyTorch momentum = 1 − Keras momentum); evaluation mode uses
+/// the moving averages.
+/// </summary>
+internal sealed class BatchNormModule : LayerModule
+{
+    private readonly BatchNormalizationOptions _options;
+
+    public BatchNormModule(string name, int channels, BatchNormalizationOptions options)
+        : base(name)
+    {
+        _options = options;
+        if (options.Scale)
+        {
+            AddParameter("gamma", [channels], Initializer.Ones, channels, channels, null);
+        }
+
+        if (options.Center)
+        {
+            AddParameter("beta", [channels], Initializer.Zeros, channels, channels, null);
+        }
+
+        register_buffer("moving_mean", zeros(channels));
+        register_buffer("moving_variance", ones(channels));
+    }
+
+    public override Tensor forward(Tensor input) =>
+        nn.functional.batch_norm(
+            input,
+            Buffer("moving_mean"),
+            Buffer("moving_variance"),
+            _options.Scale ? Param("gamma") : null,
+            _options.Center ? Param("beta") : null,
+            training,
+            1 - _options.Momentum,
+            _options.Epsilon);
+}
+
+/// <summary>A standalone activation layer.</summary>
+internal sealed class ActivationModule : LayerModule
+{
+    private readonly Activation _activation;
+
+    public ActivationModule(string name, Activation activation)
+        : base(name)
+    {
+        _activation = activation;
+    }
+
+    public override Tensor forward(Tensor input) => ActivationFunctions.Apply(input, _activation);
 }

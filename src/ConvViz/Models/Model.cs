@@ -1,35 +1,53 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
 
 /// <summary>
-/// A sequential CNN built by <see cref="SequentialBuilder"/>: one TorchSharp module per layer, named as in Keras.
-/// The model owns its native parameters; dispose it when done.
+/// A sequential CNN built by <see cref="SequentialBuilder"/> or loaded by <see cref="Load(string)"/>: one TorchSharp
+/// module per layer, named as in Keras. The model owns its native parameters; dispose it when done.
 /// </summary>
 /// <remarks>Not thread-safe: a model has one training mode and one set of parameters.</remarks>
 public sealed partial class Model : IDisposable
 {
     private readonly LayerModule[] _modules;
+    private readonly LayerSpec[] _specs;
     private readonly nn.Module<Tensor, Tensor> _network;
     private readonly LayerInfo[] _layers;
     private bool _disposed;
 
-    internal Model(ImageShape inputShape, IReadOnlyList<LayerSpec> specs)
+    internal Model(ImageShape inputShape, IReadOnlyList<LayerSpec> specs, Generator? generator)
     {
         InputShape = inputShape;
-        _modules = new LayerModule[specs.Count];
-        _layers = new LayerInfo[specs.Count];
-        for (var i = 0; i < specs.Count; i++)
+        _specs = specs.ToArray();
+        _modules = new LayerModule[_specs.Length];
+        _layers = new LayerInfo[_specs.Length];
+        try
         {
-            var spec = specs[i];
-            _modules[i] = spec.CreateModule();
-            var actual = _modules[i].parameters().Sum(p => p.numel());
-            _layers[i] = new LayerInfo(i, spec.Name, spec.Kind, spec.InputShape, spec.OutputShape, actual);
+            for (var i = 0; i < _specs.Length; i++)
+            {
+                var spec = _specs[i];
+                _modules[i] = spec.CreateModule(generator);
+                var trainable = _modules[i].parameters().Sum(p => p.numel());
+                var total = trainable + _modules[i].buffers().Sum(b => b.numel());
+                _layers[i] = new LayerInfo(i, spec.Name, spec.Kind, spec.InputShape, spec.OutputShape, total, trainable);
+            }
+
+            _network = nn.Sequential(_modules.Select(m => (m.GetName(), (nn.Module<Tensor, Tensor>)m)));
+        }
+        catch
+        {
+            foreach (var module in _modules)
+            {
+                module?.Dispose();
+            }
+
+            throw;
         }
 
-        _network = nn.Sequential(_modules.Select(m => (m.GetName(), (nn.Module<Tensor, Tensor>)m)));
         _network.eval();
     }
 
@@ -42,8 +60,72 @@ public sealed partial class Model : IDisposable
     /// <summary>Gets the layers in order; <see cref="LayerInfo.Index"/> is 0-based.</summary>
     public IReadOnlyList<LayerInfo> Layers => _layers;
 
-    /// <summary>Gets the total number of parameters (trainable and not).</summary>
+    /// <summary>Gets the total number of parameters (trainable and not), as Keras' <c>Total params</c>.</summary>
     public long ParameterCount => _layers.Sum(l => l.ParameterCount);
+
+    /// <summary>Gets the number of trainable parameters.</summary>
+    public long TrainableParameterCount => _layers.Sum(l => l.TrainableParameterCount);
+
+    /// <summary>Gets the device the parameters live on.</summary>
+    /// <value>The default value is <see cref="ComputeDevice.Cpu"/>.</value>
+    public ComputeDevice Device { get; private set; } = ComputeDevice.Cpu;
+
+    /// <summary>
+    /// Gets or sets the preprocessing the model was trained with (target size, colour mode, rescale, normalization),
+    /// so that prediction on new images uses exactly the same steps. It is saved with the model.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (unknown).</value>
+    /// <exception cref="ArgumentException">The preprocessing produces images of another shape than <see cref="InputShape"/>.</exception>
+    public ImagePreprocessing? Preprocessing
+    {
+        get;
+        set
+        {
+            if (value is not null && value.OutputShape != InputShape)
+            {
+                throw new ArgumentException(
+                    $"The preprocessing produces images of shape {value.OutputShape} but the model expects {InputShape}; set TargetHeight, TargetWidth and ColorMode to match.",
+                    nameof(value));
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the class names in output order (index i names output unit i; for a single sigmoid unit, index 0
+    /// is the negative and index 1 the positive class). It is saved with the model and used by <see cref="PredictClasses(Tensor)"/>.
+    /// </summary>
+    /// <value>The default value is an empty list (unknown).</value>
+    /// <exception cref="ArgumentException">A name is null, or the count does not match the output units.</exception>
+    public IReadOnlyList<string> ClassNames
+    {
+        get;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            var names = value.ToArray();
+            if (names.Any(n => n is null))
+            {
+                throw new ArgumentException("Class names cannot be null.", nameof(value));
+            }
+
+            if (names.Length != 0 && OutputShape.IsSpatial)
+            {
+                throw new ArgumentException($"The model's output {OutputShape} is a feature map, not class scores; class names need a model that ends in a Dense layer.", nameof(value));
+            }
+
+            var units = OutputShape.Channels;
+            if (names.Length != 0 && names.Length != units && !(units == 1 && names.Length == 2))
+            {
+                throw new ArgumentException(
+                    $"The model's output {OutputShape} needs {(units == 1 ? "2 class names (negative, positive)" : $"{units} class names")}, but {names.Length} were given.",
+                    nameof(value));
+            }
+
+            field = names;
+        }
+    } = [];
 
     /// <summary>Gets the underlying TorchSharp module (a <c>Sequential</c> of the layers). The model keeps ownership: do not dispose it.</summary>
     public nn.Module<Tensor, Tensor> Module
@@ -57,10 +139,45 @@ public sealed partial class Model : IDisposable
 
     internal IReadOnlyList<LayerModule> LayerModules => _modules;
 
+    internal IReadOnlyList<LayerSpec> Specs => _specs;
+
+    internal Device TorchDevice => Device == ComputeDevice.Cuda ? CUDA : CPU;
+
+    /// <summary>Describes the model like Keras' <c>summary(model)</c>. Nothing is printed: call <see cref="ModelSummary.ToString"/>.</summary>
+    /// <returns>The summary: one row per layer and the parameter totals.</returns>
+    public ModelSummary Summary() => new(_layers);
+
+    /// <summary>
+    /// Moves the parameters to <paramref name="device"/>. Inputs of <see cref="Forward"/> must then be on the same device;
+    /// <see cref="Predict(Tensor)"/> moves batches itself. A training loop must create its optimizer after moving.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="NotSupportedException">CUDA was requested but no CUDA device and backend are available.</exception>
+    public Model To(ComputeDevice device)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        if (device == ComputeDevice.Cuda && !ConvVizRuntime.IsCudaAvailable)
+        {
+            throw new NotSupportedException(
+                "CUDA is not available: no NVIDIA GPU was found or the application references a CPU-only libtorch backend. " +
+                "Reference 'TorchSharp-cuda-linux' or 'TorchSharp-cuda-windows' on a machine with an NVIDIA driver, or stay on ComputeDevice.Cpu.");
+        }
+
+        if (device != Device)
+        {
+            Device = device;
+            _network.to(TorchDevice);
+        }
+
+        return this;
+    }
+
     /// <summary>
     /// Runs the whole network on a batch in the current mode (evaluation by default), with gradients if enabled.
     /// </summary>
-    /// <param name="input">A float32 batch [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
+    /// <param name="input">A float32 batch [N, C, H, W] matching <see cref="InputShape"/>, on the model's device; not disposed.</param>
     /// <returns>The output tensor [N, units]; the caller owns it (dispose it or let a dispose scope take it).</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model's input shape.</exception>
     public Tensor Forward(Tensor input)

@@ -1,0 +1,120 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ConvViz.Augmentation;
+
+/// <summary>
+/// Batched inverse-map warp that reproduces <c>scipy.ndimage.affine_transform(order=1, mode=…)</c>, as Keras uses it.
+/// Source coordinates are computed per output pixel and folded into the image with scipy's boundary rule for the
+/// fill mode; the bilinear interpolation of the folded coordinates is then one <c>grid_sample</c> call.
+/// </summary>
+/// <remarks>
+/// scipy maps a coordinate with <c>map_coordinate</c> and mirrors interpolation neighbours that fall outside the
+/// image (whole-sample). For order 1 both steps together equal bilinear sampling at a folded coordinate in
+/// [0, L − 1]: constant → outside points take the fill value; nearest → clamp; reflect → scipy's half-sample map, then
+/// c &lt; 0 → −c and c &gt; L − 1 → 2(L − 1) − c; wrap → scipy's period L − 1. Grid-wrap (true period L) samples a
+/// copy of the image padded with its first row and column.
+/// </remarks>
+internal static class AffineSampler
+{
+    /// <summary>Warps each image with its own inverse-map matrix.</summary>
+    /// <param name="images">Float32 [B, C, H, W]; not disposed.</param>
+    /// <param name="matrices">B × 6 coefficients from <see cref="AugmentationParameters.ToInverseMatrix"/>.</param>
+    /// <param name="mode">The fill mode.</param>
+    /// <param name="fillValue">The constant for <see cref="FillMode.Constant"/>.</param>
+    /// <returns>A new float32 tensor [B, C, H, W]; the caller owns it.</returns>
+    public static Tensor Warp(Tensor images, double[] matrices, FillMode mode, double fillValue)
+    {
+        using var scope = NewDisposeScope();
+        var batch = images.shape[0];
+        var height = images.shape[2];
+        var width = images.shape[3];
+        var m = tensor(matrices, [batch, 2, 3], ScalarType.Float64);
+        var rows = arange(height, ScalarType.Float64).reshape(1, height, 1);
+        var cols = arange(width, ScalarType.Float64).reshape(1, 1, width);
+        Tensor Coefficient(int r, int c) => m[.., r, c].reshape(batch, 1, 1);
+
+        // [B, H, W] source coordinates (double precision, so integer positions stay exact).
+        var xs = Coefficient(0, 0).mul(cols).add(Coefficient(0, 1).mul(rows)).add(Coefficient(0, 2));
+        var ys = Coefficient(1, 0).mul(cols).add(Coefficient(1, 1).mul(rows)).add(Coefficient(1, 2));
+
+        var source = images;
+        var sampledWidth = width;
+        var sampledHeight = height;
+        if (mode == FillMode.GridWrap)
+        {
+            source = cat([images, images[.., .., .., ..1]], 3);
+            source = cat([source, source[.., .., ..1, ..]], 2);
+            sampledWidth++;
+            sampledHeight++;
+        }
+
+        var (gx, validX) = Fold(xs, width, mode);
+        var (gy, validY) = Fold(ys, height, mode);
+
+        // align_corners = true: −1 and +1 are the centres of the first and last pixel.
+        var grid = stack([Normalize(gx, sampledWidth), Normalize(gy, sampledHeight)], 3).to_type(images.dtype);
+        var result = F.grid_sample(source, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
+        if (mode == FillMode.Constant)
+        {
+            var valid = validX!.logical_and(validY!).unsqueeze(1);
+            result = result.where(valid, tensor(fillValue, images.dtype));
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Normalize(Tensor coordinate, long length) =>
+        length == 1 ? zeros_like(coordinate) : coordinate.mul(2.0 / (length - 1)).sub(1);
+
+    /// <summary>Folds coordinates along one axis into [0, L − 1] (or [0, L) for grid-wrap) like scipy's order-1 sampling.</summary>
+    private static (Tensor Folded, Tensor? Valid) Fold(Tensor c, long length, FillMode mode)
+    {
+        var last = (double)(length - 1);
+        if (length == 1)
+        {
+            return (zeros_like(c), mode == FillMode.Constant ? c.eq(0) : null);
+        }
+
+        switch (mode)
+        {
+            case FillMode.Constant:
+                var valid = c.ge(0).logical_and(c.le(last));
+                return (c.clamp(0, last), valid);
+            case FillMode.Nearest:
+                return (c.clamp(0, last), null);
+            case FillMode.Reflect:
+                var mapped = MapReflect(c, length);
+
+                // Mirrored neighbours: sampling at −c or 2(L − 1) − c gives the same weights.
+                var folded = mapped.abs();
+                return (folded.where(folded.le(last), folded.neg().add(2 * last)), null);
+            case FillMode.Wrap:
+                return (MapWrap(c, length), null);
+            default:
+                return (c.sub(c.div(length).floor().mul(length)), null);
+        }
+    }
+
+    /// <summary>scipy <c>map_coordinate</c> for mode <c>reflect</c>.</summary>
+    private static Tensor MapReflect(Tensor c, long length)
+    {
+        var period = 2.0 * length;
+        var negative = c.where(c.ge(-period), c.neg().div(period).trunc().mul(period).add(c));
+        negative = negative.where(negative.ge(-length), negative.add(period)).where(negative.lt(-length), negative.neg().sub(1));
+        var positive = c.sub(c.div(period).trunc().mul(period));
+        positive = positive.where(positive.lt(length), positive.neg().add(period - 1));
+        return c.where(c.ge(0), negative).where(c.le(length - 1), positive);
+    }
+
+    /// <summary>scipy <c>map_coordinate</c> for mode <c>wrap</c> (period length − 1).</summary>
+    private static Tensor MapWrap(Tensor c, long length)
+    {
+        var period = (double)(length - 1);
+        var negative = c.add(c.neg().div(period).trunc().add(1).mul(period));
+        var positive = c.sub(c.div(period).trunc().mul(period));
+        return c.where(c.ge(0), negative).where(c.le(length - 1), positive);
+    }
+}

@@ -1,0 +1,439 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using static TorchSharp.torch;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// Batches from a directory with one sub-folder per class: Keras' <c>flow_images_from_directory</c>. Files are found
+/// recursively and sorted, decoded safely, resized, augmented and standardised on background workers with a bounded
+/// prefetch queue, and yielded as float32 [B, C, H, W] with labels in the layout of <see cref="ClassMode"/>.
+/// </summary>
+/// <remarks>
+/// Enumerate <see cref="GetBatches"/> from one thread at a time. Each yielded <see cref="Batch"/> is created on a
+/// worker thread outside any dispose scope and is owned by the caller, who must dispose it.
+/// </remarks>
+public sealed class ImageFolderDataset : IBatchSource, IDisposable
+{
+    private readonly ImageFolderDatasetOptions _options;
+    private readonly string[] _paths;
+    private readonly int[] _labels;
+    private readonly ConcurrentDictionary<int, SkippedImageFile> _skipped = new();
+    private readonly byte[]?[]? _cache;
+    private readonly bool _augment;
+    private volatile bool _disposed;
+
+    /// <summary>Scans the directory and prepares the dataset; logs "Found N images belonging to K classes.".</summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="DirectoryNotFoundException">The directory, or a class listed in <see cref="ImageFolderDatasetOptions.Classes"/>, does not exist.</exception>
+    /// <exception cref="InvalidDataException">There are no class folders or no images.</exception>
+    /// <exception cref="ArgumentException">The options contradict each other (subset without split, binary without two classes).</exception>
+    /// <exception cref="InvalidImageFileException">With <see cref="ImageFolderDatasetOptions.ValidateFilesOnOpen"/> and <see cref="BadFilePolicy.Throw"/>: a file cannot be used.</exception>
+    public ImageFolderDataset(ImageFolderDatasetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        if (options.Subset != DatasetSubset.All && options.ValidationSplit == 0)
+        {
+            throw new ArgumentException($"Subset {options.Subset} needs a ValidationSplit between 0 and 1.", nameof(options));
+        }
+
+        var directory = Path.GetFullPath(options.Directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The image directory '{directory}' does not exist. Point ImageFolderDatasetOptions.Directory at a folder with one sub-folder per class.");
+        }
+
+        var classes = options.Classes?.ToList() ?? ImageFolderScanner.ListClasses(directory);
+        if (classes.Count == 0)
+        {
+            throw new InvalidDataException($"The image directory '{directory}' has no class sub-folders. Put the images of each class in its own sub-folder (for example {Path.Combine(directory, "cats")}).");
+        }
+
+        if (classes.Distinct(StringComparer.Ordinal).Count() != classes.Count)
+        {
+            throw new ArgumentException("The class list contains duplicates.", nameof(options));
+        }
+
+        if (options.ClassMode == ClassMode.Binary && classes.Count != 2)
+        {
+            throw new ArgumentException($"ClassMode.Binary needs exactly two classes; '{directory}' has {classes.Count} ({string.Join(", ", classes)}). Use ClassMode.Categorical or ClassMode.Sparse.", nameof(options));
+        }
+
+        var extensions = ImageFolderScanner.Extensions(options.Decoding.Formats);
+        var ignored = new Dictionary<string, int>(StringComparer.Ordinal);
+        var paths = new List<string>();
+        var labels = new List<int>();
+        for (var c = 0; c < classes.Count; c++)
+        {
+            var name = classes[c];
+            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
+            {
+                throw new ArgumentException($"'{name}' is not a valid class folder name.", nameof(options));
+            }
+
+            var classDirectory = Path.Combine(directory, name);
+            if (!System.IO.Directory.Exists(classDirectory))
+            {
+                throw new DirectoryNotFoundException($"The class folder '{classDirectory}' does not exist (listed in ImageFolderDatasetOptions.Classes).");
+            }
+
+            var files = ImageFolderScanner.ListFiles(classDirectory, extensions, options.FollowLinks, ignored, options.Logger);
+            var split = (int)(options.ValidationSplit * files.Count);
+            var (start, stop) = options.Subset switch
+            {
+                DatasetSubset.Validation => (0, split),
+                DatasetSubset.Training => (split, files.Count),
+                _ => (0, files.Count),
+            };
+            if (files.Count == 0)
+            {
+                Log.EmptyClass(options.Logger, name, classDirectory);
+            }
+
+            for (var i = start; i < stop; i++)
+            {
+                paths.Add(files[i]);
+                labels.Add(c);
+            }
+        }
+
+        foreach (var (extension, count) in ignored)
+        {
+            Log.IgnoredDisabledFormat(options.Logger, count, extension);
+        }
+
+        ClassNames = classes.AsReadOnly();
+        ClassIndices = classes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal).AsReadOnly();
+        _paths = [.. paths];
+        _labels = [.. labels];
+        if (options.ValidateFilesOnOpen)
+        {
+            ValidateAll();
+        }
+
+        Log.FoundImages(options.Logger, SampleCount, classes.Count);
+        if (SampleCount == 0)
+        {
+            throw new InvalidDataException($"Found no usable images in the class folders of '{directory}' (subset {options.Subset}). Supported extensions: {string.Join(", ", extensions.Order(StringComparer.Ordinal))}.");
+        }
+
+        Seed = options.Seed ?? Random.Shared.Next();
+        _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
+        if (options.CacheImages)
+        {
+            _cache = new byte[_paths.Length][];
+        }
+    }
+
+    /// <summary>Gets the number of images in one pass: files found minus files skipped so far (see <see cref="SkippedFiles"/>).</summary>
+    public int SampleCount => _paths.Length - _skipped.Count;
+
+    /// <inheritdoc/>
+    public int BatchSize => _options.BatchSize;
+
+    /// <inheritdoc/>
+    public int BatchesPerEpoch => (SampleCount + BatchSize - 1) / BatchSize;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Gets the label index of each class name (Keras <c>class_indices</c>).</summary>
+    public IReadOnlyDictionary<string, int> ClassIndices { get; }
+
+    /// <summary>Gets the number of images of each class, in label order (files skipped so far are not counted).</summary>
+    public IReadOnlyList<int> ClassCounts
+    {
+        get
+        {
+            var counts = new int[ClassNames.Count];
+            for (var i = 0; i < _paths.Length; i++)
+            {
+                if (!_skipped.ContainsKey(i))
+                {
+                    counts[_labels[i]]++;
+                }
+            }
+
+            return counts;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ClassMode ClassMode => _options.ClassMode;
+
+    /// <inheritdoc/>
+    public ImagePreprocessing Preprocessing => _options.Preprocessing;
+
+    /// <summary>Gets the seed of shuffling and augmentation (the option's seed, or the one picked at random).</summary>
+    public int Seed { get; }
+
+    /// <summary>Gets the image files in sorted order (class-major), including any that were skipped.</summary>
+    public IReadOnlyList<string> FilePaths => _paths;
+
+    /// <summary>Gets the class index of each file in <see cref="FilePaths"/>.</summary>
+    public IReadOnlyList<int> FileLabels => _labels;
+
+    /// <summary>Gets the files left out so far under <see cref="BadFilePolicy.Skip"/>, in file order.</summary>
+    public IReadOnlyList<SkippedImageFile> SkippedFiles => [.. _skipped.OrderBy(p => p.Key).Select(p => p.Value)];
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidImageFileException">Under <see cref="BadFilePolicy.Throw"/>: an image file cannot be used (thrown when its batch is reached).</exception>
+    public IEnumerable<Batch> GetBatches(int epoch, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        var order = Enumerable.Range(0, _paths.Length).Where(i => !_skipped.ContainsKey(i)).ToArray();
+        if (_options.Shuffle)
+        {
+            new Random(SeedMixer.Mix(Seed, epoch)).Shuffle(order);
+        }
+
+        return Iterate(epoch, order, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _disposed = true;
+        if (_cache is not null)
+        {
+            Array.Clear(_cache);
+        }
+    }
+
+    private IEnumerable<Batch> Iterate(int epoch, int[] order, CancellationToken cancellationToken)
+    {
+        var batchCount = (order.Length + BatchSize - 1) / BatchSize;
+        var workers = Math.Max(1, Math.Min(_options.WorkerCount, batchCount));
+        var capacity = Math.Max(1, (_options.PrefetchBatches + workers - 1) / workers);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channels = new Channel<BatchResult>[workers];
+        var tasks = new Task[workers];
+        var skippedBefore = _skipped.Count;
+        for (var w = 0; w < workers; w++)
+        {
+            channels[w] = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            var worker = w;
+            tasks[w] = Task.Run(() => ProduceAsync(worker, workers, epoch, order, batchCount, channels[worker].Writer, cts.Token), CancellationToken.None);
+        }
+
+        var used = 0;
+        try
+        {
+            for (var b = 0; b < batchCount; b++)
+            {
+                var result = channels[b % workers].Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult();
+                result.Error?.Throw();
+                if (result.Batch is null)
+                {
+                    continue;
+                }
+
+                used += result.Batch.Count;
+                yield return result.Batch;
+                ObjectDisposedException.ThrowIf(_disposed, this);
+            }
+        }
+        finally
+        {
+            cts.Cancel();
+            foreach (var channel in channels)
+            {
+                while (channel.Reader.TryRead(out var leftover))
+                {
+                    leftover.Batch?.Dispose();
+                }
+            }
+
+            try
+            {
+                Task.WaitAll(tasks);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+            {
+                // The workers stopped because the pass ended early.
+            }
+
+            foreach (var channel in channels)
+            {
+                while (channel.Reader.TryRead(out var leftover))
+                {
+                    leftover.Batch?.Dispose();
+                }
+            }
+
+            if (_skipped.Count > skippedBefore)
+            {
+                Log.SkippedSummary(_options.Logger, _skipped.Count, used);
+            }
+        }
+    }
+
+    private async Task ProduceAsync(int worker, int workers, int epoch, int[] order, int batchCount, ChannelWriter<BatchResult> writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (var b = worker; b < batchCount; b += workers)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                BatchResult result;
+                try
+                {
+                    var start = b * BatchSize;
+                    result = new BatchResult(BuildBatch(epoch, order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray()), null);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    result = new BatchResult(null, ExceptionDispatchInfo.Capture(ex));
+                }
+
+                try
+                {
+                    await writer.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    result.Batch?.Dispose();
+                    throw;
+                }
+
+                if (result.Error is not null)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private Batch? BuildBatch(int epoch, int[] indices)
+    {
+        var pp = _options.Preprocessing;
+        var bytesPerImage = ImagePixels.BytesPerImage(pp);
+        var buffer = new byte[indices.Length * bytesPerImage];
+        var used = new List<int>(indices.Length);
+        foreach (var index in indices)
+        {
+            var slot = buffer.AsSpan(used.Count * bytesPerImage, bytesPerImage);
+            if (_cache?[index] is { } cached)
+            {
+                cached.CopyTo(slot);
+                used.Add(index);
+                continue;
+            }
+
+            if (_skipped.ContainsKey(index))
+            {
+                continue;
+            }
+
+            try
+            {
+                var data = SafeImageDecoder.ReadFile(_paths[index], _options.Decoding);
+                ImagePixels.DecodeResized(data, _paths[index], pp, _options.Decoding, slot);
+            }
+            catch (InvalidImageFileException ex) when (_options.BadFilePolicy == BadFilePolicy.Skip)
+            {
+                Skip(index, ex);
+                continue;
+            }
+
+            if (_cache is not null)
+            {
+                _cache[index] = slot.ToArray();
+            }
+
+            used.Add(index);
+        }
+
+        if (used.Count == 0)
+        {
+            return null;
+        }
+
+        using var scope = NewDisposeScope();
+        var images = ImagePixels.ToTensor(buffer, used.Count, pp);
+        if (_augment)
+        {
+            images = _options.Augmenter!.Augment(images, used.ConvertAll(i => SeedMixer.Mix(Seed, epoch, i)));
+        }
+
+        if (_options.PreprocessingFunction is { } function)
+        {
+            var shape = images.shape;
+            images = function(images);
+            if (images is null || !images.shape.SequenceEqual(shape))
+            {
+                throw new InvalidOperationException($"The preprocessing function must return a tensor of shape [{string.Join(", ", shape)}]; got [{(images is null ? "null" : string.Join(", ", images.shape))}].");
+            }
+        }
+
+        images = pp.Standardize(images);
+        var labels = BuildLabels(used, images);
+        var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope());
+        return batch;
+    }
+
+    private Tensor? BuildLabels(List<int> used, Tensor images)
+    {
+        var count = used.Count;
+        switch (_options.ClassMode)
+        {
+            case ClassMode.Categorical:
+                var classes = ClassNames.Count;
+                var oneHot = new float[count * classes];
+                for (var i = 0; i < count; i++)
+                {
+                    oneHot[(i * classes) + _labels[used[i]]] = 1;
+                }
+
+                return tensor(oneHot, [count, classes]);
+            case ClassMode.Binary:
+                return tensor(used.Select(i => (float)_labels[i]).ToArray(), [count, 1]);
+            case ClassMode.Sparse:
+                return tensor(used.Select(i => (long)_labels[i]).ToArray());
+            case ClassMode.Input:
+                return images.clone();
+            default:
+                return null;
+        }
+    }
+
+    private void ValidateAll()
+    {
+        for (var i = 0; i < _paths.Length; i++)
+        {
+            try
+            {
+                var data = SafeImageDecoder.ReadFile(_paths[i], _options.Decoding);
+                SafeImageDecoder.Validate(data, _paths[i], _options.Decoding);
+            }
+            catch (InvalidImageFileException ex) when (_options.BadFilePolicy == BadFilePolicy.Skip)
+            {
+                Skip(i, ex);
+            }
+        }
+
+        if (!_skipped.IsEmpty)
+        {
+            Log.SkippedSummary(_options.Logger, _skipped.Count, _paths.Length - _skipped.Count);
+        }
+    }
+
+    private void Skip(int index, InvalidImageFileException ex)
+    {
+        if (_skipped.TryAdd(index, new SkippedImageFile(_paths[index], ex.Problem, ex.Message)))
+        {
+            Log.SkippedImage(_options.Logger, ex.Message);
+        }
+    }
+
+    private sealed record BatchResult(Batch? Batch, ExceptionDispatchInfo? Error);
+}

@@ -1,0 +1,137 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static TorchSharp.torch;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// Options of <see cref="ImageFolderDataset"/>: Keras' <c>flow_images_from_directory</c> arguments plus the
+/// generator's settings (augmentation in <see cref="Augmenter"/>, for example <c>ConvViz.Augmentation.Augmenter</c>, rescale and normalisation in <see cref="Preprocessing"/>).
+/// </summary>
+public sealed class ImageFolderDatasetOptions
+{
+    /// <summary>Gets the directory holding one sub-folder per class.</summary>
+    /// <value>There is no default; the directory is required.</value>
+    public required string Directory { get; init { ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Directory)); field = value; } }
+
+    /// <summary>
+    /// Gets the deterministic preprocessing: target size (Keras <c>target_size</c>), colour mode, interpolation, rescale and
+    /// normalisation. It travels with the dataset (<see cref="IBatchSource.Preprocessing"/>) so prediction uses the same.
+    /// </summary>
+    /// <value>The default value is 256 × 256 RGB, nearest-neighbour resize, no rescale, as Keras.</value>
+    public ImagePreprocessing Preprocessing { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Preprocessing)); field = value; } } = new();
+
+    /// <summary>Gets the label layout.</summary>
+    /// <value>The default value is <see cref="ClassMode.Categorical"/>.</value>
+    public ClassMode ClassMode { get; init; } = ClassMode.Categorical;
+
+    /// <summary>Gets the batch size; the last batch of a pass may be smaller.</summary>
+    /// <value>The default value is 32.</value>
+    public int BatchSize { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(BatchSize)); field = value; } } = 32;
+
+    /// <summary>Gets a value indicating whether each pass visits the images in a new seeded order.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Gets the seed of shuffling and augmentation, or <see langword="null"/> to pick one at random (see <see cref="ImageFolderDataset.Seed"/>).</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public int? Seed { get; init; }
+
+    /// <summary>Gets the class sub-folders to use, in label order, or <see langword="null"/> for every sub-folder in ordinal (code-point) order.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether symbolic links to directories inside class folders are followed. Link cycles are
+    /// detected and each real directory is read once. Links to files are always read, as in Keras.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool FollowLinks { get; init; }
+
+    /// <summary>Gets the fraction of each class reserved for validation (0 for none; otherwise strictly between 0 and 1).</summary>
+    /// <value>The default value is 0.</value>
+    public double ValidationSplit
+    {
+        get;
+        init
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ValidationSplit), value, "The validation split must be at least 0 and below 1.");
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>Gets which part of the split this dataset reads; needs <see cref="ValidationSplit"/> &gt; 0 unless <see cref="DatasetSubset.All"/>.</summary>
+    /// <value>The default value is <see cref="DatasetSubset.All"/>.</value>
+    public DatasetSubset Subset { get; init; }
+
+    /// <summary>Gets the random augmentation, or <see langword="null"/> for none.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IImageAugmenter? Augmenter { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the validation subset is augmented too. Keras does (both subsets share one
+    /// generator); set it to <see langword="false"/> for clean validation images.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>, as Keras.</value>
+    public bool AugmentValidation { get; init; } = true;
+
+    /// <summary>
+    /// Gets an optional function applied to each augmented batch [B, C, H, W] (pixel units) before standardisation
+    /// (Keras <c>preprocessing_function</c>). It must return a new tensor of the same shape and runs on a worker thread.
+    /// It is not part of <see cref="Preprocessing"/>, so apply it yourself at prediction time.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public Func<Tensor, Tensor>? PreprocessingFunction { get; init; }
+
+    /// <summary>Gets what happens with files that cannot be used.</summary>
+    /// <value>The default value is <see cref="BadFilePolicy.Throw"/>.</value>
+    public BadFilePolicy BadFilePolicy { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether every file's header and structure are checked when the dataset is created, so
+    /// bad files are reported (or skipped) before training and the image count is exact from the start.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool ValidateFilesOnOpen { get; init; }
+
+    /// <summary>Gets the decoding formats and limits.</summary>
+    /// <value>The default value is <see cref="ImageDecodingOptions.Default"/> (JPEG and PNG only).</value>
+    public ImageDecodingOptions Decoding { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Decoding)); field = value; } } = ImageDecodingOptions.Default;
+
+    /// <summary>
+    /// Gets the number of background workers that decode, resize and assemble batches. One worker leaves the other
+    /// cores to libtorch; raise it only when training waits for data.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    public int WorkerCount
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(WorkerCount));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64, nameof(WorkerCount));
+            field = value;
+        }
+    } = 1;
+
+    /// <summary>Gets how many finished batches may wait in the prefetch queue.</summary>
+    /// <value>The default value is 2.</value>
+    public int PrefetchBatches { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(PrefetchBatches)); field = value; } } = 2;
+
+    /// <summary>
+    /// Gets a value indicating whether decoded, resized images are kept in memory after the first pass
+    /// (height × width × channels bytes each); augmentation still runs every pass.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool CacheImages { get; init; }
+
+    /// <summary>Gets the logger for the "Found N images belonging to K classes." line and warnings.</summary>
+    /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>
+    public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Logger)); field = value; } } = NullLogger.Instance;
+}

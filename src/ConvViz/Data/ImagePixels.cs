@@ -1,0 +1,140 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Runtime.InteropServices;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using SixLabors.ImageSharp.Processing.Processors.Transforms;
+using static TorchSharp.torch;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// The decode → resize → tensor path shared by <see cref="ImageLoader"/> and <see cref="ImageFolderDataset"/>.
+/// Images are resized into interleaved bytes (height × width × loaded channels); batches of such buffers become
+/// float32 [B, C, H, W] tensors with one native copy, permute and type conversion.
+/// </summary>
+internal static class ImagePixels
+{
+    /// <summary>Gets the number of interleaved byte channels decoded for a colour mode (grayscale is converted later, as Pillow does, from RGB).</summary>
+    /// <param name="mode">The colour mode.</param>
+    /// <returns>4 for RGBA, otherwise 3.</returns>
+    public static int LoadedChannels(ColorMode mode) => mode == ColorMode.Rgba ? 4 : 3;
+
+    /// <summary>Gets the size in bytes of one resized, interleaved image.</summary>
+    /// <param name="preprocessing">The preprocessing.</param>
+    /// <returns>Height × width × loaded channels.</returns>
+    public static int BytesPerImage(ImagePreprocessing preprocessing) => preprocessing.TargetHeight * preprocessing.TargetWidth * LoadedChannels(preprocessing.ColorMode);
+
+    /// <summary>Decodes image bytes and resizes them into <paramref name="destination"/>.</summary>
+    /// <param name="data">The file's bytes.</param>
+    /// <param name="name">The name used in error messages.</param>
+    /// <param name="preprocessing">Target size, colour mode and interpolation.</param>
+    /// <param name="decoding">Decoding limits.</param>
+    /// <param name="destination">Receives <see cref="BytesPerImage"/> bytes.</param>
+    /// <exception cref="InvalidImageFileException">The data cannot be decoded.</exception>
+    public static void DecodeResized(byte[] data, string name, ImagePreprocessing preprocessing, ImageDecodingOptions decoding, Span<byte> destination)
+    {
+        if (preprocessing.ColorMode == ColorMode.Rgba)
+        {
+            using var image = SafeImageDecoder.Decode<Rgba32>(data, name, decoding);
+            Resize(image, preprocessing, destination);
+        }
+        else
+        {
+            using var image = SafeImageDecoder.Decode<Rgb24>(data, name, decoding);
+            Resize(image, preprocessing, destination);
+        }
+    }
+
+    /// <summary>Resizes an image into interleaved bytes (Keras resizes only when the size differs).</summary>
+    /// <typeparam name="TPixel">Rgb24 or Rgba32, matching <see cref="LoadedChannels"/>.</typeparam>
+    /// <param name="image">The image; not modified.</param>
+    /// <param name="preprocessing">Target size and interpolation.</param>
+    /// <param name="destination">Receives <see cref="BytesPerImage"/> bytes.</param>
+    public static void Resize<TPixel>(Image<TPixel> image, ImagePreprocessing preprocessing, Span<byte> destination)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        var width = preprocessing.TargetWidth;
+        var height = preprocessing.TargetHeight;
+        var target = MemoryMarshal.Cast<byte, TPixel>(destination[..BytesPerImage(preprocessing)]);
+        if (image.Width == width && image.Height == height)
+        {
+            image.CopyPixelDataTo(target);
+            return;
+        }
+
+        if (preprocessing.Interpolation == Interpolation.Nearest)
+        {
+            ResizeNearest(image, width, height, target);
+            return;
+        }
+
+        IResampler sampler = preprocessing.Interpolation == Interpolation.Bicubic ? KnownResamplers.Bicubic : KnownResamplers.Triangle;
+        using var resized = image.Clone(ctx => ctx.Resize(new ResizeOptions { Size = new SixLabors.ImageSharp.Size(width, height), Sampler = sampler, Mode = ResizeMode.Stretch }));
+        resized.CopyPixelDataTo(target);
+    }
+
+    /// <summary>Converts interleaved byte images to float32 [B, C, H, W] with values 0–255 (grayscale with Pillow's integer luma).</summary>
+    /// <param name="pixels">B images of <see cref="BytesPerImage"/> bytes each.</param>
+    /// <param name="count">The number of images B.</param>
+    /// <param name="preprocessing">Target size and colour mode.</param>
+    /// <returns>A new tensor; the caller owns it.</returns>
+    public static Tensor ToTensor(byte[] pixels, int count, ImagePreprocessing preprocessing)
+    {
+        var channels = LoadedChannels(preprocessing.ColorMode);
+        var length = count * BytesPerImage(preprocessing);
+        var data = pixels.Length == length ? pixels : pixels.AsSpan(0, length).ToArray();
+        using var scope = NewDisposeScope();
+        var hwc = tensor(data, [count, preprocessing.TargetHeight, preprocessing.TargetWidth, channels]);
+        Tensor result;
+        if (preprocessing.ColorMode == ColorMode.Grayscale)
+        {
+            // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
+            var wide = hwc.to_type(ScalarType.Int32);
+            var weights = tensor(new[] { 19595, 38470, 7471 });
+            var luma = wide.mul(weights).sum(3).add(32768).div(65536, RoundingMode.floor);
+            result = luma.unsqueeze(1).to_type(ScalarType.Float32);
+        }
+        else
+        {
+            result = hwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).contiguous();
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pillow NEAREST: source index floor((dst + 0.5) · src / dst), with bulk row access.</summary>
+    private static void ResizeNearest<TPixel>(Image<TPixel> image, int width, int height, Span<TPixel> target)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        var columns = NearestIndices(image.Width, width);
+        var rows = NearestIndices(image.Height, height);
+        for (var y = 0; y < height; y++)
+        {
+            var source = image.DangerousGetPixelRowMemory(rows[y]).Span;
+            var row = target.Slice(y * width, width);
+            for (var x = 0; x < row.Length; x++)
+            {
+                row[x] = source[columns[x]];
+            }
+        }
+    }
+
+    /// <summary>Computes Pillow's nearest-neighbour source indices.</summary>
+    /// <param name="source">The source length.</param>
+    /// <param name="destination">The destination length.</param>
+    /// <returns>One source index per destination index.</returns>
+    internal static int[] NearestIndices(int source, int destination)
+    {
+        var scale = (double)source / destination;
+        var indices = new int[destination];
+        for (var i = 0; i < destination; i++)
+        {
+            indices[i] = Math.Min(source - 1, (int)Math.Floor((i + 0.5) * scale));
+        }
+
+        return indices;
+    }
+}

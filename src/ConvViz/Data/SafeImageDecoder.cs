@@ -1,0 +1,252 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Collections.Concurrent;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ConvViz.Data;
+
+/// <summary>
+/// Decodes untrusted image bytes with only the enabled formats registered, after checking size, header dimensions and
+/// structural completeness. Every failure becomes an <see cref="InvalidImageFileException"/> naming the file.
+/// </summary>
+internal static class SafeImageDecoder
+{
+    private static readonly ConcurrentDictionary<ImageFormats, Configuration> s_configurations = new();
+
+    /// <summary>Gets the ImageSharp configuration holding only the decoders of <paramref name="formats"/>, one thread per decode.</summary>
+    /// <param name="formats">The enabled formats.</param>
+    /// <returns>A shared, thread-safe configuration.</returns>
+    public static Configuration GetConfiguration(ImageFormats formats) => s_configurations.GetOrAdd(formats, CreateConfiguration);
+
+    /// <summary>Reads a file fully after checking its size.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">The limits.</param>
+    /// <returns>The file's bytes.</returns>
+    /// <exception cref="InvalidImageFileException">The file is missing, unreadable, empty or too large.</exception>
+    public static byte[] ReadFile(string path, ImageDecodingOptions options)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            return ReadBounded(stream, path, options);
+        }
+        catch (Exception ex) when (ex is (IOException and not InvalidImageFileException) or UnauthorizedAccessException)
+        {
+            throw new InvalidImageFileException(path, ImageFileProblem.Unreadable, $"the file cannot be read ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>Reads a stream fully, enforcing the file-size limit.</summary>
+    /// <param name="stream">The stream; not disposed.</param>
+    /// <param name="name">The name used in error messages.</param>
+    /// <param name="options">The limits.</param>
+    /// <returns>The bytes.</returns>
+    /// <exception cref="InvalidImageFileException">The stream is empty or too large.</exception>
+    public static byte[] ReadBounded(Stream stream, string name, ImageDecodingOptions options)
+    {
+        if (stream.CanSeek)
+        {
+            var remaining = stream.Length - stream.Position;
+            CheckSize(remaining, name, options);
+            var buffer = new byte[remaining];
+            stream.ReadExactly(buffer);
+            return buffer;
+        }
+
+        using var copy = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (copy.Length + read > options.MaxFileSizeBytes)
+            {
+                CheckSize(copy.Length + read, name, options);
+            }
+
+            copy.Write(chunk, 0, read);
+        }
+
+        CheckSize(copy.Length, name, options);
+        return copy.ToArray();
+    }
+
+    /// <summary>Checks the header (format, dimensions, completeness) without decoding pixels.</summary>
+    /// <param name="data">The file's bytes.</param>
+    /// <param name="name">The name used in error messages.</param>
+    /// <param name="options">The limits.</param>
+    /// <returns>The image's width and height.</returns>
+    /// <exception cref="InvalidImageFileException">The data fails a check.</exception>
+    public static (int Width, int Height) Validate(byte[] data, string name, ImageDecodingOptions options)
+    {
+        CheckSize(data.LongLength, name, options);
+        var configuration = GetConfiguration(options.Formats);
+        var format = Image.DetectFormat(configuration, data);
+        if (format is null)
+        {
+            var other = Image.DetectFormat(Configuration.Default, data);
+            if (other is not null)
+            {
+                throw new InvalidImageFileException(name, ImageFileProblem.FormatNotEnabled, $"the content is {other.Name}, which is not enabled. Add ImageFormats.{FlagName(other)} to ImageDecodingOptions.Formats if you trust the file (the decoder is chosen by content, not by extension).");
+            }
+
+            throw new InvalidImageFileException(name, ImageFileProblem.UnknownFormat, $"the content is not an image in an enabled format ({options.Formats}); the file extension does not matter. Delete or replace the file, or use BadFilePolicy.Skip.");
+        }
+
+        if (!options.AllowTruncatedImages)
+        {
+            var complete = format switch
+            {
+                JpegFormat => ImageStructure.IsCompleteJpeg(data),
+                PngFormat => ImageStructure.IsCompletePng(data),
+                _ => true,
+            };
+            if (!complete)
+            {
+                throw new InvalidImageFileException(name, ImageFileProblem.Truncated, $"the {format.Name} data ends before the image is complete (truncated download or copy). Replace the file, or set ImageDecodingOptions.AllowTruncatedImages to accept it.");
+            }
+        }
+
+        IImageInfo? info;
+        try
+        {
+            info = Image.Identify(configuration, data, out _);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, $"the {format.Name} header is corrupt ({ex.Message}).", ex);
+        }
+
+        if (info is null || info.Width <= 0 || info.Height <= 0)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, $"the {format.Name} header declares no valid dimensions.");
+        }
+
+        if (info.Width > options.MaxDimension || info.Height > options.MaxDimension || (long)info.Width * info.Height > options.MaxPixels)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.TooManyPixels, $"the header declares {info.Width}×{info.Height} pixels, above the limits (at most {options.MaxPixels:N0} pixels and {options.MaxDimension:N0} per side; a possible decompression bomb). Raise ImageDecodingOptions.MaxPixels / MaxDimension only for trusted files.");
+        }
+
+        return (info.Width, info.Height);
+    }
+
+    /// <summary>Validates and decodes.</summary>
+    /// <typeparam name="TPixel">The pixel type to convert to.</typeparam>
+    /// <param name="data">The file's bytes.</param>
+    /// <param name="name">The name used in error messages.</param>
+    /// <param name="options">The limits.</param>
+    /// <returns>The decoded image; the caller disposes it.</returns>
+    /// <exception cref="InvalidImageFileException">The data fails a check or cannot be decoded.</exception>
+    public static Image<TPixel> Decode<TPixel>(byte[] data, string name, ImageDecodingOptions options)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        Validate(data, name, options);
+        try
+        {
+            return Image.Load<TPixel>(GetConfiguration(options.Formats), data);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, $"the image data is corrupt and cannot be decoded ({ex.Message}).", ex);
+        }
+    }
+
+    private static void CheckSize(long length, string name, ImageDecodingOptions options)
+    {
+        if (length == 0)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.Empty, "the file is empty (0 bytes). Delete it or use BadFilePolicy.Skip.");
+        }
+
+        if (length > options.MaxFileSizeBytes)
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.FileTooLarge, $"the file has {length:N0} bytes, above ImageDecodingOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0}).");
+        }
+    }
+
+    private static string FlagName(IImageFormat format) => format switch
+    {
+        BmpFormat => nameof(ImageFormats.Bmp),
+        GifFormat => nameof(ImageFormats.Gif),
+        TiffFormat => nameof(ImageFormats.Tiff),
+        WebpFormat => nameof(ImageFormats.Webp),
+        JpegFormat => nameof(ImageFormats.Jpeg),
+        PngFormat => nameof(ImageFormats.Png),
+        _ => format.Name,
+    };
+
+    private static Configuration CreateConfiguration(ImageFormats formats)
+    {
+        var modules = new List<IConfigurationModule>();
+        if (formats.HasFlag(ImageFormats.Jpeg))
+        {
+            modules.Add(new JpegConfigurationModule());
+        }
+
+        if (formats.HasFlag(ImageFormats.Png))
+        {
+            modules.Add(new PngConfigurationModule());
+        }
+
+        if (formats.HasFlag(ImageFormats.Bmp))
+        {
+            modules.Add(new BmpConfigurationModule());
+        }
+
+        if (formats.HasFlag(ImageFormats.Gif))
+        {
+            modules.Add(new GifConfigurationModule());
+        }
+
+        if (formats.HasFlag(ImageFormats.Tiff))
+        {
+            modules.Add(new TiffConfigurationModule());
+        }
+
+        if (formats.HasFlag(ImageFormats.Webp))
+        {
+            modules.Add(new WebpConfigurationModule());
+        }
+
+        var configuration = new Configuration([.. modules])
+        {
+            // Parallelism comes from ConvViz's own workers; ImageSharp's row parallelism is slower for small images.
+            MaxDegreeOfParallelism = 1,
+        };
+        var manager = configuration.ImageFormatsManager;
+        if (formats.HasFlag(ImageFormats.Jpeg))
+        {
+            manager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
+        }
+
+        if (formats.HasFlag(ImageFormats.Png))
+        {
+            manager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+        }
+
+        if (formats.HasFlag(ImageFormats.Gif))
+        {
+            manager.SetDecoder(GifFormat.Instance, new GifDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
+        }
+
+        if (formats.HasFlag(ImageFormats.Tiff))
+        {
+            manager.SetDecoder(TiffFormat.Instance, new TiffDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
+        }
+
+        if (formats.HasFlag(ImageFormats.Webp))
+        {
+            manager.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
+        }
+
+        return configuration;
+    }
+}

@@ -1,0 +1,110 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using ConvViz.Models;
+using static TorchSharp.torch;
+
+namespace ConvViz.Inspection;
+
+/// <summary>
+/// Activation maximisation: gradient ascent on the input, from seeded noise, to find the pattern that excites a
+/// filter most (the mean of its feature map). All requested filters are optimised together, one image each.
+/// </summary>
+/// <remarks>Evaluation mode (no dropout), training state restored; gradients are taken with respect to the images
+/// only. Each step adds <see cref="ActivationMaximizationOptions.StepSize"/> × range × g / rms(g) and clamps to the
+/// input range, so steps are bounded. The number of steps (and optionally the time) is bounded. The starting noise is
+/// seeded; the result is bit-reproducible when libtorch runs on one thread (<c>torch.set_num_threads(1)</c>), because
+/// its multi-threaded reductions may round differently from run to run and gradient ascent amplifies that.</remarks>
+public static class ActivationMaximization
+{
+    /// <summary>Finds the input pattern that maximises one filter of a layer.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="layerName">A layer that outputs feature maps.</param>
+    /// <param name="filter">The 0-based filter (channel) index.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
+    /// <returns>The result with one image; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The layer or filter is invalid.</exception>
+    public static ActivationMaximizationResult Run(Model model, string layerName, int filter, ActivationMaximizationOptions? options = null, CancellationToken cancellationToken = default) =>
+        RunLayer(model, layerName, [filter], options, cancellationToken);
+
+    /// <summary>Finds the input patterns that maximise several filters of a layer (all filters by default).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="layerName">A layer that outputs feature maps.</param>
+    /// <param name="filters">The 0-based filter indices; all of the layer's filters if <see langword="null"/>.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
+    /// <returns>The result with one image per filter; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The layer or a filter is invalid.</exception>
+    public static ActivationMaximizationResult RunLayer(Model model, string layerName, IReadOnlyList<int>? filters = null, ActivationMaximizationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        NativeBackend.EnsureLoaded();
+        options ??= new ActivationMaximizationOptions();
+        if (options.InputMax <= options.InputMin)
+        {
+            throw new ArgumentException($"InputMax ({options.InputMax}) must exceed InputMin ({options.InputMin}).", nameof(options));
+        }
+
+        var layer = LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
+        var channels = layer.OutputShape.Channels;
+        int[] selected = filters is null ? [.. Enumerable.Range(0, channels)] : [.. filters];
+        if (selected.Length == 0)
+        {
+            throw new ArgumentException("Request at least one filter.", nameof(filters));
+        }
+
+        foreach (var f in selected)
+        {
+            if (f < 0 || f >= channels)
+            {
+                throw new ArgumentOutOfRangeException(nameof(filters), f, $"Layer '{layer.Name}' has {channels} filters: use 0..{channels - 1}.");
+            }
+        }
+
+        using var mode = new EvalModeScope(model.Module);
+        using var scope = NewDisposeScope();
+        var n = selected.Length;
+        var shape = model.InputShape.ToBatchShape(n);
+        var range = options.InputMax - options.InputMin;
+        var mid = options.InputMin + (range / 2);
+        using var generator = new Generator((ulong)options.Seed);
+        var x = rand(shape, generator: generator).mul(2).sub(1).mul(options.NoiseAmplitude * range).add(mid);
+        var index = tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1);
+
+        double[]? initial = null;
+        double[] current = [];
+        var stopwatch = Stopwatch.StartNew();
+        var steps = 0;
+        for (; steps <= options.Steps; steps++)
+        {
+            using var stepScope = NewDisposeScope();
+            Tensor gradient;
+            using (enable_grad())
+            {
+                var leaf = x.detach().requires_grad_(true);
+                var activation = LayerRunner.Run(model, leaf, 0, layer.Index);
+                var perFilter = activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
+                current = perFilter.detach().to_type(ScalarType.Float64).data<double>().ToArray();
+                initial ??= current;
+                if (steps == options.Steps || cancellationToken.IsCancellationRequested ||
+                    (options.TimeLimit is { } limit && stopwatch.Elapsed > limit))
+                {
+                    break;
+                }
+
+                gradient = autograd.grad([perFilter.sum()], [leaf])[0];
+            }
+
+            using (no_grad())
+            {
+                var rms = gradient.square().mean([1, 2, 3], keepdim: true).sqrt().add(1e-8);
+                var next = x.add(gradient.div(rms).mul(options.StepSize * range)).clamp(options.InputMin, options.InputMax);
+                x.Dispose();
+                x = next.MoveToOuterDisposeScope();
+            }
+        }
+
+        return new ActivationMaximizationResult(layer.Name, selected, x.detach().MoveToOuterDisposeScope(), initial!, current, steps);
+    }
+}

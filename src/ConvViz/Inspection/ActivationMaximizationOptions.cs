@@ -1,0 +1,73 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Inspection;
+
+/// <summary>Settings of <see cref="ActivationMaximization"/> (gradient ascent on the input, Chollet's recipe).</summary>
+public sealed class ActivationMaximizationOptions
+{
+    /// <summary>Gets the number of gradient-ascent steps.</summary>
+    /// <value>The default value is 40.</value>
+    public int Steps
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 40;
+
+    /// <summary>Gets the step size as a fraction of the input range (<see cref="InputMax"/> − <see cref="InputMin"/>),
+    /// applied to a gradient normalised to unit root-mean-square, so every step is bounded.</summary>
+    /// <value>The default value is 0.02.</value>
+    public double StepSize
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 0.02;
+
+    /// <summary>Gets the seed of the starting noise.</summary>
+    /// <value>The default value is 0.</value>
+    public int Seed { get; init; }
+
+    /// <summary>Gets the smallest input value the model saw in training (after preprocessing); the image is clamped to it.</summary>
+    /// <value>The default value is 0 (images rescaled by 1/255).</value>
+    public double InputMin { get; init; }
+
+    /// <summary>Gets the largest input value the model saw in training (after preprocessing); the image is clamped to it.</summary>
+    /// <value>The default value is 1 (images rescaled by 1/255).</value>
+    public double InputMax { get; init; } = 1.0;
+
+    /// <summary>Gets the amplitude of the starting noise around the middle of the input range, as a fraction of the range.</summary>
+    /// <value>The default value is 0.1 (Chollet's U(0.4, 0.6) for inputs in [0, 1]).</value>
+    public double NoiseAmplitude
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 0.5);
+            field = value;
+        }
+    } = 0.1;
+
+    /// <summary>Gets an optional wall-clock budget; the ascent stops after the step that exceeds it.</summary>
+    /// <value>The default value is <see langword="null"/> (run all <see cref="Steps"/>).</value>
+    public TimeSpan? TimeLimit
+    {
+        get;
+        init
+        {
+            if (value is { } limit)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero);
+            }
+
+            field = value;
+        }
+    }
+}

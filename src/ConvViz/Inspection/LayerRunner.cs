@@ -1,0 +1,102 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Models;
+using static TorchSharp.torch;
+
+namespace ConvViz.Inspection;
+
+/// <summary>Runs slices of a <see cref="Model"/>'s layers and resolves layer references; shared by the inspection tools.</summary>
+internal static class LayerRunner
+{
+    /// <summary>Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) in the current mode. Intermediate tensors are left to the caller's dispose scope.</summary>
+    public static Tensor Run(Model model, Tensor input, int first, int last)
+    {
+        var modules = model.LayerModules;
+        var x = input;
+        for (var i = first; i <= last; i++)
+        {
+            x = modules[i].call(x);
+        }
+
+        return x;
+    }
+
+    /// <summary>Resolves a 0-based (or negative, from the end) layer index.</summary>
+    public static LayerInfo Resolve(Model model, int layerIndex, string paramName)
+    {
+        var count = model.Layers.Count;
+        var resolved = layerIndex < 0 ? count + layerIndex : layerIndex;
+        if (resolved < 0 || resolved >= count)
+        {
+            throw new ArgumentOutOfRangeException(paramName, layerIndex,
+                $"The model has {count} layers: use an index in 0..{count - 1} (0-based; R's get_layer(index = i) is i - 1) or -{count}..-1 from the end.");
+        }
+
+        return model.Layers[resolved];
+    }
+
+    /// <summary>Resolves a layer name (ordinal, case-sensitive as in Keras).</summary>
+    public static LayerInfo Resolve(Model model, string layerName, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(layerName, paramName);
+        foreach (var layer in model.Layers)
+        {
+            if (string.Equals(layer.Name, layerName, StringComparison.Ordinal))
+            {
+                return layer;
+            }
+        }
+
+        throw new ArgumentException(
+            $"The model has no layer named '{layerName}'. Its layers are: {string.Join(", ", model.Layers.Select(l => $"{l.Index}:{l.Name}"))}.",
+            paramName);
+    }
+
+    /// <summary>Resolves a layer that must produce feature maps (height, width, channels); by default the last such Conv2D layer.</summary>
+    public static LayerInfo ResolveSpatial(Model model, string? layerName, string paramName)
+    {
+        if (layerName is null)
+        {
+            return model.Layers.LastOrDefault(l => l.Kind == LayerKind.Conv2D && l.OutputShape.IsSpatial)
+                ?? throw new ArgumentException("The model has no Conv2D layer; pass the name of a layer that outputs feature maps.", paramName);
+        }
+
+        var layer = Resolve(model, layerName, paramName);
+        if (!layer.OutputShape.IsSpatial)
+        {
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' ({layer.Kind}) outputs {layer.OutputShape}, not feature maps. Choose a convolution or pooling layer: " +
+                string.Join(", ", model.Layers.Where(l => l.OutputShape.IsSpatial).Select(l => l.Name)) + ".",
+                paramName);
+        }
+
+        return layer;
+    }
+
+    /// <summary>Checks that <paramref name="classIndex"/> is a valid output unit of the model.</summary>
+    public static void ValidateClassIndex(Model model, int classIndex, string paramName)
+    {
+        var units = model.OutputShape.Channels;
+        if (model.OutputShape.IsSpatial || classIndex < 0 || classIndex >= units)
+        {
+            throw new ArgumentOutOfRangeException(paramName, classIndex,
+                $"The model's output is {model.OutputShape}: use a class index in 0..{units - 1}.");
+        }
+    }
+}
+
+/// <summary>Puts a module in evaluation mode and restores its previous training state on dispose.</summary>
+internal readonly struct EvalModeScope : IDisposable
+{
+    private readonly nn.Module _module;
+    private readonly bool _wasTraining;
+
+    public EvalModeScope(nn.Module module)
+    {
+        _module = module;
+        _wasTraining = module.training;
+        module.eval();
+    }
+
+    public void Dispose() => _module.train(_wasTraining);
+}

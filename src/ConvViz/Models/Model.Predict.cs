@@ -1,0 +1,202 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Data;
+using static TorchSharp.torch;
+
+namespace ConvViz.Models;
+
+public sealed partial class Model
+{
+    /// <summary>The default batch size of prediction, as Keras' <c>predict</c>.</summary>
+    public const int DefaultPredictBatchSize = 32;
+
+    /// <summary>Predicts the outputs (probabilities for softmax or sigmoid models) of a batch of images, 32 at a time.</summary>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <returns>The outputs [N, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    public Tensor Predict(Tensor images) => Predict(images, DefaultPredictBatchSize);
+
+    /// <summary>
+    /// Predicts the outputs of a batch of images like Keras' <c>predict</c>: in evaluation mode (dropout off,
+    /// batch normalization on its moving statistics), without gradients, <paramref name="batchSize"/> images at a
+    /// time. The model's training mode is restored afterwards.
+    /// </summary>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <param name="batchSize">Images per forward pass; at least 1.</param>
+    /// <returns>The outputs [N, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    public Tensor Predict(Tensor images, int batchSize)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ValidateInput(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        NativeBackend.EnsureLoaded();
+        var count = images.shape[0];
+        return RunInference(Slices(images, count, batchSize), CancellationToken.None);
+    }
+
+    /// <summary>Predicts the outputs for every batch of one pass over <paramref name="source"/> (its epoch-0 order; turn shuffling off to keep file order).</summary>
+    /// <param name="source">The batches; labels are ignored.</param>
+    /// <returns>The outputs [samples, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
+    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
+    public Tensor Predict(IBatchSource source) => Predict(source, CancellationToken.None);
+
+    /// <summary>Predicts the outputs for every batch of one pass over <paramref name="source"/> (its epoch-0 order; turn shuffling off to keep file order).</summary>
+    /// <param name="source">The batches; labels are ignored.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The outputs [samples, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
+    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="OperationCanceledException">The operation was cancelled.</exception>
+    public Tensor Predict(IBatchSource source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        return RunInference(FromSource(source, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Predicts the class of each image, like Keras' <c>predict_classes</c>, with names from <see cref="ClassNames"/>.</summary>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
+    /// <returns>One prediction per image.</returns>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat (it does not end in Dense or global pooling).</exception>
+    public IReadOnlyList<ClassPrediction> PredictClasses(Tensor images) => PredictClasses(images, DefaultPredictBatchSize);
+
+    /// <summary>Predicts the class of each image, like Keras' <c>predict_classes</c>, with names from <see cref="ClassNames"/>.</summary>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
+    /// <param name="batchSize">Images per forward pass; at least 1.</param>
+    /// <returns>One prediction per image.</returns>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat (it does not end in Dense or global pooling).</exception>
+    public IReadOnlyList<ClassPrediction> PredictClasses(Tensor images, int batchSize)
+    {
+        if (OutputShape.IsSpatial)
+        {
+            throw new InvalidOperationException($"The model's output {OutputShape} is a feature map, not class scores; end the model with a Dense layer.");
+        }
+
+        using var probabilities = Predict(images, batchSize);
+        return ToClasses(probabilities);
+    }
+
+    /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
+    /// <param name="source">The batches; labels are ignored.</param>
+    /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
+    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
+    public IReadOnlyList<ClassPrediction> PredictClasses(IBatchSource source) => PredictClasses(source, CancellationToken.None);
+
+    /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
+    /// <param name="source">The batches; labels are ignored.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
+    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
+    /// <exception cref="OperationCanceledException">The operation was cancelled.</exception>
+    public IReadOnlyList<ClassPrediction> PredictClasses(IBatchSource source, CancellationToken cancellationToken)
+    {
+        if (OutputShape.IsSpatial)
+        {
+            throw new InvalidOperationException($"The model's output {OutputShape} is a feature map, not class scores; end the model with a Dense layer.");
+        }
+
+        using var probabilities = Predict(source, cancellationToken);
+        return ToClasses(probabilities);
+    }
+
+    private static IEnumerable<Tensor> Slices(Tensor images, long count, int batchSize)
+    {
+        for (long start = 0; start < count; start += batchSize)
+        {
+            yield return images.narrow(0, start, Math.Min(batchSize, count - start));
+        }
+    }
+
+    private IEnumerable<Tensor> FromSource(IBatchSource source, CancellationToken cancellationToken)
+    {
+        foreach (var batch in source.GetBatches(0, cancellationToken))
+        {
+            using (batch)
+            {
+                ValidateInput(batch.Images);
+                yield return batch.Images.alias();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs each batch (disposing it) in evaluation mode without gradients and concatenates the CPU outputs.
+    /// No dispose scope is held open while the enumerator advances, because a batch source may keep its own scope
+    /// open across <c>yield return</c>; outputs are detached and disposed explicitly instead.
+    /// </summary>
+    private Tensor RunInference(IEnumerable<Tensor> batches, CancellationToken cancellationToken)
+    {
+        var wasTraining = _network.training;
+        var outputs = new List<Tensor>();
+        _network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in batches)
+            {
+                using var owned = batch;
+                cancellationToken.ThrowIfCancellationRequested();
+                using var batchScope = NewDisposeScope();
+                var input = batch.to(ScalarType.Float32, TorchDevice);
+                var output = _network.call(input).cpu();
+                outputs.Add(output.DetachFromDisposeScope());
+            }
+
+            using var scope = NewDisposeScope();
+            var result = outputs.Count switch
+            {
+                0 => zeros(OutputShape.ToTorchShape(0)),
+                1 => outputs[0].alias(),
+                _ => cat(outputs, 0),
+            };
+            return result.MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var output in outputs)
+            {
+                output.Dispose();
+            }
+
+            _network.train(wasTraining);
+        }
+    }
+
+    private ClassPrediction[] ToClasses(Tensor probabilities)
+    {
+        using var scope = NewDisposeScope();
+        var n = (int)probabilities.shape[0];
+        var units = (int)probabilities.shape[1];
+        var names = ClassNames;
+        var result = new ClassPrediction[n];
+        if (units == 1)
+        {
+            var p = probabilities.reshape(n).data<float>().ToArray();
+            for (var i = 0; i < n; i++)
+            {
+                var index = p[i] > 0.5f ? 1 : 0;
+                result[i] = new ClassPrediction(index, names.Count == 2 ? names[index] : null, index == 1 ? p[i] : 1 - p[i]);
+            }
+
+            return result;
+        }
+
+        var (values, indices) = probabilities.max(1);
+        var best = values.data<float>().ToArray();
+        var classes = indices.data<long>().ToArray();
+        for (var i = 0; i < n; i++)
+        {
+            var index = (int)classes[i];
+            result[i] = new ClassPrediction(index, names.Count == units ? names[index] : null, best[i]);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,459 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.Win32.SafeHandles;
+using static TorchSharp.torch;
+
+namespace ConvViz.Models;
+
+/// <summary>
+/// The ConvViz model file: a safetensors container. Layout: an 8-byte little-endian header length N, N bytes of
+/// UTF-8 JSON (padded with spaces to a multiple of 8), then the raw little-endian float32 tensors back to back.
+/// The JSON maps each tensor name (<c>layer.kernel</c>, …) to its dtype, shape (TorchSharp order) and byte range
+/// in the data section; <c>__metadata__</c> holds strings: the format marker and version, and JSON documents for
+/// the architecture, compile options, preprocessing and class names. Python's <c>safetensors</c> can read it.
+/// </summary>
+internal static class ModelFile
+{
+    public const string FormatMarker = "convviz.model";
+    public const string FormatVersion = "1";
+    private const string MetadataKey = "__metadata__";
+    private const string Float32 = "F32";
+
+    public static void Write(Model model, string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
+
+        // Gather the tensors first: nothing is written if anything fails.
+        var tensors = new List<(string Name, long[] Shape, float[] Data)>();
+        using (var scope = NewDisposeScope())
+        using (var noGrad = no_grad())
+        {
+            for (var i = 0; i < model.Specs.Count; i++)
+            {
+                var spec = model.Specs[i];
+                var module = model.LayerModules[i];
+                foreach (var t in spec.Tensors)
+                {
+                    var source = Find(module, t);
+                    var cpu = source.detach().cpu().contiguous();
+                    tensors.Add(($"{spec.Name}.{t.Name}", t.Shape, cpu.data<float>().ToArray()));
+                }
+            }
+        }
+
+        var header = BuildHeader(model, tensors);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+                stream.Write(length);
+                stream.Write(header);
+                foreach (var (_, _, data) in tensors)
+                {
+                    WriteLittleEndian(stream, data);
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public static Model Read(string path, ModelLoadOptions options)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            return Read(handle, options);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: {ex.Message}.", ex);
+        }
+        catch (OverflowException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: its architecture describes tensors too large to represent.", ex);
+        }
+    }
+
+    private static Model Read(SafeFileHandle handle, ModelLoadOptions options)
+    {
+        var fileLength = RandomAccess.GetLength(handle);
+        if (fileLength > options.MaxFileSizeBytes)
+        {
+            throw new InvalidDataException($"the file is {fileLength:N0} bytes, more than ModelLoadOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0})");
+        }
+
+        if (fileLength < 8)
+        {
+            throw new InvalidDataException($"the file is truncated: it has {fileLength} bytes, less than the 8-byte header length");
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[8];
+        ReadExactly(handle, lengthBytes, 0);
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > (ulong)options.MaxHeaderBytes)
+        {
+            throw new InvalidDataException($"the header length {headerLength:N0} exceeds ModelLoadOptions.MaxHeaderBytes ({options.MaxHeaderBytes:N0})");
+        }
+
+        if (headerLength > (ulong)(fileLength - 8))
+        {
+            throw new InvalidDataException($"the header length {headerLength:N0} points past the end of the file ({fileLength:N0} bytes); the file is truncated or corrupt");
+        }
+
+        if (headerLength < 2)
+        {
+            throw new InvalidDataException($"the header length {headerLength} is too small for a JSON header");
+        }
+
+        var header = new byte[(int)headerLength];
+        ReadExactly(handle, header, 8);
+        var dataStart = 8 + (long)headerLength;
+        var dataLength = fileLength - dataStart;
+
+        return ReadContent(handle, header, dataStart, dataLength);
+    }
+
+    private static Model ReadContent(SafeFileHandle handle, byte[] header, long dataStart, long dataLength)
+    {
+        if (!Utf8.IsValid(header))
+        {
+            throw new InvalidDataException("the header is not valid UTF-8; this is not a ConvViz model file or it is corrupt");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"the header is not valid JSON ({ex.Message}); this is not a ConvViz model file or it is corrupt", ex);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException("the header is not a JSON object; this is not a ConvViz model file");
+            }
+
+            var metadata = ReadMetadata(root);
+            var builder = ModelJson.ReadArchitecture(Required(metadata, "architecture"));
+            var compile = metadata.TryGetValue("compile", out var c) ? ModelJson.ReadCompile(c) : null;
+            var preprocessing = metadata.TryGetValue("preprocessing", out var p) ? ModelJson.ReadPreprocessing(p) : null;
+            var classNames = metadata.TryGetValue("class_names", out var n) ? ModelJson.ReadClassNames(n) : [];
+            var entries = ReadTensorTable(root);
+            var plan = PlanTensors(builder, entries, dataLength);
+
+            // Everything is validated; only now are native tensors allocated. The seed keeps the global RNG untouched.
+            var model = builder.WithSeed(0).Build();
+            try
+            {
+                LoadWeights(model, handle, dataStart, plan);
+                if (compile is not null)
+                {
+                    model.Compile(compile);
+                }
+
+                try
+                {
+                    model.Preprocessing = preprocessing;
+                    model.ClassNames = classNames;
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new InvalidDataException($"the metadata does not match the architecture: {ex.Message}", ex);
+                }
+
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static Dictionary<string, string> ReadMetadata(JsonElement root)
+    {
+        if (!root.TryGetProperty(MetadataKey, out var element) || element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"the header has no {MetadataKey} object; this is not a ConvViz model file (bad magic)");
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidDataException($"{MetadataKey}.{property.Name} must be a string");
+            }
+
+            if (!metadata.TryAdd(property.Name, property.Value.GetString()!))
+            {
+                throw new InvalidDataException($"{MetadataKey}.{property.Name} appears twice");
+            }
+        }
+
+        var format = metadata.GetValueOrDefault("format");
+        if (format != FormatMarker)
+        {
+            throw new InvalidDataException($"the format marker is '{format}' instead of '{FormatMarker}'; this is not a ConvViz model file (bad magic)");
+        }
+
+        var version = metadata.GetValueOrDefault("format_version");
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"the format version is '{version}'; this version of ConvViz reads only version {FormatVersion}. Save the model again with a matching ConvViz version");
+        }
+
+        return metadata;
+    }
+
+    private static string Required(Dictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var value) ? value : throw new InvalidDataException($"{MetadataKey}.{key} is missing");
+
+    private static Dictionary<string, (string DType, long[] Shape, long Begin, long End)> ReadTensorTable(JsonElement root)
+    {
+        var entries = new Dictionary<string, (string, long[], long, long)>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name == MetadataKey)
+            {
+                continue;
+            }
+
+            var ctx = $"tensor '{property.Name}'";
+            var e = property.Value;
+            var dtype = ModelJson.String(e, "dtype", ctx);
+            var shapeElement = ModelJson.Get(e, "shape", ctx);
+            if (shapeElement.ValueKind != JsonValueKind.Array || shapeElement.GetArrayLength() > 8)
+            {
+                throw new InvalidDataException($"{ctx}: shape must be an array of at most 8 dimensions");
+            }
+
+            var shape = shapeElement.EnumerateArray()
+                .Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) && v >= 0 ? v : throw new InvalidDataException($"{ctx}: shape must contain non-negative integers"))
+                .ToArray();
+            var offsets = ModelJson.Get(e, "data_offsets", ctx);
+            if (offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+                || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+            {
+                throw new InvalidDataException($"{ctx}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end");
+            }
+
+            if (!entries.TryAdd(property.Name, (dtype, shape, begin, end)))
+            {
+                throw new InvalidDataException($"{ctx} appears twice in the header");
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Checks the tensor table against the architecture: names, dtypes, shapes, sizes and a contiguous, in-bounds data section.</summary>
+    private static List<(int Layer, TensorSpec Tensor, long Begin)> PlanTensors(
+        SequentialBuilder builder, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries, long dataLength)
+    {
+        var plan = new List<(int, TensorSpec, long)>();
+        var expectedNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < builder.Layers.Count; i++)
+        {
+            var spec = builder.Layers[i];
+            foreach (var t in spec.Tensors)
+            {
+                var name = $"{spec.Name}.{t.Name}";
+                expectedNames.Add(name);
+                if (!entries.TryGetValue(name, out var entry))
+                {
+                    throw new InvalidDataException($"tensor '{name}' of layer {i} is missing");
+                }
+
+                if (entry.DType != Float32)
+                {
+                    throw new InvalidDataException($"tensor '{name}' has dtype '{entry.DType}'; only {Float32} is supported");
+                }
+
+                if (!entry.Shape.AsSpan().SequenceEqual(t.Shape))
+                {
+                    throw new InvalidDataException($"tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but the architecture needs [{string.Join(", ", t.Shape)}]");
+                }
+
+                var bytes = checked(t.ElementCount * sizeof(float));
+                if (entry.End - entry.Begin != bytes)
+                {
+                    throw new InvalidDataException($"tensor '{name}' covers {entry.End - entry.Begin:N0} bytes but its shape needs {bytes:N0}");
+                }
+
+                plan.Add((i, t, entry.Begin));
+            }
+        }
+
+        var unexpected = entries.Keys.FirstOrDefault(k => !expectedNames.Contains(k));
+        if (unexpected is not null)
+        {
+            throw new InvalidDataException($"tensor '{unexpected}' does not belong to the architecture");
+        }
+
+        long position = 0;
+        foreach (var (name, entry) in entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End))
+        {
+            if (entry.Begin != position)
+            {
+                throw new InvalidDataException($"tensor '{name}' starts at byte {entry.Begin:N0} of the data section, expected {position:N0}; the tensors must be contiguous");
+            }
+
+            position = entry.End;
+        }
+
+        if (position != dataLength)
+        {
+            throw new InvalidDataException(position > dataLength
+                ? $"the file is truncated: the tensors need {position:N0} data bytes but only {dataLength:N0} are present"
+                : $"the data section has {dataLength:N0} bytes but the tensors cover only {position:N0}");
+        }
+
+        return plan;
+    }
+
+    private static void LoadWeights(Model model, SafeFileHandle handle, long dataStart, List<(int Layer, TensorSpec Tensor, long Begin)> plan)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (layer, t, begin) in plan)
+        {
+            var values = new float[checked((int)t.ElementCount)];
+            ReadExactly(handle, MemoryMarshal.AsBytes(values.AsSpan()), dataStart + begin);
+            if (!BitConverter.IsLittleEndian)
+            {
+                var raw = MemoryMarshal.Cast<float, int>(values.AsSpan());
+                BinaryPrimitives.ReverseEndianness(raw, raw);
+            }
+
+            var module = model.LayerModules[layer];
+            var target = Find(module, t);
+            target.copy_(tensor(values, t.Shape));
+        }
+    }
+
+    private static byte[] BuildHeader(Model model, List<(string Name, long[] Shape, float[] Data)> tensors)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(MetadataKey);
+            w.WriteString("format", FormatMarker);
+            w.WriteString("format_version", FormatVersion);
+            w.WriteString("architecture", ModelJson.WriteArchitecture(model.InputShape, model.Specs));
+            if (model.Compilation is { } compile)
+            {
+                w.WriteString("compile", ModelJson.WriteCompile(compile));
+            }
+
+            if (model.Preprocessing is { } preprocessing)
+            {
+                w.WriteString("preprocessing", ModelJson.WritePreprocessing(preprocessing));
+            }
+
+            w.WriteString("class_names", ModelJson.WriteClassNames(model.ClassNames));
+            w.WriteEndObject();
+            long offset = 0;
+            foreach (var (name, shape, data) in tensors)
+            {
+                w.WriteStartObject(name);
+                w.WriteString("dtype", Float32);
+                w.WriteStartArray("shape");
+                foreach (var d in shape)
+                {
+                    w.WriteNumberValue(d);
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("data_offsets");
+                w.WriteNumberValue(offset);
+                offset += (long)data.Length * sizeof(float);
+                w.WriteNumberValue(offset);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        // Pad with spaces to a multiple of 8 so the data section is aligned (the safetensors convention).
+        var padding = (int)((8 - (stream.Length % 8)) % 8);
+        for (var i = 0; i < padding; i++)
+        {
+            stream.WriteByte((byte)' ');
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void WriteLittleEndian(Stream stream, float[] data)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+            return;
+        }
+
+        var copy = data.ToArray();
+        var raw = MemoryMarshal.Cast<float, int>(copy.AsSpan());
+        BinaryPrimitives.ReverseEndianness(raw, raw);
+        stream.Write(MemoryMarshal.AsBytes(copy.AsSpan()));
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var read = RandomAccess.Read(handle, buffer[done..], offset + done);
+            if (read == 0)
+            {
+                throw new InvalidDataException($"the file ended at byte {offset + done:N0} while {buffer.Length - done:N0} more bytes were expected; it is truncated");
+            }
+
+            done += read;
+        }
+    }
+
+    private static Tensor Find(LayerModule module, TensorSpec t) =>
+        (t.Trainable ? module.get_parameter(t.Name) : module.get_buffer(t.Name))
+        ?? throw new InvalidOperationException($"Layer '{module.GetName()}' has no tensor '{t.Name}'.");
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

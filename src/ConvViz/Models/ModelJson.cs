@@ -1,0 +1,450 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ConvViz.Data;
+
+namespace ConvViz.Models;
+
+/// <summary>
+/// Writes and strictly reads the JSON documents stored in a model file's metadata: architecture, compile options,
+/// preprocessing and class names. Reading throws <see cref="InvalidDataException"/> naming the offending field.
+/// </summary>
+internal static class ModelJson
+{
+    public const int MaxLayers = 10_000;
+
+    public static string WriteArchitecture(ImageShape inputShape, IReadOnlyList<LayerSpec> layers) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("input_shape");
+        w.WriteNumber("height", inputShape.Height);
+        w.WriteNumber("width", inputShape.Width);
+        w.WriteNumber("channels", inputShape.Channels);
+        w.WriteEndObject();
+        w.WriteStartArray("layers");
+        foreach (var layer in layers)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", layer.Kind.ToString());
+            w.WriteString("name", layer.Name);
+            switch (layer.Options)
+            {
+                case Conv2DOptions o:
+                    w.WriteNumber("filters", o.Filters);
+                    WriteSize(w, "kernel_size", o.KernelSize);
+                    WriteSize(w, "strides", o.Strides);
+                    w.WriteString("padding", o.Padding.ToString());
+                    WriteSize(w, "dilation_rate", o.DilationRate);
+                    w.WriteString("activation", o.Activation.ToString());
+                    w.WriteBoolean("use_bias", o.UseBias);
+                    w.WriteString("kernel_initializer", o.KernelInitializer.ToString());
+                    w.WriteString("bias_initializer", o.BiasInitializer.ToString());
+                    break;
+                case Pooling2DOptions o:
+                    WriteSize(w, "pool_size", o.PoolSize);
+                    if (o.Strides is { } strides)
+                    {
+                        WriteSize(w, "strides", strides);
+                    }
+                    else
+                    {
+                        w.WriteNull("strides");
+                    }
+
+                    w.WriteString("padding", o.Padding.ToString());
+                    break;
+                case DenseOptions o:
+                    w.WriteNumber("units", o.Units);
+                    w.WriteString("activation", o.Activation.ToString());
+                    w.WriteBoolean("use_bias", o.UseBias);
+                    w.WriteString("kernel_initializer", o.KernelInitializer.ToString());
+                    w.WriteString("bias_initializer", o.BiasInitializer.ToString());
+                    break;
+                case DropoutOptions o:
+                    w.WriteNumber("rate", o.Rate);
+                    break;
+                case BatchNormalizationOptions o:
+                    w.WriteNumber("momentum", o.Momentum);
+                    w.WriteNumber("epsilon", o.Epsilon);
+                    w.WriteBoolean("center", o.Center);
+                    w.WriteBoolean("scale", o.Scale);
+                    break;
+                case ActivationOptions o:
+                    w.WriteString("activation", o.Activation.ToString());
+                    break;
+                case LayerOptions:
+                    break;
+                default:
+                    throw new InvalidOperationException($"Layer '{layer.Name}' has options of unexpected type {layer.Options.GetType().Name}.");
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary>Rebuilds a builder from an architecture document; every layer is validated by the builder itself.</summary>
+    public static SequentialBuilder ReadArchitecture(string json) => Read(json, "architecture", root =>
+    {
+        var input = Get(root, "input_shape", "architecture");
+        var ctx = "architecture.input_shape";
+        var shape = Guard(ctx, () => new ImageShape(Int(input, "height", ctx), Int(input, "width", ctx), Int(input, "channels", ctx)));
+        var builder = new SequentialBuilder(shape);
+        var layers = Get(root, "layers", "architecture");
+        if (layers.ValueKind != JsonValueKind.Array || layers.GetArrayLength() == 0)
+        {
+            throw Invalid("architecture.layers must be a non-empty array");
+        }
+
+        if (layers.GetArrayLength() > MaxLayers)
+        {
+            throw Invalid($"architecture.layers has {layers.GetArrayLength()} layers; at most {MaxLayers} are supported");
+        }
+
+        var index = 0;
+        foreach (var layer in layers.EnumerateArray())
+        {
+            ctx = $"architecture.layers[{index}]";
+            var kind = Enum<LayerKind>(layer, "type", ctx);
+            var name = String(layer, "name", ctx);
+            var layerContext = ctx;
+            object options = Guard(ctx, () => ReadLayerOptions(layer, kind, name, layerContext));
+            Guard(ctx, () => builder.Add(kind, options));
+            index++;
+        }
+
+        return builder;
+    });
+
+    public static string WriteCompile(CompileOptions options) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("loss", options.Loss.ToString());
+        w.WriteStartArray("metrics");
+        foreach (var metric in options.Metrics)
+        {
+            w.WriteStringValue(metric.ToString());
+        }
+
+        w.WriteEndArray();
+        var o = options.Optimizer;
+        w.WriteStartObject("optimizer");
+        w.WriteString("kind", o.Kind.ToString());
+        if (o.LearningRate is { } lr)
+        {
+            w.WriteNumber("learning_rate", lr);
+        }
+        else
+        {
+            w.WriteNull("learning_rate");
+        }
+
+        w.WriteNumber("beta1", o.Beta1);
+        w.WriteNumber("beta2", o.Beta2);
+        w.WriteNumber("epsilon", o.Epsilon);
+        w.WriteNumber("momentum", o.Momentum);
+        w.WriteBoolean("nesterov", o.Nesterov);
+        w.WriteNumber("rho", o.Rho);
+        w.WriteNumber("decay", o.Decay);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    public static CompileOptions ReadCompile(string json) => Read(json, "compile", root =>
+    {
+        const string ctx = "compile";
+        var metricsElement = Get(root, "metrics", ctx);
+        if (metricsElement.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("compile.metrics must be an array");
+        }
+
+        var metrics = new List<Metric>();
+        foreach (var m in metricsElement.EnumerateArray())
+        {
+            metrics.Add(ParseEnum<Metric>(m, "compile.metrics[]"));
+        }
+
+        var o = Get(root, "optimizer", ctx);
+        const string octx = "compile.optimizer";
+        var optimizer = Guard(octx, () => new OptimizerOptions
+        {
+            Kind = Enum<OptimizerKind>(o, "kind", octx),
+            LearningRate = NullableDouble(o, "learning_rate", octx),
+            Beta1 = Double(o, "beta1", octx),
+            Beta2 = Double(o, "beta2", octx),
+            Epsilon = Double(o, "epsilon", octx),
+            Momentum = Double(o, "momentum", octx),
+            Nesterov = Bool(o, "nesterov", octx),
+            Rho = Double(o, "rho", octx),
+            Decay = Double(o, "decay", octx),
+        });
+        return Guard(ctx, () => new CompileOptions { Loss = Enum<Loss>(root, "loss", ctx), Optimizer = optimizer, Metrics = metrics });
+    });
+
+    public static string WritePreprocessing(ImagePreprocessing p) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteNumber("target_height", p.TargetHeight);
+        w.WriteNumber("target_width", p.TargetWidth);
+        w.WriteString("color_mode", p.ColorMode.ToString());
+        w.WriteString("interpolation", p.Interpolation.ToString());
+        if (p.Rescale is { } rescale)
+        {
+            w.WriteNumber("rescale", rescale);
+        }
+        else
+        {
+            w.WriteNull("rescale");
+        }
+
+        w.WriteBoolean("samplewise_center", p.SamplewiseCenter);
+        w.WriteBoolean("samplewise_std_normalization", p.SamplewiseStdNormalization);
+        WriteFloats(w, "featurewise_mean", p.FeaturewiseMean);
+        WriteFloats(w, "featurewise_std", p.FeaturewiseStd);
+        w.WriteEndObject();
+    });
+
+    public static ImagePreprocessing ReadPreprocessing(string json) => Read(json, "preprocessing", root =>
+    {
+        const string ctx = "preprocessing";
+        return Guard(ctx, () => new ImagePreprocessing
+        {
+            TargetHeight = Int(root, "target_height", ctx),
+            TargetWidth = Int(root, "target_width", ctx),
+            ColorMode = Enum<ColorMode>(root, "color_mode", ctx),
+            Interpolation = Enum<Interpolation>(root, "interpolation", ctx),
+            Rescale = NullableDouble(root, "rescale", ctx),
+            SamplewiseCenter = Bool(root, "samplewise_center", ctx),
+            SamplewiseStdNormalization = Bool(root, "samplewise_std_normalization", ctx),
+            FeaturewiseMean = NullableFloats(root, "featurewise_mean", ctx),
+            FeaturewiseStd = NullableFloats(root, "featurewise_std", ctx),
+        });
+    });
+
+    public static string WriteClassNames(IReadOnlyList<string> names) => Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var name in names)
+        {
+            w.WriteStringValue(name);
+        }
+
+        w.WriteEndArray();
+    });
+
+    public static string[] ReadClassNames(string json) => Read(json, "class_names", root =>
+    {
+        if (root.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("class_names must be an array of strings");
+        }
+
+        return root.EnumerateArray()
+            .Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid("class_names must contain only strings"))
+            .ToArray();
+    });
+
+    public static InvalidDataException Invalid(string reason, Exception? inner = null) => new(reason, inner);
+
+    public static JsonElement Get(JsonElement obj, string name, string context)
+    {
+        if (obj.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"{context} must be a JSON object");
+        }
+
+        return obj.TryGetProperty(name, out var value) ? value : throw Invalid($"{context}.{name} is missing");
+    }
+
+    public static string String(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid($"{context}.{name} must be a string");
+    }
+
+    private static object ReadLayerOptions(JsonElement layer, LayerKind kind, string name, string ctx) => kind switch
+    {
+        LayerKind.Conv2D => new Conv2DOptions
+        {
+            Name = name,
+            Filters = Int(layer, "filters", ctx),
+            KernelSize = Size(layer, "kernel_size", ctx),
+            Strides = Size(layer, "strides", ctx),
+            Padding = Enum<Padding>(layer, "padding", ctx),
+            DilationRate = Size(layer, "dilation_rate", ctx),
+            Activation = Enum<Activation>(layer, "activation", ctx),
+            UseBias = Bool(layer, "use_bias", ctx),
+            KernelInitializer = Enum<Initializer>(layer, "kernel_initializer", ctx),
+            BiasInitializer = Enum<Initializer>(layer, "bias_initializer", ctx),
+        },
+        LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => new Pooling2DOptions
+        {
+            Name = name,
+            PoolSize = Size(layer, "pool_size", ctx),
+            Strides = Get(layer, "strides", ctx).ValueKind == JsonValueKind.Null ? null : Size(layer, "strides", ctx),
+            Padding = Enum<Padding>(layer, "padding", ctx),
+        },
+        LayerKind.Flatten or LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D => new LayerOptions { Name = name },
+        LayerKind.Dense => new DenseOptions
+        {
+            Name = name,
+            Units = Int(layer, "units", ctx),
+            Activation = Enum<Activation>(layer, "activation", ctx),
+            UseBias = Bool(layer, "use_bias", ctx),
+            KernelInitializer = Enum<Initializer>(layer, "kernel_initializer", ctx),
+            BiasInitializer = Enum<Initializer>(layer, "bias_initializer", ctx),
+        },
+        LayerKind.Dropout => new DropoutOptions { Name = name, Rate = Double(layer, "rate", ctx) },
+        LayerKind.BatchNormalization => new BatchNormalizationOptions
+        {
+            Name = name,
+            Momentum = Double(layer, "momentum", ctx),
+            Epsilon = Double(layer, "epsilon", ctx),
+            Center = Bool(layer, "center", ctx),
+            Scale = Bool(layer, "scale", ctx),
+        },
+        LayerKind.Activation => new ActivationOptions { Name = name, Activation = Enum<Activation>(layer, "activation", ctx) },
+        _ => throw Invalid($"{ctx}.type {kind} is not supported"),
+    };
+
+    private static T Guard<T>(string context, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ArgumentException ex)
+        {
+            throw Invalid($"{context} is not valid: {ex.Message}", ex);
+        }
+    }
+
+    private static string Write(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            write(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static T Read<T>(string json, string what, Func<JsonElement, T> read)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid($"the {what} metadata is not valid JSON: {ex.Message}", ex);
+        }
+
+        using (document)
+        {
+            return read(document.RootElement);
+        }
+    }
+
+    private static void WriteSize(Utf8JsonWriter w, string name, Size2D size)
+    {
+        w.WriteStartArray(name);
+        w.WriteNumberValue(size.Height);
+        w.WriteNumberValue(size.Width);
+        w.WriteEndArray();
+    }
+
+    private static void WriteFloats(Utf8JsonWriter w, string name, IReadOnlyList<float>? values)
+    {
+        if (values is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+
+        w.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            w.WriteNumberValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static int Int(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) ? v : throw Invalid($"{context}.{name} must be a 32-bit integer");
+    }
+
+    private static double Double(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        return e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var v) && double.IsFinite(v) ? v : throw Invalid($"{context}.{name} must be a finite number");
+    }
+
+    private static double? NullableDouble(JsonElement obj, string name, string context) =>
+        Get(obj, name, context).ValueKind == JsonValueKind.Null ? null : Double(obj, name, context);
+
+    private static bool Bool(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Invalid($"{context}.{name} must be true or false"),
+        };
+    }
+
+    private static T Enum<T>(JsonElement obj, string name, string context)
+        where T : struct, Enum => ParseEnum<T>(Get(obj, name, context), $"{context}.{name}");
+
+    private static T ParseEnum<T>(JsonElement e, string context)
+        where T : struct, Enum
+    {
+        if (e.ValueKind == JsonValueKind.String && System.Enum.TryParse<T>(e.GetString(), ignoreCase: false, out var value)
+            && System.Enum.IsDefined(value) && char.IsAsciiLetter(e.GetString()![0]))
+        {
+            return value;
+        }
+
+        throw Invalid($"{context} must be one of {string.Join(", ", System.Enum.GetNames<T>())}");
+    }
+
+    private static Size2D Size(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2
+            && e[0].TryGetInt32(out var h) && e[1].TryGetInt32(out var w) && h > 0 && w > 0)
+        {
+            return new Size2D(h, w);
+        }
+
+        throw Invalid($"{context}.{name} must be [height, width] with positive integers");
+    }
+
+    private static float[]? NullableFloats(JsonElement obj, string name, string context)
+    {
+        var e = Get(obj, name, context);
+        if (e.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() > 64)
+        {
+            throw Invalid($"{context}.{name} must be null or an array of at most 64 numbers");
+        }
+
+        return e.EnumerateArray()
+            .Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetSingle(out var f) && float.IsFinite(f) ? f : throw Invalid($"{context}.{name} must contain finite numbers"))
+            .ToArray();
+    }
+}

@@ -1,0 +1,76 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConvViz.Training;
+
+/// <summary>
+/// The settings of <c>Fit</c>: Keras' <c>fit_generator(steps_per_epoch, epochs, validation_data, validation_steps,
+/// initial_epoch, callbacks)</c> plus progress, logging and a seed.
+/// </summary>
+public sealed class FitOptions
+{
+    /// <summary>
+    /// Gets Keras' <c>epochs</c>: the index one past the last epoch, <b>not</b> a count when <see cref="InitialEpoch"/> is set.
+    /// Training runs the 0-based epochs <see cref="InitialEpoch"/> … <see cref="Epochs"/> − 1.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    public int Epochs { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value); field = value; } } = 1;
+
+    /// <summary>Gets Keras' <c>initial_epoch</c>: the 0-based index of the first epoch (to resume numbering).</summary>
+    /// <value>The default value is 0.</value>
+    public int InitialEpoch { get; init { ArgumentOutOfRangeException.ThrowIfNegative(value); field = value; } }
+
+    /// <summary>
+    /// Gets the number of training batches per epoch, or <see langword="null"/> for one full pass. When set, the
+    /// batches are drawn like from Keras' generators: the cursor carries over between epochs and starts a new (reshuffled) pass when one ends.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public int? StepsPerEpoch { get; init { if (value is { } v) { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(v); } field = value; } }
+
+    /// <summary>Gets the validation data evaluated at the end of every epoch (gives the <c>val_*</c> values), or <see langword="null"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IBatchSource? ValidationData { get; init; }
+
+    /// <summary>
+    /// Gets the number of validation batches per epoch, or <see langword="null"/> for one full pass. When set, the
+    /// validation cursor carries over between epochs, as with Keras' generators.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public int? ValidationSteps { get; init { if (value is { } v) { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(v); } field = value; } }
+
+    /// <summary>Gets the callbacks, called in this order.</summary>
+    /// <value>The default value is an empty list.</value>
+    public IReadOnlyList<Callback> Callbacks
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            foreach (var callback in value)
+            {
+                ArgumentNullException.ThrowIfNull(callback, nameof(value));
+            }
+
+            field = value.ToArray();
+        }
+    } = [];
+
+    /// <summary>Gets the receiver of per-batch and per-epoch progress reports, or <see langword="null"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IProgress<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>Gets the logger that receives one summary line per epoch (the library never writes to the console).</summary>
+    /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>
+    public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = NullLogger.Instance;
+
+    /// <summary>
+    /// Gets the seed passed to <c>torch.manual_seed</c> before the first batch (it drives Dropout), or
+    /// <see langword="null"/> to leave the global generator alone. Seeded runs on the CPU repeat exactly when the
+    /// model was built after seeding too and the data source is seeded.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public int? Seed { get; init; }
+}

@@ -1,0 +1,346 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using System.Globalization;
+using ConvViz.Data;
+using ConvViz.Models;
+using static TorchSharp.torch;
+
+namespace ConvViz.Training;
+
+/// <summary>The training and evaluation loops behind <see cref="TrainingExtensions"/>.</summary>
+internal static class Trainer
+{
+    public static TrainingHistory Fit(Model model, IBatchSource train, FitOptions options, CancellationToken cancellationToken)
+    {
+        var compilation = RequireCompiled(model, "Fit");
+        if (options.InitialEpoch > options.Epochs)
+        {
+            throw new ArgumentException(
+                $"InitialEpoch ({options.InitialEpoch}) is greater than Epochs ({options.Epochs}). As in Keras, Epochs is the final epoch " +
+                $"number, not a count: to train {options.Epochs} more epochs from epoch {options.InitialEpoch}, set Epochs = {options.InitialEpoch + options.Epochs}.",
+                nameof(options));
+        }
+
+        CheckSource(model, train, "training data", nameof(train));
+        if (options.ValidationData is { } validation)
+        {
+            CheckSource(model, validation, "validation data", nameof(options));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var optimizer = OptimizerRegistry.Get(model, compilation);
+        var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
+        var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
+        var context = new TrainingContext(model, optimizer, options, steps, history, options.Logger);
+        var keys = Keys(compilation);
+        var module = model.Module;
+        var wasTraining = module.training;
+        if (options.Seed is { } seed)
+        {
+            manual_seed(seed);
+        }
+
+        using var cursor = new BatchCursor(train, options.InitialEpoch, cancellationToken);
+        var checkedTraining = false;
+        var checkedValidation = false;
+        try
+        {
+            foreach (var callback in options.Callbacks)
+            {
+                callback.OnTrainBegin(context);
+            }
+
+            for (var epoch = options.InitialEpoch; epoch < options.Epochs && !context.StopTraining; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var callback in options.Callbacks)
+                {
+                    callback.OnEpochBegin(context, epoch);
+                }
+
+                if (options.StepsPerEpoch is null)
+                {
+                    cursor.Restart(epoch);
+                }
+
+                var clock = Stopwatch.StartNew();
+                var accumulator = new MetricAccumulator(keys);
+                for (var step = 0; step < steps; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    foreach (var callback in options.Callbacks)
+                    {
+                        callback.OnBatchBegin(context, step);
+                    }
+
+                    module.train();
+                    double loss;
+                    using (var batch = cursor.Next())
+                    {
+                        if (!checkedTraining)
+                        {
+                            CheckBatch(model, compilation, batch, "training data", nameof(train));
+                            checkedTraining = true;
+                        }
+
+                        loss = TrainStep(model, compilation, optimizer, batch, accumulator);
+                    }
+
+                    var logs = accumulator.Means();
+                    foreach (var callback in options.Callbacks)
+                    {
+                        callback.OnBatchEnd(context, step, logs);
+                    }
+
+                    Report(options.Progress, TrainingPhase.TrainingBatch, epoch, options.Epochs, step + 1, steps, logs, clock.Elapsed);
+                    if (!double.IsFinite(loss))
+                    {
+                        TrainingLog.NonFiniteLoss(options.Logger, epoch + 1, step + 1, loss);
+                        if (!context.StopTraining)
+                        {
+                            throw new NonFiniteLossException(epoch, step, loss);
+                        }
+                    }
+
+                    if (context.StopTraining)
+                    {
+                        TrainingLog.Stopped(options.Logger, epoch + 1, step + 1, "a callback set StopTraining");
+                        break;
+                    }
+                }
+
+                if (options.StepsPerEpoch is null)
+                {
+                    // End the pass before reading another source: its enumerator may hold a dispose scope open.
+                    cursor.Release();
+                }
+
+                var epochLogs = accumulator.Means();
+                if (options.ValidationData is { } validationData)
+                {
+                    var validationSteps = options.ValidationSteps ?? validationData.BatchesPerEpoch;
+                    var validationLogs = Evaluate(
+                        model, compilation, validationData, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
+                    checkedValidation = true;
+                    foreach (var (key, value) in validationLogs)
+                    {
+                        epochLogs["val_" + key] = value;
+                    }
+                }
+
+                var learningRate = optimizer.CurrentLearningRate;
+                epochLogs[TrainingHistory.LearningRateKey] = learningRate;
+                clock.Stop();
+                history.Add(epoch, epochLogs, learningRate, clock.Elapsed);
+                if (options.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+                {
+                    TrainingLog.EpochEnd(options.Logger, epoch + 1, options.Epochs, clock.Elapsed.TotalSeconds, FormatLogs(epochLogs));
+                }
+
+                foreach (var callback in options.Callbacks)
+                {
+                    callback.OnEpochEnd(context, epoch, epochLogs);
+                }
+
+                Report(options.Progress, TrainingPhase.EpochEnd, epoch, options.Epochs, steps, steps, epochLogs, clock.Elapsed);
+            }
+
+            foreach (var callback in options.Callbacks)
+            {
+                callback.OnTrainEnd(context);
+            }
+        }
+        finally
+        {
+            cursor.Release();
+            module.zero_grad();
+            module.train(wasTraining);
+        }
+
+        return history;
+    }
+
+    public static Dictionary<string, double> Evaluate(Model model, IBatchSource data, int? steps, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var compilation = RequireCompiled(model, "Evaluate");
+        CheckSource(model, data, "evaluation data", nameof(data));
+        return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
+    }
+
+    /// <summary>The history keys of a compilation: <c>loss</c>, then each distinct metric.</summary>
+    internal static string[] Keys(CompileOptions compilation) =>
+        [LossFunctions.Key, .. DistinctMetrics(compilation).Select(MetricFunctions.Key)];
+
+    private static Metric[] DistinctMetrics(CompileOptions compilation) =>
+        compilation.Metrics.DistinctBy(MetricFunctions.Key).ToArray();
+
+    private static Dictionary<string, double> Evaluate(
+        Model model, CompileOptions compilation, IBatchSource data, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
+    {
+        var module = model.Module;
+        var wasTraining = module.training;
+        var keys = Keys(compilation);
+        var accumulator = new MetricAccumulator(keys);
+        var clock = Stopwatch.StartNew();
+        using var cursor = new BatchCursor(data, 0, cancellationToken);
+        module.eval();
+        try
+        {
+            for (var step = 0; step < steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using (var batch = cursor.Next())
+                {
+                    if (checkWhat is not null && step == 0)
+                    {
+                        CheckBatch(model, compilation, batch, checkWhat, parameter);
+                    }
+
+                    using var scope = NewDisposeScope();
+                    using var noGrad = no_grad();
+                    var predictions = model.Forward(batch.Images);
+                    Accumulate(compilation, predictions, batch.Labels!, null, accumulator, batch.Count);
+                }
+
+                Report(progress, TrainingPhase.ValidationBatch, epoch, epochs, step + 1, steps, accumulator.Means(), clock.Elapsed);
+            }
+
+            cursor.Release();
+        }
+        finally
+        {
+            cursor.Release();
+            module.train(wasTraining);
+        }
+
+        return accumulator.Means();
+    }
+
+    /// <summary>One optimizer step in its own dispose scope; returns the batch loss (the update is skipped when it is not finite).</summary>
+    private static double TrainStep(Model model, CompileOptions compilation, KerasOptimizer optimizer, Batch batch, MetricAccumulator accumulator)
+    {
+        using var scope = NewDisposeScope();
+        model.Module.zero_grad();
+        var predictions = model.Forward(batch.Images);
+        var perSample = LossFunctions.PerSample(compilation.Loss, predictions, batch.Labels!);
+        var loss = perSample.mean();
+        var lossValue = (double)loss.item<float>();
+        if (double.IsFinite(lossValue))
+        {
+            loss.backward();
+            optimizer.Step();
+        }
+
+        using var noGrad = no_grad();
+        Accumulate(compilation, predictions.detach(), batch.Labels!, perSample.detach(), accumulator, batch.Count);
+        return lossValue;
+    }
+
+    private static void Accumulate(CompileOptions compilation, Tensor predictions, Tensor labels, Tensor? perSampleLoss, MetricAccumulator accumulator, int count)
+    {
+        var metrics = DistinctMetrics(compilation);
+        var sums = new double[metrics.Length + 1];
+        perSampleLoss ??= LossFunctions.PerSample(compilation.Loss, predictions, labels);
+        sums[0] = perSampleLoss.to_type(ScalarType.Float64).sum().item<double>();
+        for (var i = 0; i < metrics.Length; i++)
+        {
+            sums[i + 1] = MetricFunctions.PerSample(metrics[i], predictions, labels).to_type(ScalarType.Float64).sum().item<double>();
+        }
+
+        accumulator.Add(sums, count);
+    }
+
+    private static void Report(IProgress<TrainingProgress>? progress, TrainingPhase phase, int epoch, int epochs, int step, int steps, IReadOnlyDictionary<string, double> logs, TimeSpan elapsed)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        var remaining = step >= steps ? TimeSpan.Zero : elapsed / step * (steps - step);
+        progress.Report(new TrainingProgress(phase, epoch, epochs, step, steps, new Dictionary<string, double>(logs), elapsed, remaining));
+    }
+
+    private static string FormatLogs(IReadOnlyDictionary<string, double> logs) =>
+        string.Join(" - ", logs.Select(kv => kv.Key + ": " + kv.Value.ToString("0.0000", CultureInfo.InvariantCulture)));
+
+    private static CompileOptions RequireCompiled(Model model, string operation) =>
+        model.Compilation ?? throw new InvalidOperationException(
+            $"The model must be compiled before {operation}: call model.Compile(Loss.BinaryCrossentropy, OptimizerOptions.Adamax(0.001), Metric.Accuracy) " +
+            "(or another loss, optimizer and metrics) first, as with Keras' compile().");
+
+    /// <summary>Checks what a source declares (image size, channels, class count) before any batch is drawn.</summary>
+    private static void CheckSource(Model model, IBatchSource source, string what, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(source, parameter);
+        if (source.ClassMode is ClassMode.None or ClassMode.Input)
+        {
+            throw new ArgumentException(
+                $"The {what} has class mode {source.ClassMode}, which yields no class labels; training and evaluation need labels. " +
+                "Use ClassMode.Categorical, Binary or Sparse.",
+                parameter);
+        }
+
+        var imageShape = source.Preprocessing.OutputShape;
+        if (imageShape != model.InputShape)
+        {
+            throw new ArgumentException(
+                $"The {what} yields images of shape {imageShape} but the model's input shape is {model.InputShape}. " +
+                $"Set the source's target size to {model.InputShape.Height}×{model.InputShape.Width} and its color mode to {model.InputShape.Channels} channel(s).",
+                parameter);
+        }
+
+        if (!model.OutputShape.IsSpatial && source.ClassNames.Count > 0 && source.ClassMode == ClassMode.Categorical && source.ClassNames.Count != model.OutputShape.Channels)
+        {
+            throw new ArgumentException(
+                $"The {what} has {source.ClassNames.Count} classes (one-hot labels (None, {source.ClassNames.Count})) but the model's output shape is {model.OutputShape}. " +
+                $"Make the last Dense layer have {source.ClassNames.Count} units.",
+                parameter);
+        }
+    }
+
+    /// <summary>Checks the first batch of a source against the model before any step, naming both shapes.</summary>
+    private static void CheckBatch(Model model, CompileOptions compilation, Batch batch, string what, string parameter)
+    {
+        var expected = model.InputShape.ToBatchShape(batch.Count);
+        var images = batch.Images.shape;
+        if (images.Length != 4 || images[1] != expected[1] || images[2] != expected[2] || images[3] != expected[3])
+        {
+            throw new ArgumentException(
+                $"The {what} yields image batches of shape [{string.Join(", ", images)}] but the model expects [{string.Join(", ", expected)}] " +
+                $"(N, C, H, W; Keras input shape {model.InputShape}). Resize the images to {model.InputShape.Height}×{model.InputShape.Width} with {model.InputShape.Channels} channel(s).",
+                parameter);
+        }
+
+        if (batch.Labels is not { } labels)
+        {
+            throw new ArgumentException($"The {what} yields batches without labels; training and evaluation need labels.", parameter);
+        }
+
+        var output = model.OutputShape;
+        if (output.IsSpatial)
+        {
+            throw new ArgumentException(
+                $"The model's output shape is {output}, a feature map; losses need a flat output (N, K). Add Flatten and Dense layers.", parameter);
+        }
+
+        var units = output.Channels;
+        var shape = labels.shape;
+        var ok = compilation.Loss == Loss.SparseCategoricalCrossentropy
+            ? (shape.Length == 1 || (shape.Length == 2 && shape[1] == 1))
+            : (shape.Length == 2 && shape[1] == units) || (shape.Length == 1 && units == 1);
+        if (!ok)
+        {
+            var hint = compilation.Loss == Loss.SparseCategoricalCrossentropy
+                ? "Sparse categorical cross-entropy needs class indices [N] (ClassMode.Sparse)."
+                : units == 1
+                    ? "A 1-unit output needs labels [N] or [N, 1] (ClassMode.Binary)."
+                    : $"Use one-hot labels [N, {units}] (ClassMode.Categorical), or Loss.SparseCategoricalCrossentropy with ClassMode.Sparse.";
+            throw new ArgumentException(
+                $"The {what} yields labels of shape [{string.Join(", ", shape)}] but the model's output shape is [N, {units}] (Keras {output}) " +
+                $"and the loss is {compilation.Loss}. {hint}",
+                parameter);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Inspection;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace ConvViz.Visualization;
+
+/// <summary>
+/// Draws feature maps as a grid of coloured tiles, the way the blog's hand-made 3×3 <c>image()</c> grid should have
+/// looked: row 0 of every map at the top, column 0 on the left (no transpose, no flip), channels left to right, top to
+/// bottom. Constant ("dead") channels are drawn as a neutral grey tile with a light diagonal, never as NaN or noise.
+/// </summary>
+public static class FeatureMapGrid
+{
+    private const int MinimumTileSize = 48;
+
+    /// <summary>Renders feature maps to an image.</summary>
+    /// <param name="activations">Feature maps [N, C, H, W] (the sample <see cref="FeatureMapGridOptions.SampleIndex"/> is drawn) or [C, H, W]; not disposed.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <returns>An RGB image; the caller owns (disposes) it.</returns>
+    /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
+    public static Image<Rgb24> Render(Tensor activations, FeatureMapGridOptions? options = null) =>
+        RenderWithRange(activations, options ?? new FeatureMapGridOptions()).Image;
+
+    /// <summary>Renders feature maps and writes them as a PNG file.</summary>
+    /// <param name="activations">Feature maps [N, C, H, W] or [C, H, W]; not disposed.</param>
+    /// <param name="path">The PNG file to create or overwrite.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
+    public static void Save(Tensor activations, string path, FeatureMapGridOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = Render(activations, options);
+        image.SaveAsPng(path);
+    }
+
+    /// <summary>Renders and reports the value range mapped to the ends of the colour scale (NaN for per-map scaling).</summary>
+    internal static (Image<Rgb24> Image, double Low, double High, int DeadChannels) RenderWithRange(Tensor activations, FeatureMapGridOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        var (values, channels, height, width) = ExtractSample(activations, options.SampleIndex);
+        var selected = options.Channels is null ? [.. Enumerable.Range(0, channels)] : options.Channels.ToArray();
+        if (selected.Length == 0)
+        {
+            throw new ArgumentException("Select at least one channel.", nameof(options));
+        }
+
+        foreach (var c in selected)
+        {
+            if (c < 0 || c >= channels)
+            {
+                throw new ArgumentException($"Channel {c} does not exist: the maps have {channels} channels (0..{channels - 1}).", nameof(options));
+            }
+        }
+
+        var plane = height * width;
+        var ranges = new (float Min, float Max)[selected.Length];
+        var dead = new bool[selected.Length];
+        for (var i = 0; i < selected.Length; i++)
+        {
+            ranges[i] = MinMax(values.AsSpan(selected[i] * plane, plane));
+            dead[i] = IsConstant(ranges[i].Min, ranges[i].Max);
+        }
+
+        double low = double.NaN, high = double.NaN;
+        if (options.Normalization != FeatureMapNormalization.PerMap)
+        {
+            (low, high) = SharedRange(values, selected, plane, ranges, options);
+        }
+
+        var table = ColormapTables.Get(options.Colormap);
+        var columns = options.Columns ?? (int)Math.Ceiling(Math.Sqrt(selected.Length));
+        var scale = options.Scale ?? TileCanvas.AutoScale(height, width, MinimumTileSize);
+        var canvas = new TileCanvas(selected.Length, height, width, scale, columns, options.Padding, options.ShowColorScale);
+        var tile = new Rgb24[plane];
+        var deadCount = 0;
+        for (var i = 0; i < selected.Length; i++)
+        {
+            if (dead[i])
+            {
+                canvas.DrawNeutral(i);
+                deadCount++;
+                continue;
+            }
+
+            var (lo, hi) = options.Normalization == FeatureMapNormalization.PerMap ? (ranges[i].Min, ranges[i].Max) : (low, high);
+            var inverse = hi > lo ? 1.0 / (hi - lo) : 0.0;
+            var source = values.AsSpan(selected[i] * plane, plane);
+            for (var p = 0; p < plane; p++)
+            {
+                tile[p] = ColormapTables.Map(table, (source[p] - lo) * inverse);
+            }
+
+            canvas.DrawTile(i, tile);
+        }
+
+        canvas.DrawStrip(table);
+        return (canvas.ToImage(), low, high, deadCount);
+    }
+
+    private static (float[] Values, int Channels, int Height, int Width) ExtractSample(Tensor activations, int sampleIndex)
+    {
+        NativeBackend.EnsureLoaded();
+        var shape = activations.shape;
+        using var scope = NewDisposeScope();
+        Tensor sample;
+        switch (shape.Length)
+        {
+            case 4:
+                if (sampleIndex >= shape[0])
+                {
+                    throw new ArgumentException($"Sample {sampleIndex} does not exist: the batch has {shape[0]} samples.", nameof(activations));
+                }
+
+                sample = activations[sampleIndex];
+                break;
+            case 3:
+                sample = activations;
+                break;
+            default:
+                throw new ArgumentException(
+                    $"Expected feature maps [N, C, H, W] or [C, H, W]; got [{string.Join(", ", shape)}]. " +
+                    "Flat (Dense/Flatten) outputs have no spatial layout to draw.", nameof(activations));
+        }
+
+        return (ActivationExport.ToArray(sample), (int)sample.shape[0], (int)sample.shape[1], (int)sample.shape[2]);
+    }
+
+    private static (double Low, double High) SharedRange(float[] values, int[] selected, int plane, (float Min, float Max)[] ranges, FeatureMapGridOptions options)
+    {
+        if (options.Normalization == FeatureMapNormalization.PerLayer)
+        {
+            var min = double.PositiveInfinity;
+            var max = double.NegativeInfinity;
+            foreach (var (lo, hi) in ranges)
+            {
+                min = Math.Min(min, lo);
+                max = Math.Max(max, hi);
+            }
+
+            return (min, max);
+        }
+
+        if (options.LowerPercentile >= options.UpperPercentile)
+        {
+            throw new ArgumentException(
+                $"LowerPercentile ({options.LowerPercentile}) must be below UpperPercentile ({options.UpperPercentile}).", nameof(options));
+        }
+
+        var pool = new float[selected.Length * plane];
+        for (var i = 0; i < selected.Length; i++)
+        {
+            values.AsSpan(selected[i] * plane, plane).CopyTo(pool.AsSpan(i * plane));
+        }
+
+        Array.Sort(pool);
+        var low = Percentile(pool, options.LowerPercentile);
+        var high = Percentile(pool, options.UpperPercentile);
+        if (!(high > low))
+        {
+            // All values within the percentiles are equal: fall back to the full range so outliers still show.
+            (low, high) = (pool[0], pool[^1]);
+        }
+
+        return (low, high);
+    }
+
+    /// <summary>Linear-interpolated percentile of sorted values (NumPy's default method).</summary>
+    internal static double Percentile(float[] sorted, double percent)
+    {
+        var position = percent / 100.0 * (sorted.Length - 1);
+        var below = (int)Math.Floor(position);
+        var above = Math.Min(below + 1, sorted.Length - 1);
+        var fraction = position - below;
+        return sorted[below] + ((sorted[above] - sorted[below]) * fraction);
+    }
+
+    private static (float Min, float Max) MinMax(ReadOnlySpan<float> values)
+    {
+        var min = float.PositiveInfinity;
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            if (float.IsFinite(v))
+            {
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+        }
+
+        return (min, max);
+    }
+
+    private static bool IsConstant(float min, float max) =>
+        !(max >= min) || max - min <= 1e-6f * Math.Max(1f, Math.Max(Math.Abs(min), Math.Abs(max)));
+}

@@ -1,0 +1,181 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Inspection;
+using ConvViz.Models;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ConvViz.Visualization;
+
+/// <summary>
+/// Draws convolution kernels (weights): the first layer's kernels as RGB tiles (one per filter), and any conv layer's
+/// kernels as a per-channel grid (one row per filter, one column per input channel).
+/// </summary>
+public static class FilterGrid
+{
+    /// <summary>
+    /// Draws the kernels of the first Conv2D layer as colour tiles, one per filter, each stretched from its own minimum to its
+    /// maximum over all three channels (so the colour balance of a filter is kept). Single-channel inputs give grey tiles.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <returns>An RGB image; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The model has no Conv2D layer, or its first one does not read 1 or 3 channels.</exception>
+    public static Image<Rgb24> RenderFirstLayer(Model model, FilterGridOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new FilterGridOptions();
+        var layer = model.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2D)
+            ?? throw new ArgumentException("The model has no Conv2D layer.", nameof(model));
+        var (values, outChannels, inChannels, kh, kw) = ReadKernel(model, layer);
+        if (inChannels is not (1 or 3))
+        {
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' reads {inChannels} channels; RGB tiles need 1 or 3. Use RenderLayer for a per-channel grid.", nameof(model));
+        }
+
+        var count = Math.Min(outChannels, options.MaxFilters ?? outChannels);
+        var canvas = new TileCanvas(count, kh, kw, options.Scale, (int)Math.Ceiling(Math.Sqrt(count)), options.Padding, colorStrip: false);
+        var plane = kh * kw;
+        var tile = new Rgb24[plane];
+        for (var f = 0; f < count; f++)
+        {
+            var start = f * inChannels * plane;
+            var (min, max) = MinMax(values.AsSpan(start, inChannels * plane));
+            if (!(max > min))
+            {
+                canvas.DrawNeutral(f);
+                continue;
+            }
+
+            var inverse = 255.0 / (max - min);
+            for (var p = 0; p < plane; p++)
+            {
+                byte At(int c) => (byte)Math.Round((values[start + (c * plane) + p] - min) * inverse);
+                tile[p] = inChannels == 3 ? new Rgb24(At(0), At(1), At(2)) : new Rgb24(At(0), At(0), At(0));
+            }
+
+            canvas.DrawTile(f, tile);
+        }
+
+        return canvas.ToImage();
+    }
+
+    /// <summary>
+    /// Draws a Conv2D layer's kernels as a grid: row = filter (output channel), column = input channel, one colormapped
+    /// tile per 2-D kernel, all on one shared scale (the layer's minimum to maximum) so weights are comparable.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="layerName">The name of a Conv2D layer.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <returns>An RGB image; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The layer does not exist or is not a Conv2D layer.</exception>
+    public static Image<Rgb24> RenderLayer(Model model, string layerName, FilterGridOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new FilterGridOptions();
+        var layer = LayerRunner.Resolve(model, layerName, nameof(layerName));
+        var (values, outChannels, inChannels, kh, kw) = ReadKernel(model, layer);
+        var filters = Math.Min(outChannels, options.MaxFilters ?? outChannels);
+        var inputs = Math.Min(inChannels, options.MaxInputChannels ?? inChannels);
+        var (min, max) = MinMax(values);
+        var table = ColormapTables.Get(options.Colormap);
+        var canvas = new TileCanvas(filters * inputs, kh, kw, options.Scale, inputs, options.Padding, colorStrip: true);
+        var plane = kh * kw;
+        var tile = new Rgb24[plane];
+        var inverse = max > min ? 1.0 / (max - min) : 0.0;
+        for (var f = 0; f < filters; f++)
+        {
+            for (var c = 0; c < inputs; c++)
+            {
+                var kernel = values.AsSpan(((f * inChannels) + c) * plane, plane);
+                for (var p = 0; p < plane; p++)
+                {
+                    tile[p] = ColormapTables.Map(table, (kernel[p] - min) * inverse);
+                }
+
+                canvas.DrawTile((f * inputs) + c, tile);
+            }
+        }
+
+        canvas.DrawStrip(table);
+        return canvas.ToImage();
+    }
+
+    /// <summary>
+    /// Draws the patterns found by <see cref="ActivationMaximization"/> as a grid of RGB (or grey) tiles, one per filter in
+    /// the result's order, each stretched from its own minimum to its maximum. Small inputs are upscaled to at least 48 pixels.
+    /// </summary>
+    /// <param name="result">The activation-maximisation result; not disposed.</param>
+    /// <param name="padding">The white space between and around tiles, in pixels.</param>
+    /// <returns>An RGB image; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">The images do not have 1 or 3 channels.</exception>
+    public static Image<Rgb24> RenderPatterns(ActivationMaximizationResult result, int padding = 4)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        var images = result.Images;
+        var shape = images.shape;
+        if (shape.Length != 4 || shape[1] is not (1 or 3))
+        {
+            throw new ArgumentException($"Expected images [F, 1 or 3, H, W]; got [{string.Join(", ", shape)}].", nameof(result));
+        }
+
+        var count = (int)shape[0];
+        var channels = (int)shape[1];
+        var h = (int)shape[2];
+        var w = (int)shape[3];
+        var values = ActivationExport.ToArray(images);
+        var canvas = new TileCanvas(count, h, w, TileCanvas.AutoScale(h, w, 48), (int)Math.Ceiling(Math.Sqrt(count)), padding, colorStrip: false);
+        var plane = h * w;
+        var tile = new Rgb24[plane];
+        for (var f = 0; f < count; f++)
+        {
+            var start = f * channels * plane;
+            var (min, max) = MinMax(values.AsSpan(start, channels * plane));
+            if (!(max > min))
+            {
+                canvas.DrawNeutral(f);
+                continue;
+            }
+
+            var inverse = 255.0 / (max - min);
+            for (var p = 0; p < plane; p++)
+            {
+                byte At(int c) => (byte)Math.Round((values[start + (c * plane) + p] - min) * inverse);
+                tile[p] = channels == 3 ? new Rgb24(At(0), At(1), At(2)) : new Rgb24(At(0), At(0), At(0));
+            }
+
+            canvas.DrawTile(f, tile);
+        }
+
+        return canvas.ToImage();
+    }
+
+    private static (float[] Values, int Out, int In, int Kh, int Kw) ReadKernel(Model model, LayerInfo layer)
+    {
+        NativeBackend.EnsureLoaded();
+        if (model.LayerModules[layer.Index] is not Conv2DModule conv)
+        {
+            throw new ArgumentException(
+                $"Layer '{layer.Name}' is a {layer.Kind} layer, which has no convolution kernel. Conv2D layers: " +
+                string.Join(", ", model.Layers.Where(l => l.Kind == LayerKind.Conv2D).Select(l => l.Name)) + ".", nameof(layer));
+        }
+
+        var shape = conv.Kernel.shape;
+        return (ActivationExport.ToArray(conv.Kernel), (int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3]);
+    }
+
+    private static (float Min, float Max) MinMax(ReadOnlySpan<float> values)
+    {
+        var min = float.PositiveInfinity;
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        return (min, max);
+    }
+}

@@ -1,0 +1,215 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using System.Net;
+using System.Text;
+using ConvViz.Inspection;
+using ConvViz.Models;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace ConvViz.Visualization;
+
+/// <summary>
+/// A self-contained HTML page about a model and one input: the layer table, the training history, the input with
+/// its top predictions, a Grad-CAM overlay and a saliency map, a feature-map grid for every convolution and pooling layer, and the first
+/// layer's filters. Images are embedded as data URIs; the page loads nothing from anywhere and works offline.
+/// </summary>
+/// <remarks>All text is HTML-encoded. A tiny inline script marks images that failed to decode
+/// (<c>data-images-broken</c> on <c>body</c>), which <c>eng/check-report-in-browser.sh</c> checks in headless Chromium.</remarks>
+public static class HtmlReport
+{
+    private const string Style =
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fafafa}" +
+        "h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}" +
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}" +
+        "td.n{text-align:right;font-variant-numeric:tabular-nums}" +
+        "figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}figcaption{font-size:.9em;color:#555;max-width:40em}" +
+        "img{image-rendering:pixelated;border:1px solid #ddd;background:#fff}";
+
+    private const string CheckScript =
+        "window.addEventListener('load',function(){var a=document.images,b=0;for(var i=0;i<a.length;i++){" +
+        "if(!(a[i].complete&&a[i].naturalWidth>0)){b++;a[i].setAttribute('data-broken','true');}}" +
+        "document.body.setAttribute('data-images-total',String(a.length));document.body.setAttribute('data-images-broken',String(b));});";
+
+    /// <summary>Builds the report.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="options">The contents; defaults (model only) if <see langword="null"/>.</param>
+    /// <returns>The HTML document.</returns>
+    /// <exception cref="ArgumentException">The input does not match the model, or a class name list is too short.</exception>
+    public static string Create(Model model, HtmlReportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        NativeBackend.EnsureLoaded();
+        options ??= new HtmlReportOptions();
+        if (options.Input is { } input && input.shape[0] != 1)
+        {
+            throw new ArgumentException($"The report explains one image: pass Input as [1, C, H, W], not [{string.Join(", ", input.shape)}].", nameof(options));
+        }
+
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(Encode(options.Title)).Append("</title>\n<style>").Append(Style).Append("</style>\n")
+            .Append("<script>").Append(CheckScript).Append("</script>\n</head>\n<body>\n")
+            .Append("<h1>").Append(Encode(options.Title)).Append("</h1>\n");
+
+        AppendModelTable(html, model);
+        if (options.HistorySvg is { } svg)
+        {
+            html.Append("<h2>Training history</h2>\n<figure><img alt=\"Training history\" src=\"data:image/svg+xml;base64,")
+                .Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(svg))).Append("\"></figure>\n");
+        }
+
+        if (options.Input is { } x)
+        {
+            AppendInputSections(html, model, x, options);
+        }
+
+        AppendFilters(html, model);
+        html.Append("</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    /// <summary>Builds the report and writes it to a file (UTF-8).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="path">The HTML file to create or overwrite.</param>
+    /// <param name="options">The contents; defaults (model only) if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The input does not match the model.</exception>
+    public static void Save(Model model, string path, HtmlReportOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        File.WriteAllText(path, Create(model, options), new UTF8Encoding(false));
+    }
+
+    private static void AppendModelTable(StringBuilder html, Model model)
+    {
+        html.Append("<h2>Model</h2>\n<table>\n<thead><tr><th>#</th><th>Layer (type)</th><th>Output shape</th><th>Param #</th></tr></thead>\n<tbody>\n")
+            .Append("<tr><td class=\"n\"></td><td>input</td><td>").Append(Encode(model.InputShape.ToString())).Append("</td><td class=\"n\">0</td></tr>\n");
+        foreach (var layer in model.Layers)
+        {
+            html.Append("<tr><td class=\"n\">").Append(layer.Index.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
+                .Append(Encode($"{layer.Name} ({layer.Kind})")).Append("</td><td>").Append(Encode(layer.OutputShape.ToString()))
+                .Append("</td><td class=\"n\">").Append(layer.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
+        }
+
+        html.Append("</tbody>\n</table>\n<p>Total params: ").Append(model.ParameterCount.ToString("N0", CultureInfo.InvariantCulture))
+            .Append(". Index is 0-based (R's <code>get_layer(index = i)</code> is row i − 1).</p>\n");
+    }
+
+    private static void AppendInputSections(StringBuilder html, Model model, Tensor input, HtmlReportOptions options)
+    {
+        model.ValidateInput(input);
+        using var scope = NewDisposeScope();
+        float[] scores;
+        using (new EvalModeScope(model.Module))
+        using (no_grad())
+        {
+            scores = ActivationExport.ToArray(model.Forward(input));
+        }
+
+        var names = options.ClassNames;
+        if (names is not null && names.Count < scores.Length)
+        {
+            throw new ArgumentException($"ClassNames has {names.Count} names but the model has {scores.Length} outputs.", nameof(options));
+        }
+
+        string ClassName(int i) => names is null ? $"class {i}" : names[i];
+        var ranking = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).ToArray();
+
+        using var shown = options.InputImage is { } given ? given.Clone() : TensorImages.ToImage(input);
+        html.Append("<h2>Input and predictions</h2>\n<figure>").Append(ImageTag(shown, "Input image")).Append("<figcaption>")
+            .Append(Encode($"Input ({shown.Width}×{shown.Height})")).Append("</figcaption></figure>\n")
+            .Append("<figure><table>\n<thead><tr><th>Rank</th><th>Class</th><th>Output</th></tr></thead>\n<tbody>\n");
+        for (var r = 0; r < Math.Min(options.TopPredictions, ranking.Length); r++)
+        {
+            var i = ranking[r];
+            html.Append("<tr><td class=\"n\">").Append((r + 1).ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
+                .Append(Encode($"{ClassName(i)} ({i})")).Append("</td><td class=\"n\">")
+                .Append(scores[i].ToString("0.0000", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
+        }
+
+        html.Append("</tbody>\n</table></figure>\n");
+
+        if (!model.OutputShape.IsSpatial && model.Layers.Any(l => l.Kind == LayerKind.Conv2D))
+        {
+            var target = options.GradCamClass ?? ranking[0];
+            var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
+            using var cam = GradCam.Compute(model, input, target, layer.Name);
+            using var overlay = HeatmapOverlay.Render(shown, cam);
+            var empty = cam.max().item<float>() <= 0
+                ? " The map is zero everywhere: no feature map of this layer pushes the score up (for example a saturated softmax, or the class is not present)."
+                : string.Empty;
+            html.Append("<h2>Grad-CAM and saliency</h2>\n<figure>").Append(ImageTag(overlay, "Grad-CAM overlay")).Append("<figcaption>")
+                .Append(Encode($"Grad-CAM: where layer '{layer.Name}' finds evidence for {ClassName(target)} ({target}); jet colours (red = strongest) blended at 40 %, evaluation mode.{empty}"))
+                .Append("</figcaption></figure>\n");
+            using var saliency = Saliency.Compute(model, input, target);
+            using var saliencyImage = HeatmapOverlay.RenderHeatmap(saliency, Colormap.Inferno);
+            html.Append("<figure>").Append(ImageTag(saliencyImage, "Saliency map")).Append("<figcaption>")
+                .Append(Encode($"Saliency: |d output / d pixel| for {ClassName(target)} ({target}), the maximum over colour channels; bright = the pixels that change the score most."))
+                .Append("</figcaption></figure>\n");
+        }
+
+        using var activations = IntermediateModel.FromFeatureMapLayers(model).Run(input);
+        html.Append("<h2>Feature maps</h2>\n<p>")
+            .Append(Encode($"One tile per channel, row 0 at the top; colormap {options.FeatureMaps.Colormap}, normalisation {options.FeatureMaps.Normalization}. Grey tiles with a diagonal are constant (dead) channels."))
+            .Append("</p>\n");
+        foreach (var layer in activations.Layers)
+        {
+            var channels = layer.OutputShape.Channels;
+            var gridOptions = options.FeatureMaps.Channels is null && channels > options.MaxChannelsPerLayer
+                ? CopyWithChannels(options.FeatureMaps, [.. Enumerable.Range(0, options.MaxChannelsPerLayer)])
+                : options.FeatureMaps;
+            var (image, low, high, dead) = FeatureMapGrid.RenderWithRange(activations[layer.Name], gridOptions);
+            using (image)
+            {
+                var drawn = gridOptions.Channels?.Count ?? channels;
+                var range = double.IsNaN(low)
+                    ? "each tile stretched from its own minimum (left end of the strip) to its maximum (right end)"
+                    : $"strip from {low.ToString("G4", CultureInfo.InvariantCulture)} (left) to {high.ToString("G4", CultureInfo.InvariantCulture)} (right)";
+                html.Append("<figure>").Append(ImageTag(image, $"Feature maps of {layer.Name}")).Append("<figcaption>")
+                    .Append(Encode($"{layer.Index}: {layer.Name} ({layer.Kind}) {layer.OutputShape}, {drawn} of {channels} channels, {dead} dead; {range}."))
+                    .Append("</figcaption></figure>\n");
+            }
+        }
+    }
+
+    private static void AppendFilters(StringBuilder html, Model model)
+    {
+        var first = model.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2D);
+        if (first is null || first.InputShape.Channels is not (1 or 3))
+        {
+            return;
+        }
+
+        using var filters = FilterGrid.RenderFirstLayer(model);
+        html.Append("<h2>First-layer filters</h2>\n<figure>").Append(ImageTag(filters, $"Kernels of {first.Name}")).Append("<figcaption>")
+            .Append(Encode($"The {first.OutputShape.Channels} kernels of {first.Name}, each stretched to its own range."))
+            .Append("</figcaption></figure>\n");
+    }
+
+    private static FeatureMapGridOptions CopyWithChannels(FeatureMapGridOptions o, IReadOnlyList<int> channels) => new()
+    {
+        Channels = channels,
+        Columns = o.Columns,
+        Padding = o.Padding,
+        Normalization = o.Normalization,
+        LowerPercentile = o.LowerPercentile,
+        UpperPercentile = o.UpperPercentile,
+        Colormap = o.Colormap,
+        Scale = o.Scale,
+        ShowColorScale = o.ShowColorScale,
+        SampleIndex = o.SampleIndex,
+    };
+
+    private static string ImageTag(Image<Rgb24> image, string alt)
+    {
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return $"<img alt=\"{Encode(alt)}\" width=\"{image.Width}\" height=\"{image.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(stream.GetBuffer(), 0, (int)stream.Length)}\">";
+    }
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+}

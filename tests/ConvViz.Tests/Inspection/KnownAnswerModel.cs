@@ -1,0 +1,54 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Models;
+using static TorchSharp.torch;
+
+namespace ConvViz.Tests.Inspection;
+
+/// <summary>
+/// A 16×16 grey-scale model whose answer is known: one 3×3 conv filter that averages its window minus 0.5 (so it fires
+/// only on a bright patch), ReLU, Flatten, and a linear Dense whose class 1 sums every activation and class 0 subtracts it.
+/// </summary>
+internal static class KnownAnswerModel
+{
+    public const int Size = 16;
+
+    /// <summary>The centre of the bright 3×3 patch (upper right: an asymmetric position).</summary>
+    public const int PatchRow = 3;
+
+    public const int PatchColumn = 11;
+
+    public static Model Create()
+    {
+        var model = new SequentialBuilder(Size, Size, 1)
+            .AddConv2D(1, 3, Activation.ReLU)
+            .AddFlatten()
+            .AddDense(2)
+            .Build();
+        using var noGrad = no_grad();
+        var conv = model.LayerModules[0].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        conv["kernel"].copy_(full(1, 1, 3, 3, 1f / 9));
+        conv["bias"].copy_(tensor(new[] { -0.5f }));
+        var dense = model.LayerModules[2].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var features = 14 * 14;
+        using var weights = cat([full(1, features, -1f), full(1, features, 1f)], 0);
+        dense["kernel"].copy_(weights);
+        dense["bias"].zero_();
+        return model;
+    }
+
+    /// <summary>A black image [1, 1, 16, 16] with a white 3×3 patch centred at (<see cref="PatchRow"/>, <see cref="PatchColumn"/>).</summary>
+    public static Tensor CreateInput()
+    {
+        var x = zeros(1, 1, Size, Size);
+        x[.., .., (PatchRow - 1)..(PatchRow + 2), (PatchColumn - 1)..(PatchColumn + 2)] = 1f;
+        return x;
+    }
+
+    public static (int Row, int Column) ArgMax(Tensor map)
+    {
+        var width = map.shape[^1];
+        var index = map.flatten().argmax().item<long>();
+        return ((int)(index / width), (int)(index % width));
+    }
+}
