@@ -26,7 +26,8 @@ public sealed class BenchmarkConfig : ManualConfig
             "long" => Job.LongRun,
             _ => throw new ArgumentException($"Unknown job '{job}': use dry, short, medium, long or default."),
         };
-        AddJob(baseJob.WithToolchain(InProcessEmitToolchain.Instance));
+        // One epoch of the blog model takes tens of seconds on 2 vCPUs; the in-process default timeout (5 min per benchmark) is too short on a busy machine.
+        AddJob(baseJob.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(60), logOutput: true)));
         AddDiagnoser(MemoryDiagnoser.Default);
         WithOptions(ConfigOptions.JoinSummary);
     }

@@ -18,7 +18,7 @@ namespace ConvViz.Benchmarks;
 /// Usage: <c>compare [--json out.json] [--threads 2] [--batch 50] [--budget 10] [--workers 1] [--cache]
 /// [--sections train,infer,activation,epoch,memory] [--data DIR] [--memory-data DIR] [--memory-epochs 20]</c>.
 /// </remarks>
-internal static class CompareCommand
+internal static partial class CompareCommand
 {
     public static int Run(string[] args)
     {
@@ -33,7 +33,7 @@ internal static class CompareCommand
         };
 
         manual_seed(42);
-        using var model = Blog.CreateModel();
+        using var model = BlogData.CompiledModel();
         Log($"ConvViz compare: {options.Threads} libtorch threads, batch {options.Batch}, budget {options.Budget} s per measurement");
         if (options.Has("train"))
         {
@@ -50,7 +50,17 @@ internal static class CompareCommand
             result["activation"] = Activation(model, options);
         }
 
-        var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (options.Has("epoch"))
+        {
+            Epochs(model, options, result);
+        }
+
+        if (options.Has("memory"))
+        {
+            result["memory"] = Memory(model, options);
+        }
+
+        var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         if (options.JsonPath is { } path)
         {
             File.WriteAllText(path, json);
@@ -61,29 +71,6 @@ internal static class CompareCommand
     }
 
     internal static void Log(string message) => Console.Error.WriteLine($"[convviz {DateTime.UtcNow:HH:mm:ss}] {message}");
-
-    private static JsonObject TrainStep(Model model, CompareOptions options)
-    {
-        using var x = rand(options.Batch, 3, Blog.Size, Blog.Size);
-        using var y = nn.functional.one_hot(randint(0, Blog.Classes, options.Batch), Blog.Classes).to_type(ScalarType.Float32);
-        var module = model.Module;
-        module.train();
-        using var optimizer = optim.Adamax(module.parameters(), lr: 0.001, eps: 1e-7);
-        var r = Measure.Repeat(
-            () =>
-            {
-                using var scope = NewDisposeScope();
-                optimizer.zero_grad();
-                var p = model.Forward(x).clamp(1e-7, 1 - 1e-7);
-                var loss = -(y * p.log()).sum(-1).mean();
-                loss.backward();
-                optimizer.step();
-                _ = loss.item<float>();
-            },
-            options.Budget);
-        module.eval();
-        return Report(r, options.Batch, "Fit-equivalent step: forward, Keras categorical cross-entropy, backward, Adamax");
-    }
 
     private static JsonObject Inference(Model model, CompareOptions options)
     {
@@ -112,7 +99,7 @@ internal static class CompareCommand
                 using var noGrad = no_grad();
                 _ = model.Forward(x).sum().item<float>();
             },
-            options.Budget / 2,
+            options.Budget / 4,
             warmup: 5,
             minRuns: 20);
         var partial = Measure.Repeat(
@@ -121,13 +108,38 @@ internal static class CompareCommand
                 using var scope = NewDisposeScope();
                 _ = layer.Predict(x).sum().item<float>();
             },
-            options.Budget / 2,
+            options.Budget / 4,
             warmup: 5,
             minRuns: 20);
+        var layers = model.Layers.Where(l => l.OutputShape.IsSpatial).Select(l => l.Index).ToArray();
+        var all = IntermediateModel.FromFeatureMapLayers(model);
+        var onePass = Measure.Repeat(
+            () =>
+            {
+                using var set = all.Run(x);
+            },
+            options.Budget / 4,
+            warmup: 3,
+            minRuns: 10);
+        var perLayer = Measure.Repeat(
+            () =>
+            {
+                foreach (var i in layers)
+                {
+                    using var a = IntermediateModel.From(model, i).Predict(x);
+                }
+            },
+            options.Budget / 4,
+            warmup: 3,
+            minRuns: 10);
         return new JsonObject
         {
             ["batch"] = 1,
             ["layer"] = Blog.ActivationLayer,
+            ["feature_map_layers"] = layers.Length,
+            ["all_layers_one_pass_ms"] = Round(onePass.MedianMs),
+            ["all_layers_per_layer_ms"] = Round(perLayer.MedianMs),
+            ["all_layers_speedup"] = Round(perLayer.MedianMs / onePass.MedianMs),
             ["full_forward_ms"] = Round(full.MedianMs),
             ["layer_ms"] = Round(partial.MedianMs),
             ["speedup"] = Round(full.MedianMs / partial.MedianMs),

@@ -192,9 +192,29 @@ def main():
             with torch.no_grad():
                 head(one).sum().item()
 
-        f = repeat(full, args.budget / 2, warmup=5, min_runs=20)
-        p = repeat(partial, args.budget / 2, warmup=5, min_runs=20)
-        result["activation"] = {"batch": 1, "layer": ACTIVATION_LAYER, "full_forward_ms": round(f["median_ms"], 3),
+        feature_layers = [i for i, m in enumerate(model) if i <= 7]
+
+        def one_pass():
+            with torch.no_grad():
+                outputs, h = [], one
+                for i, m in enumerate(model[:feature_layers[-1] + 1]):
+                    h = m(h)
+                    outputs.append(h)
+                return outputs
+
+        def per_layer():
+            with torch.no_grad():
+                return [model[:i + 1](one) for i in feature_layers]
+
+        f = repeat(full, args.budget / 4, warmup=5, min_runs=20)
+        p = repeat(partial, args.budget / 4, warmup=5, min_runs=20)
+        o = repeat(one_pass, args.budget / 4, warmup=3, min_runs=10)
+        q = repeat(per_layer, args.budget / 4, warmup=3, min_runs=10)
+        result["activation"] = {"batch": 1, "layer": ACTIVATION_LAYER, "feature_map_layers": len(feature_layers),
+                                "all_layers_one_pass_ms": round(o["median_ms"], 3),
+                                "all_layers_per_layer_ms": round(q["median_ms"], 3),
+                                "all_layers_speedup": round(q["median_ms"] / o["median_ms"], 3),
+                                "full_forward_ms": round(f["median_ms"], 3),
                                 "layer_ms": round(p["median_ms"], 3), "speedup": round(f["median_ms"] / p["median_ms"], 3),
                                 "note": "model[:6](x) vs model(x) under no_grad, one 150x150 image"}
 

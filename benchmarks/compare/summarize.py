@@ -53,6 +53,10 @@ def main():
         rows.append(("  full forward / layer-5 forward (ms, batch 1)",
                      f"{a.get('full_forward_ms', 0):.2f} / {a.get('layer_ms', 0):.2f}" if a else "",
                      f"{b['full_forward_ms']:.2f} / {b['layer_ms']:.2f}", "", "", ""))
+        if "all_layers_speedup" in b:
+            rows.append((f"all {b['feature_map_layers']} feature-map layers: one pass vs one model per layer (speed-up)",
+                         f"{a.get('all_layers_speedup', 0):.2f}x" if a else "", f"{b['all_layers_speedup']:.2f}x", "",
+                         ">= 2x (ConvViz)", "met" if b["all_layers_speedup"] >= 2 else "MISSED"))
     if "memory" in cv:
         a, b = py.get("memory", {}), cv["memory"]
         rows.append((f"RSS growth epoch 2 -> {b['epochs']} ({b['images']} JPEGs)",
