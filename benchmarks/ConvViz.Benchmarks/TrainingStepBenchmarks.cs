@@ -2,20 +2,21 @@
 
 using BenchmarkDotNet.Attributes;
 using ConvViz.Models;
+using ConvViz.Training;
 using static TorchSharp.torch;
 
 namespace ConvViz.Benchmarks;
 
 /// <summary>
 /// One training step of the blog model on a batch of 50 150×150 RGB images: forward, Keras categorical
-/// cross-entropy, backward and an Adamax update; libtorch intra-op threads as a parameter.
+/// cross-entropy, backward and ConvViz's Keras Adamax update (<see cref="KerasOptimizer"/>); libtorch intra-op threads as a parameter.
 /// </summary>
 public class TrainingStepBenchmarks
 {
     private Model _model = null!;
     private Tensor _images = null!;
     private Tensor _labels = null!;
-    private optim.Optimizer _optimizer = null!;
+    private KerasOptimizer _optimizer = null!;
     private int _threadsBefore;
 
     [Params(1, 2)]
@@ -32,7 +33,7 @@ public class TrainingStepBenchmarks
         _images = rand(Blog.BatchSize, 3, Blog.Size, Blog.Size);
         using var classes = randint(0, Blog.Classes, Blog.BatchSize);
         _labels = nn.functional.one_hot(classes, Blog.Classes).to_type(ScalarType.Float32);
-        _optimizer = optim.Adamax(_model.Module.parameters(), lr: 0.001, eps: 1e-7);
+        _optimizer = new KerasOptimizer(OptimizerOptions.Adamax(0.001), _model.Module.parameters());
     }
 
     [GlobalCleanup]
@@ -49,11 +50,11 @@ public class TrainingStepBenchmarks
     public float TrainStepBatch50()
     {
         using var scope = NewDisposeScope();
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         var p = _model.Forward(_images).clamp(1e-7, 1 - 1e-7);
         var loss = -(_labels * p.log()).sum(-1).mean();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
         return loss.item<float>();
     }
 }
