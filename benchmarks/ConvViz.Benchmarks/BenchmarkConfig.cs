@@ -29,7 +29,6 @@ public sealed class BenchmarkConfig : ManualConfig
         // One epoch of the blog model takes tens of seconds on 2 vCPUs; the in-process default timeout (5 min per benchmark) is too short on a busy machine.
         AddJob(baseJob.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(60), logOutput: true)));
         AddDiagnoser(MemoryDiagnoser.Default);
-        WithOptions(ConfigOptions.JoinSummary);
     }
 
     /// <summary>Takes <c>--job X</c> / <c>-j X</c> out of the arguments (the job is built here, always in-process).</summary>
