@@ -102,6 +102,12 @@ internal static partial class CompareCommand
             perEpoch.Add(Math.Round(v / 1048576.0, 1));
         }
 
+        var managed = new JsonArray();
+        foreach (var v in probe.ManagedHeap)
+        {
+            managed.Add(Math.Round(v / 1048576.0, 1));
+        }
+
         return new JsonObject
         {
             ["images"] = folder.SampleCount,
@@ -110,6 +116,8 @@ internal static partial class CompareCommand
             ["rss_last_mb"] = Math.Round(b / 1048576.0, 1),
             ["growth_pct"] = Math.Round((b - a) * 100.0 / a, 2),
             ["rss_per_epoch_mb"] = perEpoch,
+            ["managed_heap_per_epoch_mb"] = managed,
+            ["malloc_arena_max"] = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "default",
             ["note"] = "process RSS at the end of each epoch of Model.Fit over an ImageFolderDataset (workers are threads of this process)",
         };
     }
@@ -130,7 +138,12 @@ internal static partial class CompareCommand
     {
         public List<long> Rss { get; } = [];
 
-        public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs) =>
+        public List<long> ManagedHeap { get; } = [];
+
+        public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+        {
             Rss.Add(ProcessMemory.ResidentBytes());
+            ManagedHeap.Add(GC.GetGCMemoryInfo().HeapSizeBytes);
+        }
     }
 }

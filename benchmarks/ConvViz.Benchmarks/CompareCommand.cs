@@ -143,6 +143,8 @@ internal static partial class CompareCommand
             ["full_forward_ms"] = Round(full.MedianMs),
             ["layer_ms"] = Round(partial.MedianMs),
             ["speedup"] = Round(full.MedianMs / partial.MedianMs),
+            ["full_forward_min_ms"] = Round(full.MinMs),
+            ["layer_min_ms"] = Round(partial.MinMs),
             ["note"] = "IntermediateModel.From(model, 5).Predict vs model.Forward under no_grad, one 150x150 image",
         };
     }

@@ -216,6 +216,7 @@ def main():
                                 "all_layers_speedup": round(q["median_ms"] / o["median_ms"], 3),
                                 "full_forward_ms": round(f["median_ms"], 3),
                                 "layer_ms": round(p["median_ms"], 3), "speedup": round(f["median_ms"] / p["median_ms"], 3),
+                                "full_forward_min_ms": round(f["min_ms"], 3), "layer_min_ms": round(p["min_ms"], 3),
                                 "note": "model[:6](x) vs model(x) under no_grad, one 150x150 image"}
 
     if "epoch" in sections and args.data:
