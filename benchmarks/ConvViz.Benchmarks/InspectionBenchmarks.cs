@@ -7,24 +7,24 @@ using static TorchSharp.torch;
 
 namespace ConvViz.Benchmarks;
 
-/// <summary>Activation extraction at the blog's layer index 5 against a full forward pass (batch of 1, 150×150 RGB).</summary>
+/// <summary>
+/// Activation extraction at the blog's layer index 5 (the 64-filter conv, output 33×33×64) against a full forward
+/// pass of the blog model, for one 150×150 RGB image; and the activations of all eight feature-map layers (the blog's
+/// plots) in one pass against one intermediate model per layer.
+/// </summary>
 public class InspectionBenchmarks
 {
     private Model _model = null!;
     private Tensor _input = null!;
+    private int[] _featureMapLayers = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         manual_seed(42);
-        _model = new SequentialBuilder(150, 150, 3)
-            .AddConv2D(8, 3, Activation.ReLU).AddConv2D(16, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(32, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(64, 3, Activation.ReLU).AddMaxPooling2D(2)
-            .AddConv2D(16, 3, Activation.ReLU).AddFlatten()
-            .AddDense(64, Activation.ReLU).AddDense(2, Activation.Softmax)
-            .Build();
-        _input = rand(1, 3, 150, 150);
+        _model = Blog.CreateModel();
+        _input = rand(1, 3, Blog.Size, Blog.Size);
+        _featureMapLayers = [.. _model.Layers.Where(l => l.OutputShape.IsSpatial).Select(l => l.Index)];
     }
 
     [GlobalCleanup]
@@ -46,6 +46,26 @@ public class InspectionBenchmarks
     public float ActivationAtLayer5()
     {
         using var scope = NewDisposeScope();
-        return IntermediateModel.From(_model, 5).Predict(_input).sum().item<float>();
+        return IntermediateModel.From(_model, Blog.ActivationLayer).Predict(_input).sum().item<float>();
+    }
+
+    [Benchmark]
+    public long AllFeatureMapLayersOnePass()
+    {
+        using var activations = IntermediateModel.FromFeatureMapLayers(_model).Run(_input);
+        return activations.Count;
+    }
+
+    [Benchmark]
+    public long AllFeatureMapLayersOnePassPerLayer()
+    {
+        long count = 0;
+        foreach (var index in _featureMapLayers)
+        {
+            using var activation = IntermediateModel.From(_model, index).Predict(_input);
+            count += activation.numel();
+        }
+
+        return count;
     }
 }

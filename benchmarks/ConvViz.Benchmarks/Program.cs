@@ -1,5 +1,23 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using BenchmarkDotNet.Running;
+using ConvViz.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(ConvViz.Benchmarks.BenchmarkConfig).Assembly).Run(args, new ConvViz.Benchmarks.BenchmarkConfig());
+// Console modes used by benchmarks/compare/run.sh; anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "compare")
+{
+    return CompareCommand.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "make-jpegs")
+{
+    // make-jpegs DIR COUNT
+    var count = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000;
+    Console.WriteLine(SyntheticJpegs.Ensure(args.Length > 1 ? args[1] : SyntheticJpegs.DefaultRoot(count), count));
+    return 0;
+}
+
+// The libtorch natives and the generated data live in this process: every job runs in-process (see BenchmarkConfig).
+var (job, rest) = BenchmarkConfig.ExtractJob(args);
+BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(rest, new BenchmarkConfig(job));
+return 0;

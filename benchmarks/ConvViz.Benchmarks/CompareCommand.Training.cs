@@ -1,0 +1,149 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ConvViz.Data;
+using ConvViz.Models;
+using ConvViz.Training;
+using static TorchSharp.torch;
+
+namespace ConvViz.Benchmarks;
+
+/// <summary>The parts of the comparison that go through ConvViz's data pipeline and <c>Fit</c>.</summary>
+internal static partial class CompareCommand
+{
+    /// <summary>Training steps through <c>Model.Fit</c> on one in-memory batch, timed per batch by a callback.</summary>
+    private static JsonObject TrainStep(Model model, CompareOptions options)
+    {
+        using var x = rand(options.Batch, 3, Blog.Size, Blog.Size);
+        using var classes = randint(0, Blog.Classes, options.Batch);
+        using var y = nn.functional.one_hot(classes, Blog.Classes).to_type(ScalarType.Float32);
+        using var data = new InMemoryDataset(x, y, options.Batch);
+        var warm = new StepTimer();
+        model.Fit(data, new FitOptions { Epochs = 1, StepsPerEpoch = 2, Callbacks = [warm] });
+        var perStep = warm.Times.Min() / 1000.0;
+        var steps = (int)Math.Clamp(options.Budget / perStep, 3, 1000);
+        var timer = new StepTimer();
+        model.Fit(data, new FitOptions { Epochs = 1, StepsPerEpoch = steps, Callbacks = [timer] });
+        var times = timer.Times.Order().ToArray();
+        var median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[(times.Length / 2) - 1] + times[times.Length / 2]) / 2;
+        return Report(new Measure.Result(times.Length, median, times.Average(), times[0]), options.Batch,
+            "Model.Fit on an in-memory batch (Keras categorical cross-entropy + accuracy, KerasOptimizer Adamax), OnBatchBegin..OnBatchEnd");
+    }
+
+    private static void Epochs(Model model, CompareOptions options, JsonObject result)
+    {
+        if (options.DataDir is not { } dir)
+        {
+            throw new ArgumentException("The epoch section needs --data DIR (a folder of class sub-folders of JPEGs).");
+        }
+
+        using var folder = BlogData.Folder(dir, options.Workers, cache: options.CacheImages);
+        var count = folder.SampleCount;
+        Log($"pure-compute epoch: {folder.BatchesPerEpoch} steps on in-memory tensors");
+        double compute;
+        using (var images = rand(count, 3, Blog.Size, Blog.Size))
+        using (var classes = randint(0, Blog.Classes, count))
+        using (var labels = nn.functional.one_hot(classes, Blog.Classes).to_type(ScalarType.Float32))
+        using (var data = new InMemoryDataset(images, labels, options.Batch, shuffle: true, seed: 7))
+        {
+            var sw = Stopwatch.StartNew();
+            model.Fit(data, new FitOptions { Epochs = 1 });
+            compute = sw.Elapsed.TotalSeconds;
+        }
+
+        result["compute_epoch"] = new JsonObject
+        {
+            ["images"] = count,
+            ["seconds"] = Round(compute),
+            ["img_per_s"] = Round(count / compute),
+            ["note"] = "Model.Fit over an InMemoryDataset of the same size (shuffled)",
+        };
+
+        if (options.CacheImages)
+        {
+            Log("filling the decoded-image cache (one untimed pass)");
+            foreach (var batch in folder.GetBatches(0))
+            {
+                batch.Dispose();
+            }
+        }
+
+        Log($"end-to-end epoch over {count} JPEGs, ImageFolderDataset with {options.Workers} worker(s){(options.CacheImages ? ", cached" : string.Empty)}");
+        var e2e = Stopwatch.StartNew();
+        model.Fit(folder, new FitOptions { Epochs = 1 });
+        var seconds = e2e.Elapsed.TotalSeconds;
+        result["e2e_epoch"] = new JsonObject
+        {
+            ["images"] = count,
+            ["seconds"] = Round(seconds),
+            ["img_per_s"] = Round(count / seconds),
+            ["vs_compute"] = Round(seconds / compute),
+            ["note"] = $"ImageFolderDataset (safe decode, nearest resize, Keras-order Augmenter, rescale) with WorkerCount={options.Workers}, PrefetchBatches=2, then Model.Fit",
+        };
+    }
+
+    private static JsonObject Memory(Model model, CompareOptions options)
+    {
+        if (options.MemoryDataDir is not { } dir)
+        {
+            throw new ArgumentException("The memory section needs --memory-data DIR.");
+        }
+
+        using var folder = BlogData.Folder(dir, options.Workers);
+        Log($"memory: {options.MemoryEpochs} epochs over {folder.SampleCount} JPEGs");
+        var probe = new RssProbe();
+        model.Fit(folder, new FitOptions { Epochs = options.MemoryEpochs, Callbacks = [probe] });
+        var rss = probe.Rss;
+        double a = rss[Math.Min(1, rss.Count - 1)], b = rss[^1];
+        var perEpoch = new JsonArray();
+        foreach (var v in rss)
+        {
+            perEpoch.Add(Math.Round(v / 1048576.0, 1));
+        }
+
+        var managed = new JsonArray();
+        foreach (var v in probe.ManagedHeap)
+        {
+            managed.Add(Math.Round(v / 1048576.0, 1));
+        }
+
+        return new JsonObject
+        {
+            ["images"] = folder.SampleCount,
+            ["epochs"] = options.MemoryEpochs,
+            ["rss_epoch2_mb"] = Math.Round(a / 1048576.0, 1),
+            ["rss_last_mb"] = Math.Round(b / 1048576.0, 1),
+            ["growth_pct"] = Math.Round((b - a) * 100.0 / a, 2),
+            ["rss_per_epoch_mb"] = perEpoch,
+            ["managed_heap_per_epoch_mb"] = managed,
+            ["malloc_arena_max"] = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "default",
+            ["note"] = "process RSS at the end of each epoch of Model.Fit over an ImageFolderDataset (workers are threads of this process)",
+        };
+    }
+
+    private sealed class StepTimer : Callback
+    {
+        private readonly Stopwatch _watch = new();
+
+        public List<double> Times { get; } = [];
+
+        public override void OnBatchBegin(TrainingContext context, int batch) => _watch.Restart();
+
+        public override void OnBatchEnd(TrainingContext context, int batch, IReadOnlyDictionary<string, double> logs) =>
+            Times.Add(_watch.Elapsed.TotalMilliseconds);
+    }
+
+    private sealed class RssProbe : Callback
+    {
+        public List<long> Rss { get; } = [];
+
+        public List<long> ManagedHeap { get; } = [];
+
+        public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+        {
+            Rss.Add(ProcessMemory.ResidentBytes());
+            ManagedHeap.Add(GC.GetGCMemoryInfo().HeapSizeBytes);
+        }
+    }
+}
