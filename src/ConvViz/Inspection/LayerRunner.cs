@@ -21,6 +21,18 @@ internal static class LayerRunner
         return x;
     }
 
+    /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
+    public static Tensor AsSingleImage(Tensor input, string paramName)
+    {
+        var batch = input.dim() == 3 ? input.unsqueeze(0) : input.alias();
+        if (batch.shape[0] != 1)
+        {
+            throw new ArgumentException($"Compute explains one image; got a batch of {batch.shape[0]}. Use ComputeBatch.", paramName);
+        }
+
+        return batch;
+    }
+
     /// <summary>Resolves a 0-based (or negative, from the end) layer index.</summary>
     public static LayerInfo Resolve(Model model, int layerIndex, string paramName)
     {
