@@ -49,6 +49,10 @@ public sealed record AugmentationParameters
     /// m[3]·u + m[4]·v + m[5]) for the output pixel (u = column, v = row). Built as Keras does:
     /// T = R(θ)·Shift(tx, ty)·Shear(s)·Zoom(zx, zy), centred on the image centre ((w − 1)/2, (h − 1)/2).
     /// </summary>
+    /// <remarks>
+    /// For square images this is exactly Keras' matrix. For non-square images ConvViz rotates about the true centre;
+    /// Keras ≥ 2.9 (after its x/y axis fix) offsets the column axis by (h − 1)/2 and the row axis by (w − 1)/2.
+    /// </remarks>
     /// <param name="height">The image height.</param>
     /// <param name="width">The image width.</param>
     /// <returns>The six coefficients of the 2×3 matrix, row-major.</returns>

@@ -362,7 +362,8 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         var images = ImagePixels.ToTensor(buffer, used.Count, pp);
         if (_augment)
         {
-            images = _options.Augmenter!.Augment(images, used.ConvertAll(i => SeedMixer.Mix(Seed, epoch, i)));
+            // Per-sample seeds (salted apart from the shuffle seed): results do not depend on batching or worker count.
+            images = _options.Augmenter!.Augment(images, used.ConvertAll(i => SeedMixer.Mix(Seed, epoch, (1L << 32) + i)));
         }
 
         if (_options.PreprocessingFunction is { } function)

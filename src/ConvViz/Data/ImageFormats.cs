@@ -28,7 +28,7 @@ public enum ImageFormats
     /// <summary>TIFF (opt-in; ImageSharp 2.1.13 has unfixed TIFF advisories: enable only for trusted files).</summary>
     Tiff = 16,
 
-    /// <summary>WebP (opt-in); only the first frame is decoded.</summary>
+    /// <summary>WebP (opt-in); ImageSharp 2.1.13 decodes every frame of an animated WebP, so enable it only for trusted files.</summary>
     Webp = 32,
 
     /// <summary>The default set: JPEG and PNG.</summary>

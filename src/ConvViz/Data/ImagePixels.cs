@@ -113,8 +113,21 @@ internal static class ImagePixels
         var rows = NearestIndices(image.Height, height);
         for (var y = 0; y < height; y++)
         {
-            var source = image.DangerousGetPixelRowMemory(rows[y]).Span;
             var row = target.Slice(y * width, width);
+            if (y > 0 && rows[y] == rows[y - 1])
+            {
+                // Upscaling repeats source rows: copy the finished row in bulk.
+                target.Slice((y - 1) * width, width).CopyTo(row);
+                continue;
+            }
+
+            var source = image.DangerousGetPixelRowMemory(rows[y]).Span;
+            if (source.Length == width)
+            {
+                source.CopyTo(row);
+                continue;
+            }
+
             for (var x = 0; x < row.Length; x++)
             {
                 row[x] = source[columns[x]];

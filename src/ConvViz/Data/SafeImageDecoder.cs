@@ -93,9 +93,14 @@ internal static class SafeImageDecoder
         if (format is null)
         {
             var other = Image.DetectFormat(Configuration.Default, data);
+            if (other is not null && FlagName(other) is { } flag)
+            {
+                throw new InvalidImageFileException(name, ImageFileProblem.FormatNotEnabled, $"the content is {other.Name}, which is not enabled. Add ImageFormats.{flag} to ImageDecodingOptions.Formats if you trust the file (the decoder is chosen by content, not by extension).");
+            }
+
             if (other is not null)
             {
-                throw new InvalidImageFileException(name, ImageFileProblem.FormatNotEnabled, $"the content is {other.Name}, which is not enabled. Add ImageFormats.{FlagName(other)} to ImageDecodingOptions.Formats if you trust the file (the decoder is chosen by content, not by extension).");
+                throw new InvalidImageFileException(name, ImageFileProblem.FormatNotEnabled, $"the content is {other.Name}, which ConvViz does not decode. Convert the file to PNG or JPEG.");
             }
 
             throw new InvalidImageFileException(name, ImageFileProblem.UnknownFormat, $"the content is not an image in an enabled format ({options.Formats}); the file extension does not matter. Delete or replace the file, or use BadFilePolicy.Skip.");
@@ -172,7 +177,7 @@ internal static class SafeImageDecoder
         }
     }
 
-    private static string FlagName(IImageFormat format) => format switch
+    private static string? FlagName(IImageFormat format) => format switch
     {
         BmpFormat => nameof(ImageFormats.Bmp),
         GifFormat => nameof(ImageFormats.Gif),
@@ -180,7 +185,7 @@ internal static class SafeImageDecoder
         WebpFormat => nameof(ImageFormats.Webp),
         JpegFormat => nameof(ImageFormats.Jpeg),
         PngFormat => nameof(ImageFormats.Png),
-        _ => format.Name,
+        _ => null,
     };
 
     private static Configuration CreateConfiguration(ImageFormats formats)

@@ -62,7 +62,7 @@ public static class ActivationMaximization
             }
         }
 
-        using var mode = new EvalModeScope(model.Module);
+        using var mode = model.BeginInference("ActivationMaximization");
         using var scope = NewDisposeScope();
         var n = selected.Length;
         var shape = model.InputShape.ToBatchShape(n);

@@ -31,11 +31,7 @@ public static class GradCam
         ArgumentNullException.ThrowIfNull(input);
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var batch = input.dim() == 3 ? input.unsqueeze(0) : input;
-        if (batch.shape[0] != 1)
-        {
-            throw new ArgumentException($"Compute explains one image; got a batch of {batch.shape[0]}. Use ComputeBatch.", nameof(input));
-        }
+        var batch = LayerRunner.AsSingleImage(input, nameof(input));
 
         return ComputeBatch(model, batch, classIndex, layerName).squeeze(0).MoveToOuterDisposeScope();
     }
@@ -55,7 +51,7 @@ public static class GradCam
         LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
         var layer = LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
 
-        using var mode = new EvalModeScope(model.Module);
+        using var mode = model.BeginInference("GradCam");
         using var scope = NewDisposeScope();
         Tensor activation;
         using (no_grad())

@@ -117,24 +117,37 @@ public sealed class IntermediateModel
     {
         NativeBackend.EnsureLoaded();
         _model.ValidateInput(input);
-        using var mode = new EvalModeScope(_model.Module);
+        using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         return LayerRunner.Run(_model, input, 0, Layer.Index).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Computes the deepest requested layer's activations for one image, after applying the model's training-time
-    /// preprocessing (rescaling, standardisation) so the activations mean what they meant in training.
+    /// Computes the deepest requested layer's activations for one image, prepared with <paramref name="preprocessing"/>
+    /// (resize with its interpolation, colour conversion, rescaling, standardisation) so the activations mean what
+    /// they meant in training.
     /// </summary>
-    /// <param name="image">An RGB image of the model's input size; not disposed.</param>
-    /// <param name="preprocessing">The preprocessing used in training.</param>
+    /// <param name="image">An RGB image of any size; not disposed.</param>
+    /// <param name="preprocessing">The preprocessing used in training (<see cref="Model.GetImagePreprocessing"/>).</param>
     /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">The image size or channel count does not match the model.</exception>
+    /// <exception cref="ArgumentException">The preprocessing does not produce the model's input shape.</exception>
     public Tensor Predict(Image<Rgb24> image, ImagePreprocessing preprocessing)
     {
-        NativeBackend.EnsureLoaded();
-        using var input = ImageTensors.ToModelInput(_model, image, preprocessing, nameof(image));
+        using var input = ToModelInput(image, preprocessing);
+        return Predict(input);
+    }
+
+    /// <summary>
+    /// Computes the deepest requested layer's activations for one image file, prepared with the model's training-time
+    /// preprocessing (<see cref="Model.GetImagePreprocessing"/>), like the blog's <c>image_load</c> + <c>predict</c>.
+    /// </summary>
+    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    public Tensor Predict(string imagePath)
+    {
+        using var input = _model.LoadImage(imagePath);
         return Predict(input);
     }
 
@@ -146,7 +159,7 @@ public sealed class IntermediateModel
     {
         NativeBackend.EnsureLoaded();
         _model.ValidateInput(input);
-        using var mode = new EvalModeScope(_model.Module);
+        using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var captured = new Tensor[_layers.Length];
@@ -169,15 +182,40 @@ public sealed class IntermediateModel
         return new ActivationSet(_layers, captured);
     }
 
-    /// <summary>Computes every requested layer's activations for one image after the model's training-time preprocessing.</summary>
-    /// <param name="image">An RGB image of the model's input size; not disposed.</param>
-    /// <param name="preprocessing">The preprocessing used in training.</param>
+    /// <summary>Computes every requested layer's activations for one image prepared with <paramref name="preprocessing"/>.</summary>
+    /// <param name="image">An RGB image of any size; not disposed.</param>
+    /// <param name="preprocessing">The preprocessing used in training (<see cref="Model.GetImagePreprocessing"/>).</param>
     /// <returns>The activations keyed by layer name; the caller owns the set.</returns>
-    /// <exception cref="ArgumentException">The image size or channel count does not match the model.</exception>
+    /// <exception cref="ArgumentException">The preprocessing does not produce the model's input shape.</exception>
     public ActivationSet Run(Image<Rgb24> image, ImagePreprocessing preprocessing)
     {
-        NativeBackend.EnsureLoaded();
-        using var input = ImageTensors.ToModelInput(_model, image, preprocessing, nameof(image));
+        using var input = ToModelInput(image, preprocessing);
         return Run(input);
+    }
+
+    /// <summary>Computes every requested layer's activations for one image file, with the model's training-time preprocessing.</summary>
+    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <returns>The activations keyed by layer name; the caller owns the set.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    public ActivationSet Run(string imagePath)
+    {
+        using var input = _model.LoadImage(imagePath);
+        return Run(input);
+    }
+
+    private Tensor ToModelInput(Image<Rgb24> image, ImagePreprocessing preprocessing)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        NativeBackend.EnsureLoaded();
+        if (preprocessing.OutputShape != _model.InputShape)
+        {
+            throw new ArgumentException(
+                $"The preprocessing produces images of shape {preprocessing.OutputShape} but the model expects {_model.InputShape}; " +
+                "use the model's own (model.GetImagePreprocessing()) or the training dataset's.",
+                nameof(preprocessing));
+        }
+
+        return ImageLoader.FromImage(image, preprocessing);
     }
 }

@@ -21,6 +21,18 @@ internal static class LayerRunner
         return x;
     }
 
+    /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
+    public static Tensor AsSingleImage(Tensor input, string paramName)
+    {
+        var batch = input.dim() == 3 ? input.unsqueeze(0) : input.alias();
+        if (batch.shape[0] != 1)
+        {
+            throw new ArgumentException($"Compute explains one image; got a batch of {batch.shape[0]}. Use ComputeBatch.", paramName);
+        }
+
+        return batch;
+    }
+
     /// <summary>Resolves a 0-based (or negative, from the end) layer index.</summary>
     public static LayerInfo Resolve(Model model, int layerIndex, string paramName)
     {
@@ -83,20 +95,4 @@ internal static class LayerRunner
                 $"The model's output is {model.OutputShape}: use a class index in 0..{units - 1}.");
         }
     }
-}
-
-/// <summary>Puts a module in evaluation mode and restores its previous training state on dispose.</summary>
-internal readonly struct EvalModeScope : IDisposable
-{
-    private readonly nn.Module _module;
-    private readonly bool _wasTraining;
-
-    public EvalModeScope(nn.Module module)
-    {
-        _module = module;
-        _wasTraining = module.training;
-        module.eval();
-    }
-
-    public void Dispose() => _module.train(_wasTraining);
 }

@@ -23,11 +23,7 @@ public static class Saliency
         ArgumentNullException.ThrowIfNull(input);
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var batch = input.dim() == 3 ? input.unsqueeze(0) : input;
-        if (batch.shape[0] != 1)
-        {
-            throw new ArgumentException($"Compute explains one image; got a batch of {batch.shape[0]}. Use ComputeBatch.", nameof(input));
-        }
+        var batch = LayerRunner.AsSingleImage(input, nameof(input));
 
         return ComputeBatch(model, batch, classIndex).squeeze(0).MoveToOuterDisposeScope();
     }
@@ -45,7 +41,7 @@ public static class Saliency
         model.ValidateInput(input);
         LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
 
-        using var mode = new EvalModeScope(model.Module);
+        using var mode = model.BeginInference("Saliency");
         using var scope = NewDisposeScope();
         Tensor gradient;
         using (enable_grad())

@@ -11,15 +11,18 @@ public sealed partial class Model
     /// little-endian float32 tensors) that Python's <c>safetensors</c> can also read; tensors are named
     /// <c>layer.kernel</c>, <c>layer.bias</c>, … in TorchSharp layout ([out, in, kh, kw] for Conv2D, [out, in] for Dense).
     /// The file is written to a temporary file and then renamed, so an existing file is replaced atomically and never
-    /// left half-written. The optimizer state is not saved.
+    /// left half-written. The optimizer state is not saved. A SHA-256 of the metadata and weights
+    /// (<c>__metadata__.content_sha256</c>) lets <see cref="Load(string)"/> detect files corrupted after saving.
     /// </summary>
     /// <param name="path">The file to write, conventionally with the <c>.safetensors</c> extension.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="InvalidOperationException">Fit runs on another thread (save from a callback instead, as <c>ModelCheckpoint</c> does).</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfTrainingOnAnotherThread("Save");
         NativeBackend.EnsureLoaded();
         ModelFile.Write(this, path);
     }
@@ -34,8 +37,8 @@ public sealed partial class Model
     /// <summary>
     /// Loads a model saved by <see cref="Save"/>. The whole file is parsed and checked in managed code first (sizes,
     /// header length, JSON, format marker and version, every layer's options, every tensor's name, dtype, shape and
-    /// byte range against the rebuilt architecture); only then are native tensors allocated and filled. Nothing in
-    /// the file is executed.
+    /// byte range against the rebuilt architecture, and the content checksum when the file has one); only then are
+    /// native tensors allocated and filled. Nothing in the file is executed.
     /// </summary>
     /// <param name="path">The model file.</param>
     /// <param name="options">Size limits.</param>

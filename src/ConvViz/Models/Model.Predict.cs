@@ -129,13 +129,13 @@ public sealed partial class Model
     /// <summary>
     /// Runs each batch (disposing it) in evaluation mode without gradients and concatenates the CPU outputs.
     /// No dispose scope is held open while the enumerator advances, because a batch source may keep its own scope
-    /// open across <c>yield return</c>; outputs are detached and disposed explicitly instead.
+    /// open across <c>yield return</c>; outputs are detached and disposed explicitly instead. Concurrent calls share
+    /// evaluation mode and the last one restores the training mode (see <see cref="BeginInference"/>).
     /// </summary>
     private Tensor RunInference(IEnumerable<Tensor> batches, CancellationToken cancellationToken)
     {
-        var wasTraining = _network.training;
         var outputs = new List<Tensor>();
-        _network.eval();
+        using var lease = BeginInference("Predict");
         try
         {
             using var noGrad = no_grad();
@@ -164,8 +164,6 @@ public sealed partial class Model
             {
                 output.Dispose();
             }
-
-            _network.train(wasTraining);
         }
     }
 

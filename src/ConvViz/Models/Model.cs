@@ -10,7 +10,13 @@ namespace ConvViz.Models;
 /// A sequential CNN built by <see cref="SequentialBuilder"/> or loaded by <see cref="Load(string)"/>: one TorchSharp
 /// module per layer, named as in Keras. The model owns its native parameters; dispose it when done.
 /// </summary>
-/// <remarks>Not thread-safe: a model has one training mode and one set of parameters.</remarks>
+/// <remarks>
+/// <see cref="Predict(Tensor)"/> and <see cref="PredictClasses(Tensor)"/> may run concurrently on several threads (they
+/// share evaluation mode; the last one to finish restores the training mode). Fit and Evaluate need the model to
+/// themselves: starting them while another thread trains or predicts, or predicting or saving on another thread while
+/// they run, throws <see cref="InvalidOperationException"/>; their callbacks may predict and save. Other members
+/// (<see cref="Forward"/>, <see cref="To"/>, <see cref="Module"/>, the setters, <see cref="Dispose"/>) are not thread-safe.
+/// </remarks>
 public sealed partial class Model : IDisposable
 {
     private readonly LayerModule[] _modules;

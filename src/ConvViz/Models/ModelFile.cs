@@ -2,6 +2,7 @@
 
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -23,6 +24,7 @@ internal static class ModelFile
     public const string FormatVersion = "1";
     private const string MetadataKey = "__metadata__";
     private const string Float32 = "F32";
+    private const string ChecksumKey = "content_sha256";
 
     public static void Write(Model model, string path)
     {
@@ -162,6 +164,7 @@ internal static class ModelFile
             var classNames = metadata.TryGetValue("class_names", out var n) ? ModelJson.ReadClassNames(n) : [];
             var entries = ReadTensorTable(root);
             var plan = PlanTensors(builder, entries, dataLength);
+            VerifyChecksum(handle, metadata, dataStart, dataLength);
 
             // Everything is validated; only now are native tensors allocated. The seed keeps the global RNG untouched.
             var model = builder.WithSeed(0).Build();
@@ -256,6 +259,7 @@ internal static class ModelFile
                 .ToArray();
             var offsets = ModelJson.Get(e, "data_offsets", ctx);
             if (offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+                || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
                 || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
             {
                 throw new InvalidDataException($"{ctx}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end");
@@ -361,21 +365,37 @@ internal static class ModelFile
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
-            w.WriteStartObject(MetadataKey);
-            w.WriteString("format", FormatMarker);
-            w.WriteString("format_version", FormatVersion);
-            w.WriteString("architecture", ModelJson.WriteArchitecture(model.InputShape, model.Specs));
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["format"] = FormatMarker,
+                ["format_version"] = FormatVersion,
+                ["architecture"] = ModelJson.WriteArchitecture(model.InputShape, model.Specs),
+            };
             if (model.Compilation is { } compile)
             {
-                w.WriteString("compile", ModelJson.WriteCompile(compile));
+                metadata["compile"] = ModelJson.WriteCompile(compile);
             }
 
             if (model.Preprocessing is { } preprocessing)
             {
-                w.WriteString("preprocessing", ModelJson.WritePreprocessing(preprocessing));
+                metadata["preprocessing"] = ModelJson.WritePreprocessing(preprocessing);
             }
 
-            w.WriteString("class_names", ModelJson.WriteClassNames(model.ClassNames));
+            metadata["class_names"] = ModelJson.WriteClassNames(model.ClassNames);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            HashMetadata(hash, metadata);
+            foreach (var (_, _, data) in tensors)
+            {
+                HashLittleEndian(hash, data);
+            }
+
+            metadata[ChecksumKey] = Convert.ToHexStringLower(hash.GetHashAndReset());
+            w.WriteStartObject(MetadataKey);
+            foreach (var (key, value) in metadata)
+            {
+                w.WriteString(key, value);
+            }
+
             w.WriteEndObject();
             long offset = 0;
             foreach (var (name, shape, data) in tensors)
@@ -422,6 +442,67 @@ internal static class ModelFile
         var raw = MemoryMarshal.Cast<float, int>(copy.AsSpan());
         BinaryPrimitives.ReverseEndianness(raw, raw);
         stream.Write(MemoryMarshal.AsBytes(copy.AsSpan()));
+    }
+
+    /// <summary>
+    /// Checks the SHA-256 of the metadata and the data section against <c>content_sha256</c>, so a flipped bit in the
+    /// weights or in an option is reported instead of loaded. Files from other safetensors writers have no checksum
+    /// and are accepted on their structural checks alone.
+    /// </summary>
+    private static void VerifyChecksum(SafeFileHandle handle, Dictionary<string, string> metadata, long dataStart, long dataLength)
+    {
+        if (!metadata.TryGetValue(ChecksumKey, out var expected))
+        {
+            return;
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        HashMetadata(hash, metadata);
+        var buffer = new byte[1 << 16];
+        for (long done = 0; done < dataLength;)
+        {
+            var chunk = buffer.AsSpan(0, (int)Math.Min(buffer.Length, dataLength - done));
+            ReadExactly(handle, chunk, dataStart + done);
+            hash.AppendData(chunk);
+            done += chunk.Length;
+        }
+
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+        {
+            var stated = expected.Length <= 64 ? expected : expected[..64] + "…";
+            throw new InvalidDataException($"the content checksum does not match (SHA-256 {actual}, the header says {stated}); the file was corrupted after it was saved (a flipped bit, a bad copy or disk). Restore it from a good copy");
+        }
+    }
+
+    /// <summary>Hashes every metadata entry except the checksum itself, in ordinal key order, as length-prefixed UTF-8.</summary>
+    private static void HashMetadata(IncrementalHash hash, Dictionary<string, string> metadata)
+    {
+        Span<byte> length = stackalloc byte[8];
+        foreach (var (key, value) in metadata.Where(p => p.Key != ChecksumKey).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var text in (ReadOnlySpan<string>)[key, value])
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+                BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
+                hash.AppendData(length);
+                hash.AppendData(bytes);
+            }
+        }
+    }
+
+    private static void HashLittleEndian(IncrementalHash hash, float[] data)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(data.AsSpan()));
+            return;
+        }
+
+        var copy = data.ToArray();
+        var raw = MemoryMarshal.Cast<float, int>(copy.AsSpan());
+        BinaryPrimitives.ReverseEndianness(raw, raw);
+        hash.AppendData(MemoryMarshal.AsBytes(copy.AsSpan()));
     }
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)

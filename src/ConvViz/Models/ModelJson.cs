@@ -422,6 +422,7 @@ internal static class ModelJson
     {
         var e = Get(obj, name, context);
         if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2
+            && e[0].ValueKind == JsonValueKind.Number && e[1].ValueKind == JsonValueKind.Number
             && e[0].TryGetInt32(out var h) && e[1].TryGetInt32(out var w) && h > 0 && w > 0)
         {
             return new Size2D(h, w);

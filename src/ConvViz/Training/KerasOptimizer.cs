@@ -92,6 +92,7 @@ public sealed class KerasOptimizer : IDisposable
     public void ZeroGrad()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = NewDisposeScope();
         foreach (var p in _parameters)
         {
             p.grad?.zero_();

@@ -38,8 +38,9 @@ public sealed class ModelCheckpoint : Callback
     public bool SaveBestOnly { get; init; }
 
     /// <summary>
-    /// Gets the function that writes the model to a stream, or <see langword="null"/> to write the TorchSharp state
-    /// dictionary of <see cref="Model.Module"/> (readable with <c>Module.load</c>).
+    /// Gets the function that writes the model to a stream, or <see langword="null"/> to write a complete ConvViz model
+    /// file with <see cref="Model.Save(string)"/> (architecture, compile settings, preprocessing, class names and
+    /// weights; read it back with <see cref="Model.Load(string)"/>).
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public Action<Model, Stream>? Save { get; init; }
@@ -83,21 +84,19 @@ public sealed class ModelCheckpoint : Callback
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
+        if (Save is null)
+        {
+            // Model.Save itself writes a temporary file and renames it over the target.
+            model.Save(path);
+            return;
+        }
+
         var temp = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                if (Save is { } save)
-                {
-                    save(model, stream);
-                }
-                else
-                {
-                    using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-                    model.Module.save(writer);
-                    writer.Flush();
-                }
+                Save(model, stream);
 
                 stream.Flush(flushToDisk: true);
             }

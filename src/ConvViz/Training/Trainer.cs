@@ -29,6 +29,7 @@ internal static class Trainer
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        using var lease = model.BeginTraining("Fit");
         var optimizer = OptimizerRegistry.Get(model, compilation);
         var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
         var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
@@ -151,6 +152,10 @@ internal static class Trainer
                 callback.OnTrainEnd(context);
             }
         }
+        catch (OperationCanceledException ex) when (ex is not TrainingCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            throw new TrainingCanceledException(history, ex, cancellationToken);
+        }
         finally
         {
             cursor.Release();
@@ -165,6 +170,7 @@ internal static class Trainer
     {
         var compilation = RequireCompiled(model, "Evaluate");
         CheckSource(model, data, "evaluation data", nameof(data));
+        using var lease = model.BeginTraining("Evaluate");
         return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
     }
 

@@ -22,13 +22,14 @@ public static class TrainingExtensions
     /// The model keeps its optimizer state between calls (as Keras' <c>model.optimizer</c>); compiling again starts
     /// a fresh one. Afterwards the model is back in the mode it was in before (evaluation, for a new model).
     /// </remarks>
-    /// <exception cref="InvalidOperationException">The model was not compiled.</exception>
+    /// <exception cref="InvalidOperationException">The model was not compiled, or another thread is training it or predicting with it.</exception>
     /// <exception cref="ArgumentException">The data does not fit the model (the message names both shapes), or <see cref="FitOptions.InitialEpoch"/> exceeds <see cref="FitOptions.Epochs"/>. Raised before the first step.</exception>
     /// <exception cref="NonFiniteLossException">A batch's loss was NaN or infinite and no callback stopped training.</exception>
-    /// <exception cref="OperationCanceledException">
-    /// <paramref name="cancellationToken"/> was cancelled. Cancellation takes effect between batches: every applied
-    /// update is complete, the optimizer's state matches the weights, and the model can be trained, evaluated or saved
-    /// again. The partial history is not returned; use a callback to observe completed epochs.
+    /// <exception cref="TrainingCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled (this is an <see cref="OperationCanceledException"/>).
+    /// Cancellation takes effect between batches: every applied update is complete, the optimizer's state matches the
+    /// weights, and the model can be trained, evaluated or saved again. The exception's
+    /// <see cref="TrainingCanceledException.History"/> holds the epochs that completed.
     /// </exception>
     public static TrainingHistory Fit(this Model model, IBatchSource train, FitOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -63,7 +64,7 @@ public static class TrainingExtensions
     /// <param name="progress">Receives a report per batch, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>Sample-weighted means under Keras' keys: <c>loss</c>, <c>accuracy</c>, …</returns>
-    /// <exception cref="InvalidOperationException">The model was not compiled.</exception>
+    /// <exception cref="InvalidOperationException">The model was not compiled, or another thread is training it or predicting with it.</exception>
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
     public static IReadOnlyDictionary<string, double> Evaluate(this Model model, IBatchSource data, int? steps = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {

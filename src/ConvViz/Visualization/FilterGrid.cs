@@ -35,30 +35,7 @@ public static class FilterGrid
         }
 
         var count = Math.Min(outChannels, options.MaxFilters ?? outChannels);
-        var canvas = new TileCanvas(count, kh, kw, options.Scale, (int)Math.Ceiling(Math.Sqrt(count)), options.Padding, colorStrip: false);
-        var plane = kh * kw;
-        var tile = new Rgb24[plane];
-        for (var f = 0; f < count; f++)
-        {
-            var start = f * inChannels * plane;
-            var (min, max) = MinMax(values.AsSpan(start, inChannels * plane));
-            if (!(max > min))
-            {
-                canvas.DrawNeutral(f);
-                continue;
-            }
-
-            var inverse = 255.0 / (max - min);
-            for (var p = 0; p < plane; p++)
-            {
-                byte At(int c) => (byte)Math.Round((values[start + (c * plane) + p] - min) * inverse);
-                tile[p] = inChannels == 3 ? new Rgb24(At(0), At(1), At(2)) : new Rgb24(At(0), At(0), At(0));
-            }
-
-            canvas.DrawTile(f, tile);
-        }
-
-        return canvas.ToImage();
+        return RenderColorTiles(values, count, inChannels, kh, kw, options.Scale, options.Padding);
     }
 
     /// <summary>
@@ -126,7 +103,16 @@ public static class FilterGrid
         var h = (int)shape[2];
         var w = (int)shape[3];
         var values = ActivationExport.ToArray(images);
-        var canvas = new TileCanvas(count, h, w, TileCanvas.AutoScale(h, w, 48), (int)Math.Ceiling(Math.Sqrt(count)), padding, colorStrip: false);
+        return RenderColorTiles(values, count, channels, h, w, TileCanvas.AutoScale(h, w, 48), padding);
+    }
+
+    /// <summary>
+    /// Draws F tiles from values laid out [F, C, H, W] with C = 1 (gray) or 3 (RGB); each tile is stretched from its
+    /// own minimum to its maximum, and a constant tile is drawn neutral.
+    /// </summary>
+    private static Image<Rgb24> RenderColorTiles(float[] values, int count, int channels, int h, int w, int scale, int padding)
+    {
+        var canvas = new TileCanvas(count, h, w, scale, (int)Math.Ceiling(Math.Sqrt(count)), padding, colorStrip: false);
         var plane = h * w;
         var tile = new Rgb24[plane];
         for (var f = 0; f < count; f++)

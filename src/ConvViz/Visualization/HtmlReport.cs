@@ -104,7 +104,7 @@ public static class HtmlReport
         model.ValidateInput(input);
         using var scope = NewDisposeScope();
         float[] scores;
-        using (new EvalModeScope(model.Module))
+        using (model.BeginInference("HtmlReport"))
         using (no_grad())
         {
             scores = ActivationExport.ToArray(model.Forward(input));

@@ -32,6 +32,59 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
+    public void BlogGenerator_TranslatesOneToOne()
+    {
+        // image_data_generator(rotation_range = 40, width_shift_range = 0.2, height_shift_range = 0.2, shear_range = 0.2,
+        //   zoom_range = 0.2, horizontal_flip = TRUE, samplewise_std_normalization = TRUE)
+        // flow_images_from_directory(dir, generator, color_mode = "rgb", target_size = c(150, 150), batch_size = 50,
+        //   class_mode = "categorical", shuffle = TRUE)
+        var random = new Random(2);
+        for (var i = 0; i < 55; i++)
+        {
+            using var image = TestImages.Coordinates(16 + random.Next(8), 12 + random.Next(8));
+            TestImages.SaveJpeg(image, _temp.Combine(i % 2 == 0 ? "cats" : "dogs", $"{(i % 2 == 0 ? "cat" : "dog")}.{i}.jpg"));
+        }
+
+        var generator = new Augmenter(new AugmentationOptions
+        {
+            RotationRange = 40,
+            WidthShiftRange = 0.2,
+            HeightShiftRange = 0.2,
+            ShearRange = 0.2,
+            ZoomRange = AugmentationRange.Zoom(0.2),
+            HorizontalFlip = true,
+        });
+        var logger = new ListLogger();
+        using var flow = new ImageFolderDataset(new ImageFolderDatasetOptions
+        {
+            Directory = _temp.Path,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 150, TargetWidth = 150, ColorMode = ColorMode.Rgb, SamplewiseStdNormalization = true },
+            Augmenter = generator,
+            BatchSize = 50,
+            ClassMode = ClassMode.Categorical,
+            Shuffle = true,
+            Logger = logger,
+        });
+
+        var batches = flow.GetBatches(0).ToList();
+        try
+        {
+            Assert.Contains(logger.Entries, e => e.Message == "Found 55 images belonging to 2 classes.");
+            Assert.Equal([50, 5], batches.Select(b => b.Count));
+            Assert.Equal([50L, 3, 150, 150], batches[0].Images.shape);
+            Assert.Equal([50L, 2], batches[0].Labels!.shape);
+            var perImageMean = batches[0].Images.mean([1, 2, 3]);
+            var perImageStd = batches[0].Images.std([1, 2, 3], unbiased: false);
+            Assert.True(perImageMean.abs().max().item<float>() < 1e-4);
+            Assert.True(perImageStd.sub(1).abs().max().item<float>() < 1e-3);
+        }
+        finally
+        {
+            batches.ForEach(b => b.Dispose());
+        }
+    }
+
+    [Fact]
     public void Constructor_ClassesInOrdinalOrder()
     {
         foreach (var name in new[] { "b", "B", "a", "10", "2" })

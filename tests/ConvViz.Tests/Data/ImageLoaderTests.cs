@@ -44,6 +44,19 @@ public sealed class ImageLoaderTests : IDisposable
     }
 
     [Fact]
+    public void LoadPixels_NearestRowsAndColumns_FollowPillowIndices()
+    {
+        using var image = TestImages.Coordinates(3, 5);
+        var path = TestImages.SavePng(image, _temp.Combine("rc.png"));
+
+        using var x = ImageLoader.LoadPixels(path, new ImagePreprocessing { TargetHeight = 7, TargetWidth = 3 }, ImageDecodingOptions.Default);
+
+        // Rows: floor((i + 0.5) · 5 / 7) = 0, 1, 1, 2, 3, 3, 4; green = y · 10 + 2. Columns are unchanged.
+        Assert.Equal(new float[] { 2, 12, 12, 22, 32, 32, 42 }, x[0, 1, .., 0].data<float>().ToArray());
+        Assert.Equal(new float[] { 1, 11, 21 }, x[0, 0, 3].data<float>().ToArray());
+    }
+
+    [Fact]
     public void LoadPixels_BilinearDownscale_AveragesNeighbours()
     {
         using var image = TestImages.Solid(8, 8, new Rgb24(0, 0, 0));
@@ -265,6 +278,29 @@ public sealed class ImageLoaderTests : IDisposable
         Assert.Equal(ImageFileProblem.FormatNotEnabled, ex.Problem);
         Assert.Contains("ImageFormats.Bmp", ex.Message);
         Assert.Equal(21f, x[0, 0, 0, 2].item<float>());
+    }
+
+    [Theory]
+    [InlineData(ImageFormats.Gif)]
+    [InlineData(ImageFormats.Webp)]
+    public void Load_OptInFormats_RejectedByDefault_LoadWhenEnabled(ImageFormats format)
+    {
+        using var image = TestImages.Solid(4, 4, new Rgb24(0, 255, 0));
+        var path = _temp.Combine("opt-in.png");
+        if (format == ImageFormats.Gif)
+        {
+            image.SaveAsGif(path);
+        }
+        else
+        {
+            image.SaveAsWebp(path, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless });
+        }
+
+        var ex = Assert.Throws<InvalidImageFileException>(() => ImageLoader.Load(path, new ImagePreprocessing()));
+        using var x = ImageLoader.LoadPixels(path, new ImagePreprocessing { TargetHeight = 4, TargetWidth = 4 }, new ImageDecodingOptions { Formats = ImageFormats.Default | format });
+
+        Assert.Equal(ImageFileProblem.FormatNotEnabled, ex.Problem);
+        Assert.Equal(255f, x[0, 1].mean().item<float>());
     }
 
     [Fact]

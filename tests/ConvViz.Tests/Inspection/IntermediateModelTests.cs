@@ -178,15 +178,31 @@ public sealed class IntermediateModelTests
     }
 
     [Fact]
-    public void Predict_ImageOfWrongSize_ThrowsNamingBothSizes()
+    public void Predict_ImageOfAnotherSize_IsResizedByThePreprocessing()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new SequentialBuilder(4, 5, 3).AddConv2D(2, 1).Build();
+        using var image = new Image<Rgb24>(10, 8, new Rgb24(255, 51, 0));
+        using var small = new Image<Rgb24>(5, 4, new Rgb24(255, 51, 0));
+        var preprocessing = new ImagePreprocessing { TargetHeight = 4, TargetWidth = 5, Rescale = 1.0 / 255 };
+
+        using var fromLarge = IntermediateModel.From(model, 0).Predict(image, preprocessing);
+        using var fromSmall = IntermediateModel.From(model, 0).Predict(small, preprocessing);
+
+        Assert.Equal([1L, 2L, 4L, 5L], fromLarge.shape);
+        Assert.True(fromLarge.allclose(fromSmall), "a uniform image gives the same activations at any source size");
+    }
+
+    [Fact]
+    public void Predict_PreprocessingOfAnotherShape_ThrowsNamingBothShapes()
     {
         using var model = new SequentialBuilder(4, 5, 3).AddConv2D(2, 1).Build();
         using var image = new Image<Rgb24>(8, 8);
 
         var ex = Assert.Throws<ArgumentException>(() => { using var _ = IntermediateModel.From(model, 0).Predict(image, new ImagePreprocessing()); });
 
-        Assert.Contains("8×8", ex.Message);
-        Assert.Contains("5×4", ex.Message);
+        Assert.Contains("(None, 256, 256, 3)", ex.Message);
+        Assert.Contains("(None, 4, 5, 3)", ex.Message);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class ModelCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void Fit_DefaultSave_WritesTheStateDictionaryPerEpochLoadableByTorchSharp()
+    public void Fit_DefaultSave_WritesAModelFilePerEpochThatModelLoadRestores()
     {
         using var model = TrainingTestData.TinyModel(37).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(8, 4, 1);
@@ -46,9 +46,10 @@ public sealed class ModelCheckpointTests : IDisposable
 
         Assert.True(File.Exists(Path.Combine(_directory, "model-1.bin")));
         Assert.Equal(Path.Combine(_directory, "model-2.bin"), checkpoint.LastSavedPath);
-        using var copy = TrainingTestData.TinyModel(38);
-        copy.Module.load(checkpoint.LastSavedPath!);
+        using var copy = Model.Load(checkpoint.LastSavedPath!);
         Assert.Equal(TrainingTestData.Weights(model), TrainingTestData.Weights(copy));
+        Assert.Equal(model.Compilation!.Loss, copy.Compilation!.Loss);
+        Assert.Equal(2, Directory.GetFiles(_directory).Length); // model-1.bin, model-2.bin and no temporary files
     }
 
     [Fact]

@@ -193,7 +193,11 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
             },
         };
 
-        Assert.ThrowsAny<OperationCanceledException>(() => model.Fit(train, new FitOptions { Epochs = 3, Callbacks = [cancelAfter] }, cts.Token));
+        var ex = Assert.Throws<TrainingCanceledException>(() => model.Fit(train, new FitOptions { Epochs = 3, Callbacks = [cancelAfter] }, cts.Token));
+
+        Assert.IsAssignableFrom<OperationCanceledException>(ex);
+        Assert.Equal(cts.Token, ex.CancellationToken);
+        Assert.Equal([0], ex.History.Epochs); // epoch 0 (4 batches) completed; epoch 1 stopped after 2 batches
 
         Assert.Equal(6, model.GetOptimizer().Iterations);
         Assert.False(model.Module.training);

@@ -1,0 +1,65 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Data;
+using static TorchSharp.torch;
+
+namespace ConvViz.Models;
+
+public sealed partial class Model
+{
+    /// <summary>
+    /// Gets the preprocessing used for single images: <see cref="Preprocessing"/> when the model knows how it was
+    /// trained, otherwise a plain resize to <see cref="InputShape"/> (nearest neighbour, pixel values 0–255, colour mode
+    /// from the channel count) with no standardisation.
+    /// </summary>
+    /// <returns>The preprocessing; never <see langword="null"/>.</returns>
+    public ImagePreprocessing GetImagePreprocessing() =>
+        Preprocessing ?? new ImagePreprocessing
+        {
+            TargetHeight = InputShape.Height,
+            TargetWidth = InputShape.Width,
+            ColorMode = InputShape.Channels switch
+            {
+                1 => ColorMode.Grayscale,
+                4 => ColorMode.Rgba,
+                3 => ColorMode.Rgb,
+                _ => throw new InvalidOperationException($"A model with {InputShape.Channels} input channels cannot take images; pass tensors instead."),
+            },
+        };
+
+    /// <summary>
+    /// Loads an image file as model input with the model's training-time preprocessing (<see cref="GetImagePreprocessing"/>),
+    /// like Keras' <c>image_load</c> + <c>image_to_array</c> + the generator's standardisation.
+    /// </summary>
+    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <returns>A float32 tensor [1, C, H, W]; the caller owns it.</returns>
+    /// <exception cref="InvalidImageFileException">The file is missing, unreadable, corrupt, too large or not an enabled format.</exception>
+    public Tensor LoadImage(string imagePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        return ImageLoader.Load(imagePath, GetImagePreprocessing());
+    }
+
+    /// <summary>Predicts the output for one image file, prepared with the model's training-time preprocessing.</summary>
+    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <returns>The output [1, units] (probabilities for a softmax head), on the CPU; the caller owns it.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    public Tensor PredictImage(string imagePath)
+    {
+        using var input = LoadImage(imagePath);
+        return Predict(input);
+    }
+
+    /// <summary>Predicts the class of one image file, with the name from <see cref="ClassNames"/> when known.</summary>
+    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <returns>The predicted class and its probability.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
+    public ClassPrediction PredictImageClass(string imagePath)
+    {
+        using var input = LoadImage(imagePath);
+        return PredictClasses(input)[0];
+    }
+}
