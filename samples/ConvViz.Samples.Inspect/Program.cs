@@ -1,0 +1,190 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+// Looks inside an already-saved model (for example the CatsVsDogs sample's model.safetensors) on any image:
+// feature-map grids of chosen layers, filter grids, Grad-CAM, saliency and the one-file HTML report.
+using System.Globalization;
+using ConvViz;
+using ConvViz.Data;
+using ConvViz.Inspection;
+using ConvViz.Models;
+using ConvViz.Visualization;
+using SixLabors.ImageSharp;
+using static TorchSharp.torch;
+
+const string Usage = """
+    Usage: ConvViz.Samples.Inspect <model.safetensors> <image> [options]
+
+      --layer <index|name>  A layer to draw feature maps of: a 0-based index (as model.Layers), r:<k> for R's
+                            1-based get_layer(index = k), or a layer name such as conv2d_3. Repeatable.
+                            Default: every Conv2D and MaxPooling2D layer.
+      --class <index>       The output unit Grad-CAM and saliency explain (default: the top prediction).
+      --out <folder>        Output folder (default: ./convviz-inspect).
+    """;
+
+if (args.Length < 2 || args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(Usage);
+    return args.Length < 2 && !args.Contains("--help") && !args.Contains("-h") ? 2 : 0;
+}
+
+var modelPath = args[0];
+var imagePath = args[1];
+var layerArguments = new List<string>();
+int? classArgument = null;
+var output = "convviz-inspect";
+for (var i = 2; i < args.Length; i++)
+{
+    if (i + 1 >= args.Length)
+    {
+        Console.Error.WriteLine($"Option '{args[i]}' needs a value.\n{Usage}");
+        return 2;
+    }
+
+    switch (args[i])
+    {
+        case "--layer":
+            layerArguments.Add(args[++i]);
+            break;
+        case "--class" when int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var c):
+            classArgument = c;
+            i++;
+            break;
+        case "--out":
+            output = args[++i];
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown option or bad value: '{args[i]} {args[i + 1]}'.\n{Usage}");
+            return 2;
+    }
+}
+
+try
+{
+    Inspect(modelPath, imagePath, layerArguments, classArgument, Path.GetFullPath(output));
+    return 0;
+}
+catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or KeyNotFoundException or UnauthorizedAccessException or NativeBackendMissingException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> layerArguments, int? classArgument, string output)
+{
+    using var model = Model.Load(modelPath);
+    Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputShape}.");
+    foreach (var layer in model.Layers)
+    {
+        Console.WriteLine($"  {layer.Index,2} (R {layer.Index + 1,2})  {layer.Name,-16} {layer.Kind,-18} {layer.OutputShape}");
+    }
+
+    // The preprocessing the model was trained with travels in the file; without it, the model falls back to a plain resize.
+    var preprocessing = model.GetImagePreprocessing();
+    if (model.Preprocessing is null)
+    {
+        Console.WriteLine("The model file has no preprocessing; using a plain resize to the input size without standardisation.");
+    }
+
+    Directory.CreateDirectory(output);
+    var written = new List<string>();
+    using var scope = NewDisposeScope();
+    var input = model.LoadImage(imagePath);
+    using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(imagePath, preprocessing, ImageDecodingOptions.Default), 0, 255);
+
+    var layers = layerArguments.Count == 0
+        ? [.. model.Layers.Where(l => l.Kind is LayerKind.Conv2D or LayerKind.MaxPooling2D)]
+        : layerArguments.Select(a => Resolve(model, a)).ToList();
+    using (var activations = IntermediateModel.From(model, layers.Select(l => l.Index)).Run(input))
+    {
+        foreach (var layer in layers)
+        {
+            var maps = activations.GetByIndex(layer.Index);
+            if (maps.dim() != 4)
+            {
+                Console.WriteLine($"Layer {layer.Index} '{layer.Name}' outputs {layer.OutputShape}, not feature maps; skipped.");
+                continue;
+            }
+
+            var path = Path.Combine(output, $"feature-maps-{layer.Index:D2}-{layer.Name}.png");
+            FeatureMapGrid.Save(maps, path, new FeatureMapGridOptions { ShowColorScale = true });
+            written.Add(path);
+        }
+    }
+
+    foreach (var conv in model.Layers.Where(l => l.Kind == LayerKind.Conv2D))
+    {
+        var path = Path.Combine(output, $"filters-{conv.Index:D2}-{conv.Name}.png");
+        using var filters = conv == model.Layers.First(l => l.Kind == LayerKind.Conv2D)
+            ? FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 8 })
+            : FilterGrid.RenderLayer(model, conv.Name, new FilterGridOptions { Scale = 4, MaxFilters = 16, MaxInputChannels = 16 });
+        filters.SaveAsPng(path);
+        written.Add(path);
+    }
+
+    if (!model.OutputShape.IsSpatial)
+    {
+        var predictions = model.PredictClasses(input);
+        var top = predictions[0];
+        Console.WriteLine($"Prediction: '{top.ClassName ?? top.ClassIndex.ToString(CultureInfo.InvariantCulture)}' ({top.Probability:F3}).");
+        var classIndex = classArgument ?? top.ClassIndex;
+        if (classIndex >= model.OutputShape.Channels)
+        {
+            throw new ArgumentException($"--class {classIndex} is out of range: the model has {model.OutputShape.Channels} outputs (0 to {model.OutputShape.Channels - 1}).");
+        }
+
+        var gradCam = GradCam.Compute(model, input, classIndex);
+        var gradCamPath = Path.Combine(output, $"grad-cam-class{classIndex}.png");
+        using (var overlay = HeatmapOverlay.Render(shown, gradCam))
+        {
+            overlay.SaveAsPng(gradCamPath);
+        }
+
+        written.Add(gradCamPath);
+        var saliency = Saliency.Compute(model, input, classIndex);
+        var saliencyPath = Path.Combine(output, $"saliency-class{classIndex}.png");
+        using (var map = HeatmapOverlay.RenderHeatmap(saliency, Colormap.Inferno))
+        {
+            map.SaveAsPng(saliencyPath);
+        }
+
+        written.Add(saliencyPath);
+    }
+
+    var reportPath = Path.Combine(output, "report.html");
+    HtmlReport.Save(model, reportPath, new HtmlReportOptions
+    {
+        Title = $"ConvViz: {Path.GetFileName(modelPath)} on {Path.GetFileName(imagePath)}",
+        Input = input,
+        InputImage = shown,
+        ClassNames = model.ClassNames.Count > 0 ? model.ClassNames : null,
+        GradCamClass = classArgument,
+    });
+    written.Add(reportPath);
+
+    Console.WriteLine($"Written to {output}:");
+    foreach (var path in written)
+    {
+        Console.WriteLine($"  {Path.GetFileName(path)}");
+    }
+}
+
+static LayerInfo Resolve(Model model, string argument)
+{
+    if (argument.StartsWith("r:", StringComparison.OrdinalIgnoreCase)
+        && int.TryParse(argument.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var rIndex))
+    {
+        return rIndex >= 1 && rIndex <= model.Layers.Count
+            ? model.Layers[rIndex - 1]
+            : throw new ArgumentException($"R layer index {rIndex} is out of range: R's get_layer counts 1 to {model.Layers.Count}.");
+    }
+
+    if (int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+    {
+        return index < model.Layers.Count
+            ? model.Layers[index]
+            : throw new ArgumentException($"Layer index {index} is out of range: the model has layers 0 to {model.Layers.Count - 1} (0-based).");
+    }
+
+    return model.Layers.FirstOrDefault(l => l.Name == argument)
+        ?? throw new ArgumentException($"The model has no layer '{argument}'. Its layers: {string.Join(", ", model.Layers.Select(l => l.Name))}.");
+}
