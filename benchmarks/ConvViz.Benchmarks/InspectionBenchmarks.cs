@@ -57,7 +57,7 @@ public class InspectionBenchmarks
     }
 
     [Benchmark]
-    public long AllFeatureMapLayersOnePassPerLayer()
+    public long AllFeatureMapLayersOneModelPerLayer()
     {
         long count = 0;
         foreach (var index in _featureMapLayers)
