@@ -19,5 +19,13 @@ if (args.Length > 0 && args[0] == "make-jpegs")
 
 // The libtorch natives and the generated data live in this process: every job runs in-process (see BenchmarkConfig).
 var (job, rest) = BenchmarkConfig.ExtractJob(args);
-BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(rest, new BenchmarkConfig(job));
-return 0;
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(rest, new BenchmarkConfig(job)).ToArray();
+
+// A benchmark that threw, or a suite BenchmarkDotNet refused, fails the run (CI runs the dry job).
+var failed = summaries.Where(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)).Select(s => s.Title).ToArray();
+foreach (var title in failed)
+{
+    Console.Error.WriteLine($"Benchmark suite failed: {title}");
+}
+
+return summaries.Length == 0 || failed.Length > 0 ? 1 : 0;
