@@ -98,18 +98,8 @@ public sealed class ModelFileTests : IDisposable
     [InlineData("\"shape\":[4,2,3,3]", "\"shape\":[4,2,3,\"3\"]", "shape must contain non-negative integers")]
     [InlineData("\"shape\":[4,2,3,3]", "\"shape\":[4,2,3,9223372036854775807]", "the architecture needs [4, 2, 3, 3]")]
     [InlineData("\"shape\":[4,2,3,3]", "\"shape\":[1,1,1,1,1,1,1,1,1,4,2,3,3]", "at most 8 dimensions")]
-    public void Load_CorruptTensorTable_ThrowsInvalidDataNamingTheProblem(string find, string replacement, string expected)
-    {
-        var bytes = SmallModelBytes(_directory);
-        var header = ReadHeader(bytes);
-        Assert.Contains(find, header);
-        var path = Write(WithHeader(bytes, ReplaceFirst(header, find, replacement)));
-
-        var ex = Assert.Throws<InvalidDataException>(() => Model.Load(path));
-
-        Assert.Contains(path, ex.Message);
-        Assert.Contains(expected, ex.Message);
-    }
+    public void Load_CorruptTensorTable_ThrowsInvalidDataNamingTheProblem(string find, string replacement, string expected) =>
+        AssertHeaderEditFails(find, replacement, expected);
 
     [Theory]
     [InlineData("\\\"units\\\":3", "\\\"units\\\":2147483647", "tensor 'dense.kernel'")]
@@ -119,7 +109,11 @@ public sealed class ModelFileTests : IDisposable
     [InlineData("\\\"kernel_size\\\":[3,3]", "\\\"kernel_size\\\":[300,3]", "architecture")]
     [InlineData("\\\"height\\\":6", "\\\"height\\\":2147483647", "architecture")]
     [InlineData("\\\"type\\\":\\\"Dense\\\"", "\\\"type\\\":\\\"Lambda\\\"", "type")]
-    public void Load_AbsurdOrMalformedArchitecture_ThrowsInvalidData(string find, string replacement, string expected)
+    public void Load_AbsurdOrMalformedArchitecture_ThrowsInvalidData(string find, string replacement, string expected) =>
+        AssertHeaderEditFails(find, replacement, expected);
+
+    /// <summary>Replaces the first <paramref name="find"/> in a saved model's JSON header; loading must fail naming the file and the problem.</summary>
+    private void AssertHeaderEditFails(string find, string replacement, string expected)
     {
         var bytes = SmallModelBytes(_directory);
         var header = ReadHeader(bytes);
