@@ -13,6 +13,9 @@ internal static class NativeBackend
     private static readonly Lock s_gate = new();
     private static volatile bool s_loaded;
 
+    /// <summary>Gets a value indicating whether libtorch has been loaded by ConvViz in this process.</summary>
+    public static bool IsLoaded => s_loaded;
+
     /// <summary>Ensures libtorch is loaded; call at every public entry point that touches tensors.</summary>
     /// <exception cref="NativeBackendMissingException">The native backend cannot be loaded.</exception>
     public static void EnsureLoaded()
@@ -29,6 +32,9 @@ internal static class NativeBackend
                 return;
             }
 
+            // Before the first tensor: glibc's settings only affect allocations made after them.
+            var tuning = NativeAllocator.EnsureApplied(RuntimeSettings.TuneAllocator);
+            RuntimeLog.AllocatorTuning(RuntimeSettings.Logger, tuning, NativeAllocator.EnvironmentVariable);
             try
             {
                 // Forces TorchSharp's static initialisation, which loads LibTorchSharp and libtorch.

@@ -162,18 +162,7 @@ public sealed class IntermediateModel
         using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var captured = new Tensor[_layers.Length];
-        var x = input;
-        var next = 0;
-        for (var i = 0; i <= Layer.Index; i++)
-        {
-            x = _model.LayerModules[i].call(x);
-            if (_layers[next].Index == i)
-            {
-                captured[next++] = x;
-            }
-        }
-
+        var captured = _model.RunLayers(input, 0, _layers.Select(l => l.Index).ToArray());
         foreach (var t in captured)
         {
             t.MoveToOuterDisposeScope();

@@ -8,18 +8,8 @@ namespace ConvViz.Inspection;
 /// <summary>Runs slices of a <see cref="Model"/>'s layers and resolves layer references; shared by the inspection tools.</summary>
 internal static class LayerRunner
 {
-    /// <summary>Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) in the current mode. Intermediate tensors are left to the caller's dispose scope.</summary>
-    public static Tensor Run(Model model, Tensor input, int first, int last)
-    {
-        var modules = model.LayerModules;
-        var x = input;
-        for (var i = first; i <= last; i++)
-        {
-            x = modules[i].call(x);
-        }
-
-        return x;
-    }
+    /// <summary>Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) in the current mode through the model's batch boundary; returns the float32 output, owned by the caller.</summary>
+    public static Tensor Run(Model model, Tensor input, int first, int last) => model.RunLayers(input, first, [last])[0];
 
     /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
     public static Tensor AsSingleImage(Tensor input, string paramName)

@@ -16,4 +16,24 @@ public sealed record CompileOptions
     /// <summary>Gets the metrics reported besides the loss.</summary>
     /// <value>The default value is <see cref="Metric.Accuracy"/>.</value>
     public IReadOnlyList<Metric> Metrics { get; init { ArgumentNullException.ThrowIfNull(value); field = value.ToArray(); } } = [Metric.Accuracy];
+
+    /// <summary>
+    /// Gets the precision of training and evaluation (mixed precision with <see cref="Models.Precision.BFloat16"/>:
+    /// float32 master weights, optimizer state, loss and metrics; bfloat16 convolutions and dense layers).
+    /// </summary>
+    /// <value>The default value is <see cref="Models.Precision.Float32"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="Models.Precision"/> member.</exception>
+    public Precision Precision
+    {
+        get;
+        init
+        {
+            if (value is not (Precision.Float32 or Precision.BFloat16))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "CompileOptions.Precision must be Precision.Float32 or Precision.BFloat16.");
+            }
+
+            field = value;
+        }
+    }
 }

@@ -16,6 +16,33 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     {
     }
 
+    /// <summary>
+    /// Gets or sets the type that convolutions and dense layers compute in (set by <see cref="Model.Precision"/>).
+    /// Parameters always stay float32: with bfloat16 they are cast inside <c>forward</c>, so autograd carries the
+    /// gradients back to the float32 master weights.
+    /// </summary>
+    internal ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
+    /// <summary>Lays out this layer's parameters in <paramref name="layout"/> in place; layers without kernels do nothing.</summary>
+    internal virtual void ApplyLayout(MemoryLayout layout)
+    {
+    }
+
+    /// <summary>Returns <paramref name="x"/> in <see cref="ComputeType"/>: a new tensor (the caller owns it) or <see langword="null"/> when no cast is needed.</summary>
+    protected Tensor? CastForCompute(Tensor? x) => x is null || x.dtype == ComputeType ? null : x.to_type(ComputeType);
+
+    /// <summary>Applies a fused activation; sigmoid and softmax run in float32 (probabilities feed the loss), the others in the compute type.</summary>
+    protected static Tensor Activate(Tensor z, Activation activation)
+    {
+        if (z.dtype != ScalarType.Float32 && activation is Activation.Softmax or Activation.Sigmoid)
+        {
+            using var wide = z.to_type(ScalarType.Float32);
+            return ActivationFunctions.Apply(wide, activation);
+        }
+
+        return ActivationFunctions.Apply(z, activation);
+    }
+
     /// <summary>Creates, initializes and registers a trainable parameter.</summary>
     protected void AddParameter(string name, long[] shape, Initializer initializer, long fanIn, long fanOut, Generator? generator)
     {
@@ -81,11 +108,29 @@ internal sealed class Conv2DModule : LayerModule
     /// <summary>Gets the kernel [out, in, kh, kw] (read by filter visualisations).</summary>
     public Parameter Kernel => Param("kernel");
 
+    /// <summary>Stores the kernel with channels-last strides (or contiguous), so libtorch's convolution keeps that layout through the network.</summary>
+    internal override void ApplyLayout(MemoryLayout layout)
+    {
+        using var noGrad = no_grad();
+        var kernel = Param("kernel");
+        var converted = Model.ToLayout(kernel, layout);
+        if (!ReferenceEquals(converted, kernel))
+        {
+            using (converted)
+            {
+                kernel.set_(converted);
+            }
+        }
+    }
+
     public override Tensor forward(Tensor input)
     {
-        using var padded = _explicitPadding is null ? null : nn.functional.pad(input, _explicitPadding);
-        using var z = nn.functional.conv2d(padded ?? input, Param("kernel"), _useBias ? Param("bias") : null, _strides, _convPadding, _dilation);
-        return ActivationFunctions.Apply(z, _activation);
+        using var x = CastForCompute(input);
+        using var kernel = CastForCompute(Param("kernel"));
+        using var bias = _useBias ? CastForCompute(Param("bias")) : null;
+        using var padded = _explicitPadding is null ? null : nn.functional.pad(x ?? input, _explicitPadding);
+        using var z = nn.functional.conv2d(padded ?? x ?? input, kernel ?? Param("kernel"), _useBias ? bias ?? Param("bias") : null, _strides, _convPadding, _dilation);
+        return Activate(z, _activation);
     }
 }
 
@@ -196,8 +241,11 @@ internal sealed class DenseModule : LayerModule
 
     public override Tensor forward(Tensor input)
     {
-        using var z = nn.functional.linear(input, Param("kernel"), _useBias ? Param("bias") : null);
-        return ActivationFunctions.Apply(z, _activation);
+        using var x = CastForCompute(input);
+        using var kernel = CastForCompute(Param("kernel"));
+        using var bias = _useBias ? CastForCompute(Param("bias")) : null;
+        using var z = nn.functional.linear(x ?? input, kernel ?? Param("kernel"), _useBias ? bias ?? Param("bias") : null);
+        return Activate(z, _activation);
     }
 }
 
@@ -244,9 +292,12 @@ internal sealed class BatchNormModule : LayerModule
         register_buffer("moving_variance", ones(channels));
     }
 
-    public override Tensor forward(Tensor input) =>
-        nn.functional.batch_norm(
-            input,
+    /// <summary>Normalizes in float32 (as PyTorch's autocast does), whatever the compute type.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var wide = input.dtype == ScalarType.Float32 ? null : input.to_type(ScalarType.Float32);
+        return nn.functional.batch_norm(
+            wide ?? input,
             Buffer("moving_mean"),
             Buffer("moving_variance"),
             _options.Scale ? Param("gamma") : null,
@@ -254,6 +305,7 @@ internal sealed class BatchNormModule : LayerModule
             training,
             1 - _options.Momentum,
             _options.Epsilon);
+    }
 }
 
 /// <summary>A standalone activation layer.</summary>
@@ -267,5 +319,5 @@ internal sealed class ActivationModule : LayerModule
         _activation = activation;
     }
 
-    public override Tensor forward(Tensor input) => ActivationFunctions.Apply(input, _activation);
+    public override Tensor forward(Tensor input) => Activate(input, _activation);
 }

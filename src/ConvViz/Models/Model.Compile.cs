@@ -8,15 +8,19 @@ public sealed partial class Model
     public CompileOptions? Compilation { get; private set; }
 
     /// <summary>
-    /// Records the loss, optimizer and metrics used by training, like Keras' <c>compile</c>. Compiling again replaces
-    /// them (and the training loop starts a fresh optimizer state).
+    /// Records the loss, optimizer, metrics and precision used by training, like Keras' <c>compile</c>, and sets
+    /// <see cref="Precision"/> from <see cref="CompileOptions.Precision"/>. Compiling again replaces them (and the
+    /// training loop starts a fresh optimizer state).
     /// </summary>
     /// <param name="options">The settings.</param>
     /// <returns>This model.</returns>
+    /// <exception cref="NotSupportedException"><see cref="CompileOptions.Precision"/> is bfloat16 on a CPU without bfloat16 units.</exception>
     public Model Compile(CompileOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        PrecisionSupport.Validate(options.Precision, Device, "CompileOptions.Precision");
+        Precision = options.Precision;
         Compilation = options;
         return this;
     }

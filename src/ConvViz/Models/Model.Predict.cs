@@ -144,8 +144,7 @@ public sealed partial class Model
                 using var owned = batch;
                 cancellationToken.ThrowIfCancellationRequested();
                 using var batchScope = NewDisposeScope();
-                var input = batch.to(ScalarType.Float32, TorchDevice);
-                var output = _network.call(input).cpu();
+                var output = RunLayers(batch, 0, [_modules.Length - 1])[0].cpu();
                 outputs.Add(output.DetachFromDisposeScope());
             }
 

@@ -55,6 +55,7 @@ public sealed partial class Model : IDisposable
         }
 
         _network.eval();
+        Layout = MemoryLayout.ChannelsLast;
     }
 
     /// <summary>Gets the input shape (height, width, channels).</summary>
@@ -173,47 +174,28 @@ public sealed partial class Model : IDisposable
 
         if (device != Device)
         {
+            PrecisionSupport.Validate(Precision, device, "Model.Precision");
             Device = device;
             _network.to(TorchDevice);
+            ApplyLayout();
         }
 
         return this;
     }
 
     /// <summary>
-    /// Runs the whole network on a batch in the current mode (evaluation by default), with gradients if enabled.
+    /// Runs the whole network on a batch in the current mode (evaluation by default), with gradients if enabled, in
+    /// <see cref="Precision"/> and <see cref="Layout"/>. The input is moved to the model's device and converted to float32 and
+    /// the model's layout first (differentiably, so gradients reach <paramref name="input"/>).
     /// </summary>
-    /// <param name="input">A float32 batch [N, C, H, W] matching <see cref="InputShape"/>, on the model's device; not disposed.</param>
-    /// <returns>The output tensor [N, units]; the caller owns it (dispose it or let a dispose scope take it).</returns>
+    /// <param name="input">A batch [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <returns>The float32 output on the model's device, [N, units] (or [N, C, H, W] in meaning with the strides of
+    /// <see cref="Layout"/> for a model that ends in a feature map); the caller owns it (dispose it or let a dispose scope take it).</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model's input shape.</exception>
     public Tensor Forward(Tensor input)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ValidateInput(input);
-        return _network.call(input);
-    }
-
-    /// <summary>
-    /// Runs layers 0..<paramref name="lastLayer"/> (inclusive) and returns the output of the last one. Later layers are not computed.
-    /// </summary>
-    /// <param name="input">A float32 batch [N, C, H, W]; not disposed.</param>
-    /// <param name="lastLayer">The 0-based index of the last layer to run.</param>
-    /// <returns>The layer's output; the caller owns it.</returns>
-    internal Tensor ForwardTo(Tensor input, int lastLayer)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ValidateInput(input);
-        ArgumentOutOfRangeException.ThrowIfNegative(lastLayer);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(lastLayer, _modules.Length);
-        var x = _modules[0].call(input);
-        for (var i = 1; i <= lastLayer; i++)
-        {
-            var next = _modules[i].call(x);
-            x.Dispose();
-            x = next;
-        }
-
-        return x;
+        return RunLayers(input, 0, [_modules.Length - 1])[0];
     }
 
     internal void ValidateInput(Tensor input)

@@ -173,7 +173,9 @@ internal static class ModelFile
                 LoadWeights(model, handle, dataStart, plan);
                 if (compile is not null)
                 {
-                    model.Compile(compile);
+                    // A model trained in bfloat16 still loads where bfloat16 is unavailable: it continues in float32.
+                    var usable = compile.Precision == Precision.BFloat16 && !PrecisionSupport.CpuHasBFloat16 ? compile with { Precision = Precision.Float32 } : compile;
+                    model.Compile(usable);
                 }
 
                 try

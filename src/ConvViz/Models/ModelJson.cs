@@ -130,6 +130,7 @@ internal static class ModelJson
         }
 
         w.WriteEndArray();
+        w.WriteString("precision", options.Precision.ToString());
         var o = options.Optimizer;
         w.WriteStartObject("optimizer");
         w.WriteString("kind", o.Kind.ToString());
@@ -182,7 +183,9 @@ internal static class ModelJson
             Rho = Double(o, "rho", octx),
             Decay = Double(o, "decay", octx),
         });
-        return Guard(ctx, () => new CompileOptions { Loss = Enum<Loss>(root, "loss", ctx), Optimizer = optimizer, Metrics = metrics });
+        // Files written before mixed precision existed have no "precision": they trained in float32.
+        var precision = root.TryGetProperty("precision", out _) ? Enum<Precision>(root, "precision", ctx) : Precision.Float32;
+        return Guard(ctx, () => new CompileOptions { Loss = Enum<Loss>(root, "loss", ctx), Optimizer = optimizer, Metrics = metrics, Precision = precision });
     });
 
     public static string WritePreprocessing(ImagePreprocessing p) => Write(w =>

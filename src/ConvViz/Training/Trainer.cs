@@ -206,7 +206,7 @@ internal static class Trainer
                     using var scope = NewDisposeScope();
                     using var noGrad = no_grad();
                     var predictions = model.Forward(batch.Images);
-                    Accumulate(compilation, predictions, batch.Labels!, null, accumulator, batch.Count);
+                    Accumulate(compilation, predictions, model.ToModelDevice(batch.Labels!), null, accumulator, batch.Count);
                 }
 
                 Report(progress, TrainingPhase.ValidationBatch, epoch, epochs, step + 1, steps, accumulator.Means(), clock.Elapsed);
@@ -229,7 +229,8 @@ internal static class Trainer
         using var scope = NewDisposeScope();
         model.Module.zero_grad();
         var predictions = model.Forward(batch.Images);
-        var perSample = LossFunctions.PerSample(compilation.Loss, predictions, batch.Labels!);
+        var labels = model.ToModelDevice(batch.Labels!);
+        var perSample = LossFunctions.PerSample(compilation.Loss, predictions, labels);
         var loss = perSample.mean();
         var lossValue = (double)loss.item<float>();
         if (double.IsFinite(lossValue))
@@ -239,7 +240,7 @@ internal static class Trainer
         }
 
         using var noGrad = no_grad();
-        Accumulate(compilation, predictions.detach(), batch.Labels!, perSample.detach(), accumulator, batch.Count);
+        Accumulate(compilation, predictions.detach(), labels, perSample.detach(), accumulator, batch.Count);
         return lossValue;
     }
 

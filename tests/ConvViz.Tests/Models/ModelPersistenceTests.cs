@@ -148,7 +148,7 @@ public sealed class ModelPersistenceTests : IDisposable
     [Theory]
     [InlineData(typeof(ImagePreprocessing), 9)]
     [InlineData(typeof(OptimizerOptions), 9)]
-    [InlineData(typeof(CompileOptions), 3)]
+    [InlineData(typeof(CompileOptions), 4)]
     [InlineData(typeof(Conv2DOptions), 10)]
     [InlineData(typeof(Pooling2DOptions), 4)]
     [InlineData(typeof(DenseOptions), 6)]

@@ -1,0 +1,43 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConvViz;
+
+/// <summary>Process-wide settings read when libtorch is first loaded (exposed publicly by <c>ConvVizRuntime</c>).</summary>
+internal static class RuntimeSettings
+{
+    public static bool TuneAllocator { get; set; } = true;
+
+    public static ILogger Logger { get; set; } = NullLogger.Instance;
+}
+
+/// <summary>Log messages of the runtime (event ids 1000–1099).</summary>
+internal static partial class RuntimeLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Allocator: glibc keeps freed tensor memory for reuse (mmap threshold and trim threshold raised, top pad 256 MiB), which avoids page-fault churn; RSS stays at its peak. Set {Variable}=0 or ConvVizRuntime.TuneAllocator = false to turn it off.")]
+    private static partial void AllocatorApplied(ILogger logger, string variable);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Allocator: left at its defaults ({Status}).")]
+    private static partial void AllocatorUntouched(ILogger logger, AllocatorTuningStatus status);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Allocator: glibc refused the settings (mallopt returned 0); training may spend much of its time in page faults. Setting a large glibc.malloc.mmap_threshold in GLIBC_TUNABLES before the process starts has the same effect.")]
+    private static partial void AllocatorFailed(ILogger logger);
+
+    public static void AllocatorTuning(ILogger logger, AllocatorTuningStatus status, string variable)
+    {
+        switch (status)
+        {
+            case AllocatorTuningStatus.Applied:
+                AllocatorApplied(logger, variable);
+                break;
+            case AllocatorTuningStatus.Failed:
+                AllocatorFailed(logger);
+                break;
+            default:
+                AllocatorUntouched(logger, status);
+                break;
+        }
+    }
+}
