@@ -35,8 +35,10 @@ public sealed class FitOptions
     public IBatchSource? ValidationData { get; init; }
 
     /// <summary>
-    /// Gets the number of validation batches per epoch, or <see langword="null"/> for one full pass. When set, the
-    /// validation cursor carries over between epochs, as with Keras' generators.
+    /// Gets the number of validation batches per epoch, or <see langword="null"/> for one full pass (pass number = epoch,
+    /// so a shuffled or augmented source varies between epochs). When set, one validation cursor carries over between
+    /// epochs, as Keras' validation generator does: each epoch continues where the last one stopped, and a new
+    /// (reshuffled) pass starts when one ends.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public int? ValidationSteps { get; init { if (value is { } v) { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(v); } field = value; } }

@@ -43,6 +43,10 @@ internal static class Trainer
         }
 
         using var cursor = new BatchCursor(train, options.InitialEpoch, cancellationToken);
+
+        // One validation cursor for the whole fit, as Keras carries one validation iterator across epochs: with
+        // ValidationSteps each epoch continues where the last one stopped (and reshuffles when a pass ends).
+        using var validationCursor = options.ValidationData is { } validationSource ? new BatchCursor(validationSource, options.InitialEpoch, cancellationToken) : null;
         var checkedTraining = false;
         var checkedValidation = false;
         try
@@ -118,12 +122,22 @@ internal static class Trainer
                 }
 
                 var epochLogs = accumulator.Means();
-                if (options.ValidationData is { } validationData)
+                if (options.ValidationData is { } validationData && validationCursor is not null)
                 {
+                    if (options.ValidationSteps is null)
+                    {
+                        validationCursor.Restart(epoch);
+                    }
+
                     var validationSteps = options.ValidationSteps ?? validationData.BatchesPerEpoch;
                     var validationLogs = Evaluate(
-                        model, compilation, validationData, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
+                        model, compilation, validationCursor, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
                     checkedValidation = true;
+                    if (options.ValidationSteps is null)
+                    {
+                        validationCursor.Release();
+                    }
+
                     foreach (var (key, value) in validationLogs)
                     {
                         epochLogs["val_" + key] = value;
@@ -159,6 +173,7 @@ internal static class Trainer
         finally
         {
             cursor.Release();
+            validationCursor?.Release();
             module.zero_grad();
             module.train(wasTraining);
         }
@@ -171,7 +186,15 @@ internal static class Trainer
         var compilation = RequireCompiled(model, "Evaluate");
         CheckSource(model, data, "evaluation data", nameof(data));
         using var lease = model.BeginTraining("Evaluate");
-        return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
+        using var cursor = new BatchCursor(data, 0, cancellationToken);
+        try
+        {
+            return Evaluate(model, compilation, cursor, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
+        }
+        finally
+        {
+            cursor.Release();
+        }
     }
 
     /// <summary>The history keys of a compilation: <c>loss</c>, then each distinct metric.</summary>
@@ -182,14 +205,13 @@ internal static class Trainer
         compilation.Metrics.DistinctBy(MetricFunctions.Key).ToArray();
 
     private static Dictionary<string, double> Evaluate(
-        Model model, CompileOptions compilation, IBatchSource data, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
+        Model model, CompileOptions compilation, BatchCursor cursor, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
     {
         var module = model.Module;
         var wasTraining = module.training;
         var keys = Keys(compilation);
         var accumulator = new MetricAccumulator(keys);
         var clock = Stopwatch.StartNew();
-        using var cursor = new BatchCursor(data, 0, cancellationToken);
         module.eval();
         try
         {
@@ -211,12 +233,9 @@ internal static class Trainer
 
                 Report(progress, TrainingPhase.ValidationBatch, epoch, epochs, step + 1, steps, accumulator.Means(), clock.Elapsed);
             }
-
-            cursor.Release();
         }
         finally
         {
-            cursor.Release();
             module.train(wasTraining);
         }
 
