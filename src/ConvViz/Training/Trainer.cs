@@ -23,6 +23,7 @@ internal static class Trainer
         }
 
         CheckSource(model, train, "training data", nameof(train));
+        CheckClassWeights(model, options);
         if (options.ValidationData is { } validation)
         {
             CheckSource(model, validation, "validation data", nameof(options));
@@ -89,7 +90,7 @@ internal static class Trainer
                             checkedTraining = true;
                         }
 
-                        loss = TrainStep(model, compilation, optimizer, batch, accumulator);
+                        loss = TrainStep(model, compilation, optimizer, batch, accumulator, options.ClassWeights);
                     }
 
                     var logs = accumulator.Means();
@@ -243,12 +244,18 @@ internal static class Trainer
     }
 
     /// <summary>One optimizer step in its own dispose scope; returns the batch loss (the update is skipped when it is not finite).</summary>
-    private static double TrainStep(Model model, CompileOptions compilation, KerasOptimizer optimizer, Batch batch, MetricAccumulator accumulator)
+    private static double TrainStep(Model model, CompileOptions compilation, KerasOptimizer optimizer, Batch batch, MetricAccumulator accumulator, IReadOnlyList<double>? classWeights)
     {
         using var scope = NewDisposeScope();
         model.Module.zero_grad();
         var predictions = model.Forward(batch.Images);
         var perSample = LossFunctions.PerSample(compilation.Loss, predictions, batch.Labels!);
+        if (classWeights is not null)
+        {
+            // tf.keras: sample weight = class_weight[class of y]; loss = Σ w·l / N (SUM_OVER_BATCH_SIZE).
+            perSample = perSample.mul(SampleWeights(classWeights, batch.Labels!).to_type(perSample.dtype));
+        }
+
         var loss = perSample.mean();
         var lossValue = (double)loss.item<float>();
         if (double.IsFinite(lossValue))
@@ -260,6 +267,41 @@ internal static class Trainer
         using var noGrad = no_grad();
         Accumulate(compilation, predictions.detach(), batch.Labels!, perSample.detach(), accumulator, batch.Count);
         return lossValue;
+    }
+
+    /// <summary>The class weight of each sample: one-hot labels [N, K] by argmax, otherwise the label value as a class index.</summary>
+    internal static Tensor SampleWeights(IReadOnlyList<double> classWeights, Tensor labels)
+    {
+        var classes = labels.dim() == 2 && labels.shape[1] > 1
+            ? labels.argmax(1)
+            : labels.reshape(-1).to_type(ScalarType.Int64);
+        var table = tensor(classWeights.ToArray(), ScalarType.Float64);
+        var outOfRange = classes.lt(0).logical_or(classes.ge(classWeights.Count));
+        if (outOfRange.any().item<bool>())
+        {
+            throw new InvalidOperationException(
+                $"A training label is class {classes.masked_select(outOfRange)[0].item<long>()}, but FitOptions.ClassWeights has weights for classes 0 to {classWeights.Count - 1} only. Give one weight per class.");
+        }
+
+        return table.index_select(0, classes);
+    }
+
+    /// <summary>Checks that the class weights cover the model's classes, as Keras requires keys 0 … K − 1.</summary>
+    private static void CheckClassWeights(Model model, FitOptions options)
+    {
+        if (options.ClassWeights is not { } weights || model.OutputShape.IsSpatial)
+        {
+            return;
+        }
+
+        var classes = model.OutputShape.Channels == 1 ? 2 : model.OutputShape.Channels;
+        if (weights.Count != classes)
+        {
+            throw new ArgumentException(
+                $"FitOptions.ClassWeights has {weights.Count} weights but the model predicts {classes} classes (output {model.OutputShape}). " +
+                $"Give exactly one weight per class, index i for class i, as Keras' class_weight needs keys 0 to {classes - 1}.",
+                nameof(options));
+        }
     }
 
     private static void Accumulate(CompileOptions compilation, Tensor predictions, Tensor labels, Tensor? perSampleLoss, MetricAccumulator accumulator, int count)
