@@ -298,6 +298,13 @@ public sealed class Augmenter : IImageAugmenter
 
     internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, string prefix, int seed)
     {
+        var names = Enumerable.Range(0, (int)images.shape[0]).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}_{i}_{seed}.png")).ToArray();
+        return WriteImages(images, directory, names, SavedImageFormat.Png, overwrite: false);
+    }
+
+    /// <summary>Writes each image min–max scaled to 0–255 (Keras' <c>array_to_img(scale = TRUE)</c>, truncated to bytes).</summary>
+    internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, IReadOnlyList<string> fileNames, SavedImageFormat format, bool overwrite)
+    {
         var channels = (int)images.shape[1];
         if (channels is not (1 or 3 or 4))
         {
@@ -319,29 +326,29 @@ public sealed class Augmenter : IImageAugmenter
         var paths = new List<string>(batch);
         for (var i = 0; i < batch; i++)
         {
-            var path = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{prefix}_{i}_{seed}.png"));
+            var path = Path.Combine(directory, fileNames[i]);
             var span = all.AsSpan(i * perImage, perImage);
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            using var file = new FileStream(path, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write);
             switch (channels)
             {
                 case 1:
                     using (var image = Image.LoadPixelData<L8>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
                 case 3:
                     using (var image = Image.LoadPixelData<Rgb24>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
                 default:
                     using (var image = Image.LoadPixelData<Rgba32>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
@@ -351,6 +358,18 @@ public sealed class Augmenter : IImageAugmenter
         }
 
         return paths;
+    }
+
+    private static void Save(Image image, Stream file, SavedImageFormat format)
+    {
+        if (format == SavedImageFormat.Jpeg)
+        {
+            image.SaveAsJpeg(file);
+        }
+        else
+        {
+            image.SaveAsPng(file);
+        }
     }
 
     private static double Uniform(Random random, double low, double high) => low + (random.NextDouble() * (high - low));

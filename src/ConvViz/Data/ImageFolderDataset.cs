@@ -558,6 +558,16 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
 
         images = pp.Standardize(images);
+        if (_options.SaveToDirectory is { } saveTo)
+        {
+            // Keras: "{prefix}_{index}_{hash}.{format}" with hash = np.random.randint(1e7), after standardize().
+            var extension = _options.SaveFormat == SavedImageFormat.Jpeg ? "jpeg" : "png";
+            var names = used.ConvertAll(i => string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{_options.SavePrefix}_{i}_{new Random(SeedMixer.Mix(Seed, epoch, (2L << 32) + i)).Next(10_000_000)}.{extension}"));
+            ConvViz.Augmentation.Augmenter.WriteImages(images, saveTo, names, _options.SaveFormat, overwrite: true);
+        }
+
         var labels = BuildLabels(used, images);
         var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope());
         return batch;
