@@ -11,11 +11,12 @@ namespace ConvViz.Augmentation;
 /// fill mode; the bilinear interpolation of the folded coordinates is then one <c>grid_sample</c> call.
 /// </summary>
 /// <remarks>
-/// scipy maps a coordinate with <c>map_coordinate</c> and mirrors interpolation neighbours that fall outside the
-/// image (whole-sample). For order 1 both steps together equal bilinear sampling at a folded coordinate in
-/// [0, L − 1]: constant → outside points take the fill value; nearest → clamp; reflect → scipy's half-sample map, then
-/// c &lt; 0 → −c and c &gt; L − 1 → 2(L − 1) − c; wrap → scipy's period L − 1. Grid-wrap (true period L) samples a
-/// copy of the image padded with its first row and column.
+/// scipy (≥ 1.6, as current Keras uses it) maps a coordinate with <c>map_coordinate</c> and extends the
+/// interpolation neighbours that fall outside the image by the mode's own rule. For order 1 both steps together equal
+/// bilinear sampling at a folded coordinate in [0, L − 1]: constant → outside points take the fill value; nearest →
+/// clamp; reflect → the half-sample symmetric fold into [−0.5, L − 0.5], then clamp, so the half pixel beyond an edge
+/// takes the edge value (scipy &lt; 1.6 mirrored those neighbours whole-sample instead); wrap → scipy's period
+/// L − 1. Grid-wrap (true period L) samples a copy of the image padded with its first row and column.
 /// </remarks>
 internal static class AffineSampler
 {
@@ -86,11 +87,7 @@ internal static class AffineSampler
             case FillMode.Nearest:
                 return (c.clamp(0, last), null);
             case FillMode.Reflect:
-                var mapped = MapReflect(c, length);
-
-                // Mirrored neighbours: sampling at −c or 2(L − 1) − c gives the same weights.
-                var folded = mapped.abs();
-                return (folded.where(folded.le(last), folded.neg().add(2 * last)), null);
+                return (FoldReflect(c, length).clamp(0, last), null);
             case FillMode.Wrap:
                 return (MapWrap(c, length), null);
             default:
@@ -98,15 +95,19 @@ internal static class AffineSampler
         }
     }
 
-    /// <summary>scipy <c>map_coordinate</c> for mode <c>reflect</c>.</summary>
-    private static Tensor MapReflect(Tensor c, long length)
+    /// <summary>
+    /// Half-sample symmetric fold (scipy ≥ 1.6 <c>reflect</c>): the image extended as <c>dcba|abcd|dcba</c> has period
+    /// 2L and mirrors about −0.5 and L − 0.5, so c folds to [−0.5, L − 0.5]. Its bilinear interpolant is constant on
+    /// the half pixel outside each edge (both neighbours are the edge pixel), which the caller's clamp to [0, L − 1]
+    /// reproduces.
+    /// </summary>
+    private static Tensor FoldReflect(Tensor c, long length)
     {
         var period = 2.0 * length;
-        var negative = c.where(c.ge(-period), c.neg().div(period).trunc().mul(period).add(c));
-        negative = negative.where(negative.ge(-length), negative.add(period)).where(negative.lt(-length), negative.neg().sub(1));
-        var positive = c.sub(c.div(period).trunc().mul(period));
-        positive = positive.where(positive.lt(length), positive.neg().add(period - 1));
-        return c.where(c.ge(0), negative).where(c.le(length - 1), positive);
+        var shifted = c.add(0.5);
+        var m = shifted.sub(shifted.div(period).floor().mul(period)); // [0, 2L)
+        m = m.where(m.lt(length), m.neg().add(period));
+        return m.sub(0.5);
     }
 
     /// <summary>scipy <c>map_coordinate</c> for mode <c>wrap</c> (period length − 1).</summary>

@@ -25,6 +25,21 @@ public sealed class AugmentationOptions
     public double HeightShiftRange { get; init { CheckNonNegative(value, nameof(HeightShiftRange)); field = value; } }
 
     /// <summary>
+    /// Gets Keras' integer or list form of <c>width_shift_range</c>, or <see langword="null"/> to use
+    /// <see cref="WidthShiftRange"/>: the shift is a value picked uniformly from the list, times −1 or +1 with equal
+    /// probability; the values are fractions of the width when all are below 1, pixels otherwise. Keras'
+    /// <c>width_shift_range = 2L</c> is <see cref="IntegerShift(int)"/>(2), which gives −1, 0 or +1 pixels.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentException">The list is empty or holds a negative or non-finite value.</exception>
+    public IReadOnlyList<double>? WidthShiftChoices { get; init => field = CheckChoices(value, nameof(WidthShiftChoices)); }
+
+    /// <summary>Gets Keras' integer or list form of <c>height_shift_range</c>, as <see cref="WidthShiftChoices"/> but scaled by the height.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentException">The list is empty or holds a negative or non-finite value.</exception>
+    public IReadOnlyList<double>? HeightShiftChoices { get; init => field = CheckChoices(value, nameof(HeightShiftChoices)); }
+
+    /// <summary>
     /// Gets the shear range in <b>degrees</b> (Keras ≥ 2.1.3): s ~ U(−r, r) with Keras' matrix [[1, −sin s], [0, cos s]].
     /// The blog's <c>shear_range = 0.2</c> therefore means ±0.2°.
     /// </summary>
@@ -92,8 +107,37 @@ public sealed class AugmentationOptions
     /// <summary>Gets a value indicating whether any random transform is configured.</summary>
     public bool IsIdentity =>
         RotationRange == 0 && WidthShiftRange == 0 && HeightShiftRange == 0 && ShearRange == 0 &&
+        (WidthShiftChoices is null || WidthShiftChoices.All(v => v == 0)) && (HeightShiftChoices is null || HeightShiftChoices.All(v => v == 0)) &&
         ZoomRange.Lower == 1 && ZoomRange.Upper == 1 && ChannelShiftRange == 0 && BrightnessRange is null &&
         !HorizontalFlip && !VerticalFlip;
+
+    /// <summary>
+    /// Keras' integer shift range: <c>width_shift_range = n</c> (an R integer such as <c>2L</c>) draws from
+    /// <c>range(n)</c> = 0 … n − 1 pixels, then a random sign, so 2 gives −1, 0 or +1 and 1 never shifts.
+    /// </summary>
+    /// <param name="range">The integer n ≥ 1.</param>
+    /// <returns>The choices 0, 1, …, n − 1 for <see cref="WidthShiftChoices"/> or <see cref="HeightShiftChoices"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="range"/> is less than 1.</exception>
+    public static IReadOnlyList<double> IntegerShift(int range)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(range);
+        return Enumerable.Range(0, range).Select(i => (double)i).ToArray();
+    }
+
+    private static double[]? CheckChoices(IReadOnlyList<double>? values, string name)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        if (values.Count == 0 || values.Any(v => !double.IsFinite(v) || v < 0))
+        {
+            throw new ArgumentException($"AugmentationOptions.{name} needs at least one finite value ≥ 0 (the sign is drawn separately), for example AugmentationOptions.IntegerShift(2) or [0.05, 0.1].", name);
+        }
+
+        return values.ToArray();
+    }
 
     private static void CheckNonNegative(double value, string name)
     {

@@ -21,9 +21,20 @@ public sealed class Augmenter : IImageAugmenter
 {
     /// <summary>Creates an augmenter.</summary>
     /// <param name="options">The random transforms.</param>
+    /// <exception cref="ArgumentException">A shift is set both as a range and as choices.</exception>
     public Augmenter(AugmentationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.WidthShiftChoices is not null && options.WidthShiftRange != 0)
+        {
+            throw new ArgumentException("AugmentationOptions sets both WidthShiftRange and WidthShiftChoices; Keras' width_shift_range is either a number or a list. Set only one.", nameof(options));
+        }
+
+        if (options.HeightShiftChoices is not null && options.HeightShiftRange != 0)
+        {
+            throw new ArgumentException("AugmentationOptions sets both HeightShiftRange and HeightShiftChoices; Keras' height_shift_range is either a number or a list. Set only one.", nameof(options));
+        }
+
         Options = options;
     }
 
@@ -45,8 +56,8 @@ public sealed class Augmenter : IImageAugmenter
         ArgumentNullException.ThrowIfNull(random);
         var o = Options;
         var theta = o.RotationRange > 0 ? Uniform(random, -o.RotationRange, o.RotationRange) : 0;
-        var tx = Shift(random, o.WidthShiftRange, width);
-        var ty = Shift(random, o.HeightShiftRange, height);
+        var tx = o.WidthShiftChoices is { } wc ? Shift(random, wc, width) : Shift(random, o.WidthShiftRange, width);
+        var ty = o.HeightShiftChoices is { } hc ? Shift(random, hc, height) : Shift(random, o.HeightShiftRange, height);
         var shear = o.ShearRange > 0 ? Uniform(random, -o.ShearRange, o.ShearRange) : 0;
         double zx = 1, zy = 1;
         if (o.ZoomRange.Lower != 1 || o.ZoomRange.Upper != 1)
@@ -287,6 +298,13 @@ public sealed class Augmenter : IImageAugmenter
 
     internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, string prefix, int seed)
     {
+        var names = Enumerable.Range(0, (int)images.shape[0]).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}_{i}_{seed}.png")).ToArray();
+        return WriteImages(images, directory, names, SavedImageFormat.Png, overwrite: false);
+    }
+
+    /// <summary>Writes each image min–max scaled to 0–255 (Keras' <c>array_to_img(scale = TRUE)</c>, truncated to bytes).</summary>
+    internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, IReadOnlyList<string> fileNames, SavedImageFormat format, bool overwrite)
+    {
         var channels = (int)images.shape[1];
         if (channels is not (1 or 3 or 4))
         {
@@ -308,29 +326,29 @@ public sealed class Augmenter : IImageAugmenter
         var paths = new List<string>(batch);
         for (var i = 0; i < batch; i++)
         {
-            var path = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{prefix}_{i}_{seed}.png"));
+            var path = Path.Combine(directory, fileNames[i]);
             var span = all.AsSpan(i * perImage, perImage);
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            using var file = new FileStream(path, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write);
             switch (channels)
             {
                 case 1:
                     using (var image = Image.LoadPixelData<L8>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
                 case 3:
                     using (var image = Image.LoadPixelData<Rgb24>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
                 default:
                     using (var image = Image.LoadPixelData<Rgba32>(span, width, height))
                     {
-                        image.SaveAsPng(file);
+                        Save(image, file, format);
                     }
 
                     break;
@@ -340,6 +358,18 @@ public sealed class Augmenter : IImageAugmenter
         }
 
         return paths;
+    }
+
+    private static void Save(Image image, Stream file, SavedImageFormat format)
+    {
+        if (format == SavedImageFormat.Jpeg)
+        {
+            image.SaveAsJpeg(file);
+        }
+        else
+        {
+            image.SaveAsPng(file);
+        }
     }
 
     private static double Uniform(Random random, double low, double high) => low + (random.NextDouble() * (high - low));
@@ -353,6 +383,13 @@ public sealed class Augmenter : IImageAugmenter
 
         var shift = Uniform(random, -range, range);
         return range < 1 ? shift * size : shift;
+    }
+
+    /// <summary>Keras' draw for an integer or list range: a uniform pick, a random sign, scaled by the size when every value is below 1.</summary>
+    private static double Shift(Random random, IReadOnlyList<double> choices, int size)
+    {
+        var shift = choices[random.Next(choices.Count)] * (random.Next(2) == 0 ? -1 : 1);
+        return choices.Max() < 1 ? shift * size : shift;
     }
 
     /// <summary>Pillow's <c>ImageEnhance.Brightness</c> through an 8-bit image, as Keras' <c>apply_brightness_shift</c>.</summary>

@@ -15,7 +15,7 @@ public enum FillMode
     /// <summary>A constant value, <c>kkkk|abcd|kkkk</c>; see <see cref="AugmentationOptions.FillValue"/> (Keras <c>cval</c>).</summary>
     Constant,
 
-    /// <summary>Half-sample symmetric reflection, <c>dcba|abcd|dcba</c> (scipy <c>reflect</c>).</summary>
+    /// <summary>Half-sample symmetric reflection, <c>dcba|abcd|dcba</c> (scipy ≥ 1.6 <c>reflect</c>, which also reflects the interpolation neighbours at the border, as current Keras gets).</summary>
     Reflect,
 
     /// <summary>

@@ -47,6 +47,13 @@ public static class DatasetSplitter
         foreach (var file in files)
         {
             var name = Path.GetFileName(file);
+            if (FileTypeProbe.GetKind(file) is not (FileKind.Regular or FileKind.Unknown))
+            {
+                // A FIFO or device would block or stream forever in File.Copy: never copy it.
+                unassigned.Add(file);
+                continue;
+            }
+
             var parts = name.Split(options.Separator);
             int? number = parts.Length >= 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
             if (!s_imageExtensions.Contains(Path.GetExtension(name)) || parts.Length < 2 || parts[0].Length == 0 || (byRange && number is null))

@@ -28,4 +28,10 @@ public enum ImageFileProblem
 
     /// <summary>The file cannot be read (missing, permissions, I/O error).</summary>
     Unreadable,
+
+    /// <summary>
+    /// The path is not a regular file (or a link to one) but a named pipe (FIFO), a character or block device or a
+    /// socket. It is refused by its type before it is opened: opening a FIFO waits for a writer, possibly forever.
+    /// </summary>
+    NotARegularFile,
 }

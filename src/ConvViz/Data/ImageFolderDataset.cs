@@ -33,9 +33,210 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     /// <exception cref="ArgumentException">The options contradict each other (subset without split, binary without two classes).</exception>
     /// <exception cref="InvalidImageFileException">With <see cref="ImageFolderDatasetOptions.ValidateFilesOnOpen"/> and <see cref="BadFilePolicy.Throw"/>: a file cannot be used.</exception>
     public ImageFolderDataset(ImageFolderDatasetOptions options)
+        : this(options, ScanFolder(options))
+    {
+    }
+
+    private ImageFolderDataset(ImageFolderDatasetOptions options, ScannedFiles files)
+    {
+        _options = options;
+        var (paths, labels, classes, directory, extensions) = files;
+        ClassNames = classes.AsReadOnly();
+        ClassIndices = classes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal).AsReadOnly();
+        _paths = [.. paths];
+        _labels = [.. labels];
+        if (options.ValidateFilesOnOpen)
+        {
+            ValidateAll();
+        }
+
+        Log.FoundImages(options.Logger, SampleCount, classes.Count);
+        if (SampleCount == 0)
+        {
+            throw new InvalidDataException($"Found no usable images in the class folders of '{directory}' (subset {options.Subset}). Supported extensions: {string.Join(", ", extensions.Order(StringComparer.Ordinal))}.");
+        }
+
+        Seed = options.Seed ?? Random.Shared.Next();
+        _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
+        if (options.CacheImages)
+        {
+            _cache = new byte[_paths.Length][];
+        }
+    }
+
+    /// <summary>
+    /// Creates a dataset from (file, class name) pairs: Keras' <c>flow_images_from_dataframe</c> with a <c>y_col</c> of
+    /// class names. Relative paths are resolved against <see cref="ImageFolderDatasetOptions.Directory"/> (Keras'
+    /// <c>directory</c>), absolute paths are used as they are. Classes are <see cref="ImageFolderDatasetOptions.Classes"/>,
+    /// or the distinct names in ordinal order (as Keras sorts them); pairs whose class is not listed are left out, as in
+    /// Keras. Preprocessing, augmentation, prefetch, shuffling and the bad-file policy are those of a folder dataset;
+    /// <see cref="ImageFolderDatasetOptions.ValidationSplit"/> takes the first rows (in the given order) as the
+    /// validation subset, as Keras' data-frame iterator does.
+    /// </summary>
+    /// <param name="files">The files and their class names, in order.</param>
+    /// <param name="options">The options; <see cref="ImageFolderDatasetOptions.FollowLinks"/> does not apply.</param>
+    /// <returns>The dataset; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">A path or class name is empty, or the options contradict each other.</exception>
+    /// <exception cref="InvalidDataException">No file is left.</exception>
+    /// <exception cref="InvalidImageFileException">With <see cref="ImageFolderDatasetOptions.ValidateFilesOnOpen"/> and <see cref="BadFilePolicy.Throw"/>: a file cannot be used.</exception>
+    public static ImageFolderDataset FromFiles(IEnumerable<(string Path, string ClassName)> files, ImageFolderDatasetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(options);
+        var list = files.ToList();
+        if (list.FindIndex(f => string.IsNullOrEmpty(f.ClassName)) is var empty and >= 0)
+        {
+            throw new ArgumentException($"Entry {empty} ('{list[empty].Path}') has an empty class name.", nameof(files));
+        }
+
+        var classes = options.Classes?.ToList() ?? list.Select(f => f.ClassName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var index = IndexClasses(classes, nameof(options));
+        var kept = list.Where(f => index.ContainsKey(f.ClassName)).ToList();
+        if (kept.Count < list.Count)
+        {
+            Log.DroppedUnlistedClasses(options.Logger, list.Count - kept.Count);
+        }
+
+        return new ImageFolderDataset(options, FromList(kept.ConvertAll(f => (f.Path, index[f.ClassName])), classes, options, nameof(files)));
+    }
+
+    /// <summary>
+    /// Creates a dataset from (file, class index) pairs: as <see cref="FromFiles(IEnumerable{ValueTuple{string, string}}, ImageFolderDatasetOptions)"/>
+    /// with numeric labels. The classes are <see cref="ImageFolderDatasetOptions.Classes"/> (index i names class i), or
+    /// "0" … "K − 1" for the largest index K − 1.
+    /// </summary>
+    /// <param name="files">The files and their class indices, in order.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The dataset; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">A path is empty, an index is negative or beyond <see cref="ImageFolderDatasetOptions.Classes"/>, or the options contradict each other.</exception>
+    /// <exception cref="InvalidDataException">No file is given.</exception>
+    /// <exception cref="InvalidImageFileException">With <see cref="ImageFolderDatasetOptions.ValidateFilesOnOpen"/> and <see cref="BadFilePolicy.Throw"/>: a file cannot be used.</exception>
+    public static ImageFolderDataset FromFiles(IEnumerable<(string Path, int ClassIndex)> files, ImageFolderDatasetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(options);
+        var list = files.ToList();
+        var count = options.Classes?.Count ?? (list.Count == 0 ? 0 : list.Max(f => f.ClassIndex) + 1);
+        if (list.FindIndex(f => f.ClassIndex < 0 || f.ClassIndex >= count) is var bad and >= 0)
+        {
+            throw new ArgumentException($"Entry {bad} ('{list[bad].Path}') has class index {list[bad].ClassIndex}, outside 0 … {count - 1} (ImageFolderDatasetOptions.Classes has {count} names).", nameof(files));
+        }
+
+        var classes = options.Classes?.ToList() ?? Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        IndexClasses(classes, nameof(options));
+        return new ImageFolderDataset(options, FromList(list, classes, options, nameof(files)));
+    }
+
+    /// <summary>
+    /// Creates a dataset from a CSV file with a header row (Keras' <c>flow_images_from_dataframe</c> on
+    /// <c>read.csv(...)</c>): one column holds the image paths, another the class names (numbers are class names
+    /// too, sorted as text unless <see cref="ImageFolderDatasetOptions.Classes"/> gives the order). Fields may be quoted
+    /// with <c>"</c> (a doubled <c>""</c> inside quotes is a quote). See <see cref="FromFiles(IEnumerable{ValueTuple{string, string}}, ImageFolderDatasetOptions)"/>.
+    /// </summary>
+    /// <param name="csvPath">The CSV file (UTF-8).</param>
+    /// <param name="pathColumn">The header of the path column (Keras' <c>x_col</c>, for example "filename").</param>
+    /// <param name="labelColumn">The header of the class column (Keras' <c>y_col</c>, for example "class").</param>
+    /// <param name="options">The options; relative paths are resolved against <see cref="ImageFolderDatasetOptions.Directory"/>.</param>
+    /// <returns>The dataset; the caller disposes it.</returns>
+    /// <exception cref="FileNotFoundException">The CSV file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The CSV file has no header, lacks a column, or a row has too few fields.</exception>
+    /// <exception cref="ArgumentException">See <see cref="FromFiles(IEnumerable{ValueTuple{string, string}}, ImageFolderDatasetOptions)"/>.</exception>
+    public static ImageFolderDataset FromCsv(string csvPath, string pathColumn, string labelColumn, ImageFolderDatasetOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(csvPath);
+        ArgumentException.ThrowIfNullOrEmpty(pathColumn);
+        ArgumentException.ThrowIfNullOrEmpty(labelColumn);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(csvPath))
+        {
+            throw new FileNotFoundException($"The CSV file '{csvPath}' does not exist.", csvPath);
+        }
+
+        var rows = CsvTable.Read(csvPath);
+        if (rows.Count == 0)
+        {
+            throw new InvalidDataException($"The CSV file '{csvPath}' is empty; it needs a header row with the columns '{pathColumn}' and '{labelColumn}'.");
+        }
+
+        var header = rows[0];
+        int Column(string name) => header.IndexOf(name) is var i and >= 0
+            ? i
+            : throw new InvalidDataException($"The CSV file '{csvPath}' has no column '{name}'; its header is: {string.Join(", ", header)}.");
+        var pathIndex = Column(pathColumn);
+        var labelIndex = Column(labelColumn);
+        var files = new List<(string Path, string ClassName)>();
+        for (var r = 1; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            if (row.Count == 1 && row[0].Length == 0)
+            {
+                continue; // a blank line
+            }
+
+            if (row.Count <= Math.Max(pathIndex, labelIndex))
+            {
+                throw new InvalidDataException($"Row {r + 1} of the CSV file '{csvPath}' has {row.Count} fields but the header has {header.Count}.");
+            }
+
+            files.Add((row[pathIndex], row[labelIndex]));
+        }
+
+        return FromFiles(files, options);
+    }
+
+    private static Dictionary<string, int> IndexClasses(List<string> classes, string parameter)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in classes)
+        {
+            if (!index.TryAdd(name, index.Count))
+            {
+                throw new ArgumentException($"The class list contains '{name}' twice.", parameter);
+            }
+        }
+
+        return index;
+    }
+
+    private static ScannedFiles FromList(List<(string Path, int ClassIndex)> files, List<string> classes, ImageFolderDatasetOptions options, string parameter)
+    {
+        if (options.Subset != DatasetSubset.All && options.ValidationSplit == 0)
+        {
+            throw new ArgumentException($"Subset {options.Subset} needs a ValidationSplit between 0 and 1.", nameof(options));
+        }
+
+        if (options.ClassMode == ClassMode.Binary && classes.Count != 2)
+        {
+            throw new ArgumentException($"ClassMode.Binary needs exactly two classes; the list has {classes.Count} ({string.Join(", ", classes)}). Use ClassMode.Categorical or ClassMode.Sparse.", nameof(options));
+        }
+
+        var directory = Path.GetFullPath(options.Directory);
+        var paths = new List<string>(files.Count);
+        var labels = new List<int>(files.Count);
+        var split = (int)(options.ValidationSplit * files.Count);
+        var (start, stop) = options.Subset switch
+        {
+            DatasetSubset.Validation => (0, split),
+            DatasetSubset.Training => (split, files.Count),
+            _ => (0, files.Count),
+        };
+        for (var i = start; i < stop; i++)
+        {
+            if (string.IsNullOrEmpty(files[i].Path))
+            {
+                throw new ArgumentException($"Entry {i} has an empty path.", parameter);
+            }
+
+            paths.Add(Path.GetFullPath(files[i].Path, directory));
+            labels.Add(files[i].ClassIndex);
+        }
+
+        return new(paths, labels, classes, directory, ImageFolderScanner.Extensions(options.Decoding.Formats));
+    }
+
+    private static ScannedFiles ScanFolder(ImageFolderDatasetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
         if (options.Subset != DatasetSubset.All && options.ValidationSplit == 0)
         {
             throw new ArgumentException($"Subset {options.Subset} needs a ValidationSplit between 0 and 1.", nameof(options));
@@ -106,27 +307,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             Log.IgnoredDisabledFormat(options.Logger, count, extension);
         }
 
-        ClassNames = classes.AsReadOnly();
-        ClassIndices = classes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal).AsReadOnly();
-        _paths = [.. paths];
-        _labels = [.. labels];
-        if (options.ValidateFilesOnOpen)
-        {
-            ValidateAll();
-        }
-
-        Log.FoundImages(options.Logger, SampleCount, classes.Count);
-        if (SampleCount == 0)
-        {
-            throw new InvalidDataException($"Found no usable images in the class folders of '{directory}' (subset {options.Subset}). Supported extensions: {string.Join(", ", extensions.Order(StringComparer.Ordinal))}.");
-        }
-
-        Seed = options.Seed ?? Random.Shared.Next();
-        _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
-        if (options.CacheImages)
-        {
-            _cache = new byte[_paths.Length][];
-        }
+        return new(paths, labels, classes, directory, extensions);
     }
 
     /// <summary>Gets the number of images in one pass: files found minus files skipped so far (see <see cref="SkippedFiles"/>).</summary>
@@ -377,6 +558,16 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
 
         images = pp.Standardize(images);
+        if (_options.SaveToDirectory is { } saveTo)
+        {
+            // Keras: "{prefix}_{index}_{hash}.{format}" with hash = np.random.randint(1e7), after standardize().
+            var extension = _options.SaveFormat == SavedImageFormat.Jpeg ? "jpeg" : "png";
+            var names = used.ConvertAll(i => string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{_options.SavePrefix}_{i}_{new Random(SeedMixer.Mix(Seed, epoch, (2L << 32) + i)).Next(10_000_000)}.{extension}"));
+            ConvViz.Augmentation.Augmenter.WriteImages(images, saveTo, names, _options.SaveFormat, overwrite: true);
+        }
+
         var labels = BuildLabels(used, images);
         var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope());
         return batch;
@@ -437,4 +628,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     }
 
     private sealed record BatchResult(Batch? Batch, ExceptionDispatchInfo? Error);
+
+    /// <summary>The files of a dataset before the shared setup: paths with their class indices, the classes, the origin (for messages) and the enabled extensions.</summary>
+    private sealed record ScannedFiles(List<string> Paths, List<int> Labels, List<string> Classes, string Directory, HashSet<string> Extensions);
 }

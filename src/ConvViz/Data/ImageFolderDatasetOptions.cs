@@ -89,6 +89,38 @@ public sealed class ImageFolderDatasetOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public Func<Tensor, Tensor>? PreprocessingFunction { get; init; }
 
+    /// <summary>
+    /// Gets Keras' <c>save_to_dir</c>: a directory (created if missing) that receives every image the dataset yields,
+    /// after augmentation and standardisation, min–max scaled to 0–255 as Keras' <c>array_to_img(scale = TRUE)</c>,
+    /// named as Keras names them: <c>{SavePrefix}_{index}_{hash}.{png|jpeg}</c>, where index is the file's position in
+    /// <see cref="ImageFolderDataset.FilePaths"/> and hash a number below 10⁷ drawn from the seed, the pass and the
+    /// index (so a seeded run writes the same names again, and overwrites them). <see langword="null"/> writes nothing.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public string? SaveToDirectory { get; init { if (value is not null) { ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(SaveToDirectory)); } field = value; } }
+
+    /// <summary>Gets Keras' <c>save_prefix</c>, the start of each saved file name.</summary>
+    /// <value>The default value is the empty string, as in Keras.</value>
+    /// <exception cref="ArgumentException">The prefix contains a character not allowed in file names, or "..".</exception>
+    public string SavePrefix
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(SavePrefix));
+            if (value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || value.Contains("..", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"ImageFolderDatasetOptions.SavePrefix '{value}' contains characters that are not allowed in file names (such as '/'); use letters, digits, '-' or '_'.", nameof(SavePrefix));
+            }
+
+            field = value;
+        }
+    } = string.Empty;
+
+    /// <summary>Gets Keras' <c>save_format</c>.</summary>
+    /// <value>The default value is <see cref="SavedImageFormat.Png"/>.</value>
+    public SavedImageFormat SaveFormat { get; init; } = SavedImageFormat.Png;
+
     /// <summary>Gets what happens with files that cannot be used.</summary>
     /// <value>The default value is <see cref="BadFilePolicy.Throw"/>.</value>
     public BadFilePolicy BadFilePolicy { get; init; }

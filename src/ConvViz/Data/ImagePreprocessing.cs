@@ -34,9 +34,25 @@ public sealed class ImagePreprocessing
     /// <value>The default value is <see cref="Interpolation.Nearest"/>, as Keras.</value>
     public Interpolation Interpolation { get; init; } = Interpolation.Nearest;
 
-    /// <summary>Gets the factor pixel values (0–255) are multiplied by, such as 1/255; <see langword="null"/> for none.</summary>
+    /// <summary>
+    /// Gets the factor pixel values (0–255) are multiplied by, such as 1/255; <see langword="null"/> or 0 for none
+    /// (Keras skips <c>rescale = 0</c>, as <c>if self.rescale:</c> is false).
+    /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public double? Rescale { get; init; }
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    public double? Rescale
+    {
+        get;
+        init
+        {
+            if (value is { } v && !double.IsFinite(v))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Rescale), v, "ImagePreprocessing.Rescale must be a finite factor such as 1.0 / 255; use null (or 0, as in Keras) for no rescaling.");
+            }
+
+            field = value;
+        }
+    }
 
     /// <summary>Gets a value indicating whether each image's mean (one scalar over all channels) is subtracted.</summary>
     /// <value>The default value is <see langword="false"/>.</value>
@@ -84,7 +100,7 @@ public sealed class ImagePreprocessing
 
         using var scope = NewDisposeScope();
         var x = pixels.to_type(ScalarType.Float32, copy: true);
-        if (Rescale is { } rescale)
+        if (Rescale is { } rescale && rescale != 0)
         {
             x = x.mul(rescale);
         }

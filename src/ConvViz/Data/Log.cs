@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Copied {FileCount} files into {Destination} ({Summary}).")]
     public static partial void SplitDone(ILogger logger, int fileCount, string destination, string summary);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Left out {FileCount} listed files whose class is not in ImageFolderDatasetOptions.Classes.")]
+    public static partial void DroppedUnlistedClasses(ILogger logger, int fileCount);
 }

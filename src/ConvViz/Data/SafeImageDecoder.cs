@@ -31,9 +31,10 @@ internal static class SafeImageDecoder
     /// <param name="path">The file.</param>
     /// <param name="options">The limits.</param>
     /// <returns>The file's bytes.</returns>
-    /// <exception cref="InvalidImageFileException">The file is missing, unreadable, empty or too large.</exception>
+    /// <exception cref="InvalidImageFileException">The file is missing, unreadable, not a regular file, empty or too large.</exception>
     public static byte[] ReadFile(string path, ImageDecodingOptions options)
     {
+        EnsureRegularFile(path);
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
@@ -43,6 +44,36 @@ internal static class SafeImageDecoder
         {
             throw new InvalidImageFileException(path, ImageFileProblem.Unreadable, $"the file cannot be read ({ex.Message}).", ex);
         }
+    }
+
+    /// <summary>
+    /// Refuses a path whose type (after following links) is not a regular file, without opening it: opening a FIFO
+    /// blocks until a writer comes, and opening a device can have side effects or yield endless data.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="InvalidImageFileException">The path is a FIFO, a device or a socket.</exception>
+    public static void EnsureRegularFile(string path)
+    {
+        var kind = FileTypeProbe.GetKind(path);
+        if (kind is FileKind.Regular or FileKind.Unknown or FileKind.Directory)
+        {
+            // Unknown includes a missing file or a dangling link, and opening a directory fails at once too: both are
+            // reported as Unreadable by the open.
+            return;
+        }
+
+        string? target = null;
+        try
+        {
+            target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+        }
+
+        var what = target is null ? $"the path is {FileTypeProbe.Describe(kind)}" : $"the path is a link to {target}, which is {FileTypeProbe.Describe(kind)}";
+        var why = kind == FileKind.Fifo ? " (reading a FIFO waits for a writer, possibly forever)" : string.Empty;
+        throw new InvalidImageFileException(path, ImageFileProblem.NotARegularFile, $"{what}, not a regular file, so it was refused without being opened{why}. Remove it from the image folder, or use BadFilePolicy.Skip.");
     }
 
     /// <summary>Reads a stream fully, enforcing the file-size limit.</summary>

@@ -7,7 +7,8 @@ namespace ConvViz.Models;
 
 /// <summary>
 /// What Keras' <c>summary(model)</c> reports: one row per layer (name, type, output shape, parameters) and the
-/// parameter totals. <see cref="ToString"/> renders the Keras 2.2 table (the blog's era); nothing is printed.
+/// parameter totals. <see cref="ToString"/> renders the Keras 2.3 table (the blog's era table with its
+/// <c>Model: "sequential"</c> header); nothing is printed.
 /// </summary>
 public sealed class ModelSummary
 {
@@ -36,9 +37,9 @@ public sealed class ModelSummary
     public long NonTrainableParameters => TotalParameters - TrainableParameters;
 
     /// <summary>
-    /// Renders the table as Keras 2.2 prints it: 65 characters wide, columns ending at 29, 55 and 65, fields cut to
-    /// their column (so long types lose their closing parenthesis, as in Keras), and totals with thousands separators.
-    /// Lines end with <c>\n</c>.
+    /// Renders the table as Keras 2.3 prints it: the <c>Model: "sequential"</c> header (Keras ≥ 2.3), then 65
+    /// characters wide, columns ending at 29, 55 and 65, fields cut to their column (so long types lose their closing
+    /// parenthesis, as in Keras), and totals with thousands separators. Lines end with <c>\n</c>.
     /// </summary>
     /// <returns>The table, for example ending in <c>Total params: 385,090</c>, <c>Trainable params: 385,090</c>, <c>Non-trainable params: 0</c>.</returns>
     public override string ToString()
@@ -46,6 +47,7 @@ public sealed class ModelSummary
         var text = new StringBuilder();
         var rule = new string('_', LineLength);
         var doubleRule = new string('=', LineLength);
+        text.Append("Model: \"sequential\"\n");
         text.Append(rule).Append('\n');
         AppendRow(text, "Layer (type)", "Output Shape", "Param #");
         text.Append(doubleRule).Append('\n');

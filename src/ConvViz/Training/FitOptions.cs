@@ -35,8 +35,10 @@ public sealed class FitOptions
     public IBatchSource? ValidationData { get; init; }
 
     /// <summary>
-    /// Gets the number of validation batches per epoch, or <see langword="null"/> for one full pass. When set, the
-    /// validation cursor carries over between epochs, as with Keras' generators.
+    /// Gets the number of validation batches per epoch, or <see langword="null"/> for one full pass (pass number = epoch,
+    /// so a shuffled or augmented source varies between epochs). When set, one validation cursor carries over between
+    /// epochs, as Keras' validation generator does: each epoch continues where the last one stopped, and a new
+    /// (reshuffled) pass starts when one ends.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public int? ValidationSteps { get; init { if (value is { } v) { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(v); } field = value; } }
@@ -57,6 +59,34 @@ public sealed class FitOptions
             field = value.ToArray();
         }
     } = [];
+
+    /// <summary>
+    /// Gets Keras' <c>class_weight</c>: the loss weight of each class, index i for class i (R
+    /// <c>class_weight = list("0" = 1, "1" = 3)</c> is <c>[1, 3]</c>), or <see langword="null"/> for none. As in
+    /// tf.keras, each training sample's loss is multiplied by its class's weight and the batch loss is the mean over
+    /// the batch (Σ wᵢ·lossᵢ / N), so the reported <c>loss</c> is weighted; the metrics and all validation values are
+    /// not weighted. The class is the label's argmax (one-hot), or the label itself (binary, sparse).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    /// <exception cref="ArgumentException">The list is empty or a weight is negative, NaN or infinite.</exception>
+    public IReadOnlyList<double>? ClassWeights
+    {
+        get;
+        init
+        {
+            if (value is not null)
+            {
+                if (value.Count == 0 || value.Any(w => !double.IsFinite(w) || w < 0))
+                {
+                    throw new ArgumentException("FitOptions.ClassWeights needs one finite, non-negative weight per class (index i = class i), for example [1.0, 3.0].", nameof(ClassWeights));
+                }
+
+                value = value.ToArray();
+            }
+
+            field = value;
+        }
+    }
 
     /// <summary>Gets the receiver of per-batch and per-epoch progress reports, or <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>

@@ -23,6 +23,7 @@ internal static class Trainer
         }
 
         CheckSource(model, train, "training data", nameof(train));
+        CheckClassWeights(model, options);
         if (options.ValidationData is { } validation)
         {
             CheckSource(model, validation, "validation data", nameof(options));
@@ -43,6 +44,10 @@ internal static class Trainer
         }
 
         using var cursor = new BatchCursor(train, options.InitialEpoch, cancellationToken);
+
+        // One validation cursor for the whole fit, as Keras carries one validation iterator across epochs: with
+        // ValidationSteps each epoch continues where the last one stopped (and reshuffles when a pass ends).
+        using var validationCursor = options.ValidationData is { } validationSource ? new BatchCursor(validationSource, options.InitialEpoch, cancellationToken) : null;
         var checkedTraining = false;
         var checkedValidation = false;
         try
@@ -85,7 +90,7 @@ internal static class Trainer
                             checkedTraining = true;
                         }
 
-                        loss = TrainStep(model, compilation, optimizer, batch, accumulator);
+                        loss = TrainStep(model, compilation, optimizer, batch, accumulator, options.ClassWeights);
                     }
 
                     var logs = accumulator.Means();
@@ -118,12 +123,22 @@ internal static class Trainer
                 }
 
                 var epochLogs = accumulator.Means();
-                if (options.ValidationData is { } validationData)
+                if (options.ValidationData is { } validationData && validationCursor is not null)
                 {
+                    if (options.ValidationSteps is null)
+                    {
+                        validationCursor.Restart(epoch);
+                    }
+
                     var validationSteps = options.ValidationSteps ?? validationData.BatchesPerEpoch;
                     var validationLogs = Evaluate(
-                        model, compilation, validationData, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
+                        model, compilation, validationCursor, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
                     checkedValidation = true;
+                    if (options.ValidationSteps is null)
+                    {
+                        validationCursor.Release();
+                    }
+
                     foreach (var (key, value) in validationLogs)
                     {
                         epochLogs["val_" + key] = value;
@@ -159,6 +174,7 @@ internal static class Trainer
         finally
         {
             cursor.Release();
+            validationCursor?.Release();
             module.zero_grad();
             module.train(wasTraining);
         }
@@ -171,7 +187,15 @@ internal static class Trainer
         var compilation = RequireCompiled(model, "Evaluate");
         CheckSource(model, data, "evaluation data", nameof(data));
         using var lease = model.BeginTraining("Evaluate");
-        return Evaluate(model, compilation, data, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
+        using var cursor = new BatchCursor(data, 0, cancellationToken);
+        try
+        {
+            return Evaluate(model, compilation, cursor, steps ?? data.BatchesPerEpoch, 0, 1, progress, "evaluation data", nameof(data), cancellationToken);
+        }
+        finally
+        {
+            cursor.Release();
+        }
     }
 
     /// <summary>The history keys of a compilation: <c>loss</c>, then each distinct metric.</summary>
@@ -182,14 +206,13 @@ internal static class Trainer
         compilation.Metrics.DistinctBy(MetricFunctions.Key).ToArray();
 
     private static Dictionary<string, double> Evaluate(
-        Model model, CompileOptions compilation, IBatchSource data, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
+        Model model, CompileOptions compilation, BatchCursor cursor, int steps, int epoch, int epochs, IProgress<TrainingProgress>? progress, string? checkWhat, string parameter, CancellationToken cancellationToken)
     {
         var module = model.Module;
         var wasTraining = module.training;
         var keys = Keys(compilation);
         var accumulator = new MetricAccumulator(keys);
         var clock = Stopwatch.StartNew();
-        using var cursor = new BatchCursor(data, 0, cancellationToken);
         module.eval();
         try
         {
@@ -211,12 +234,9 @@ internal static class Trainer
 
                 Report(progress, TrainingPhase.ValidationBatch, epoch, epochs, step + 1, steps, accumulator.Means(), clock.Elapsed);
             }
-
-            cursor.Release();
         }
         finally
         {
-            cursor.Release();
             module.train(wasTraining);
         }
 
@@ -224,13 +244,20 @@ internal static class Trainer
     }
 
     /// <summary>One optimizer step in its own dispose scope; returns the batch loss (the update is skipped when it is not finite).</summary>
-    private static double TrainStep(Model model, CompileOptions compilation, KerasOptimizer optimizer, Batch batch, MetricAccumulator accumulator)
+    private static double TrainStep(Model model, CompileOptions compilation, KerasOptimizer optimizer, Batch batch, MetricAccumulator accumulator, IReadOnlyList<double>? classWeights)
     {
         using var scope = NewDisposeScope();
         model.Module.zero_grad();
         var predictions = model.Forward(batch.Images);
         var labels = model.ToModelDevice(batch.Labels!);
         var perSample = LossFunctions.PerSample(compilation.Loss, predictions, labels);
+        if (classWeights is not null)
+        {
+            // tf.keras: sample weight = class_weight[class of y]; loss = Σ w·l / N (SUM_OVER_BATCH_SIZE).
+            using var weights = SampleWeights(classWeights, labels);
+            perSample = perSample.mul(weights.to(perSample.dtype, perSample.device));
+        }
+
         var loss = perSample.mean();
         var lossValue = (double)loss.item<float>();
         if (double.IsFinite(lossValue))
@@ -242,6 +269,41 @@ internal static class Trainer
         using var noGrad = no_grad();
         Accumulate(compilation, predictions.detach(), labels, perSample.detach(), accumulator, batch.Count);
         return lossValue;
+    }
+
+    /// <summary>The class weight of each sample: one-hot labels [N, K] by argmax, otherwise the label value as a class index.</summary>
+    internal static Tensor SampleWeights(IReadOnlyList<double> classWeights, Tensor labels)
+    {
+        var classes = labels.dim() == 2 && labels.shape[1] > 1
+            ? labels.argmax(1)
+            : labels.reshape(-1).to_type(ScalarType.Int64);
+        var table = tensor(classWeights.ToArray(), ScalarType.Float64).to(classes.device);
+        var outOfRange = classes.lt(0).logical_or(classes.ge(classWeights.Count));
+        if (outOfRange.any().item<bool>())
+        {
+            throw new InvalidOperationException(
+                $"A training label is class {classes.masked_select(outOfRange)[0].item<long>()}, but FitOptions.ClassWeights has weights for classes 0 to {classWeights.Count - 1} only. Give one weight per class.");
+        }
+
+        return table.index_select(0, classes);
+    }
+
+    /// <summary>Checks that the class weights cover the model's classes, as Keras requires keys 0 … K − 1.</summary>
+    private static void CheckClassWeights(Model model, FitOptions options)
+    {
+        if (options.ClassWeights is not { } weights || model.OutputShape.IsSpatial)
+        {
+            return;
+        }
+
+        var classes = model.OutputShape.Channels == 1 ? 2 : model.OutputShape.Channels;
+        if (weights.Count != classes)
+        {
+            throw new ArgumentException(
+                $"FitOptions.ClassWeights has {weights.Count} weights but the model predicts {classes} classes (output {model.OutputShape}). " +
+                $"Give exactly one weight per class, index i for class i, as Keras' class_weight needs keys 0 to {classes - 1}.",
+                nameof(options));
+        }
     }
 
     private static void Accumulate(CompileOptions compilation, Tensor predictions, Tensor labels, Tensor? perSampleLoss, MetricAccumulator accumulator, int count)

@@ -63,17 +63,21 @@ public sealed class AugmenterTests
         AssertClose(new float[] { 1.5f, 2.5f, 3.5f, 4f }, y.flatten().data<float>().ToArray());
     }
 
-    [Fact]
-    public void Apply_ReflectFractionalBorder_MatchesScipyOrder1()
+    [Theory]
+    [InlineData(-0.3, new float[] { 1f, 1.7f, 2.7f, 3.7f })]
+    [InlineData(0.6, new float[] { 1.6f, 2.6f, 3.6f, 4f })]
+    [InlineData(-1.2, new float[] { 1.2f, 1f, 1.8f, 2.8f })]
+    public void Apply_ReflectFractionalBorder_MatchesScipy110(double shift, float[] expected)
     {
-        // scipy maps -0.3 to -0.7 and mirrors the neighbour -1 to 1: 0.7·b + 0.3·a.
+        // scipy ≥ 1.6 reflects the interpolation neighbours too: the half pixel beyond an edge takes the edge value
+        // (scipy < 1.6 gave 0.7·b + 0.3·a = 1.7 at −0.3). Values from scipy 1.10 affine_transform(order=1, mode="reflect").
         using var scope = NewDisposeScope();
         var augmenter = new Augmenter(new AugmentationOptions { FillMode = FillMode.Reflect });
         var x = tensor(s_row).reshape(1, 1, 1, 4);
 
-        var y = augmenter.Apply(x, [new AugmentationParameters { ShiftX = -0.3 }]);
+        var y = augmenter.Apply(x, [new AugmentationParameters { ShiftX = shift }]);
 
-        Assert.Equal((0.7f * 2) + (0.3f * 1), y[0, 0, 0, 0].item<float>(), 1e-5f);
+        AssertClose(expected, y.flatten().data<float>().ToArray());
     }
 
     [Fact]

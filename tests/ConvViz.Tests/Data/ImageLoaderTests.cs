@@ -51,7 +51,7 @@ public sealed class ImageLoaderTests : IDisposable
 
         using var x = ImageLoader.LoadPixels(path, new ImagePreprocessing { TargetHeight = 7, TargetWidth = 3 }, ImageDecodingOptions.Default);
 
-        // Rows: floor((i + 0.5) · 5 / 7) = 0, 1, 1, 2, 3, 3, 4; green = y · 10 + 2. Columns are unchanged.
+        // Rows (Pillow's running sum of 5/7 from 5/14, truncated) = 0, 1, 1, 2, 3, 3, 4; green = y · 10 + 2. Columns are unchanged.
         Assert.Equal(new float[] { 2, 12, 12, 22, 32, 32, 42 }, x[0, 1, .., 0].data<float>().ToArray());
         Assert.Equal(new float[] { 1, 11, 21 }, x[0, 0, 3].data<float>().ToArray());
     }

@@ -19,6 +19,29 @@ public sealed class ImagePreprocessingTests
     }
 
     [Fact]
+    public void Standardize_RescaleZero_IsANoOpAsInKeras()
+    {
+        // Keras: `if self.rescale: x *= self.rescale`, so rescale = 0 leaves the pixels alone.
+        using var scope = NewDisposeScope();
+        var pp = new ImagePreprocessing { TargetHeight = 1, TargetWidth = 2, Rescale = 0 };
+
+        var y = pp.Standardize(tensor(new float[] { 2, 4, 6, 8, 10, 12 }).reshape(1, 3, 1, 2));
+
+        Assert.Equal(new float[] { 2, 4, 6, 8, 10, 12 }, y.flatten().data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Rescale_NotFinite_ThrowsNamingTheOption(double value)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ImagePreprocessing { Rescale = value });
+
+        Assert.Equal("Rescale", ex.ParamName);
+        Assert.Contains("1.0 / 255", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Standardize_SamplewiseStd_OneScalarPerImageOverAllChannels()
     {
         using var scope = NewDisposeScope();

@@ -7,7 +7,7 @@ namespace ConvViz.Tests.Models;
 public sealed class ModelSummaryTests
 {
     [Fact]
-    public void ToString_BlogModel_MatchesKeras22Table()
+    public void ToString_BlogModel_MatchesKeras23Table()
     {
         using var model = BlogModel.CreateBuilder().Build();
         var expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ReferenceOutput", "ModelSummaryTests", "BlogModel.txt"));
@@ -15,6 +15,18 @@ public sealed class ModelSummaryTests
         var text = model.Summary().ToString();
 
         Assert.Equal(expected, text);
+    }
+
+    [Fact]
+    public void ToString_StartsWithKeras23ModelHeader()
+    {
+        using var model = new SequentialBuilder(8, 8, 1).AddFlatten().AddDense(2, Activation.Softmax).Build();
+
+        var lines = model.Summary().ToString().Split('\n');
+
+        // Keras >= 2.3 prints the model name above the table; a Sequential model is named "sequential".
+        Assert.Equal("Model: \"sequential\"", lines[0]);
+        Assert.Equal(new string('_', ModelSummary.LineLength), lines[1]);
     }
 
     [Fact]
@@ -48,7 +60,7 @@ public sealed class ModelSummaryTests
         Assert.Equal(896 + 128, summary.TotalParameters);
         Assert.Equal(896 + 64, summary.TrainableParameters);
         Assert.Equal(64, summary.NonTrainableParameters);
-        Assert.Equal("batch_normalization (BatchNo (None, 6, 6, 32)          128       ", lines[5]);
+        Assert.Equal("batch_normalization (BatchNo (None, 6, 6, 32)          128       ", lines[6]); // after the Model: header, the rules and the first row
         Assert.Contains("Total params: 1,024", lines);
         Assert.Contains("Trainable params: 960", lines);
         Assert.Contains("Non-trainable params: 64", lines);
