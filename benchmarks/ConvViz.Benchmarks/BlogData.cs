@@ -40,10 +40,10 @@ internal static class BlogData
             CacheImages = cache,
         });
 
-    public static Model CompiledModel()
+    public static Model CompiledModel(Precision precision = Precision.Float32)
     {
         var model = Blog.CreateModel();
-        model.Compile(Loss.CategoricalCrossentropy, OptimizerOptions.Adamax(0.001), Metric.Accuracy);
+        model.Compile(new CompileOptions { Loss = Loss.CategoricalCrossentropy, Optimizer = OptimizerOptions.Adamax(0.001), Metrics = [Metric.Accuracy], Precision = precision });
         return model;
     }
 }

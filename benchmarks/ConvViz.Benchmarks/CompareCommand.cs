@@ -16,7 +16,7 @@ namespace ConvViz.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>compare [--json out.json] [--threads 2] [--batch 50] [--budget 10] [--workers 1] [--cache]
-/// [--sections train,infer,activation,epoch,memory] [--data DIR] [--memory-data DIR] [--memory-epochs 20]</c>.
+/// [--sections train,infer,activation,epoch,memory] [--precision float32|bfloat16] [--layout channelslast|channelsfirst] [--data DIR] [--memory-data DIR] [--memory-epochs 20]</c>.
 /// </remarks>
 internal static partial class CompareCommand
 {
@@ -33,7 +33,12 @@ internal static partial class CompareCommand
         };
 
         manual_seed(42);
-        using var model = BlogData.CompiledModel();
+        using var model = BlogData.CompiledModel(options.Precision);
+        model.Layout = options.Layout;
+        result["precision"] = options.Precision.ToString();
+        result["layout"] = options.Layout.ToString();
+        result["allocator"] = ConvVizRuntime.AllocatorTuning.ToString();
+        var cpuStart = CpuTimes.Now();
         Log($"ConvViz compare: {options.Threads} libtorch threads, batch {options.Batch}, budget {options.Budget} s per measurement");
         if (options.Has("train"))
         {
@@ -60,6 +65,13 @@ internal static partial class CompareCommand
             result["memory"] = Memory(model, options);
         }
 
+        var cpu = CpuTimes.Now() - cpuStart;
+        result["cpu"] = new JsonObject
+        {
+            ["user_s"] = Round(cpu.User),
+            ["system_s"] = Round(cpu.System),
+            ["system_share"] = Round(cpu.System / Math.Max(1e-9, cpu.User + cpu.System)),
+        };
         var json = result.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         if (options.JsonPath is { } path)
         {
@@ -181,6 +193,10 @@ internal static partial class CompareCommand
 
         public bool CacheImages { get; private set; }
 
+        public Precision Precision { get; private set; } = Precision.Float32;
+
+        public MemoryLayout Layout { get; private set; } = MemoryLayout.ChannelsLast;
+
         public HashSet<string> Sections { get; private set; } = new(["train", "infer", "activation", "epoch", "memory"], StringComparer.Ordinal);
 
         public bool Has(string section) => Sections.Contains(section);
@@ -202,6 +218,8 @@ internal static partial class CompareCommand
                     case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--workers": o.Workers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--cache": o.CacheImages = true; break;
+                    case "--precision": o.Precision = Enum.Parse<Precision>(Next(), ignoreCase: true); break;
+                    case "--layout": o.Layout = Enum.Parse<MemoryLayout>(Next(), ignoreCase: true); break;
                     case "--sections": o.Sections = new(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal); break;
                     default: throw new ArgumentException($"Unknown option {args[i]}.");
                 }

@@ -87,6 +87,12 @@ def rss_bytes():
 
 
 CHANNELS_LAST = False
+BF16 = False
+
+
+def autocast():
+    """bf16 autocast on the CPU (the lever a PyTorch expert reaches for), or a no-op."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16)
 
 
 def prepare(x):
@@ -96,7 +102,9 @@ def prepare(x):
 def train_step(model, optimizer, x, y):
     """One Keras-style step: loss and accuracy are read back every batch, as Keras' progress bar and ConvViz's Fit do."""
     optimizer.zero_grad(set_to_none=True)
-    p = model(prepare(x))
+    with autocast():
+        p = model(prepare(x))
+    p = p.float()
     loss = keras_categorical_crossentropy(p, y)
     loss.backward()
     optimizer.step()
@@ -143,9 +151,11 @@ def main():
     ap.add_argument("--memory-epochs", type=int, default=20)
     ap.add_argument("--sections", default="train,infer,activation,epoch,memory")
     ap.add_argument("--channels-last", action="store_true", help="lever: NHWC memory format for the model and inputs")
+    ap.add_argument("--bf16", action="store_true", help="lever: torch.autocast('cpu', dtype=torch.bfloat16) around the forward pass")
     args = ap.parse_args()
-    global CHANNELS_LAST
+    global CHANNELS_LAST, BF16
     CHANNELS_LAST = args.channels_last
+    BF16 = args.bf16
     sections = set(args.sections.split(","))
 
     torch.set_num_threads(args.threads)
@@ -158,6 +168,8 @@ def main():
     if CHANNELS_LAST:
         model = model.to(memory_format=torch.channels_last)
     result["channels_last"] = CHANNELS_LAST
+    result["bf16"] = BF16
+    cpu_start = os.times()
     optimizer = torch.optim.Adamax(model.parameters(), lr=0.001, eps=1e-7)
     x = torch.rand(args.batch, 3, SIZE, SIZE)
     y = nn.functional.one_hot(torch.randint(0, CLASSES, (args.batch,)), CLASSES).float()
@@ -173,8 +185,8 @@ def main():
         model.eval()
 
         def infer():
-            with torch.inference_mode():
-                model(prepare(x)).sum().item()
+            with torch.inference_mode(), autocast():
+                model(prepare(x)).float().sum().item()
 
         result["inference"] = report(repeat(infer, args.budget), args.batch, "forward in eval mode under inference_mode")
 
@@ -255,6 +267,9 @@ def main():
                             "rss_per_epoch_mb": [round(v / 2**20, 1) for v in rss],
                             "note": "main-process VmRSS after epochs 2 and 20 (workers are separate processes)"}
 
+    cpu = os.times()
+    user, system = cpu.user - cpu_start.user, cpu.system - cpu_start.system
+    result["cpu"] = {"user_s": round(user, 3), "system_s": round(system, 3), "system_share": round(system / max(1e-9, user + system), 3)}
     text = json.dumps(result, indent=2)
     if args.json:
         with open(args.json, "w") as f:

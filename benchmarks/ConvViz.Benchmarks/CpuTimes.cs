@@ -1,0 +1,27 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Globalization;
+
+namespace ConvViz.Benchmarks;
+
+/// <summary>User and system CPU seconds of this process (Linux /proc/self/stat; zeros elsewhere).</summary>
+internal readonly record struct CpuTimes(double User, double System)
+{
+    public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.User - b.User, a.System - b.System);
+
+    public static CpuTimes Now()
+    {
+        if (!File.Exists("/proc/self/stat"))
+        {
+            return default;
+        }
+
+        // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100 Hz on Linux).
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        const double ticks = 100.0;
+        return new CpuTimes(
+            long.Parse(fields[11], CultureInfo.InvariantCulture) / ticks,
+            long.Parse(fields[12], CultureInfo.InvariantCulture) / ticks);
+    }
+}
