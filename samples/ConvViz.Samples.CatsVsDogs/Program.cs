@@ -102,9 +102,9 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     }
 
     // 2. The blog's generators: augmentation for training, the same per-image standardisation for both.
-    // The bundled images are 28×28: 80×80 inputs train the blog's network to ~94% in about a minute, where 150×150
-    // (the blog's size, used with --data) needs many minutes on 2 cores. Layer shapes follow the size chosen.
-    var size = arguments.ImageSize ?? (arguments.DataDirectory is null ? 80 : 150);
+    // The blog's 150×150 input, so every layer has the blog's shape: on the bundled 28×28 images the network learns to
+    // ~93% in 8 epochs (about 35 s of training on 2 cores with channels-last and the allocator tuning).
+    var size = arguments.ImageSize ?? 150;
     var preprocessing = new ImagePreprocessing
     {
         TargetHeight = size,

@@ -15,8 +15,7 @@ internal sealed class SampleArguments
           --epochs <n>        Training epochs (default: 8 on the bundled data, about a minute on 2 cores; 30 with --data).
           --out <folder>      Output folder (default: ./convviz-output).
           --seed <n>          Seed of the weights, shuffling, augmentation and dropout (default: 42).
-          --image-size <n>    Height and width of the model input (default: 80 on the bundled 28×28 images, so the demo
-                              learns in about a minute; 150, as the blog, with --data).
+          --image-size <n>    Height and width of the model input (default: 150, as the blog; at least 76).
           --help              Show this text.
         """;
 
