@@ -28,8 +28,8 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     {
     }
 
-    /// <summary>Returns <paramref name="x"/> in <see cref="ComputeType"/>: a new tensor (the caller owns it) or <see langword="null"/> when no cast is needed.</summary>
-    protected Tensor? CastForCompute(Tensor? x) => x is null || x.dtype == ComputeType ? null : x.to_type(ComputeType);
+    /// <summary>Returns <paramref name="x"/> in <see cref="ComputeType"/>: a cast copy, or an alias when it already is; the caller owns it.</summary>
+    protected Tensor CastForCompute(Tensor x) => x.dtype == ComputeType ? x.alias() : x.to_type(ComputeType);
 
     /// <summary>Applies a fused activation; sigmoid and softmax run in float32 (probabilities feed the loss), the others in the compute type.</summary>
     protected static Tensor Activate(Tensor z, Activation activation)
@@ -128,8 +128,8 @@ internal sealed class Conv2DModule : LayerModule
         using var x = CastForCompute(input);
         using var kernel = CastForCompute(Param("kernel"));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
-        using var padded = _explicitPadding is null ? null : nn.functional.pad(x ?? input, _explicitPadding);
-        using var z = nn.functional.conv2d(padded ?? x ?? input, kernel ?? Param("kernel"), _useBias ? bias ?? Param("bias") : null, _strides, _convPadding, _dilation);
+        using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
+        using var z = nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
         return Activate(z, _activation);
     }
 }
@@ -244,7 +244,7 @@ internal sealed class DenseModule : LayerModule
         using var x = CastForCompute(input);
         using var kernel = CastForCompute(Param("kernel"));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
-        using var z = nn.functional.linear(x ?? input, kernel ?? Param("kernel"), _useBias ? bias ?? Param("bias") : null);
+        using var z = nn.functional.linear(x, kernel, bias);
         return Activate(z, _activation);
     }
 }
