@@ -70,7 +70,7 @@ public static class ActivationMaximization
         var mid = options.InputMin + (range / 2);
         using var generator = new Generator((ulong)options.Seed);
         var x = rand(shape, generator: generator).mul(2).sub(1).mul(options.NoiseAmplitude * range).add(mid);
-        var index = tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1);
+        var index = model.ToModelDevice(tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1));
 
         double[]? initial = null;
         double[] current = [];
@@ -84,7 +84,7 @@ public static class ActivationMaximization
             {
                 var leaf = x.detach().requires_grad_(true);
                 var activation = LayerRunner.Run(model, leaf, 0, layer.Index);
-                var perFilter = activation.gather(1, model.ToModelDevice(index).expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
+                var perFilter = activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
                 current = perFilter.detach().to_type(ScalarType.Float64).data<double>().ToArray();
                 initial ??= current;
                 if (steps == options.Steps || cancellationToken.IsCancellationRequested ||
