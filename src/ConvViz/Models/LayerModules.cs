@@ -28,6 +28,15 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     {
     }
 
+    /// <summary>
+    /// Runs the layer without its final activation (the score before softmax or sigmoid), for attribution methods that
+    /// differentiate the class score rather than the saturating probability. Layers without an activation run as usual;
+    /// a standalone activation layer returns its input.
+    /// </summary>
+    /// <param name="input">The input; not disposed.</param>
+    /// <returns>A tensor the caller owns.</returns>
+    internal virtual Tensor ForwardBeforeActivation(Tensor input) => forward(input);
+
     /// <summary>Returns <paramref name="x"/> in <see cref="ComputeType"/>: a cast copy, or an alias when it already is; the caller owns it.</summary>
     protected Tensor CastForCompute(Tensor x) => x.dtype == ComputeType ? x.alias() : x.to_type(ComputeType);
 
@@ -125,12 +134,17 @@ internal sealed class Conv2DModule : LayerModule
 
     public override Tensor forward(Tensor input)
     {
+        using var z = ForwardBeforeActivation(input);
+        return Activate(z, _activation);
+    }
+
+    internal override Tensor ForwardBeforeActivation(Tensor input)
+    {
         using var x = CastForCompute(input);
         using var kernel = CastForCompute(Param("kernel"));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
         using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
-        using var z = nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
-        return Activate(z, _activation);
+        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
     }
 }
 
@@ -241,11 +255,16 @@ internal sealed class DenseModule : LayerModule
 
     public override Tensor forward(Tensor input)
     {
+        using var z = ForwardBeforeActivation(input);
+        return Activate(z, _activation);
+    }
+
+    internal override Tensor ForwardBeforeActivation(Tensor input)
+    {
         using var x = CastForCompute(input);
         using var kernel = CastForCompute(Param("kernel"));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
-        using var z = nn.functional.linear(x, kernel, bias);
-        return Activate(z, _activation);
+        return nn.functional.linear(x, kernel, bias);
     }
 }
 
@@ -320,4 +339,6 @@ internal sealed class ActivationModule : LayerModule
     }
 
     public override Tensor forward(Tensor input) => Activate(input, _activation);
+
+    internal override Tensor ForwardBeforeActivation(Tensor input) => input.alias();
 }

@@ -98,8 +98,10 @@ public sealed partial class Model
     /// <param name="input">The input; not disposed.</param>
     /// <param name="first">The first layer to run.</param>
     /// <param name="outputs">The layers whose outputs to return; each at least <paramref name="first"/>.</param>
+    /// <param name="lastBeforeActivation">When true, the last layer run (the largest of <paramref name="outputs"/>) stops
+    /// before its activation (<see cref="LayerModule.ForwardBeforeActivation"/>): the class scores before softmax or sigmoid.</param>
     /// <returns>The outputs; the caller owns them. Four-dimensional outputs are [N, C, H, W] in meaning, with strides of <see cref="Layout"/>.</returns>
-    internal Tensor[] RunLayers(Tensor input, int first, IReadOnlyList<int> outputs)
+    internal Tensor[] RunLayers(Tensor input, int first, IReadOnlyList<int> outputs, bool lastBeforeActivation = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(input);
@@ -120,7 +122,7 @@ public sealed partial class Model
         {
             for (var i = first; i <= last; i++)
             {
-                var y = _modules[i].call(x);
+                var y = lastBeforeActivation && i == last ? _modules[i].ForwardBeforeActivation(x) : _modules[i].call(x);
                 x.Dispose();
                 x = y;
                 for (var j = 0; j < outputs.Count; j++)
