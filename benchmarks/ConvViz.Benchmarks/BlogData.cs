@@ -2,6 +2,7 @@
 
 using ConvViz.Augmentation;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 
 namespace ConvViz.Benchmarks;

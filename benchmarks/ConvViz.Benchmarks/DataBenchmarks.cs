@@ -2,7 +2,7 @@
 
 using BenchmarkDotNet.Attributes;
 using ConvViz.Augmentation;
-using ConvViz.Data;
+using ConvViz.Imaging;
 using static TorchSharp.torch;
 
 namespace ConvViz.Benchmarks;

@@ -3,6 +3,7 @@
 using BenchmarkDotNet.Attributes;
 using ConvViz.Augmentation;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 using ConvViz.Training;
 using static TorchSharp.torch;

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using ConvViz;
 using ConvViz.Augmentation;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Samples.CatsVsDogs;

@@ -4,7 +4,7 @@
 // feature-map grids of chosen layers, filter grids, Grad-CAM, saliency and the one-file HTML report.
 using System.Globalization;
 using ConvViz;
-using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Visualization;

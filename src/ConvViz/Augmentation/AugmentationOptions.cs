@@ -4,7 +4,7 @@ namespace ConvViz.Augmentation;
 
 /// <summary>
 /// The random transforms of Keras' <c>image_data_generator</c>. Rescale and the samplewise / featurewise
-/// normalisations are deterministic and live in <see cref="Data.ImagePreprocessing"/>. Units follow Keras:
+/// normalisations are deterministic and live in <see cref="Imaging.ImagePreprocessing"/>. Units follow Keras:
 /// degrees for rotation and shear, fractions (&lt; 1) or pixels (≥ 1) for shifts.
 /// </summary>
 public sealed class AugmentationOptions

@@ -2,6 +2,7 @@
 
 using System.Globalization;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;

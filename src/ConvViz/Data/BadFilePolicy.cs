@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
+
 namespace ConvViz.Data;
 
 /// <summary>What a dataset does with an image file it cannot use.</summary>

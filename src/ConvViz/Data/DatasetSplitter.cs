@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using ConvViz.Imaging;
 
 namespace ConvViz.Data;
 

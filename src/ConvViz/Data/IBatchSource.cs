@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
+
 namespace ConvViz.Data;
 
 /// <summary>

@@ -3,6 +3,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using ConvViz.Imaging;
 using static TorchSharp.torch;
 
 namespace ConvViz.Data;

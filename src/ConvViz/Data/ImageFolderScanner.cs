@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
 using Microsoft.Extensions.Logging;
 
 namespace ConvViz.Data;

@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
+
 namespace ConvViz.Data;
 
 /// <summary>An image file a dataset left out under <see cref="BadFilePolicy.Skip"/>.</summary>

@@ -2,7 +2,7 @@
 
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ConvViz.Data;
+using ConvViz.Imaging;
 
 namespace ConvViz.Models;
 

@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
 using SixLabors.ImageSharp;

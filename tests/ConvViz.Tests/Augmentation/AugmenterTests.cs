@@ -1,7 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Augmentation;
-using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Tests.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

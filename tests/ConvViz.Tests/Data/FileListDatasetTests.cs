@@ -2,6 +2,7 @@
 
 using ConvViz.Augmentation;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 

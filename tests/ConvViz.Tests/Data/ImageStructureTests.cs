@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Data;
+using ConvViz.Imaging;
 
 namespace ConvViz.Tests.Data;
 

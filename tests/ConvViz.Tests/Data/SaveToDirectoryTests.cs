@@ -3,6 +3,7 @@
 using System.Text.RegularExpressions;
 using ConvViz.Augmentation;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

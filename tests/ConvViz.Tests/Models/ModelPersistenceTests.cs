@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
-using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Tests.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

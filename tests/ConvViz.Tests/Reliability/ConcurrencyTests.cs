@@ -237,7 +237,7 @@ public sealed class ConcurrencyTests
 
         public ConvViz.Data.ClassMode ClassMode => inner.ClassMode;
 
-        public ConvViz.Data.ImagePreprocessing Preprocessing => inner.Preprocessing;
+        public ConvViz.Imaging.ImagePreprocessing Preprocessing => inner.Preprocessing;
 
         public IEnumerable<ConvViz.Data.Batch> GetBatches(int epoch, CancellationToken cancellationToken = default)
         {

@@ -2,7 +2,7 @@
 
 using System.Buffers.Binary;
 using System.Diagnostics;
-using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 using ConvViz.Tests.Data;
 using SixLabors.ImageSharp;

@@ -3,6 +3,7 @@
 using System.Buffers.Binary;
 using System.Runtime.Versioning;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Tests.Data;
 using Microsoft.Extensions.Logging;
 using SixLabors.ImageSharp;

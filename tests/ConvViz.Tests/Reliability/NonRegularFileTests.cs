@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Tests.Data;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 using ConvViz.Tests.Data;
 using ConvViz.Training;

@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Data;
+using ConvViz.Imaging;
 using ConvViz.Models;
 using ConvViz.Tests.Data;
 using ConvViz.Tests.Training;

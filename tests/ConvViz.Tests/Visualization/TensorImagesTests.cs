@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Visualization;
+using ConvViz.Imaging;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 

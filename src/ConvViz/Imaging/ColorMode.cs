@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>How decoded images are converted to channels (Keras <c>color_mode</c>).</summary>
 public enum ColorMode

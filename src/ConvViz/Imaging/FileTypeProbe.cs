@@ -2,7 +2,7 @@
 
 using System.Runtime.InteropServices;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>The type of a file system entry, as <c>stat</c> reports it (after following links).</summary>
 internal enum FileKind

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// The image formats ConvViz may decode. Only JPEG and PNG are enabled by default: ImageSharp 2.1.13 has unfixed

@@ -4,12 +4,12 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// Loads one image as model input (Keras <c>image_load</c> + <c>image_to_array</c> + <c>array_reshape</c>):
 /// safe decoding, resize with the preprocessing's interpolation, colour conversion, then
-/// <see cref="ImagePreprocessing.Standardize"/>. Use the training dataset's <see cref="IBatchSource.Preprocessing"/>
+/// <see cref="ImagePreprocessing.Standardize"/>. Use the training dataset's <c>Preprocessing</c>
 /// so a single image is prepared exactly as the training images were.
 /// </summary>
 public static class ImageLoader

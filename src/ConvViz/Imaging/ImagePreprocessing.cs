@@ -2,7 +2,7 @@
 
 using static TorchSharp.torch;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// The deterministic preprocessing that turns a decoded image into model input: resize to the target size,

@@ -2,7 +2,7 @@
 
 using System.Buffers.Binary;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// Structural completeness checks for JPEG and PNG files, so truncated files are rejected like Pillow does

@@ -8,10 +8,10 @@ using SixLabors.ImageSharp.Processing;
 using SixLabors.ImageSharp.Processing.Processors.Transforms;
 using static TorchSharp.torch;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
-/// The decode → resize → tensor path shared by <see cref="ImageLoader"/> and <see cref="ImageFolderDataset"/>.
+/// The decode → resize → tensor path shared by <see cref="ImageLoader"/> and the datasets (<c>ImageFolderDataset</c>).
 /// Images are resized into interleaved bytes (height × width × loaded channels); batches of such buffers become
 /// float32 [B, C, H, W] tensors with one native copy, permute and type conversion.
 /// </summary>

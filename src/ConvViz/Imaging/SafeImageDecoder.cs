@@ -12,7 +12,7 @@ using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// Decodes untrusted image bytes with only the enabled formats registered, after checking size, header dimensions and

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>
 /// Limits and formats for decoding untrusted image files. The header is read first (without decoding) and checked

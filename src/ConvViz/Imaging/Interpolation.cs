@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>Resampling used when an image is resized to the target size (Keras <c>interpolation</c>).</summary>
 public enum Interpolation

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz.Imaging;
 
 /// <summary>An image file cannot be used: it is empty, truncated, corrupt, too large or not an enabled format.</summary>
 public sealed class InvalidImageFileException : IOException

@@ -5,7 +5,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
-namespace ConvViz.Visualization;
+namespace ConvViz.Imaging;
 
 /// <summary>Turns image tensors (model inputs, activation-maximisation results) into viewable RGB images.</summary>
 public static class TensorImages
