@@ -10,6 +10,7 @@ using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Samples.CatsVsDogs;
 using ConvViz.Training;
 using ConvViz.Visualization;
@@ -229,7 +230,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         var maps = activations.GetByIndex(layer.Index);
         var path = Path.Combine(output, $"feature-maps-layer{r}-{layer.Name}.png");
         FeatureMapGrid.Save(maps, path, new FeatureMapGridOptions { ShowColorScale = true });
-        Console.WriteLine($"R get_layer(index = {r}) = ConvViz layer {layer.Index} '{layer.Name}' ({layer.Kind}): output {layer.OutputShape}");
+        Console.WriteLine($"R get_layer(index = {r}) = ConvViz layer {layer.Index} '{layer.Name}' ({layer.TypeName}): output {layer.OutputShape}");
         written.Add(($"feature maps of layer {r} (R) / {layer.Index} (0-based), {layer.Name}", path));
     }
 

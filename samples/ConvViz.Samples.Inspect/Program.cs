@@ -7,6 +7,7 @@ using ConvViz;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using static TorchSharp.torch;
@@ -75,7 +76,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
     Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputShape}.");
     foreach (var layer in model.Layers)
     {
-        Console.WriteLine($"  {layer.Index,2} (R {layer.Index + 1,2})  {layer.Name,-16} {layer.Kind,-18} {layer.OutputShape}");
+        Console.WriteLine($"  {layer.Index,2} (R {layer.Index + 1,2})  {layer.Name,-16} {layer.TypeName,-18} {layer.OutputShape}");
     }
 
     // The preprocessing the model was trained with travels in the file; without it, the model falls back to a plain resize.
@@ -92,7 +93,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
     using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(imagePath, preprocessing, ImageDecodingOptions.Default), 0, 255);
 
     var layers = layerArguments.Count == 0
-        ? [.. model.Layers.Where(l => l.Kind is LayerKind.Conv2D or LayerKind.MaxPooling2D)]
+        ? [.. model.Layers.Where(l => l.Options is Conv2DOptions or MaxPooling2DOptions)]
         : layerArguments.Select(a => Resolve(model, a)).ToList();
     using (var activations = IntermediateModel.From(model, layers.Select(l => l.Index)).Run(input))
     {
@@ -111,10 +112,10 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         }
     }
 
-    foreach (var conv in model.Layers.Where(l => l.Kind == LayerKind.Conv2D))
+    foreach (var conv in model.Layers.Where(l => l.Options is Conv2DOptions))
     {
         var path = Path.Combine(output, $"filters-{conv.Index:D2}-{conv.Name}.png");
-        using var filters = conv == model.Layers.First(l => l.Kind == LayerKind.Conv2D)
+        using var filters = conv == model.Layers.First(l => l.Options is Conv2DOptions)
             ? FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 8 })
             : FilterGrid.RenderLayer(model, conv.Name, new FilterGridOptions { Scale = 4, MaxFilters = 16, MaxInputChannels = 16 });
         filters.SaveAsPng(path);

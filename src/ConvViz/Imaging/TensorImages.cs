@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Inspection;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -30,7 +29,7 @@ public static class TensorImages
             throw new ArgumentException($"Expected an image [C, H, W] or [1, C, H, W] with 1 or 3 channels; got [{string.Join(", ", s)}].", nameof(image));
         }
 
-        var values = ActivationExport.ToArray(image);
+        var values = TensorData.ToArray(image);
         var channels = (int)chw[0];
         var h = (int)chw[1];
         var w = (int)chw[2];

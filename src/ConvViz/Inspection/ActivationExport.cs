@@ -3,6 +3,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using ConvViz.Imaging;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
@@ -35,15 +36,7 @@ public static class ActivationExport
     /// <summary>Copies a tensor's values, in row-major (C) order of its current layout, to a new float array.</summary>
     /// <param name="tensor">Any tensor; converted to float32 on the CPU if needed; not disposed.</param>
     /// <returns>The values.</returns>
-    public static float[] ToArray(Tensor tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        NativeBackend.EnsureLoaded();
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var flat = tensor.detach().to(CPU).to_type(ScalarType.Float32).contiguous().reshape(-1);
-        return flat.data<float>().ToArray();
-    }
+    public static float[] ToArray(Tensor tensor) => TensorData.ToArray(tensor);
 
     /// <summary>Writes a tensor as a NumPy <c>.npy</c> file (format 1.0, little-endian float32, C order).</summary>
     /// <param name="tensor">The tensor; not disposed.</param>

@@ -2,6 +2,7 @@
 
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -100,7 +101,7 @@ public sealed class IntermediateModel
     public static IntermediateModel FromFeatureMapLayers(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var spatial = model.Layers.Where(l => l.OutputShape.IsSpatial && l.Kind != LayerKind.Dropout).ToList();
+        var spatial = model.Layers.Where(l => l.OutputShape.IsSpatial && l.Options is not DropoutOptions).ToList();
         if (spatial.Count == 0)
         {
             throw new ArgumentException("The model has no layer that outputs feature maps.", nameof(model));

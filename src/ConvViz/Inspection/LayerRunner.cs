@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
@@ -24,42 +25,17 @@ internal static class LayerRunner
     }
 
     /// <summary>Resolves a 0-based (or negative, from the end) layer index.</summary>
-    public static LayerInfo Resolve(Model model, int layerIndex, string paramName)
-    {
-        var count = model.Layers.Count;
-        var resolved = layerIndex < 0 ? count + layerIndex : layerIndex;
-        if (resolved < 0 || resolved >= count)
-        {
-            throw new ArgumentOutOfRangeException(paramName, layerIndex,
-                $"The model has {count} layers: use an index in 0..{count - 1} (0-based; R's get_layer(index = i) is i - 1) or -{count}..-1 from the end.");
-        }
-
-        return model.Layers[resolved];
-    }
+    public static LayerInfo Resolve(Model model, int layerIndex, string paramName) => model.ResolveLayer(layerIndex, paramName);
 
     /// <summary>Resolves a layer name (ordinal, case-sensitive as in Keras).</summary>
-    public static LayerInfo Resolve(Model model, string layerName, string paramName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(layerName, paramName);
-        foreach (var layer in model.Layers)
-        {
-            if (string.Equals(layer.Name, layerName, StringComparison.Ordinal))
-            {
-                return layer;
-            }
-        }
-
-        throw new ArgumentException(
-            $"The model has no layer named '{layerName}'. Its layers are: {string.Join(", ", model.Layers.Select(l => $"{l.Index}:{l.Name}"))}.",
-            paramName);
-    }
+    public static LayerInfo Resolve(Model model, string layerName, string paramName) => model.ResolveLayer(layerName, paramName);
 
     /// <summary>Resolves a layer that must produce feature maps (height, width, channels); by default the last such Conv2D layer.</summary>
     public static LayerInfo ResolveSpatial(Model model, string? layerName, string paramName)
     {
         if (layerName is null)
         {
-            return model.Layers.LastOrDefault(l => l.Kind == LayerKind.Conv2D && l.OutputShape.IsSpatial)
+            return model.Layers.LastOrDefault(l => l.Options is Conv2DOptions && l.OutputShape.IsSpatial)
                 ?? throw new ArgumentException("The model has no Conv2D layer; pass the name of a layer that outputs feature maps.", paramName);
         }
 
@@ -67,7 +43,7 @@ internal static class LayerRunner
         if (!layer.OutputShape.IsSpatial)
         {
             throw new ArgumentException(
-                $"Layer '{layer.Name}' ({layer.Kind}) outputs {layer.OutputShape}, not feature maps. Choose a convolution or pooling layer: " +
+                $"Layer '{layer.Name}' ({layer.TypeName}) outputs {layer.OutputShape}, not feature maps. Choose a convolution or pooling layer: " +
                 string.Join(", ", model.Layers.Where(l => l.OutputShape.IsSpatial).Select(l => l.Name)) + ".",
                 paramName);
         }

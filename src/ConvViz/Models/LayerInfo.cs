@@ -1,19 +1,22 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Layers;
+
 namespace ConvViz.Models;
 
-/// <summary>Describes one layer of a built <see cref="Model"/>: its position, name, kind, output shape and size.</summary>
+/// <summary>Describes one layer of a built <see cref="Model"/>: its position, name, type, options, shapes and size.</summary>
 public sealed class LayerInfo
 {
-    internal LayerInfo(int index, string name, LayerKind kind, LayerShape inputShape, LayerShape outputShape, long parameterCount, long trainableParameterCount)
+    internal LayerInfo(int index, string name, LayerOptions options, LayerShape inputShape, LayerShape outputShape, long parameterCount, long trainableParameterCount, IReadOnlyList<string> weightNames)
     {
         Index = index;
         Name = name;
-        Kind = kind;
+        Options = options;
         InputShape = inputShape;
         OutputShape = outputShape;
         ParameterCount = parameterCount;
         TrainableParameterCount = trainableParameterCount;
+        WeightNames = weightNames;
     }
 
     /// <summary>Gets the 0-based position of the layer (R's <c>get_layer(index = i)</c> is <c>Index = i - 1</c>).</summary>
@@ -22,8 +25,12 @@ public sealed class LayerInfo
     /// <summary>Gets the layer name, unique within the model (<c>conv2d</c>, <c>conv2d_1</c>, …).</summary>
     public string Name { get; }
 
-    /// <summary>Gets the layer kind.</summary>
-    public LayerKind Kind { get; }
+    /// <summary>Gets the layer's options (with its resolved name): match on the record type, for example <c>layer.Options is Conv2DOptions conv</c>.</summary>
+    public LayerOptions Options { get; }
+
+    /// <summary>Gets the layer type: Keras' class name (<c>Conv2D</c>, <c>MaxPooling2D</c>, <c>Dense</c>, …).</summary>
+    public string TypeName => Options.TypeName;
+
 
     /// <summary>Gets the shape the layer receives, Keras order, batch axis excluded.</summary>
     public LayerShape InputShape { get; }
@@ -37,9 +44,12 @@ public sealed class LayerInfo
     /// <summary>Gets the number of trainable parameters (for BatchNormalization, gamma and beta but not the moving statistics).</summary>
     public long TrainableParameterCount { get; }
 
+    /// <summary>Gets the names of the layer's weights in file order (<c>kernel</c>, <c>bias</c>; <c>gamma</c>, <c>beta</c>, <c>moving_mean</c>, <c>moving_variance</c>); read one with <see cref="Model.GetWeight"/>.</summary>
+    public IReadOnlyList<string> WeightNames { get; }
+
     /// <summary>Gets the number of non-trainable parameters (BatchNormalization's moving mean and variance).</summary>
     public long NonTrainableParameterCount => ParameterCount - TrainableParameterCount;
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Index}: {Name} ({Kind}) {OutputShape} {ParameterCount:N0} params";
+    public override string ToString() => $"{Index}: {Name} ({TypeName}) {OutputShape} {ParameterCount:N0} params";
 }

@@ -1,31 +1,27 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
 
-/// <summary>A named tensor of a layer (parameter or buffer) with its TorchSharp shape.</summary>
-/// <param name="Name">The tensor name inside the layer (<c>kernel</c>, <c>bias</c>, <c>gamma</c>, <c>moving_mean</c>, …).</param>
-/// <param name="Shape">The TorchSharp (channels-first) shape.</param>
-/// <param name="Trainable">Whether the tensor is a trainable parameter (false for moving statistics).</param>
-internal sealed record TensorSpec(string Name, long[] Shape, bool Trainable)
-{
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => checked(a * b));
-}
-
 /// <summary>
-/// A validated layer definition: shapes are already inferred, the module is created at Build.
-/// <see cref="Options"/> is the layer's options object with the resolved name; it is what Save writes.
+/// A validated layer of a builder or model: its options (with the resolved name; what Save writes), its input shape
+/// and what the options define for it. The module is created at Build.
 /// </summary>
-internal sealed record LayerSpec(
-    string Name,
-    LayerKind Kind,
-    LayerShape InputShape,
-    LayerShape OutputShape,
-    object Options,
-    IReadOnlyList<TensorSpec> Tensors,
-    Func<Generator?, LayerModule> CreateModule)
+/// <param name="Options">The options, with <see cref="LayerOptions.Name"/> resolved.</param>
+/// <param name="InputShape">The input shape.</param>
+/// <param name="Definition">The output shape, tensors and module factory.</param>
+internal sealed record LayerSpec(LayerOptions Options, LayerShape InputShape, LayerDefinition Definition)
 {
+    public string Name => Options.Name!;
+
+    public LayerShape OutputShape => Definition.Output;
+
+    public IReadOnlyList<TensorSpec> Tensors => Definition.Tensors;
+
+    public LayerModule CreateModule(Generator? generator) => Definition.CreateModule(generator);
+
     public long ParameterCount => Tensors.Sum(t => t.ElementCount);
 
     public long TrainableParameterCount => Tensors.Where(t => t.Trainable).Sum(t => t.ElementCount);

@@ -99,7 +99,7 @@ public sealed partial class Model
     /// <param name="first">The first layer to run.</param>
     /// <param name="outputs">The layers whose outputs to return; each at least <paramref name="first"/>.</param>
     /// <param name="lastBeforeActivation">When true, the last layer run (the largest of <paramref name="outputs"/>) stops
-    /// before its activation (<see cref="LayerModule.ForwardBeforeActivation"/>): the class scores before softmax or sigmoid.</param>
+    /// before its activation (<c>LayerModule.ForwardBeforeActivation</c>): the class scores before softmax or sigmoid.</param>
     /// <returns>The outputs; the caller owns them. Four-dimensional outputs are [N, C, H, W] in meaning, with strides of <see cref="Layout"/>.</returns>
     internal Tensor[] RunLayers(Tensor input, int first, IReadOnlyList<int> outputs, bool lastBeforeActivation = false)
     {

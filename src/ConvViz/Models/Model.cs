@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Imaging;
+using ConvViz.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ public sealed partial class Model : IDisposable
                 _modules[i] = spec.CreateModule(generator);
                 var trainable = _modules[i].parameters().Sum(p => p.numel());
                 var total = trainable + _modules[i].buffers().Sum(b => b.numel());
-                _layers[i] = new LayerInfo(i, spec.Name, spec.Kind, spec.InputShape, spec.OutputShape, total, trainable);
+                _layers[i] = new LayerInfo(i, spec.Name, spec.Options, spec.InputShape, spec.OutputShape, total, trainable, [.. spec.Tensors.Select(t => t.Name)]);
             }
 
             _network = nn.Sequential(_modules.Select(m => (m.GetName(), (nn.Module<Tensor, Tensor>)m)));
@@ -149,6 +150,101 @@ public sealed partial class Model : IDisposable
     internal IReadOnlyList<LayerSpec> Specs => _specs;
 
     internal Device TorchDevice => Device == ComputeDevice.Cuda ? CUDA : CPU;
+
+    /// <summary>Gets a layer by its 0-based index (R's <c>get_layer(model, index = i)</c> is <c>GetLayer(i - 1)</c>); negative values count from the end.</summary>
+    /// <param name="index">The 0-based index, or −1 for the last layer, −2 for the one before, ….</param>
+    /// <returns>The layer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside the model (the message gives the valid range).</exception>
+    public LayerInfo GetLayer(int index) => ResolveLayer(index, nameof(index));
+
+    /// <summary>Gets a layer by name (ordinal, case-sensitive, as Keras' <c>get_layer(model, name = ...)</c>).</summary>
+    /// <param name="name">The layer name.</param>
+    /// <returns>The layer.</returns>
+    /// <exception cref="ArgumentException">The model has no layer of that name (the message lists the layers).</exception>
+    public LayerInfo GetLayer(string name) => ResolveLayer(name, nameof(name));
+
+    /// <summary>
+    /// Copies one weight tensor of a layer, as TorchSharp stores it: a convolution <c>kernel</c> is [filters, in, kh, kw]
+    /// (Keras stores [kh, kw, in, filters]), a dense <c>kernel</c> [units, in], <c>bias</c> [units]; batch normalization has
+    /// <c>gamma</c>, <c>beta</c>, <c>moving_mean</c> and <c>moving_variance</c>. <see cref="LayerInfo.WeightNames"/> lists a layer's names.
+    /// </summary>
+    /// <param name="layerIndex">The 0-based layer index (negative from the end).</param>
+    /// <param name="weightName">The weight's name.</param>
+    /// <returns>A detached, contiguous float32 copy on the model's device; the caller owns it (dispose it or let a dispose scope take it).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The layer index is outside the model.</exception>
+    /// <exception cref="ArgumentException">The layer has no weight of that name (the message lists the ones it has).</exception>
+    public Tensor GetWeight(int layerIndex, string weightName)
+    {
+        var (_, tensor) = FindWeight(layerIndex, weightName);
+        using var noGrad = no_grad();
+        using var detached = tensor.detach();
+        using var dense = detached.contiguous();
+        return dense.to_type(ScalarType.Float32, copy: true);
+    }
+
+    /// <summary>
+    /// Overwrites one weight tensor of a layer with a copy of <paramref name="value"/> (Keras' <c>set_weights</c> for one
+    /// tensor), in TorchSharp's layout (see <see cref="GetWeight"/>); the parameter keeps its identity, device and layout.
+    /// </summary>
+    /// <param name="layerIndex">The 0-based layer index (negative from the end).</param>
+    /// <param name="weightName">The weight's name (see <see cref="LayerInfo.WeightNames"/>).</param>
+    /// <param name="value">The new values, of exactly the weight's shape, on any device; not disposed.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The layer index is outside the model.</exception>
+    /// <exception cref="ArgumentException">The layer has no such weight, or the shape differs (both shapes are named).</exception>
+    public void SetWeight(int layerIndex, string weightName, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var (layer, tensor) = FindWeight(layerIndex, weightName);
+        if (!tensor.shape.SequenceEqual(value.shape))
+        {
+            throw new ArgumentException(
+                $"Weight '{weightName}' of layer {layer.Index} '{layer.Name}' has shape [{string.Join(", ", tensor.shape)}]; the value has [{string.Join(", ", value.shape)}].",
+                nameof(value));
+        }
+
+        using var noGrad = no_grad();
+        tensor.copy_(value);
+    }
+
+    private (LayerInfo Layer, Tensor Tensor) FindWeight(int layerIndex, string weightName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrWhiteSpace(weightName);
+        var layer = ResolveLayer(layerIndex, nameof(layerIndex));
+        if (!layer.WeightNames.Contains(weightName, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                layer.WeightNames.Count == 0
+                    ? $"Layer {layer.Index} '{layer.Name}' ({layer.TypeName}) has no weights."
+                    : $"Layer {layer.Index} '{layer.Name}' ({layer.TypeName}) has no weight '{weightName}'; its weights are: {string.Join(", ", layer.WeightNames)}.",
+                nameof(weightName));
+        }
+
+        var module = _modules[layer.Index];
+        return (layer, module.get_parameter(weightName) ?? module.get_buffer(weightName)!);
+    }
+
+    internal LayerInfo ResolveLayer(int index, string paramName)
+    {
+        var count = _layers.Length;
+        var resolved = index < 0 ? count + index : index;
+        if (resolved < 0 || resolved >= count)
+        {
+            throw new ArgumentOutOfRangeException(paramName, index,
+                $"The model has {count} layers: use an index in 0..{count - 1} (0-based; R's get_layer(index = i) is i - 1) or -{count}..-1 from the end.");
+        }
+
+        return _layers[resolved];
+    }
+
+    internal LayerInfo ResolveLayer(string name, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name, paramName);
+        return _layers.FirstOrDefault(l => string.Equals(l.Name, name, StringComparison.Ordinal))
+            ?? throw new ArgumentException(
+                $"The model has no layer named '{name}'. Its layers are: {string.Join(", ", _layers.Select(l => $"{l.Index}:{l.Name}"))}.",
+                paramName);
+    }
 
     /// <summary>Describes the model like Keras' <c>summary(model)</c>. Nothing is printed: call <see cref="ModelSummary.ToString"/>.</summary>
     /// <returns>The summary: one row per layer and the parameter totals.</returns>

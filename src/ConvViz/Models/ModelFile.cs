@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using ConvViz.Models.Layers;
 using Microsoft.Win32.SafeHandles;
 using static TorchSharp.torch;
 

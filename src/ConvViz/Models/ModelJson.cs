@@ -3,6 +3,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ConvViz.Imaging;
+using ConvViz.Models.Layers;
 
 namespace ConvViz.Models;
 
@@ -26,59 +27,9 @@ internal static class ModelJson
         foreach (var layer in layers)
         {
             w.WriteStartObject();
-            w.WriteString("type", layer.Kind.ToString());
+            w.WriteString("type", layer.Options.TypeName);
             w.WriteString("name", layer.Name);
-            switch (layer.Options)
-            {
-                case Conv2DOptions o:
-                    w.WriteNumber("filters", o.Filters);
-                    WriteSize(w, "kernel_size", o.KernelSize);
-                    WriteSize(w, "strides", o.Strides);
-                    w.WriteString("padding", o.Padding.ToString());
-                    WriteSize(w, "dilation_rate", o.DilationRate);
-                    w.WriteString("activation", o.Activation.ToString());
-                    w.WriteBoolean("use_bias", o.UseBias);
-                    w.WriteString("kernel_initializer", o.KernelInitializer.ToString());
-                    w.WriteString("bias_initializer", o.BiasInitializer.ToString());
-                    break;
-                case Pooling2DOptions o:
-                    WriteSize(w, "pool_size", o.PoolSize);
-                    if (o.Strides is { } strides)
-                    {
-                        WriteSize(w, "strides", strides);
-                    }
-                    else
-                    {
-                        w.WriteNull("strides");
-                    }
-
-                    w.WriteString("padding", o.Padding.ToString());
-                    break;
-                case DenseOptions o:
-                    w.WriteNumber("units", o.Units);
-                    w.WriteString("activation", o.Activation.ToString());
-                    w.WriteBoolean("use_bias", o.UseBias);
-                    w.WriteString("kernel_initializer", o.KernelInitializer.ToString());
-                    w.WriteString("bias_initializer", o.BiasInitializer.ToString());
-                    break;
-                case DropoutOptions o:
-                    w.WriteNumber("rate", o.Rate);
-                    break;
-                case BatchNormalizationOptions o:
-                    w.WriteNumber("momentum", o.Momentum);
-                    w.WriteNumber("epsilon", o.Epsilon);
-                    w.WriteBoolean("center", o.Center);
-                    w.WriteBoolean("scale", o.Scale);
-                    break;
-                case ActivationOptions o:
-                    w.WriteString("activation", o.Activation.ToString());
-                    break;
-                case LayerOptions:
-                    break;
-                default:
-                    throw new InvalidOperationException($"Layer '{layer.Name}' has options of unexpected type {layer.Options.GetType().Name}.");
-            }
-
+            layer.Options.WriteFields(new LayerWriter(w));
             w.WriteEndObject();
         }
 
@@ -108,11 +59,11 @@ internal static class ModelJson
         foreach (var layer in layers.EnumerateArray())
         {
             ctx = $"architecture.layers[{index}]";
-            var kind = Enum<LayerKind>(layer, "type", ctx);
+            var type = String(layer, "type", ctx);
             var name = String(layer, "name", ctx);
             var layerContext = ctx;
-            object options = Guard(ctx, () => ReadLayerOptions(layer, kind, name, layerContext));
-            Guard(ctx, () => builder.Add(kind, options));
+            var options = Guard(ctx, () => LayerRegistry.Read(type, new LayerReader(layer, layerContext), layerContext) with { Name = name });
+            Guard(ctx, () => builder.Add(options));
             index++;
         }
 
@@ -269,51 +220,6 @@ internal static class ModelJson
         return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid($"{context}.{name} must be a string");
     }
 
-    private static object ReadLayerOptions(JsonElement layer, LayerKind kind, string name, string ctx) => kind switch
-    {
-        LayerKind.Conv2D => new Conv2DOptions
-        {
-            Name = name,
-            Filters = Int(layer, "filters", ctx),
-            KernelSize = Size(layer, "kernel_size", ctx),
-            Strides = Size(layer, "strides", ctx),
-            Padding = Enum<Padding>(layer, "padding", ctx),
-            DilationRate = Size(layer, "dilation_rate", ctx),
-            Activation = Enum<Activation>(layer, "activation", ctx),
-            UseBias = Bool(layer, "use_bias", ctx),
-            KernelInitializer = Enum<Initializer>(layer, "kernel_initializer", ctx),
-            BiasInitializer = Enum<Initializer>(layer, "bias_initializer", ctx),
-        },
-        LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => new Pooling2DOptions
-        {
-            Name = name,
-            PoolSize = Size(layer, "pool_size", ctx),
-            Strides = Get(layer, "strides", ctx).ValueKind == JsonValueKind.Null ? null : Size(layer, "strides", ctx),
-            Padding = Enum<Padding>(layer, "padding", ctx),
-        },
-        LayerKind.Flatten or LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D => new LayerOptions { Name = name },
-        LayerKind.Dense => new DenseOptions
-        {
-            Name = name,
-            Units = Int(layer, "units", ctx),
-            Activation = Enum<Activation>(layer, "activation", ctx),
-            UseBias = Bool(layer, "use_bias", ctx),
-            KernelInitializer = Enum<Initializer>(layer, "kernel_initializer", ctx),
-            BiasInitializer = Enum<Initializer>(layer, "bias_initializer", ctx),
-        },
-        LayerKind.Dropout => new DropoutOptions { Name = name, Rate = Double(layer, "rate", ctx) },
-        LayerKind.BatchNormalization => new BatchNormalizationOptions
-        {
-            Name = name,
-            Momentum = Double(layer, "momentum", ctx),
-            Epsilon = Double(layer, "epsilon", ctx),
-            Center = Bool(layer, "center", ctx),
-            Scale = Bool(layer, "scale", ctx),
-        },
-        LayerKind.Activation => new ActivationOptions { Name = name, Activation = Enum<Activation>(layer, "activation", ctx) },
-        _ => throw Invalid($"{ctx}.type {kind} is not supported"),
-    };
-
     private static T Guard<T>(string context, Func<T> create)
     {
         try
@@ -355,14 +261,6 @@ internal static class ModelJson
         }
     }
 
-    private static void WriteSize(Utf8JsonWriter w, string name, Size2D size)
-    {
-        w.WriteStartArray(name);
-        w.WriteNumberValue(size.Height);
-        w.WriteNumberValue(size.Width);
-        w.WriteEndArray();
-    }
-
     private static void WriteFloats(Utf8JsonWriter w, string name, IReadOnlyList<float>? values)
     {
         if (values is null)
@@ -380,13 +278,13 @@ internal static class ModelJson
         w.WriteEndArray();
     }
 
-    private static int Int(JsonElement obj, string name, string context)
+    internal static int Int(JsonElement obj, string name, string context)
     {
         var e = Get(obj, name, context);
         return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) ? v : throw Invalid($"{context}.{name} must be a 32-bit integer");
     }
 
-    private static double Double(JsonElement obj, string name, string context)
+    internal static double Double(JsonElement obj, string name, string context)
     {
         var e = Get(obj, name, context);
         return e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var v) && double.IsFinite(v) ? v : throw Invalid($"{context}.{name} must be a finite number");
@@ -395,7 +293,7 @@ internal static class ModelJson
     private static double? NullableDouble(JsonElement obj, string name, string context) =>
         Get(obj, name, context).ValueKind == JsonValueKind.Null ? null : Double(obj, name, context);
 
-    private static bool Bool(JsonElement obj, string name, string context)
+    internal static bool Bool(JsonElement obj, string name, string context)
     {
         var e = Get(obj, name, context);
         return e.ValueKind switch
@@ -406,7 +304,7 @@ internal static class ModelJson
         };
     }
 
-    private static T Enum<T>(JsonElement obj, string name, string context)
+    internal static T Enum<T>(JsonElement obj, string name, string context)
         where T : struct, Enum => ParseEnum<T>(Get(obj, name, context), $"{context}.{name}");
 
     private static T ParseEnum<T>(JsonElement e, string context)
@@ -421,7 +319,7 @@ internal static class ModelJson
         throw Invalid($"{context} must be one of {string.Join(", ", System.Enum.GetNames<T>())}");
     }
 
-    private static Size2D Size(JsonElement obj, string name, string context)
+    internal static Size2D Size(JsonElement obj, string name, string context)
     {
         var e = Get(obj, name, context);
         if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2

@@ -54,7 +54,7 @@ public sealed class ModelSummary
         for (var i = 0; i < Layers.Count; i++)
         {
             var layer = Layers[i];
-            AppendRow(text, $"{layer.Name} ({layer.Kind})", layer.OutputShape.ToString(), layer.ParameterCount.ToString(CultureInfo.InvariantCulture));
+            AppendRow(text, $"{layer.Name} ({layer.TypeName})", layer.OutputShape.ToString(), layer.ParameterCount.ToString(CultureInfo.InvariantCulture));
             text.Append(i == Layers.Count - 1 ? doubleRule : rule).Append('\n');
         }
 

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Inspection;
+using ConvViz.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -125,7 +125,7 @@ public static class FeatureMapGrid
                     "Flat (Dense/Flatten) outputs have no spatial layout to draw.", nameof(activations));
         }
 
-        return (ActivationExport.ToArray(sample), (int)sample.shape[0], (int)sample.shape[1], (int)sample.shape[2]);
+        return (TensorData.ToArray(sample), (int)sample.shape[0], (int)sample.shape[1], (int)sample.shape[2]);
     }
 
     private static (double Low, double High) SharedRange(float[] values, int[] selected, int plane, (float Min, float Max)[] ranges, FeatureMapGridOptions options)

@@ -1,7 +1,9 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -25,7 +27,7 @@ public static class FilterGrid
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new FilterGridOptions();
-        var layer = model.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2D)
+        var layer = model.Layers.FirstOrDefault(l => l.Options is Conv2DOptions)
             ?? throw new ArgumentException("The model has no Conv2D layer.", nameof(model));
         var (values, outChannels, inChannels, kh, kw) = ReadKernel(model, layer);
         if (inChannels is not (1 or 3))
@@ -102,7 +104,7 @@ public static class FilterGrid
         var channels = (int)shape[1];
         var h = (int)shape[2];
         var w = (int)shape[3];
-        var values = ActivationExport.ToArray(images);
+        var values = TensorData.ToArray(images);
         return RenderColorTiles(values, count, channels, h, w, TileCanvas.AutoScale(h, w, 48), padding);
     }
 
@@ -141,15 +143,16 @@ public static class FilterGrid
     private static (float[] Values, int Out, int In, int Kh, int Kw) ReadKernel(Model model, LayerInfo layer)
     {
         NativeBackend.EnsureLoaded();
-        if (model.LayerModules[layer.Index] is not Conv2DModule conv)
+        if (layer.Options is not Conv2DOptions)
         {
             throw new ArgumentException(
-                $"Layer '{layer.Name}' is a {layer.Kind} layer, which has no convolution kernel. Conv2D layers: " +
-                string.Join(", ", model.Layers.Where(l => l.Kind == LayerKind.Conv2D).Select(l => l.Name)) + ".", nameof(layer));
+                $"Layer '{layer.Name}' is a {layer.TypeName} layer, which has no convolution kernel. Conv2D layers: " +
+                string.Join(", ", model.Layers.Where(l => l.Options is Conv2DOptions).Select(l => l.Name)) + ".", nameof(layer));
         }
 
-        var shape = conv.Kernel.shape;
-        return (ActivationExport.ToArray(conv.Kernel), (int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3]);
+        using var kernel = model.GetWeight(layer.Index, "kernel");
+        var shape = kernel.shape;
+        return (TensorData.ToArray(kernel), (int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3]);
     }
 
     private static (float Min, float Max) MinMax(ReadOnlySpan<float> values)

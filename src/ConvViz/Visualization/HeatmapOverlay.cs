@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
 using ConvViz.Inspection;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -86,7 +87,7 @@ public static class HeatmapOverlay
             map = nn.functional.interpolate(map, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
         }
 
-        return ActivationExport.ToArray(map);
+        return TensorData.ToArray(map);
     }
 
     private static byte Blend(byte image, byte heat, double alpha) => (byte)Math.Round(((1 - alpha) * image) + (alpha * heat));

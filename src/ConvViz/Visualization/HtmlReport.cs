@@ -6,6 +6,7 @@ using System.Text;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -92,7 +93,7 @@ public static class HtmlReport
         foreach (var layer in model.Layers)
         {
             html.Append("<tr><td class=\"n\">").Append(layer.Index.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
-                .Append(Encode($"{layer.Name} ({layer.Kind})")).Append("</td><td>").Append(Encode(layer.OutputShape.ToString()))
+                .Append(Encode($"{layer.Name} ({layer.TypeName})")).Append("</td><td>").Append(Encode(layer.OutputShape.ToString()))
                 .Append("</td><td class=\"n\">").Append(layer.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }
 
@@ -108,7 +109,7 @@ public static class HtmlReport
         using (model.BeginInference("HtmlReport"))
         using (no_grad())
         {
-            scores = ActivationExport.ToArray(model.Forward(input));
+            scores = TensorData.ToArray(model.Forward(input));
         }
 
         var names = options.ClassNames;
@@ -134,7 +135,7 @@ public static class HtmlReport
 
         html.Append("</tbody>\n</table></figure>\n");
 
-        if (!model.OutputShape.IsSpatial && model.Layers.Any(l => l.Kind == LayerKind.Conv2D))
+        if (!model.OutputShape.IsSpatial && model.Layers.Any(l => l.Options is Conv2DOptions))
         {
             var target = options.GradCamClass ?? ranking[0];
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
@@ -171,7 +172,7 @@ public static class HtmlReport
                     ? "each tile stretched from its own minimum (left end of the strip) to its maximum (right end)"
                     : $"strip from {low.ToString("G4", CultureInfo.InvariantCulture)} (left) to {high.ToString("G4", CultureInfo.InvariantCulture)} (right)";
                 html.Append("<figure>").Append(ImageTag(image, $"Feature maps of {layer.Name}")).Append("<figcaption>")
-                    .Append(Encode($"{layer.Index}: {layer.Name} ({layer.Kind}) {layer.OutputShape}, {drawn} of {channels} channels, {dead} dead; {range}."))
+                    .Append(Encode($"{layer.Index}: {layer.Name} ({layer.TypeName}) {layer.OutputShape}, {drawn} of {channels} channels, {dead} dead; {range}."))
                     .Append("</figcaption></figure>\n");
             }
         }
@@ -179,7 +180,7 @@ public static class HtmlReport
 
     private static void AppendFilters(StringBuilder html, Model model)
     {
-        var first = model.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2D);
+        var first = model.Layers.FirstOrDefault(l => l.Options is Conv2DOptions);
         if (first is null || first.InputShape.Channels is not (1 or 3))
         {
             return;

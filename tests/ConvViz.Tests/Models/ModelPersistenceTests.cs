@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;
@@ -24,8 +25,8 @@ public sealed class ModelPersistenceTests : IDisposable
             .AddBatchNormalization(new BatchNormalizationOptions { Momentum = 0.5, Epsilon = 1e-2 })
             .AddActivation(Activation.LeakyReLU)
             .AddConv2D(new Conv2DOptions { Filters = 3, KernelSize = 2, DilationRate = (1, 2), UseBias = false, KernelInitializer = Initializer.HeNormal })
-            .AddMaxPooling2D(new Pooling2DOptions { PoolSize = 2, Strides = 1, Padding = Padding.Same })
-            .AddAveragePooling2D(new Pooling2DOptions { PoolSize = (2, 1) })
+            .AddMaxPooling2D(new MaxPooling2DOptions { PoolSize = 2, Strides = 1, Padding = Padding.Same })
+            .AddAveragePooling2D(new AveragePooling2DOptions { PoolSize = (2, 1) })
             .AddFlatten()
             .AddDense(new DenseOptions { Units = 6, Activation = Activation.SELU, BiasInitializer = Initializer.Ones })
             .AddDropout(new DropoutOptions { Rate = 0.25, Name = "drop" })
@@ -144,18 +145,21 @@ public sealed class ModelPersistenceTests : IDisposable
         Assert.Empty(loaded.ClassNames);
     }
 
-    // Reminder tests: a new option must also be saved. If one of these fails, extend ModelJson and update the count.
+    // Reminder tests: a new option must also be saved. If one of these fails, extend the layer's WriteFields/Read (or ModelJson) and update the count.
     [Theory]
     [InlineData(typeof(ImagePreprocessing), 9)]
     [InlineData(typeof(OptimizerOptions), 9)]
     [InlineData(typeof(CompileOptions), 4)]
     [InlineData(typeof(Conv2DOptions), 10)]
-    [InlineData(typeof(Pooling2DOptions), 4)]
+    [InlineData(typeof(MaxPooling2DOptions), 4)]
+    [InlineData(typeof(AveragePooling2DOptions), 4)]
     [InlineData(typeof(DenseOptions), 6)]
     [InlineData(typeof(DropoutOptions), 2)]
     [InlineData(typeof(BatchNormalizationOptions), 5)]
     [InlineData(typeof(ActivationOptions), 2)]
-    [InlineData(typeof(LayerOptions), 1)]
+    [InlineData(typeof(FlattenOptions), 1)]
+    [InlineData(typeof(GlobalAveragePooling2DOptions), 1)]
+    [InlineData(typeof(GlobalMaxPooling2DOptions), 1)]
     public void Save_SerializesEverySettableProperty(Type type, int count) =>
         Assert.Equal(count, type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Count(p => p.SetMethod is not null));
 

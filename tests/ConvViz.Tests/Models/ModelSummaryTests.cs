@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 
 namespace ConvViz.Tests.Models;
 
@@ -41,7 +42,7 @@ public sealed class ModelSummaryTests
         Assert.Equal(0, summary.NonTrainableParameters);
         Assert.Equal(23, summary.Layers.Count);
         Assert.Equal("max_pooling2d_1", summary.Layers[4].Name);
-        Assert.Equal(LayerKind.MaxPooling2D, summary.Layers[4].Kind);
+        Assert.Equal("MaxPooling2D", summary.Layers[4].TypeName);
         Assert.Equal("(None, 35, 35, 32)", summary.Layers[4].OutputShape.ToString());
         Assert.Contains("Total params: 385,090\n", summary.ToString());
     }

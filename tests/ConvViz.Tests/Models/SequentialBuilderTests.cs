@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;
@@ -40,7 +41,7 @@ public sealed class SequentialBuilderTests
             .AddActivation(Activation.ReLU)
             .AddConv2D(new Conv2DOptions { Filters = 4, KernelSize = 3, UseBias = false })
             .AddMaxPooling2D()
-            .AddAveragePooling2D(new Pooling2DOptions { PoolSize = 2, Strides = 1, Padding = Padding.Same })
+            .AddAveragePooling2D(new AveragePooling2DOptions { PoolSize = 2, Strides = 1, Padding = Padding.Same })
             .AddGlobalMaxPooling2D()
             .AddDense(7, Activation.Tanh)
             .AddBatchNormalization()
@@ -81,7 +82,7 @@ public sealed class SequentialBuilderTests
             ["conv2d", "conv2d_1", "max_pooling2d", "average_pooling2d", "batch_normalization", "activation", "global_average_pooling2d"],
             model.Layers.Select(l => l.Name));
         Assert.Equal(["global_max_pooling2d", "flatten", "dense", "dropout"], model2.Layers.Select(l => l.Name));
-        Assert.Equal(LayerKind.GlobalAveragePooling2D, model.Layers[^1].Kind);
+        Assert.Equal("GlobalAveragePooling2D", model.Layers[^1].TypeName);
         Assert.Equal("(None, 2)", model.OutputShape.ToString());
     }
 
@@ -103,7 +104,7 @@ public sealed class SequentialBuilderTests
     {
         var builder = new SequentialBuilder(8, 8, 1).AddConv2D(new Conv2DOptions { Filters = 2, KernelSize = 3, Name = "features" });
 
-        var ex = Assert.Throws<ArgumentException>(() => builder.AddMaxPooling2D(new Pooling2DOptions { Name = "features" }));
+        var ex = Assert.Throws<ArgumentException>(() => builder.AddMaxPooling2D(new MaxPooling2DOptions { Name = "features" }));
 
         Assert.Contains("'features'", ex.Message);
         Assert.Contains("layer 0", ex.Message);
@@ -167,9 +168,11 @@ public sealed class SequentialBuilderTests
     {
         foreach (var max in new[] { true, false })
         {
-            var options = new Pooling2DOptions { PoolSize = pool, Strides = stride is { } s ? s : null, Padding = padding };
+            var strides = stride is { } s ? (Size2D?)s : null;
             var builder = new SequentialBuilder(input, input, 2);
-            builder = max ? builder.AddMaxPooling2D(options) : builder.AddAveragePooling2D(options);
+            builder = max
+                ? builder.AddMaxPooling2D(new MaxPooling2DOptions { PoolSize = pool, Strides = strides, Padding = padding })
+                : builder.AddAveragePooling2D(new AveragePooling2DOptions { PoolSize = pool, Strides = strides, Padding = padding });
 
             Assert.Equal(new LayerShape(expected, expected, 2), builder.OutputShape);
             using var scope = NewDisposeScope();
@@ -205,7 +208,7 @@ public sealed class SequentialBuilderTests
     public void AveragePooling_Same_AveragesOnlyRealValuesLikeTensorFlow()
     {
         using var scope = NewDisposeScope();
-        using var model = new SequentialBuilder(3, 3, 1).AddAveragePooling2D(new Pooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
+        using var model = new SequentialBuilder(3, 3, 1).AddAveragePooling2D(new AveragePooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
         var input = arange(1, 10, dtype: ScalarType.Float32).reshape(1, 1, 3, 3);
 
         var output = model.Forward(input).flatten().data<float>().ToArray();
@@ -218,7 +221,7 @@ public sealed class SequentialBuilderTests
     public void MaxPooling_Same_IgnoresPadding()
     {
         using var scope = NewDisposeScope();
-        using var model = new SequentialBuilder(3, 3, 1).AddMaxPooling2D(new Pooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
+        using var model = new SequentialBuilder(3, 3, 1).AddMaxPooling2D(new MaxPooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
         var input = (arange(1, 10, dtype: ScalarType.Float32) * -1).reshape(1, 1, 3, 3);
 
         var output = model.Forward(input).flatten().data<float>().ToArray();
@@ -472,7 +475,7 @@ public sealed class SequentialBuilderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2DOptions { Filters = 0, KernelSize = 3 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2DOptions { Filters = 1, KernelSize = default });
         Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2DOptions { Filters = 1, KernelSize = 3, Padding = (Padding)7 });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Pooling2DOptions { PoolSize = (2, 0) });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MaxPooling2DOptions { PoolSize = (2, 0) });
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchNormalizationOptions { Momentum = 1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchNormalizationOptions { Epsilon = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new DropoutOptions { Rate = 1 });

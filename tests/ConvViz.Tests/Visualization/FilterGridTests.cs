@@ -2,6 +2,7 @@
 
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Tests.Inspection;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp.PixelFormats;
@@ -78,10 +79,7 @@ public sealed class FilterGridTests
         kernel[1, 2, 2, 2] = 2f;                // filter 1: blue, bottom-right
         kernel[2] = arange(27, dtype: ScalarType.Float32).reshape(3, 3, 3) - 13f;
         kernel[3] = full(3, 3, 3, 0.25f);       // filter 3: constant
-        using (no_grad())
-        {
-            ((Conv2DModule)model.LayerModules[0]).Kernel.copy_(kernel);
-        }
+        model.SetWeight(0, "kernel", kernel);
 
         kernel.Dispose();
         return model;

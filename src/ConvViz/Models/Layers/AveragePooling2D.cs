@@ -1,0 +1,72 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>A 2-D average pooling layer (Keras <c>layer_average_pooling_2d</c> / <c>AveragePooling2D</c>) with its arguments.</summary>
+[LayerType("AveragePooling2D", "average_pooling2d")]
+public sealed record AveragePooling2DOptions : Pooling2DOptions
+{
+    internal static AveragePooling2DOptions Read(LayerReader r) =>
+        new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding") };
+
+    internal override LayerDefinition Define(LayerContext context) =>
+        DefineWindow(context, (pool, strides, padding) => new AvgPool2DModule(context.Name, pool, strides, padding));
+}
+
+/// <summary>Average pooling; with 'same' padding each output averages only the real (unpadded) positions, as TensorFlow.</summary>
+internal sealed class AvgPool2DModule : LayerModule
+{
+    private readonly (long, long) _pool;
+    private readonly (long, long) _strides;
+    private readonly long[]? _padding;
+
+    public AvgPool2DModule(string name, Size2D pool, Size2D strides, WindowPadding padding)
+        : base(name)
+    {
+        _pool = (pool.Height, pool.Width);
+        _strides = (strides.Height, strides.Width);
+        _padding = padding.IsZero ? null : padding.ToPadArgument();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (_padding is null)
+        {
+            return nn.functional.avg_pool2d(input, _pool, _strides);
+        }
+
+        using var scope = NewDisposeScope();
+        var sums = nn.functional.avg_pool2d(nn.functional.pad(input, _padding), _pool, _strides);
+        var mask = ones([1, 1, input.shape[2], input.shape[3]], input.dtype, input.device);
+        var counts = nn.functional.avg_pool2d(nn.functional.pad(mask, _padding), _pool, _strides);
+        return sums.div(counts).MoveToOuterDisposeScope();
+    }
+}
+
+/// <content>AveragePooling2D.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds 2 × 2 average pooling (Keras <c>layer_average_pooling_2d()</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder) => builder.Add(new AveragePooling2DOptions());
+
+    /// <summary>Adds average pooling with a square pool (strides equal to the pool).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="poolSize">The pool size; at least 1.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The pool size is below 1.</exception>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder, int poolSize) =>
+        builder.Add(() => new AveragePooling2DOptions { PoolSize = poolSize }, nameof(poolSize));
+
+    /// <summary>Adds average pooling with all of Keras' arguments.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder, AveragePooling2DOptions options) => builder.Add(options);
+}

@@ -1,0 +1,126 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>
+/// A batch-normalization layer (Keras <c>layer_batch_normalization</c> / <c>BatchNormalization</c>). It normalizes the
+/// channel axis of feature maps (Keras <c>axis = -1</c> in channels-last order) or the feature axis of flat inputs.
+/// </summary>
+/// <remarks>
+/// Training mode normalizes with the batch mean and (biased) variance and updates the moving averages; the moving
+/// variance receives the unbiased batch variance, as in PyTorch. Evaluation mode uses the moving averages.
+/// </remarks>
+[LayerType("BatchNormalization", "batch_normalization")]
+public sealed record BatchNormalizationOptions : LayerOptions
+{
+    /// <summary>
+    /// Gets the momentum of the moving averages, Keras' definition:
+    /// moving = momentum · moving + (1 − momentum) · batch. (PyTorch's momentum is 1 − this value.)
+    /// </summary>
+    /// <value>The default value is 0.99, as Keras.</value>
+    public double Momentum { get; init { if (!(value >= 0 && value < 1)) { throw new ArgumentOutOfRangeException(nameof(Momentum), value, "The momentum must be in [0, 1)."); } field = value; } } = 0.99;
+
+    /// <summary>Gets the small value added to the variance.</summary>
+    /// <value>The default value is 1e-3, as Keras.</value>
+    public double Epsilon { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Epsilon)); field = value; } } = 1e-3;
+
+    /// <summary>Gets a value indicating whether a learned offset (beta) is added.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Center { get; init; } = true;
+
+    /// <summary>Gets a value indicating whether a learned scale (gamma) is applied.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Scale { get; init; } = true;
+
+    internal static BatchNormalizationOptions Read(LayerReader r) =>
+        new() { Momentum = r.Double("momentum"), Epsilon = r.Double("epsilon"), Center = r.Bool("center"), Scale = r.Bool("scale") };
+
+    internal override void WriteFields(LayerWriter w)
+    {
+        w.Double("momentum", Momentum);
+        w.Double("epsilon", Epsilon);
+        w.Bool("center", Center);
+        w.Bool("scale", Scale);
+    }
+
+    internal override LayerDefinition Define(LayerContext context)
+    {
+        var channels = context.Input.Channels;
+        List<TensorSpec> tensors = [];
+        if (Scale)
+        {
+            tensors.Add(new("gamma", [channels], true));
+        }
+
+        if (Center)
+        {
+            tensors.Add(new("beta", [channels], true));
+        }
+
+        tensors.Add(new("moving_mean", [channels], false));
+        tensors.Add(new("moving_variance", [channels], false));
+        return new LayerDefinition(context.Input, tensors, _ => new BatchNormModule(context.Name, channels, this));
+    }
+}
+
+/// <summary>
+/// Batch normalization over the channel (or feature) axis. Parameters: <c>gamma</c>, <c>beta</c>; buffers (not
+/// trainable): <c>moving_mean</c>, <c>moving_variance</c>. Training mode normalizes with the batch statistics and
+/// updates the moving averages with Keras' momentum (PyTorch momentum = 1 − Keras momentum); evaluation mode uses
+/// the moving averages.
+/// </summary>
+internal sealed class BatchNormModule : LayerModule
+{
+    private readonly BatchNormalizationOptions _options;
+
+    public BatchNormModule(string name, int channels, BatchNormalizationOptions options)
+        : base(name)
+    {
+        _options = options;
+        if (options.Scale)
+        {
+            AddParameter("gamma", [channels], Initializer.Ones, channels, channels, null);
+        }
+
+        if (options.Center)
+        {
+            AddParameter("beta", [channels], Initializer.Zeros, channels, channels, null);
+        }
+
+        register_buffer("moving_mean", zeros(channels));
+        register_buffer("moving_variance", ones(channels));
+    }
+
+    /// <summary>Normalizes in float32 (as PyTorch's autocast does), whatever the compute type.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var wide = input.dtype == ScalarType.Float32 ? null : input.to_type(ScalarType.Float32);
+        return nn.functional.batch_norm(
+            wide ?? input,
+            Buffer("moving_mean"),
+            Buffer("moving_variance"),
+            _options.Scale ? Param("gamma") : null,
+            _options.Center ? Param("beta") : null,
+            training,
+            1 - _options.Momentum,
+            _options.Epsilon);
+    }
+}
+
+/// <content>BatchNormalization.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds batch normalization with Keras' defaults (Keras <c>layer_batch_normalization()</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static SequentialBuilder AddBatchNormalization(this SequentialBuilder builder) => builder.Add(new BatchNormalizationOptions());
+
+    /// <summary>Adds batch normalization with all of Keras' arguments.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public static SequentialBuilder AddBatchNormalization(this SequentialBuilder builder, BatchNormalizationOptions options) => builder.Add(options);
+}

@@ -1,0 +1,191 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>A 2-D convolution layer (Keras <c>layer_conv_2d</c> / <c>Conv2D</c>) with its arguments.</summary>
+[LayerType("Conv2D", "conv2d")]
+public sealed record Conv2DOptions : LayerOptions
+{
+    /// <summary>Gets the number of output channels (Keras <c>filters</c>); at least 1.</summary>
+    /// <value>There is no default; the value is required.</value>
+    public required int Filters { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Filters)); field = value; } }
+
+    /// <summary>Gets the kernel height and width; <c>3</c> or <c>(3, 5)</c>.</summary>
+    /// <value>There is no default; the value is required.</value>
+    public required Size2D KernelSize { get; init { ThrowIfEmpty(value, nameof(KernelSize)); field = value; } }
+
+    /// <summary>Gets the strides.</summary>
+    /// <value>The default value is 1 × 1.</value>
+    public Size2D Strides { get; init { ThrowIfEmpty(value, nameof(Strides)); field = value; } } = 1;
+
+    /// <summary>Gets the padding.</summary>
+    /// <value>The default value is <see cref="Padding.Valid"/>.</value>
+    public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
+
+    /// <summary>Gets the dilation rate. As in Keras, a rate above 1 cannot be combined with strides above 1.</summary>
+    /// <value>The default value is 1 × 1.</value>
+    public Size2D DilationRate { get; init { ThrowIfEmpty(value, nameof(DilationRate)); field = value; } } = 1;
+
+    /// <summary>Gets the activation applied to the output.</summary>
+    /// <value>The default value is <see cref="Activation.Linear"/>, as Keras.</value>
+    public Activation Activation { get; init { ThrowIfUndefined(value, nameof(Activation)); field = value; } } = Activation.Linear;
+
+    /// <summary>Gets a value indicating whether the layer adds a bias.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool UseBias { get; init; } = true;
+
+    /// <summary>Gets the kernel initializer.</summary>
+    /// <value>The default value is <see cref="Initializer.GlorotUniform"/>, as Keras.</value>
+    public Initializer KernelInitializer { get; init { ThrowIfUndefined(value, nameof(KernelInitializer)); field = value; } } = Initializer.GlorotUniform;
+
+    /// <summary>Gets the bias initializer.</summary>
+    /// <value>The default value is <see cref="Initializer.Zeros"/>, as Keras.</value>
+    public Initializer BiasInitializer { get; init { ThrowIfUndefined(value, nameof(BiasInitializer)); field = value; } } = Initializer.Zeros;
+
+    internal static Conv2DOptions Read(LayerReader r) => new()
+    {
+        Filters = r.Int("filters"),
+        KernelSize = r.Size("kernel_size"),
+        Strides = r.Size("strides"),
+        Padding = r.Enum<Padding>("padding"),
+        DilationRate = r.Size("dilation_rate"),
+        Activation = r.Enum<Activation>("activation"),
+        UseBias = r.Bool("use_bias"),
+        KernelInitializer = r.Enum<Initializer>("kernel_initializer"),
+        BiasInitializer = r.Enum<Initializer>("bias_initializer"),
+    };
+
+    internal override void WriteFields(LayerWriter w)
+    {
+        w.Int("filters", Filters);
+        w.Size("kernel_size", KernelSize);
+        w.Size("strides", Strides);
+        w.Enum("padding", Padding);
+        w.Size("dilation_rate", DilationRate);
+        w.Enum("activation", Activation);
+        w.Bool("use_bias", UseBias);
+        w.Enum("kernel_initializer", KernelInitializer);
+        w.Enum("bias_initializer", BiasInitializer);
+    }
+
+    internal override LayerDefinition Define(LayerContext context)
+    {
+        var input = context.RequireSpatial();
+        var (k, s, d) = (KernelSize, Strides, DilationRate);
+        if ((s.Height > 1 || s.Width > 1) && (d.Height > 1 || d.Width > 1))
+        {
+            throw context.ShapeError($"strides {s} cannot be combined with dilation rate {d} (Keras allows only one of them above 1)");
+        }
+
+        var outH = ConvArithmetic.OutputSize(input.Height, k.Height, s.Height, d.Height, Padding);
+        var outW = ConvArithmetic.OutputSize(input.Width, k.Width, s.Width, d.Width, Padding);
+        if (outH < 1 || outW < 1)
+        {
+            var extent = $"{ConvArithmetic.EffectiveKernel(k.Height, d.Height)}×{ConvArithmetic.EffectiveKernel(k.Width, d.Width)}";
+            throw context.ShapeError(
+                $"a {k} kernel (extent {extent} with dilation {d}) does not fit a {input.Height}×{input.Width} input; the output would be {LayerContext.FormatShape(outH, outW, Filters)}. Use a smaller kernel or Padding.Same");
+        }
+
+        var padding = context.WindowPaddingFor(k, s, d, Padding);
+        var inChannels = input.Channels;
+        List<TensorSpec> tensors = [new("kernel", [Filters, inChannels, k.Height, k.Width], true)];
+        if (UseBias)
+        {
+            tensors.Add(new("bias", [Filters], true));
+        }
+
+        return new LayerDefinition(new LayerShape(checked((int)outH), checked((int)outW), Filters), tensors, g => new Conv2DModule(context.Name, inChannels, this, padding, g));
+    }
+}
+
+/// <summary>Conv2D with Keras' initializers and a fused activation. Parameters: <c>kernel</c> [out, in, kh, kw], <c>bias</c> [out].</summary>
+internal sealed class Conv2DModule : LayerModule
+{
+    private readonly bool _useBias;
+    private readonly long[] _strides;
+    private readonly long[] _convPadding;
+    private readonly long[]? _explicitPadding;
+    private readonly long[] _dilation;
+    private readonly Activation _activation;
+
+    public Conv2DModule(string name, int inChannels, Conv2DOptions options, WindowPadding padding, Generator? generator)
+        : base(name)
+    {
+        var (kh, kw) = (options.KernelSize.Height, options.KernelSize.Width);
+        long receptive = (long)kh * kw;
+        AddParameter("kernel", [options.Filters, inChannels, kh, kw], options.KernelInitializer, receptive * inChannels, receptive * options.Filters, generator);
+        _useBias = options.UseBias;
+        if (_useBias)
+        {
+            AddParameter("bias", [options.Filters], options.BiasInitializer, options.Filters, options.Filters, generator);
+        }
+
+        _strides = [options.Strides.Height, options.Strides.Width];
+        _dilation = [options.DilationRate.Height, options.DilationRate.Width];
+        if (padding.IsSymmetric)
+        {
+            _convPadding = [padding.Top, padding.Left];
+        }
+        else
+        {
+            _convPadding = [0, 0];
+            _explicitPadding = padding.ToPadArgument();
+        }
+
+        _activation = options.Activation;
+    }
+
+    /// <summary>Stores the kernel with channels-last strides (or contiguous), so libtorch's convolution keeps that layout through the network.</summary>
+    internal override void ApplyLayout(MemoryLayout layout)
+    {
+        using var noGrad = no_grad();
+        var kernel = Param("kernel");
+        var converted = Model.ToLayout(kernel, layout);
+        if (!ReferenceEquals(converted, kernel))
+        {
+            using (converted)
+            {
+                kernel.set_(converted);
+            }
+        }
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var z = ForwardBeforeActivation(input);
+        return Activate(z, _activation);
+    }
+
+    internal override Tensor ForwardBeforeActivation(Tensor input)
+    {
+        using var x = CastForCompute(input);
+        using var kernel = CastForCompute(Param("kernel"));
+        using var bias = _useBias ? CastForCompute(Param("bias")) : null;
+        using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
+        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
+    }
+}
+
+/// <content>Conv2D.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds a 2-D convolution (Keras <c>layer_conv_2d(filters, kernel_size, activation)</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="filters">The number of output channels; at least 1.</param>
+    /// <param name="kernelSize">The square kernel size; at least 1.</param>
+    /// <param name="activation">The activation.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1 (the message names the layer and its input shape).</exception>
+    /// <exception cref="ArgumentException">The kernel does not fit the input.</exception>
+    public static SequentialBuilder AddConv2D(this SequentialBuilder builder, int filters, int kernelSize, Activation activation = Activation.Linear) =>
+        builder.Add(() => new Conv2DOptions { Filters = filters, KernelSize = kernelSize, Activation = activation }, nameof(filters), nameof(kernelSize));
+
+    /// <summary>Adds a 2-D convolution with all of Keras' arguments.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public static SequentialBuilder AddConv2D(this SequentialBuilder builder, Conv2DOptions options) => builder.Add(options);
+}

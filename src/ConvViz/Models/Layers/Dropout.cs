@@ -1,0 +1,58 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>An inverted-dropout layer (Keras <c>layer_dropout</c> / <c>Dropout</c>), active only while training.</summary>
+[LayerType("Dropout", "dropout")]
+public sealed record DropoutOptions : LayerOptions
+{
+    /// <summary>Gets the fraction of inputs dropped while training, in [0, 1).</summary>
+    /// <value>There is no default; the value is required.</value>
+    public required double Rate
+    {
+        get;
+        init
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Rate), value, "The dropout rate must be in [0, 1).");
+            }
+
+            field = value;
+        }
+    }
+
+    internal static DropoutOptions Read(LayerReader r) => new() { Rate = r.Double("rate") };
+
+    internal override void WriteFields(LayerWriter w) => w.Double("rate", Rate);
+
+    internal override LayerDefinition Define(LayerContext context) => new(context.Input, () => new DropoutModule(context.Name, Rate));
+}
+
+/// <summary>Inverted dropout, active only in training mode.</summary>
+internal sealed class DropoutModule(string name, double rate) : LayerModule(name)
+{
+    public override Tensor forward(Tensor input) =>
+        training && rate > 0 ? nn.functional.dropout(input, rate, training: true) : input.alias();
+}
+
+/// <content>Dropout.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds inverted dropout (Keras <c>layer_dropout(rate)</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="rate">The fraction dropped while training, in [0, 1).</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1) (the message names the layer).</exception>
+    public static SequentialBuilder AddDropout(this SequentialBuilder builder, double rate) =>
+        builder.Add(() => new DropoutOptions { Rate = rate }, nameof(rate));
+
+    /// <summary>Adds inverted dropout with a chosen name.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public static SequentialBuilder AddDropout(this SequentialBuilder builder, DropoutOptions options) => builder.Add(options);
+}

@@ -1,0 +1,59 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>Flattens feature maps to one vector per sample in Keras' channels-last order (Keras <c>layer_flatten</c> / <c>Flatten</c>).</summary>
+[LayerType("Flatten", "flatten")]
+public sealed record FlattenOptions : LayerOptions
+{
+    internal static FlattenOptions Read(LayerReader r) => new();
+
+    internal override void WriteFields(LayerWriter w)
+    {
+    }
+
+    internal override LayerDefinition Define(LayerContext context)
+    {
+        var size = context.Input.Dimensions.Aggregate(Int128.One, (product, d) => product * d);
+        if (size > int.MaxValue)
+        {
+            throw context.ShapeError($"the flattened size {size} exceeds {int.MaxValue}");
+        }
+
+        return new LayerDefinition(new LayerShape((int)size), () => new FlattenModule(context.Name));
+    }
+}
+
+/// <summary>Flattens [N, C, H, W] to [N, H·W·C] in Keras' channels-last order (channel fastest), so weights match Keras.</summary>
+internal sealed class FlattenModule(string name) : LayerModule(name)
+{
+    public override Tensor forward(Tensor input)
+    {
+        if (input.dim() != 4)
+        {
+            return input.flatten(1);
+        }
+
+        using var channelsLast = input.permute(0, 2, 3, 1);
+        return channelsLast.flatten(1);
+    }
+}
+
+/// <content>Flatten.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds a flatten layer (Keras <c>layer_flatten()</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The flattened size exceeds <see cref="int.MaxValue"/>.</exception>
+    public static SequentialBuilder AddFlatten(this SequentialBuilder builder) => builder.Add(new FlattenOptions());
+
+    /// <summary>Adds a flatten layer with a chosen name.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The flattened size is too large, or the name is taken.</exception>
+    public static SequentialBuilder AddFlatten(this SequentialBuilder builder, FlattenOptions options) => builder.Add(options);
+}

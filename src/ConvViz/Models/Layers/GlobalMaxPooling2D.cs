@@ -1,0 +1,42 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Models.Layers;
+
+/// <summary>Global maximum pooling (Keras <c>layer_global_max_pooling_2d</c> / <c>GlobalMaxPooling2D</c>): each channel's maximum over the feature map.</summary>
+[LayerType("GlobalMaxPooling2D", "global_max_pooling2d")]
+public sealed record GlobalMaxPooling2DOptions : LayerOptions
+{
+    internal static GlobalMaxPooling2DOptions Read(LayerReader r) => new();
+
+    internal override void WriteFields(LayerWriter w)
+    {
+    }
+
+    internal override LayerDefinition Define(LayerContext context) =>
+        new(new LayerShape(context.RequireSpatial().Channels), () => new GlobalMaxPool2DModule(context.Name));
+}
+
+/// <summary>Global max pooling over the spatial axes: [N, C, H, W] to [N, C].</summary>
+internal sealed class GlobalMaxPool2DModule(string name) : LayerModule(name)
+{
+    public override Tensor forward(Tensor input) => input.amax([2, 3]);
+}
+
+/// <content>GlobalMaxPooling2D.</content>
+public static partial class SequentialBuilderExtensions
+{
+    /// <summary>Adds global maximum pooling (Keras <c>layer_global_max_pooling_2d()</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
+    public static SequentialBuilder AddGlobalMaxPooling2D(this SequentialBuilder builder) => builder.Add(new GlobalMaxPooling2DOptions());
+
+    /// <summary>Adds global maximum pooling with a chosen name.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
+    public static SequentialBuilder AddGlobalMaxPooling2D(this SequentialBuilder builder, GlobalMaxPooling2DOptions options) => builder.Add(options);
+}
