@@ -47,6 +47,9 @@ public sealed class TemporaryScalarTests(ITestOutputHelper output)
         using var binaryPredictions = rand([8, 1], generator: new TorchSharp.torch.Generator(12));
         using var binaryTargets = tensor(new float[] { 0, 1, 1, 0, 1, 0, 0, 1 }).reshape(8, 1);
 
+        // Made once: images.mul(255) in the loop would itself pass a temporary scalar.
+        using var pixels = images.mul(Scalars.ByteMax);
+
         Tensor[] Compute()
         {
             var results = new List<Tensor>();
@@ -55,7 +58,7 @@ public sealed class TemporaryScalarTests(ITestOutputHelper output)
                 results.Add(AffineSampler.Warp(images, matrices, mode, fillValue: 0.25));
             }
 
-            results.Add(augmenter.Apply(images.mul(255), parameters));
+            results.Add(augmenter.Apply(pixels, parameters));
             results.Add(LossFunctions.PerSample(Loss.BinaryCrossentropy, binaryPredictions, binaryTargets));
             results.Add(LossFunctions.PerSample(Loss.CategoricalCrossentropy, predictions, targets));
             results.Add(MetricFunctions.PerSample(Metric.BinaryAccuracy, binaryPredictions, binaryTargets));
