@@ -33,13 +33,17 @@ internal static class AffineSampler
         var height = images.shape[2];
         var width = images.shape[3];
         var m = tensor(matrices, [batch, 2, 3], ScalarType.Float64);
-        var rows = arange(height, ScalarType.Float64).reshape(1, height, 1);
-        var cols = arange(width, ScalarType.Float64).reshape(1, 1, width);
+
+        // Every scalar stays referenced until libtorch has read it (see Scalars): no implicit temporaries here.
+        using var heightScalar = Scalars.Create(height);
+        using var widthScalar = Scalars.Create(width);
+        var rows = arange(Scalars.Zero, heightScalar, Scalars.One, ScalarType.Float64).reshape(1, height, 1);
+        var cols = arange(Scalars.Zero, widthScalar, Scalars.One, ScalarType.Float64).reshape(1, 1, width);
         Tensor Coefficient(int r, int c) => m[.., r, c].reshape(batch, 1, 1);
 
         // [B, H, W] source coordinates (double precision, so integer positions stay exact).
-        var xs = Coefficient(0, 0).mul(cols).add(Coefficient(0, 1).mul(rows)).add(Coefficient(0, 2));
-        var ys = Coefficient(1, 0).mul(cols).add(Coefficient(1, 1).mul(rows)).add(Coefficient(1, 2));
+        var xs = Coefficient(0, 0).mul(cols).add(Coefficient(0, 1).mul(rows), Scalars.One).add(Coefficient(0, 2), Scalars.One);
+        var ys = Coefficient(1, 0).mul(cols).add(Coefficient(1, 1).mul(rows), Scalars.One).add(Coefficient(1, 2), Scalars.One);
 
         var source = images;
         var sampledWidth = width;
@@ -67,31 +71,40 @@ internal static class AffineSampler
         return result.MoveToOuterDisposeScope();
     }
 
-    private static Tensor Normalize(Tensor coordinate, long length) =>
-        length == 1 ? zeros_like(coordinate) : coordinate.mul(2.0 / (length - 1)).sub(1);
+    private static Tensor Normalize(Tensor coordinate, long length)
+    {
+        if (length == 1)
+        {
+            return zeros_like(coordinate);
+        }
+
+        using var scale = Scalars.Create(2.0 / (length - 1));
+        return coordinate.mul(scale).sub(Scalars.One);
+    }
 
     /// <summary>Folds coordinates along one axis into [0, L − 1] (or [0, L) for grid-wrap) like scipy's order-1 sampling.</summary>
     private static (Tensor Folded, Tensor? Valid) Fold(Tensor c, long length, FillMode mode)
     {
-        var last = (double)(length - 1);
         if (length == 1)
         {
-            return (zeros_like(c), mode == FillMode.Constant ? c.eq(0) : null);
+            return (zeros_like(c), mode == FillMode.Constant ? c.eq(Scalars.Zero) : null);
         }
 
+        using var last = Scalars.Create((double)(length - 1));
+        using var lengthScalar = Scalars.Create(length);
         switch (mode)
         {
             case FillMode.Constant:
-                var valid = c.ge(0).logical_and(c.le(last));
-                return (c.clamp(0, last), valid);
+                var valid = c.ge(Scalars.Zero).logical_and(c.le(last));
+                return (c.clamp(Scalars.Zero, last), valid);
             case FillMode.Nearest:
-                return (c.clamp(0, last), null);
+                return (c.clamp(Scalars.Zero, last), null);
             case FillMode.Reflect:
-                return (FoldReflect(c, length).clamp(0, last), null);
+                return (FoldReflect(c, length).clamp(Scalars.Zero, last), null);
             case FillMode.Wrap:
                 return (MapWrap(c, length), null);
             default:
-                return (c.sub(c.div(length).floor().mul(length)), null);
+                return (c.sub(c.div(lengthScalar).floor().mul(lengthScalar)), null);
         }
     }
 
@@ -103,19 +116,21 @@ internal static class AffineSampler
     /// </summary>
     private static Tensor FoldReflect(Tensor c, long length)
     {
-        var period = 2.0 * length;
-        var shifted = c.add(0.5);
+        using var period = Scalars.Create(2.0 * length);
+        using var lengthScalar = Scalars.Create(length);
+        var shifted = c.add(Scalars.Half, Scalars.One);
         var m = shifted.sub(shifted.div(period).floor().mul(period)); // [0, 2L)
-        m = m.where(m.lt(length), m.neg().add(period));
-        return m.sub(0.5);
+        m = m.where(m.lt(lengthScalar), m.neg().add(period, Scalars.One));
+        return m.sub(Scalars.Half);
     }
 
     /// <summary>scipy <c>map_coordinate</c> for mode <c>wrap</c> (period length − 1).</summary>
     private static Tensor MapWrap(Tensor c, long length)
     {
-        var period = (double)(length - 1);
-        var negative = c.add(c.neg().div(period).trunc().add(1).mul(period));
+        using var period = Scalars.Create((double)(length - 1));
+        using var lastIndex = Scalars.Create(length - 1);
+        var negative = c.add(c.neg().div(period).trunc().add(Scalars.One, Scalars.One).mul(period), Scalars.One);
         var positive = c.sub(c.div(period).trunc().mul(period));
-        return c.where(c.ge(0), negative).where(c.le(length - 1), positive);
+        return c.where(c.ge(Scalars.Zero), negative).where(c.le(lastIndex), positive);
     }
 }

@@ -151,7 +151,7 @@ public sealed class Augmenter : IImageAugmenter
             var shift = tensor(parameters.Select(p => (float)(p.ChannelShift ?? 0)).ToArray()).reshape(batch, 1, 1, 1);
             var min = x.amin([1, 2, 3], keepdim: true);
             var max = x.amax([1, 2, 3], keepdim: true);
-            var shifted = minimum(maximum(x.add(shift), min), max);
+            var shifted = minimum(maximum(x.add(shift, Scalars.One), min), max);
             var mask = tensor(parameters.Select(p => p.ChannelShift is not null).ToArray()).reshape(batch, 1, 1, 1);
             x = shifted.where(mask, x);
         }
@@ -240,7 +240,8 @@ public sealed class Augmenter : IImageAugmenter
         var x = images.to_type(ScalarType.Float64, copy: true);
         if (preprocessing.Rescale is { } rescale && rescale != 0)
         {
-            x = x.mul(rescale);
+            using var factor = Scalars.Create(rescale);
+            x = x.mul(factor);
         }
 
         if (augmenter is not null)
@@ -317,8 +318,8 @@ public sealed class Augmenter : IImageAugmenter
         var min = images.amin([1, 2, 3], keepdim: true);
         var scaled = images.sub(min);
         var max = scaled.amax([1, 2, 3], keepdim: true);
-        scaled = scaled.div(max.where(max.ne(0), tensor(1f))).mul(255);
-        var bytes = scaled.clamp(0, 255).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
+        scaled = scaled.div(max.where(max.ne(Scalars.Zero), tensor(1f))).mul(Scalars.ByteMax);
+        var bytes = scaled.clamp(Scalars.Zero, Scalars.ByteMax).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
         var batch = (int)images.shape[0];
         var height = (int)images.shape[2];
         var width = (int)images.shape[3];
@@ -401,16 +402,16 @@ public sealed class Augmenter : IImageAugmenter
         var mask = tensor(parameters.Select(p => p.Brightness is not null).ToArray()).reshape(batch, 1, 1, 1);
         var min = x.amin([1, 2, 3], keepdim: true);
         var max = x.amax([1, 2, 3], keepdim: true);
-        var localScale = min.lt(0).logical_or(max.gt(255));
+        var localScale = min.lt(Scalars.Zero).logical_or(max.gt(Scalars.ByteMax));
 
         // array_to_img(scale=True) maps [min, max] to [0, 255]; otherwise the values are used as they are.
         var range = max.sub(min);
-        var scaled = x.sub(min).div(range.where(range.ne(0), tensor(1f))).mul(255);
-        var eight = scaled.where(localScale, x).trunc().clamp(0, 255);
+        var scaled = x.sub(min).div(range.where(range.ne(Scalars.Zero), tensor(1f))).mul(Scalars.ByteMax);
+        var eight = scaled.where(localScale, x).trunc().clamp(Scalars.Zero, Scalars.ByteMax);
 
         // Image.blend(black, image, u): trunc(u · v), clipped to 0–255.
-        var enhanced = eight.mul(factor).trunc().clamp(0, 255);
-        var restored = enhanced.div(255).mul(range).add(min).where(localScale, enhanced);
+        var enhanced = eight.mul(factor).trunc().clamp(Scalars.Zero, Scalars.ByteMax);
+        var restored = enhanced.div(Scalars.ByteMax).mul(range).add(min, Scalars.One).where(localScale, enhanced);
         return restored.where(mask, x);
     }
 }

@@ -94,7 +94,9 @@ internal static class ImagePixels
             // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
             var wide = hwc.to_type(ScalarType.Int32);
             var weights = tensor(new[] { 19595, 38470, 7471 });
-            var luma = wide.mul(weights).sum(3).add(32768).div(65536, RoundingMode.floor);
+            using var half = Scalars.Create(32768);
+            using var unit = Scalars.Create(65536);
+            var luma = wide.mul(weights).sum(3).add(half, Scalars.One).div(unit, RoundingMode.floor);
             result = luma.unsqueeze(1).to_type(ScalarType.Float32);
         }
         else

@@ -102,7 +102,8 @@ public sealed class ImagePreprocessing
         var x = pixels.to_type(ScalarType.Float32, copy: true);
         if (Rescale is { } rescale && rescale != 0)
         {
-            x = x.mul(rescale);
+            using var factor = Scalars.Create(rescale);
+            x = x.mul(factor);
         }
 
         if (SamplewiseCenter || SamplewiseStdNormalization)
@@ -113,7 +114,8 @@ public sealed class ImagePreprocessing
         if (SamplewiseStdNormalization)
         {
             // Population standard deviation, as numpy's np.std in Keras.
-            x = x.div(x.std([1, 2, 3], unbiased: false, keepdim: true).add(Epsilon));
+            using var epsilon = Scalars.Create(Epsilon);
+            x = x.div(x.std([1, 2, 3], unbiased: false, keepdim: true).add(epsilon, Scalars.One));
         }
 
         if (FeaturewiseMean is { } mean)
@@ -123,7 +125,8 @@ public sealed class ImagePreprocessing
 
         if (FeaturewiseStd is { } std)
         {
-            x = x.div(PerChannel(std, nameof(FeaturewiseStd)).add(Epsilon));
+            using var epsilon = Scalars.Create(Epsilon);
+            x = x.div(PerChannel(std, nameof(FeaturewiseStd)).add(epsilon, Scalars.One));
         }
 
         return x.MoveToOuterDisposeScope();

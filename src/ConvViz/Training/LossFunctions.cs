@@ -11,6 +11,10 @@ internal static class LossFunctions
     /// <summary>Keras' <c>backend.epsilon()</c>, used to clip probabilities.</summary>
     internal const double Epsilon = 1e-7;
 
+    // Clip bounds held for the process, so no temporary Scalar can be finalized during the clamp (see Scalars).
+    private static readonly TorchSharp.Scalar s_epsilon = Scalars.Permanent(Epsilon);
+    private static readonly TorchSharp.Scalar s_oneMinusEpsilon = Scalars.Permanent(1 - Epsilon);
+
     /// <summary>Gets the history key of a loss (always <c>loss</c> in Keras).</summary>
     internal const string Key = "loss";
 
@@ -29,8 +33,12 @@ internal static class LossFunctions
             case Loss.BinaryCrossentropy:
             {
                 var y = AlignElementwise(predictions, targets);
-                var p = predictions.clamp(Epsilon, 1 - Epsilon);
-                var elementwise = -(y * p.log() + (1 - y) * (1 - p).log());
+                var p = predictions.clamp(s_epsilon, s_oneMinusEpsilon);
+
+                // −(y·log p + (1 − y)·log(1 − p)), written without the operators' temporary scalars (1 − x, and x + y's alpha).
+                var oneMinusY = y.neg().add(Scalars.One, Scalars.One);
+                var oneMinusP = p.neg().add(Scalars.One, Scalars.One);
+                var elementwise = y.mul(p.log()).add(oneMinusY.mul(oneMinusP.log()), Scalars.One).neg();
                 return elementwise.mean([-1]);
             }
 
@@ -87,6 +95,6 @@ internal static class LossFunctions
     private static Tensor NormalizeAndClip(Tensor predictions)
     {
         var p = predictions / predictions.sum(-1, keepdim: true);
-        return p.clamp(Epsilon, 1 - Epsilon);
+        return p.clamp(s_epsilon, s_oneMinusEpsilon);
     }
 }

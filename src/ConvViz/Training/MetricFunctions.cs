@@ -11,6 +11,9 @@ internal static class MetricFunctions
     /// <summary>Keras' default threshold of <c>binary_accuracy</c>.</summary>
     internal const double BinaryThreshold = 0.5;
 
+    // Held for the process, so no temporary Scalar can be finalized during the comparison (see Scalars).
+    private static readonly TorchSharp.Scalar s_binaryThreshold = Scalars.Permanent(BinaryThreshold);
+
     /// <summary>Gets the history key of a metric, as Keras names it after the string the user passed.</summary>
     /// <param name="metric">The metric.</param>
     /// <returns><c>accuracy</c>, <c>binary_accuracy</c>, <c>categorical_accuracy</c> or <c>sparse_categorical_accuracy</c>.</returns>
@@ -60,7 +63,7 @@ internal static class MetricFunctions
             case Metric.BinaryAccuracy:
             {
                 var y = LossFunctions.AlignElementwise(predictions, targets);
-                var predicted = predictions.gt(BinaryThreshold).to_type(ScalarType.Float32);
+                var predicted = predictions.gt(s_binaryThreshold).to_type(ScalarType.Float32);
                 return predicted.eq(y).to_type(ScalarType.Float32).mean([-1]);
             }
 

@@ -278,7 +278,8 @@ internal static class Trainer
             ? labels.argmax(1)
             : labels.reshape(-1).to_type(ScalarType.Int64);
         var table = tensor(classWeights.ToArray(), ScalarType.Float64).to(classes.device);
-        var outOfRange = classes.lt(0).logical_or(classes.ge(classWeights.Count));
+        using var classCount = Scalars.Create(classWeights.Count);
+        var outOfRange = classes.lt(Scalars.Zero).logical_or(classes.ge(classCount));
         if (outOfRange.any().item<bool>())
         {
             throw new InvalidOperationException(
