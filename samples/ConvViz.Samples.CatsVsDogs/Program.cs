@@ -229,7 +229,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         var layer = model.Layers[r - 1];
         var maps = activations.GetByIndex(layer.Index);
         var path = Path.Combine(output, $"feature-maps-layer{r}-{layer.Name}.png");
-        FeatureMapGrid.Save(maps, path, new FeatureMapGridOptions { ShowColorScale = true });
+        FeatureMapGrid.SaveLayer(maps, layer, path, new FeatureMapGridOptions { ShowColorScale = true });
         Console.WriteLine($"R get_layer(index = {r}) = ConvViz layer {layer.Index} '{layer.Name}' ({layer.TypeName}): output {layer.OutputShape}");
         written.Add(($"feature maps of layer {r} (R) / {layer.Index} (0-based), {layer.Name}", path));
     }

@@ -107,7 +107,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
             }
 
             var path = Path.Combine(output, $"feature-maps-{layer.Index:D2}-{layer.Name}.png");
-            FeatureMapGrid.Save(maps, path, new FeatureMapGridOptions { ShowColorScale = true });
+            FeatureMapGrid.SaveLayer(maps, layer, path, new FeatureMapGridOptions { ShowColorScale = true });
             written.Add(path);
         }
     }

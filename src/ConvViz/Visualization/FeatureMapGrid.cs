@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Imaging;
+using ConvViz.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -21,8 +22,21 @@ public static class FeatureMapGrid
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns (disposes) it.</returns>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
+    /// <remarks>Without a layer the automatic title is the maps' shape only; use <see cref="RenderLayer"/> to name the layer.</remarks>
     public static Image<Rgb24> Render(Tensor activations, FeatureMapGridOptions? options = null) =>
         RenderWithRange(activations, options ?? new FeatureMapGridOptions()).Image;
+
+    /// <summary>Renders a layer's feature maps to an image, titled with the layer's name, index, R index and output shape.</summary>
+    /// <param name="activations">The layer's feature maps [N, C, H, W] or [C, H, W]; not disposed.</param>
+    /// <param name="layer">The layer that produced them (for example from <see cref="Model.GetLayer(int)"/> or <c>ActivationSet.Layers</c>).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <returns>An RGB image; the caller owns (disposes) it.</returns>
+    /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid, or the maps do not have the layer's output shape.</exception>
+    public static Image<Rgb24> RenderLayer(Tensor activations, LayerInfo layer, FeatureMapGridOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return RenderWithRange(activations, options ?? new FeatureMapGridOptions(), layer).Image;
+    }
 
     /// <summary>Renders feature maps and writes them as a PNG file.</summary>
     /// <param name="activations">Feature maps [N, C, H, W] or [C, H, W]; not disposed.</param>
@@ -36,11 +50,35 @@ public static class FeatureMapGrid
         image.SaveAsPng(path);
     }
 
-    /// <summary>Renders and reports the value range mapped to the ends of the colour scale (NaN for per-map scaling).</summary>
-    internal static (Image<Rgb24> Image, double Low, double High, int DeadChannels) RenderWithRange(Tensor activations, FeatureMapGridOptions options)
+    /// <summary>Renders a layer's feature maps, titled with the layer, and writes them as a PNG file.</summary>
+    /// <param name="activations">The layer's feature maps [N, C, H, W] or [C, H, W]; not disposed.</param>
+    /// <param name="layer">The layer that produced them.</param>
+    /// <param name="path">The PNG file to create or overwrite.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid, or the maps do not have the layer's output shape.</exception>
+    public static void SaveLayer(Tensor activations, LayerInfo layer, string path, FeatureMapGridOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = RenderLayer(activations, layer, options);
+        image.SaveAsPng(path);
+    }
+
+    /// <summary>Renders and reports the value range mapped to the ends of the colour scale (NaN for per-map scaling) and the labels drawn.</summary>
+    internal static (Image<Rgb24> Image, double Low, double High, int DeadChannels, GridLabels Labels) RenderWithRange(
+        Tensor activations, FeatureMapGridOptions options, LayerInfo? layer = null)
     {
         ArgumentNullException.ThrowIfNull(activations);
+        var batch = activations.dim() == 4 ? activations.shape[0] : 1;
         var (values, channels, height, width) = ExtractSample(activations, options.SampleIndex);
+        if (layer is not null && !(layer.OutputShape.IsSpatial && layer.OutputShape.Channels == channels
+            && layer.OutputShape.Height == height && layer.OutputShape.Width == width))
+        {
+            throw new ArgumentException(
+                $"The maps are {GridLabels.FormatShape([height, width, channels])} (H×W×C) but layer {layer.Index} '{layer.Name}' outputs " +
+                $"{GridLabels.FormatShape(layer.OutputShape.Dimensions)}. Pass that layer's own activations, or the layer that produced these maps.",
+                nameof(layer));
+        }
+
         var selected = options.Channels is null ? [.. Enumerable.Range(0, channels)] : options.Channels.ToArray();
         if (selected.Length == 0)
         {
@@ -65,7 +103,8 @@ public static class FeatureMapGrid
         }
 
         double low = double.NaN, high = double.NaN;
-        if (options.Normalization != FeatureMapNormalization.PerMap)
+        var shared = options.Normalization != FeatureMapNormalization.PerMap;
+        if (shared)
         {
             (low, high) = SharedRange(values, selected, plane, ranges, options);
         }
@@ -73,7 +112,9 @@ public static class FeatureMapGrid
         var table = ColormapTables.Get(options.Colormap);
         var columns = options.Columns ?? (int)Math.Ceiling(Math.Sqrt(selected.Length));
         var scale = options.Scale ?? TileCanvas.AutoScale(height, width, MinimumTileSize);
-        var canvas = new TileCanvas(selected.Length, height, width, scale, columns, options.Padding, options.ShowColorScale);
+        var strip = options.ShowColorScale || (options.ShowColorBar && shared);
+        var labels = BuildLabels(options, layer, selected, channels, height, width, batch, columns, low, high, strip);
+        var canvas = new TileCanvas(selected.Length, height, width, scale, columns, options.Padding, strip, labels);
         var tile = new Rgb24[plane];
         var deadCount = 0;
         for (var i = 0; i < selected.Length; i++)
@@ -85,7 +126,7 @@ public static class FeatureMapGrid
                 continue;
             }
 
-            var (lo, hi) = options.Normalization == FeatureMapNormalization.PerMap ? (ranges[i].Min, ranges[i].Max) : (low, high);
+            var (lo, hi) = shared ? (low, high) : (ranges[i].Min, ranges[i].Max);
             var inverse = hi > lo ? 1.0 / (hi - lo) : 0.0;
             var source = values.AsSpan(selected[i] * plane, plane);
             for (var p = 0; p < plane; p++)
@@ -97,7 +138,38 @@ public static class FeatureMapGrid
         }
 
         canvas.DrawStrip(table);
-        return (canvas.ToImage(), low, high, deadCount);
+        return (canvas.ToImage(), low, high, deadCount, labels);
+    }
+
+    /// <summary>The automatic title of a grid: the layer (or the bare shape), then what part of it is drawn.</summary>
+    internal static string AutomaticTitle(LayerInfo? layer, int drawn, int channels, int height, int width, long batch, int sampleIndex)
+    {
+        var title = layer is null ? $"feature maps \u00B7 {GridLabels.FormatShape([height, width, channels])}" : GridLabels.LayerTitle(layer);
+        if (drawn != channels)
+        {
+            title += $" \u00B7 {drawn} of {channels} channels";
+        }
+
+        if (batch > 1)
+        {
+            title += $" \u00B7 sample {sampleIndex}";
+        }
+
+        return title;
+    }
+
+    private static GridLabels BuildLabels(
+        FeatureMapGridOptions options, LayerInfo? layer, int[] selected, int channels, int height, int width, long batch, int columns, double low, double high, bool strip)
+    {
+        var shared = !double.IsNaN(low);
+        return new GridLabels
+        {
+            Title = options.ShowTitle ? options.Title ?? AutomaticTitle(layer, selected.Length, channels, height, width, batch, options.SampleIndex) : null,
+            TileLabels = options.ShowChannelNumbers ? GridLabels.Numbers(selected) : null,
+            RowLabels = options.ShowChannelNumbers ? GridLabels.RowStarts(selected, columns) : null,
+            StripLow = strip && options.ShowColorBar ? (shared ? GridLabels.FormatValue(low) : "tile min") : null,
+            StripHigh = strip && options.ShowColorBar ? (shared ? GridLabels.FormatValue(high) : "tile max") : null,
+        };
     }
 
     private static (float[] Values, int Channels, int Height, int Width) ExtractSample(Tensor activations, int sampleIndex)

@@ -89,9 +89,43 @@ public sealed class FeatureMapGridOptions
         }
     }
 
-    /// <summary>Gets a value indicating whether a colour-scale strip (low values on the left) is drawn under the grid.</summary>
+    /// <summary>
+    /// Gets a value indicating whether a colour-scale strip (low values on the left) is drawn under the grid even when the
+    /// tiles do not share one scale. Under <see cref="FeatureMapNormalization.PerMap"/> the strip's ends are then
+    /// labelled "tile min" and "tile max" (if <see cref="ShowColorBar"/>), because every tile has its own range.
+    /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool ShowColorScale { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether, when the tiles share one scale (<see cref="FeatureMapNormalization.PerLayer"/> or
+    /// <see cref="FeatureMapNormalization.Percentile"/>), a colour bar is drawn under the grid with the values mapped to
+    /// its two ends written under them (four significant digits).
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowColorBar { get; init; } = true;
+
+    /// <summary>
+    /// Gets a value indicating whether a title is drawn above the grid: <see cref="Title"/> if set; otherwise, for a
+    /// layer's maps, its name, 0-based index, R index (index + 1) and output shape
+    /// (<c>conv2d_1 · layer 2 (R index 3) · 72×72×64</c>), or for a bare tensor its shape; followed by how many of the
+    /// channels are drawn when that is not all, and the sample when the batch has more than one.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowTitle { get; init; } = true;
+
+    /// <summary>Gets the title text used instead of the automatic one (when <see cref="ShowTitle"/> is on).</summary>
+    /// <value>The default value is <see langword="null"/> (automatic).</value>
+    public string? Title { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether every tile has its channel number above it. When the widest number does not
+    /// fit in a tile's width (tiles narrower than about 6 pixels per digit, for example 3×3-pixel tiles), the numbers are
+    /// omitted and, if the tiles show consecutive channels, each row is numbered on the left with its first channel
+    /// instead (rows too short for text are skipped evenly).
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowChannelNumbers { get; init; } = true;
 
     /// <summary>Gets which sample of a batch [N, C, H, W] to draw.</summary>
     /// <value>The default value is 0.</value>

@@ -37,7 +37,17 @@ public static class FilterGrid
         }
 
         var count = Math.Min(outChannels, options.MaxFilters ?? outChannels);
-        return RenderColorTiles(values, count, inChannels, kh, kw, options.Scale, options.Padding);
+        var filters = Enumerable.Range(0, count).ToArray();
+        var columns = (int)Math.Ceiling(Math.Sqrt(count));
+        var title = $"{GridLabels.LayerTitle(layer)} \u00B7 kernels {GridLabels.FormatShape([kh, kw, inChannels])}" +
+            (count < outChannels ? $" \u00B7 {count} of {outChannels} filters" : string.Empty);
+        var labels = new GridLabels
+        {
+            Title = options.ShowTitle ? options.Title ?? title : null,
+            TileLabels = options.ShowChannelNumbers ? GridLabels.Numbers(filters) : null,
+            RowLabels = options.ShowChannelNumbers ? GridLabels.RowStarts(filters, columns) : null,
+        };
+        return RenderColorTiles(values, count, inChannels, kh, kw, options.Scale, columns, options.Padding, labels);
     }
 
     /// <summary>
@@ -59,7 +69,18 @@ public static class FilterGrid
         var inputs = Math.Min(inChannels, options.MaxInputChannels ?? inChannels);
         var (min, max) = MinMax(values);
         var table = ColormapTables.Get(options.Colormap);
-        var canvas = new TileCanvas(filters * inputs, kh, kw, options.Scale, inputs, options.Padding, colorStrip: true);
+        var title = $"{GridLabels.LayerTitle(layer)} \u00B7 kernels {GridLabels.FormatShape([kh, kw, inChannels])} \u00B7 " +
+            $"rows: filters{(filters < outChannels ? $" (first {filters} of {outChannels})" : string.Empty)}, " +
+            $"columns: input channels{(inputs < inChannels ? $" (first {inputs} of {inChannels})" : string.Empty)}";
+        var labels = new GridLabels
+        {
+            Title = options.ShowTitle ? options.Title ?? title : null,
+            RowLabels = options.ShowChannelNumbers ? GridLabels.Numbers([.. Enumerable.Range(0, filters)]) : null,
+            ColumnLabels = options.ShowChannelNumbers ? GridLabels.Numbers([.. Enumerable.Range(0, inputs)]) : null,
+            StripLow = options.ShowColorBar ? GridLabels.FormatValue(min) : null,
+            StripHigh = options.ShowColorBar ? GridLabels.FormatValue(max) : null,
+        };
+        var canvas = new TileCanvas(filters * inputs, kh, kw, options.Scale, inputs, options.Padding, colorStrip: true, labels);
         var plane = kh * kw;
         var tile = new Rgb24[plane];
         var inverse = max > min ? 1.0 / (max - min) : 0.0;
@@ -83,16 +104,28 @@ public static class FilterGrid
 
     /// <summary>
     /// Draws the patterns found by <see cref="ActivationMaximization"/> as a grid of RGB (or grey) tiles, one per filter in
-    /// the result's order, each stretched from its own minimum to its maximum. Small inputs are upscaled to at least 48 pixels.
+    /// the result's order, each stretched from its own minimum to its maximum, numbered with the channel each maximises
+    /// and titled with the layer's name, 0-based index, R index and output shape, the channel count and the steps run.
+    /// Small inputs are upscaled to at least 48 pixels.
     /// </summary>
+    /// <param name="model">The model the patterns were computed for (it names the layer in the title).</param>
     /// <param name="result">The activation-maximisation result; not disposed.</param>
-    /// <param name="padding">The white space between and around tiles, in pixels.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns it.</returns>
-    /// <exception cref="ArgumentException">The images do not have 1 or 3 channels.</exception>
-    public static Image<Rgb24> RenderPatterns(ActivationMaximizationResult result, int padding = 4)
+    /// <exception cref="ArgumentException">The model has no layer of the result's name, or the images do not have 1 or 3 channels.</exception>
+    public static Image<Rgb24> RenderPatterns(Model model, ActivationMaximizationResult result, PatternGridOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(result);
-        ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        var layer = model.Layers.FirstOrDefault(l => l.Name == result.LayerName)
+            ?? throw new ArgumentException(
+                $"The model has no layer '{result.LayerName}' (the result's layer). Pass the model the patterns were computed for. Layers: " +
+                string.Join(", ", model.Layers.Select(l => l.Name)) + ".", nameof(model));
+        return RenderPatternTiles(result, layer, options ?? new PatternGridOptions());
+    }
+
+    private static Image<Rgb24> RenderPatternTiles(ActivationMaximizationResult result, LayerInfo layer, PatternGridOptions options)
+    {
         var images = result.Images;
         var shape = images.shape;
         if (shape.Length != 4 || shape[1] is not (1 or 3))
@@ -105,16 +138,25 @@ public static class FilterGrid
         var h = (int)shape[2];
         var w = (int)shape[3];
         var values = TensorData.ToArray(images);
-        return RenderColorTiles(values, count, channels, h, w, TileCanvas.AutoScale(h, w, 48), padding);
+        var columns = options.Columns ?? (int)Math.Ceiling(Math.Sqrt(count));
+        var title = $"{GridLabels.LayerTitle(layer)} \u00B7 " +
+            $"{count} {(count == 1 ? "channel" : "channels")} maximised \u00B7 {result.StepsRun} steps";
+        var labels = new GridLabels
+        {
+            Title = options.ShowTitle ? options.Title ?? title : null,
+            TileLabels = options.ShowChannelNumbers ? GridLabels.Numbers(result.Filters) : null,
+            RowLabels = options.ShowChannelNumbers ? GridLabels.RowStarts(result.Filters, columns) : null,
+        };
+        return RenderColorTiles(values, count, channels, h, w, options.Scale ?? TileCanvas.AutoScale(h, w, 48), columns, options.Padding, labels);
     }
 
     /// <summary>
     /// Draws F tiles from values laid out [F, C, H, W] with C = 1 (gray) or 3 (RGB); each tile is stretched from its
     /// own minimum to its maximum, and a constant tile is drawn neutral.
     /// </summary>
-    private static Image<Rgb24> RenderColorTiles(float[] values, int count, int channels, int h, int w, int scale, int padding)
+    private static Image<Rgb24> RenderColorTiles(float[] values, int count, int channels, int h, int w, int scale, int columns, int padding, GridLabels labels)
     {
-        var canvas = new TileCanvas(count, h, w, scale, (int)Math.Ceiling(Math.Sqrt(count)), padding, colorStrip: false);
+        var canvas = new TileCanvas(count, h, w, scale, columns, padding, colorStrip: false, labels);
         var plane = h * w;
         var tile = new Rgb24[plane];
         for (var f = 0; f < count; f++)

@@ -66,4 +66,28 @@ public sealed class FilterGridOptions
             field = value;
         }
     }
+
+    /// <summary>
+    /// Gets a value indicating whether a title is drawn above the grid: <see cref="Title"/> if set; otherwise the layer's
+    /// name, 0-based index, R index (index + 1), output shape and kernel size, and for a per-channel grid what the rows
+    /// and columns are and how many of them are drawn.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowTitle { get; init; } = true;
+
+    /// <summary>Gets the title text used instead of the automatic one (when <see cref="ShowTitle"/> is on).</summary>
+    /// <value>The default value is <see langword="null"/> (automatic).</value>
+    public string? Title { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether filters are numbered: above every tile of the first-layer grid (or, if the
+    /// numbers do not fit the tile width, at the start of each row), and along the rows (filters) and columns (input
+    /// channels) of a per-channel grid, skipping rows or columns evenly where they are too small for their numbers.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowChannelNumbers { get; init; } = true;
+
+    /// <summary>Gets a value indicating whether the shared colour scale of a per-channel grid has the minimum and maximum weight written under its ends.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool ShowColorBar { get; init; } = true;
 }

@@ -164,7 +164,7 @@ public static class HtmlReport
             var gridOptions = options.FeatureMaps.Channels is null && channels > options.MaxChannelsPerLayer
                 ? CopyWithChannels(options.FeatureMaps, [.. Enumerable.Range(0, options.MaxChannelsPerLayer)])
                 : options.FeatureMaps;
-            var (image, low, high, dead) = FeatureMapGrid.RenderWithRange(activations[layer.Name], gridOptions);
+            var (image, low, high, dead, _) = FeatureMapGrid.RenderWithRange(activations[layer.Name], gridOptions, layer);
             using (image)
             {
                 var drawn = gridOptions.Channels?.Count ?? channels;
@@ -203,6 +203,10 @@ public static class HtmlReport
         Colormap = o.Colormap,
         Scale = o.Scale,
         ShowColorScale = o.ShowColorScale,
+        ShowColorBar = o.ShowColorBar,
+        ShowTitle = o.ShowTitle,
+        Title = o.Title,
+        ShowChannelNumbers = o.ShowChannelNumbers,
         SampleIndex = o.SampleIndex,
     };
 

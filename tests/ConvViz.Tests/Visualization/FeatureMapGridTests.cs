@@ -9,7 +9,7 @@ namespace ConvViz.Tests.Visualization;
 
 public sealed class FeatureMapGridTests
 {
-    private static readonly FeatureMapGridOptions s_plainGray = new() { Colormap = Colormap.Gray, Scale = 1, Padding = 0 };
+    private static readonly FeatureMapGridOptions s_plainGray = new() { Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false };
 
     [Fact]
     public void Render_AsymmetricPattern_KeepsRowZeroAtTheTopAndColumnZeroOnTheLeft()
@@ -36,7 +36,7 @@ public sealed class FeatureMapGridTests
         using var scope = NewDisposeScope();
         var maps = rand(new long[] { 1, 5, 2, 3 }, generator: new Generator(1));
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 2, Padding = 1 });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 2, Padding = 1, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         // 3 columns × 2 rows of 6×4 tiles with 1-pixel padding between and around.
         Assert.Equal(((3 * 6) + 4, (2 * 4) + 3), (image.Width, image.Height));
@@ -49,7 +49,7 @@ public sealed class FeatureMapGridTests
     {
         using var scope = NewDisposeScope();
 
-        using var image = FeatureMapGrid.Render(rand(4, 2, 2), new FeatureMapGridOptions { Columns = 4, Scale = 1, Padding = 0 });
+        using var image = FeatureMapGrid.Render(rand(4, 2, 2), new FeatureMapGridOptions { Columns = 4, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         Assert.Equal((8, 2), (image.Width, image.Height));
     }
@@ -60,7 +60,7 @@ public sealed class FeatureMapGridTests
         using var scope = NewDisposeScope();
         var maps = stack([zeros(4, 4), arange(16, dtype: ScalarType.Float32).reshape(4, 4)]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Columns = 2, Scale = 1, Padding = 0 });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Columns = 2, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         var marker = new Rgb24(176, 176, 176);
         var neutral = new Rgb24(128, 128, 128);
@@ -85,6 +85,7 @@ public sealed class FeatureMapGridTests
         using var perLayer = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
             Colormap = Colormap.Gray, Scale = 1, Padding = 0, Normalization = FeatureMapNormalization.PerLayer,
+            ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
         });
 
         // Two 1×2 tiles side by side (⌈√2⌉ = 2 columns): the second tile's bright pixel is at x = 3.
@@ -103,7 +104,7 @@ public sealed class FeatureMapGridTests
         var percentile = new FeatureMapGridOptions
         {
             Colormap = Colormap.Gray, Scale = 1, Padding = 0, Normalization = FeatureMapNormalization.Percentile,
-            LowerPercentile = 0, UpperPercentile = 98,
+            LowerPercentile = 0, UpperPercentile = 98, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
         };
 
         using var clipped = FeatureMapGrid.Render(map, percentile);
@@ -120,7 +121,7 @@ public sealed class FeatureMapGridTests
         using var scope = NewDisposeScope();
         var maps = stack([full(2, 2, 1f), zeros(2, 2), arange(4, dtype: ScalarType.Float32).reshape(2, 2)]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Channels = [2, 0], Colormap = Colormap.Gray, Scale = 1, Padding = 0 });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Channels = [2, 0], Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         Assert.Equal((4, 2), (image.Width, image.Height));
         Assert.Equal(0, image[0, 0].R);
@@ -144,7 +145,7 @@ public sealed class FeatureMapGridTests
         using var scope = NewDisposeScope();
         var batch = stack([zeros(1, 2, 2), arange(4, dtype: ScalarType.Float32).reshape(1, 2, 2)]);
 
-        using var image = FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 1, Colormap = Colormap.Gray, Scale = 1, Padding = 0 });
+        using var image = FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 1, Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         Assert.Equal(255, image[1, 1].R);
         Assert.Throws<ArgumentException>(() => FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 2 }));
@@ -168,7 +169,7 @@ public sealed class FeatureMapGridTests
         var x = arange(8, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
         var maps = stack([y, x, (x - 3.5f).square() + (y - 2.5f).square(), zeros(6, 8), x * y]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 3, Padding = 2, ShowColorScale = true });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 3, Padding = 2, ShowColorScale = true, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         GoldenImage.AssertMatches(image, nameof(FeatureMapGridTests));
     }
@@ -182,6 +183,7 @@ public sealed class FeatureMapGridTests
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
             Scale = 4, Padding = 1, Colormap = Colormap.Magma, Normalization = FeatureMapNormalization.PerLayer, ShowColorScale = true,
+            ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
         });
 
         GoldenImage.AssertMatches(image, nameof(FeatureMapGridTests));

@@ -17,7 +17,7 @@ public sealed class FilterGridTests
     {
         using var model = CreateRgbModel();
 
-        using var image = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 1, Padding = 0 });
+        using var image = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false });
 
         // 4 filters in 2×2 tiles of 3×3. Filter 0: red at its top-left; filter 1: blue at its bottom-right.
         Assert.Equal((6, 6), (image.Width, image.Height));
@@ -32,7 +32,7 @@ public sealed class FilterGridTests
     {
         using var model = CreateRgbModel();
 
-        using var image = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 6, Padding = 2 });
+        using var image = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 6, Padding = 2, ShowTitle = false, ShowChannelNumbers = false });
 
         GoldenImage.AssertMatches(image, nameof(FilterGridTests));
     }
@@ -42,7 +42,7 @@ public sealed class FilterGridTests
     {
         using var model = BlogModel.CreateBuilder().Build();
 
-        using var image = FilterGrid.RenderLayer(model, "conv2d_1", new FilterGridOptions { Scale = 3, Padding = 1, MaxFilters = 5 });
+        using var image = FilterGrid.RenderLayer(model, "conv2d_1", new FilterGridOptions { Scale = 3, Padding = 1, MaxFilters = 5, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
         // conv2d_1 has 16 filters reading 8 channels: 5 rows × 8 columns of 9×9 tiles, plus the colour-scale strip.
         Assert.Equal((8 * 9) + 9, image.Width);
@@ -66,12 +66,12 @@ public sealed class FilterGridTests
         using var model = KnownAnswerModel.Create();
         using var result = ActivationMaximization.RunLayer(model, "conv2d", options: new ActivationMaximizationOptions { Steps = 2 });
 
-        using var image = FilterGrid.RenderPatterns(result, padding: 0);
+        using var image = FilterGrid.RenderPatterns(model, result, new PatternGridOptions { Padding = 0, ShowTitle = false, ShowChannelNumbers = false });
 
         Assert.Equal((48, 48), (image.Width, image.Height));
     }
 
-    private static Model CreateRgbModel()
+    internal static Model CreateRgbModel()
     {
         var model = new SequentialBuilder(8, 8, 3).AddConv2D(4, 3).Build();
         var kernel = zeros(4, 3, 3, 3);
