@@ -17,7 +17,12 @@ internal static class DataMetadata
     {
         var dataPreprocessing = train.Preprocessing;
         var adoptPreprocessing = false;
-        if (model.Preprocessing is { } modelPreprocessing)
+        if (train is InMemoryDataset)
+        {
+            // Tensors in memory were prepared by the caller: the dataset's preprocessing only describes their shape,
+            // not how their pixels were scaled, so it is neither taken nor compared.
+        }
+        else if (model.Preprocessing is { } modelPreprocessing)
         {
             var difference = Difference(modelPreprocessing, dataPreprocessing);
             if (difference is not null)

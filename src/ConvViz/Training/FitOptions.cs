@@ -123,7 +123,9 @@ public sealed class FitOptions
     /// <summary>
     /// Gets what <c>Fit</c> does when the model's <see cref="Models.Model.Preprocessing"/> or <see cref="Models.Model.ClassNames"/>
     /// differ from the training data's. When the model has none, <c>Fit</c> takes the data's (and logs it), so that
-    /// <c>PredictImage</c> and a saved model prepare images as in training.
+    /// <c>PredictImage</c> and a saved model prepare images as in training. The preprocessing of an
+    /// <see cref="InMemoryDataset"/> is not taken or compared: its tensors were prepared by the caller, and it only
+    /// describes their shape.
     /// </summary>
     /// <value>The default value is <see cref="MetadataMismatchPolicy.Throw"/>.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="MetadataMismatchPolicy"/> member.</exception>
