@@ -171,3 +171,42 @@ public sealed class FitMetadataAndProgressTests
         }
     }
 }
+
+/// <summary>An image file read by a model without preprocessing logs one warning per model.</summary>
+public sealed class NoPreprocessingWarningTests : IDisposable
+{
+    private readonly ConvViz.Tests.Data.TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void LoadImage_WithoutPreprocessing_WarnsOncePerModel()
+    {
+        var file = ConvViz.Tests.Data.TestImages.WriteSolidPng(_temp.Combine("x.png"), new SixLabors.ImageSharp.PixelFormats.Rgb24(9, 9, 9), 4);
+        var logger = new ConvViz.Tests.Data.ListLogger();
+        var previous = ConvVizRuntime.Logger;
+        ConvVizRuntime.Logger = logger;
+        try
+        {
+            using var model = TrainingTestData.TinyModel(3);
+            using (model.LoadImage(file))
+            using (model.PredictImage(file))
+            {
+            }
+
+            Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("no Preprocessing", StringComparison.Ordinal));
+            model.Preprocessing = new ImagePreprocessing { TargetHeight = 4, TargetWidth = 4, ColorMode = ColorMode.Grayscale };
+            using var other = TrainingTestData.TinyModel(4);
+            using (model.LoadImage(file))
+            using (other.LoadImage(file))
+            {
+            }
+
+            Assert.Equal(2, logger.Entries.Count(e => e.Level == LogLevel.Warning));
+        }
+        finally
+        {
+            ConvVizRuntime.Logger = previous;
+        }
+    }
+}
