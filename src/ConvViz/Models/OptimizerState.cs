@@ -88,12 +88,13 @@ internal sealed class OptimizerState : IDisposable
         var rebound = parameters.Select(p => p.Parameter).ToArray();
         for (var i = 0; i < rebound.Length; i++)
         {
-            var device = rebound[i].device;
+            var parameter = rebound[i];
             for (var s = 0; s < Slots[i].Length; s++)
             {
-                if (Slots[i][s].device != device)
+                var slot = Slots[i][s];
+                if (slot.device_type != parameter.device_type || slot.device_index != parameter.device_index)
                 {
-                    var moved = Slots[i][s].to(device).DetachFromDisposeScope();
+                    var moved = slot.to(parameter.device).DetachFromDisposeScope();
                     Slots[i][s].Dispose();
                     Slots[i][s] = moved;
                 }
