@@ -176,12 +176,11 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         .AddDense(2, Activation.Softmax)
         .Build();
     model.Compile(Loss.BinaryCrossentropy, OptimizerOptions.Adamax(learningRate: 0.001), Metric.Accuracy);
-    model.Preprocessing = trainData.Preprocessing; // saved with the model: prediction uses the training-time steps
-    model.ClassNames = trainData.ClassNames;
     Console.WriteLine();
     Console.WriteLine(model.Summary());
 
-    // 4. Training, with a progress bar per epoch.
+    // 4. Training, with the library's Keras-style progress bar per epoch (one line per epoch when the output is
+    //    redirected). Fit also gives the model the training data's preprocessing and class names, saved with it.
     var epochs = arguments.Epochs ?? (arguments.DataDirectory is null ? 8 : 30);
     var trainClock = Stopwatch.StartNew();
     var history = model.Fit(
@@ -190,7 +189,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         {
             Epochs = epochs,
             ValidationData = testData,
-            Progress = new ConsoleProgressBar(),
+            Verbosity = TrainingVerbosity.Auto,
             Seed = arguments.Seed,
         },
         cancellationToken);

@@ -85,7 +85,7 @@ public static class ActivationMaximization
                 var leaf = x.detach().requires_grad_(true);
                 var activation = LayerRunner.Run(model, leaf, 0, layer.Index);
                 var perFilter = activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
-                current = perFilter.detach().to_type(ScalarType.Float64).data<double>().ToArray();
+                current = perFilter.detach().to(CPU).to_type(ScalarType.Float64).data<double>().ToArray();
                 initial ??= current;
                 if (steps == options.Steps || cancellationToken.IsCancellationRequested ||
                     (options.TimeLimit is { } limit && stopwatch.Elapsed > limit))

@@ -84,6 +84,14 @@ public static class ConvVizRuntime
     }
 
     /// <summary>
+    /// Gets the devices this process can compute on: always <see cref="ComputeDevice.Cpu"/>, and
+    /// <see cref="ComputeDevice.Cuda"/> when a CUDA backend package is referenced and an NVIDIA GPU with its driver is
+    /// present. <see cref="Model.To"/> throws a <see cref="NotSupportedException"/> that says what is missing for any other device.
+    /// </summary>
+    /// <exception cref="NativeBackendMissingException">TorchSharp's native backend cannot be loaded.</exception>
+    public static IReadOnlyList<ComputeDevice> AvailableDevices => IsCudaAvailable ? [ComputeDevice.Cpu, ComputeDevice.Cuda] : [ComputeDevice.Cpu];
+
+    /// <summary>
     /// Sets the number of threads libtorch uses inside one operation (<c>torch.set_num_threads</c>). The setting is
     /// process-wide; call it once at startup, before training. On small machines leave a core for image decoding:
     /// with 2 cores, 1 thread for libtorch and 1 for the data pipeline is usually fastest.

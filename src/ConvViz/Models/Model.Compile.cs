@@ -9,8 +9,9 @@ public sealed partial class Model
 
     /// <summary>
     /// Records the loss, optimizer, metrics and precision used by training, like Keras' <c>compile</c>, and sets
-    /// <see cref="Precision"/> from <see cref="CompileOptions.Precision"/>. Compiling again replaces them (and the
-    /// training loop starts a fresh optimizer state).
+    /// <see cref="Precision"/> from <see cref="CompileOptions.Precision"/>. Compiling again replaces them and, as in
+    /// Keras, discards the optimizer state (step count, moments, learning-rate changes): the next <c>Fit</c> starts a
+    /// fresh optimizer. To continue training exactly, do not compile a loaded model again.
     /// </summary>
     /// <param name="options">The settings.</param>
     /// <returns>This model.</returns>
@@ -22,6 +23,7 @@ public sealed partial class Model
         PrecisionSupport.Validate(options.Precision, Device, "CompileOptions.Precision");
         Precision = options.Precision;
         Compilation = options;
+        _training.Reset();
         return this;
     }
 

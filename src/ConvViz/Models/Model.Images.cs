@@ -33,14 +33,26 @@ public sealed partial class Model
     /// </summary>
     /// <param name="imagePath">A JPEG or PNG file.</param>
     /// <returns>A float32 tensor [1, C, H, W]; the caller owns it.</returns>
+    /// <remarks>
+    /// When the model has no <see cref="Preprocessing"/>, the first image it loads logs a warning through
+    /// <see cref="ConvVizRuntime.Logger"/> (once per model): its pixels stay 0–255, which is wrong for a network trained on rescaled or
+    /// standardised images. <c>Fit</c> sets the preprocessing from its training data; otherwise set it yourself.
+    /// </remarks>
     /// <exception cref="InvalidImageFileException">The file is missing, unreadable, corrupt, too large or not an enabled format.</exception>
     public Tensor LoadImage(string imagePath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
         ObjectDisposedException.ThrowIf(_disposed, this);
         NativeBackend.EnsureLoaded();
+        if (Preprocessing is null && Interlocked.Exchange(ref _warnedNoPreprocessing, 1) == 0)
+        {
+            ModelLog.NoPreprocessing(RuntimeSettings.Logger, InputShape.ToString());
+        }
+
         return ImageLoader.Load(imagePath, GetImagePreprocessing());
     }
+
+    private int _warnedNoPreprocessing;
 
     /// <summary>Predicts the output for one image file, prepared with the model's training-time preprocessing.</summary>
     /// <param name="imagePath">A JPEG or PNG file.</param>

@@ -24,6 +24,7 @@ public sealed partial class Model : IDisposable
     private readonly LayerSpec[] _specs;
     private readonly nn.Module<Tensor, Tensor> _network;
     private readonly LayerInfo[] _layers;
+    private readonly TrainingState _training = new();
     private bool _disposed;
 
     internal Model(ImageShape inputShape, IReadOnlyList<LayerSpec> specs, Generator? generator)
@@ -246,13 +247,28 @@ public sealed partial class Model : IDisposable
                 paramName);
     }
 
+    /// <summary>Gets the optimizer state and data position this model owns (freed with it).</summary>
+    internal TrainingState TrainingState
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _training;
+        }
+    }
+
+    /// <summary>The parameters an optimizer updates, with their names (<c>layer.kernel</c>, …), in module order.</summary>
+    internal IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters() =>
+        _network.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToArray();
+
     /// <summary>Describes the model like Keras' <c>summary(model)</c>. Nothing is printed: call <see cref="ModelSummary.ToString"/>.</summary>
     /// <returns>The summary: one row per layer and the parameter totals.</returns>
     public ModelSummary Summary() => new(_layers);
 
     /// <summary>
-    /// Moves the parameters to <paramref name="device"/>. Inputs of <see cref="Forward"/> must then be on the same device;
-    /// <see cref="Predict(Tensor)"/> moves batches itself. A training loop must create its optimizer after moving.
+    /// Moves the parameters to <paramref name="device"/>, with the optimizer state the model owns (its moments keep their
+    /// values, so training continues where it stopped). Training, evaluation, prediction and the inspection methods move
+    /// their batches to the model's device themselves; <see cref="Forward"/> does too.
     /// </summary>
     /// <param name="device">The device.</param>
     /// <returns>This model.</returns>
@@ -274,6 +290,7 @@ public sealed partial class Model : IDisposable
             Device = device;
             _network.to(TorchDevice);
             ApplyLayout();
+            _training.Rebind(TrainableParameters());
         }
 
         return this;
@@ -317,6 +334,7 @@ public sealed partial class Model : IDisposable
         }
 
         _disposed = true;
+        _training.Dispose();
         _network.Dispose();
     }
 }

@@ -17,7 +17,8 @@ namespace ConvViz.Models;
 /// UTF-8 JSON (padded with spaces to a multiple of 8), then the raw little-endian float32 tensors back to back.
 /// The JSON maps each tensor name (<c>layer.kernel</c>, …) to its dtype, shape (TorchSharp order) and byte range
 /// in the data section; <c>__metadata__</c> holds strings: the format marker and version, and JSON documents for
-/// the architecture, compile options, preprocessing and class names. Python's <c>safetensors</c> can read it.
+/// the architecture, compile options, preprocessing and class names, and, when saved with the training state, its
+/// <c>training_state</c> (the optimizer's moments are then extra tensors). Python's <c>safetensors</c> can read it.
 /// </summary>
 internal static class ModelFile
 {
@@ -27,13 +28,26 @@ internal static class ModelFile
     private const string Float32 = "F32";
     private const string ChecksumKey = "content_sha256";
 
-    public static void Write(Model model, string path)
+    /// <summary>Writes the model to <paramref name="path"/> atomically (see <see cref="AtomicFile"/>).</summary>
+    public static void Write(Model model, string path, ModelSaveOptions options)
     {
-        var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
+        // Gather the tensors first: no file is created if anything fails.
+        var content = Gather(model, options);
+        AtomicFile.Write(path, stream => WriteTo(stream, content));
+    }
 
-        // Gather the tensors first: nothing is written if anything fails.
+    /// <summary>Writes the model to <paramref name="stream"/> at its current position; the stream is not closed.</summary>
+    public static void Write(Model model, Stream stream, ModelSaveOptions options)
+    {
+        var content = Gather(model, options);
+        WriteTo(stream, content);
+        stream.Flush();
+    }
+
+    private static (byte[] Header, List<(string Name, long[] Shape, float[] Data)> Tensors) Gather(Model model, ModelSaveOptions options)
+    {
         var tensors = new List<(string Name, long[] Shape, float[] Data)>();
+        SavedTrainingState? training = null;
         using (var scope = NewDisposeScope())
         using (var noGrad = no_grad())
         {
@@ -43,60 +57,113 @@ internal static class ModelFile
                 var module = model.LayerModules[i];
                 foreach (var t in spec.Tensors)
                 {
-                    var source = Find(module, t);
-                    var cpu = source.detach().cpu().contiguous();
-                    tensors.Add(($"{spec.Name}.{t.Name}", t.Shape, cpu.data<float>().ToArray()));
+                    tensors.Add(($"{spec.Name}.{t.Name}", t.Shape, ToFloats(Find(module, t))));
                 }
             }
-        }
 
-        var header = BuildHeader(model, tensors);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            if (options.IncludeTrainingState && model.TrainingState.Optimizer is { } optimizer && model.Compilation is not null)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (_, _, data) in tensors)
+                training = SavedTrainingState.From(optimizer, model.TrainingState.Position);
+                for (var s = 0; s < optimizer.SlotNames.Count; s++)
                 {
-                    WriteLittleEndian(stream, data);
+                    for (var p = 0; p < optimizer.ParameterNames.Count; p++)
+                    {
+                        var slot = optimizer.Slots[p][s];
+                        tensors.Add((SavedTrainingState.TensorName(optimizer.SlotNames[s], optimizer.ParameterNames[p]), slot.shape, ToFloats(slot)));
+                    }
                 }
-
-                stream.Flush(flushToDisk: true);
             }
-
-            File.Move(temp, fullPath, overwrite: true);
         }
-        catch
+
+        return (BuildHeader(model, tensors, training), tensors);
+    }
+
+    /// <summary>Copies a tensor's values to a float array, from any device (through a CPU copy, in row-major order).</summary>
+    private static float[] ToFloats(Tensor tensor) => tensor.detach().to(CPU).to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+
+    private static void WriteTo(Stream stream, (byte[] Header, List<(string Name, long[] Shape, float[] Data)> Tensors) content)
+    {
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)content.Header.Length);
+        stream.Write(length);
+        stream.Write(content.Header);
+        foreach (var (_, _, data) in content.Tensors)
         {
-            TryDelete(temp);
-            throw;
+            WriteLittleEndian(stream, data);
         }
     }
 
     public static Model Read(string path, ModelLoadOptions options)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Read(new FileSource(handle), options, $"'{path}'");
+    }
+
+    /// <summary>
+    /// Reads a model from <paramref name="stream"/>, from its current position. A seekable stream is read in place
+    /// (its remaining length must be the model's); a non-seekable one is first copied to memory, at most
+    /// <see cref="ModelLoadOptions.MaxFileSizeBytes"/> bytes.
+    /// </summary>
+    public static Model Read(Stream stream, ModelLoadOptions options)
+    {
+        IModelSource source;
+        if (stream.CanSeek)
+        {
+            source = new StreamSource(stream);
+        }
+        else
+        {
+            var buffer = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffer.Length + read > options.MaxFileSizeBytes)
+                {
+                    throw new InvalidDataException(
+                        $"The stream is not a valid ConvViz model: it holds more than ModelLoadOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0}) bytes. " +
+                        "Raise the limit if the model really is that large.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            buffer.Position = 0;
+            source = new StreamSource(buffer);
+        }
+
         try
         {
-            return Read(handle, options);
+            return Read(source, options, "The stream");
         }
-        catch (InvalidDataException ex)
+        finally
         {
-            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: {ex.Message}.", ex);
-        }
-        catch (OverflowException ex)
-        {
-            throw new InvalidDataException($"'{path}' is not a valid ConvViz model file: its architecture describes tensors too large to represent.", ex);
+            if (stream.CanSeek)
+            {
+                stream.Seek(0, SeekOrigin.End);
+            }
         }
     }
 
-    private static Model Read(SafeFileHandle handle, ModelLoadOptions options)
+    private static Model Read(IModelSource source, ModelLoadOptions options, string what)
     {
-        var fileLength = RandomAccess.GetLength(handle);
+        try
+        {
+            return ReadChecked(source, options);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"{what} is not a valid ConvViz model file: {ex.Message}.", ex);
+        }
+        catch (OverflowException ex)
+        {
+            throw new InvalidDataException($"{what} is not a valid ConvViz model file: its architecture describes tensors too large to represent.", ex);
+        }
+    }
+
+    private static Model ReadChecked(IModelSource handle, ModelLoadOptions options)
+    {
+        var fileLength = handle.Length;
         if (fileLength > options.MaxFileSizeBytes)
         {
             throw new InvalidDataException($"the file is {fileLength:N0} bytes, more than ModelLoadOptions.MaxFileSizeBytes ({options.MaxFileSizeBytes:N0})");
@@ -133,7 +200,7 @@ internal static class ModelFile
         return ReadContent(handle, header, dataStart, dataLength);
     }
 
-    private static Model ReadContent(SafeFileHandle handle, byte[] header, long dataStart, long dataLength)
+    private static Model ReadContent(IModelSource handle, byte[] header, long dataStart, long dataLength)
     {
         if (!Utf8.IsValid(header))
         {
@@ -164,7 +231,9 @@ internal static class ModelFile
             var preprocessing = metadata.TryGetValue("preprocessing", out var p) ? ModelJson.ReadPreprocessing(p) : null;
             var classNames = metadata.TryGetValue("class_names", out var n) ? ModelJson.ReadClassNames(n) : [];
             var entries = ReadTensorTable(root);
-            var plan = PlanTensors(builder, entries, dataLength);
+            var training = metadata.TryGetValue(SavedTrainingState.MetadataKey, out var ts) ? SavedTrainingState.Parse(ts) : null;
+            var trainingPlan = training is null ? null : PlanTrainingState(builder, compile, training, entries);
+            var plan = PlanTensors(builder, entries, trainingPlan?.Keys, dataLength);
             VerifyChecksum(handle, metadata, dataStart, dataLength);
 
             // Everything is validated; only now are native tensors allocated. The seed keeps the global RNG untouched.
@@ -177,6 +246,11 @@ internal static class ModelFile
                     // A model trained in bfloat16 still loads where bfloat16 is unavailable: it continues in float32.
                     var usable = compile.Precision == Precision.BFloat16 && !PrecisionSupport.CpuHasBFloat16 ? compile with { Precision = Precision.Float32 } : compile;
                     model.Compile(usable);
+                }
+
+                if (training is not null && trainingPlan is not null)
+                {
+                    LoadTrainingState(model, training, trainingPlan, handle, dataStart, entries);
                 }
 
                 try
@@ -279,10 +353,10 @@ internal static class ModelFile
 
     /// <summary>Checks the tensor table against the architecture: names, dtypes, shapes, sizes and a contiguous, in-bounds data section.</summary>
     private static List<(int Layer, TensorSpec Tensor, long Begin)> PlanTensors(
-        SequentialBuilder builder, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries, long dataLength)
+        SequentialBuilder builder, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries, IEnumerable<string>? trainingTensors, long dataLength)
     {
         var plan = new List<(int, TensorSpec, long)>();
-        var expectedNames = new HashSet<string>(StringComparer.Ordinal);
+        var expectedNames = new HashSet<string>(trainingTensors ?? [], StringComparer.Ordinal);
         for (var i = 0; i < builder.Layers.Count; i++)
         {
             var spec = builder.Layers[i];
@@ -342,7 +416,140 @@ internal static class ModelFile
         return plan;
     }
 
-    private static void LoadWeights(Model model, SafeFileHandle handle, long dataStart, List<(int Layer, TensorSpec Tensor, long Begin)> plan)
+    /// <summary>
+    /// Checks the saved training state against the architecture and the compile settings before anything is allocated:
+    /// the optimizer kind and slots must be those of the saved optimizer, the parameters exactly the trainable tensors,
+    /// and every slot tensor must exist with its parameter's shape. Returns each slot tensor's name and shape.
+    /// </summary>
+    private static Dictionary<string, long[]> PlanTrainingState(
+        SequentialBuilder builder, CompileOptions? compile, SavedTrainingState training, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries)
+    {
+        if (compile is null)
+        {
+            throw new InvalidDataException($"{MetadataKey}.{SavedTrainingState.MetadataKey} holds optimizer state but the file has no compile settings; the file is corrupt or was edited");
+        }
+
+        if (training.Kind != compile.Optimizer.Kind)
+        {
+            throw new InvalidDataException(
+                $"the saved optimizer state is for {training.Kind} but the saved compile settings use {compile.Optimizer.Kind}; the file is corrupt or was edited. " +
+                "Save the model again from the training program");
+        }
+
+        var slots = OptimizerState.SlotNamesOf(compile.Optimizer);
+        if (!training.Slots.SequenceEqual(slots, StringComparer.Ordinal))
+        {
+            throw new InvalidDataException(
+                $"the saved optimizer state has slots [{string.Join(", ", training.Slots)}] but {compile.Optimizer.Kind} with these settings needs [{string.Join(", ", slots)}]");
+        }
+
+        var trainable = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var spec in builder.Layers)
+        {
+            foreach (var t in spec.Tensors.Where(t => t.Trainable))
+            {
+                trainable[$"{spec.Name}.{t.Name}"] = t.Shape;
+            }
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in training.Parameters)
+        {
+            if (!trainable.ContainsKey(name))
+            {
+                throw new InvalidDataException($"the saved optimizer state covers parameter '{name}', which the architecture does not have; the optimizer state does not match the architecture");
+            }
+
+            if (!seen.Add(name))
+            {
+                throw new InvalidDataException($"the saved optimizer state lists parameter '{name}' twice");
+            }
+        }
+
+        var missing = trainable.Keys.FirstOrDefault(k => !seen.Contains(k));
+        if (missing is not null)
+        {
+            throw new InvalidDataException($"the saved optimizer state has no entry for parameter '{missing}'; the optimizer state does not match the architecture");
+        }
+
+        var plan = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var slot in slots)
+        {
+            foreach (var parameter in training.Parameters)
+            {
+                var name = SavedTrainingState.TensorName(slot, parameter);
+                var shape = trainable[parameter];
+                if (!entries.TryGetValue(name, out var entry))
+                {
+                    throw new InvalidDataException($"optimizer tensor '{name}' is missing");
+                }
+
+                if (entry.DType != Float32)
+                {
+                    throw new InvalidDataException($"optimizer tensor '{name}' has dtype '{entry.DType}'; only {Float32} is supported");
+                }
+
+                if (!entry.Shape.AsSpan().SequenceEqual(shape))
+                {
+                    throw new InvalidDataException(
+                        $"optimizer tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but parameter '{parameter}' has shape [{string.Join(", ", shape)}]; the optimizer state does not match the architecture");
+                }
+
+                var bytes = checked(shape.Aggregate(1L, (x, y) => checked(x * y)) * sizeof(float));
+                if (entry.End - entry.Begin != bytes)
+                {
+                    throw new InvalidDataException($"optimizer tensor '{name}' covers {entry.End - entry.Begin:N0} bytes but its shape needs {bytes:N0}");
+                }
+
+                plan[name] = shape;
+            }
+        }
+
+        return plan;
+    }
+
+    /// <summary>Builds the optimizer state over the loaded model's parameters and fills it from the file.</summary>
+    private static void LoadTrainingState(
+        Model model, SavedTrainingState training, Dictionary<string, long[]> plan, IModelSource handle, long dataStart,
+        Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries)
+    {
+        var compilation = model.Compilation!;
+        var state = new OptimizerState(compilation.Optimizer, model.TrainableParameters());
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            for (var s = 0; s < state.SlotNames.Count; s++)
+            {
+                for (var p = 0; p < state.ParameterNames.Count; p++)
+                {
+                    var name = SavedTrainingState.TensorName(state.SlotNames[s], state.ParameterNames[p]);
+                    var shape = plan[name];
+                    var values = new float[checked((int)shape.Aggregate(1L, (x, y) => x * y))];
+                    ReadExactly(handle, MemoryMarshal.AsBytes(values.AsSpan()), dataStart + entries[name].Begin);
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        var raw = MemoryMarshal.Cast<float, int>(values.AsSpan());
+                        BinaryPrimitives.ReverseEndianness(raw, raw);
+                    }
+
+                    state.Slots[p][s].copy_(tensor(values, shape));
+                }
+            }
+
+            state.Iterations = training.Iterations;
+            state.LearningRate = training.LearningRate;
+        }
+        catch
+        {
+            state.Dispose();
+            throw;
+        }
+
+        model.TrainingState.Restore(compilation, state, training.Position);
+    }
+
+    private static void LoadWeights(Model model, IModelSource handle, long dataStart, List<(int Layer, TensorSpec Tensor, long Begin)> plan)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -362,7 +569,7 @@ internal static class ModelFile
         }
     }
 
-    private static byte[] BuildHeader(Model model, List<(string Name, long[] Shape, float[] Data)> tensors)
+    private static byte[] BuildHeader(Model model, List<(string Name, long[] Shape, float[] Data)> tensors, SavedTrainingState? training)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -385,6 +592,11 @@ internal static class ModelFile
             }
 
             metadata["class_names"] = ModelJson.WriteClassNames(model.ClassNames);
+            if (training is not null)
+            {
+                metadata[SavedTrainingState.MetadataKey] = training.ToJson();
+            }
+
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             HashMetadata(hash, metadata);
             foreach (var (_, _, data) in tensors)
@@ -452,7 +664,7 @@ internal static class ModelFile
     /// weights or in an option is reported instead of loaded. Files from other safetensors writers have no checksum
     /// and are accepted on their structural checks alone.
     /// </summary>
-    private static void VerifyChecksum(SafeFileHandle handle, Dictionary<string, string> metadata, long dataStart, long dataLength)
+    private static void VerifyChecksum(IModelSource handle, Dictionary<string, string> metadata, long dataStart, long dataLength)
     {
         if (!metadata.TryGetValue(ChecksumKey, out var expected))
         {
@@ -508,12 +720,12 @@ internal static class ModelFile
         hash.AppendData(MemoryMarshal.AsBytes(copy.AsSpan()));
     }
 
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    private static void ReadExactly(IModelSource handle, Span<byte> buffer, long offset)
     {
         var done = 0;
         while (done < buffer.Length)
         {
-            var read = RandomAccess.Read(handle, buffer[done..], offset + done);
+            var read = handle.Read(buffer[done..], offset + done);
             if (read == 0)
             {
                 throw new InvalidDataException($"the file ended at byte {offset + done:N0} while {buffer.Length - done:N0} more bytes were expected; it is truncated");
@@ -527,17 +739,46 @@ internal static class ModelFile
         (t.Trainable ? module.get_parameter(t.Name) : module.get_buffer(t.Name))
         ?? throw new InvalidOperationException($"Layer '{module.GetName()}' has no tensor '{t.Name}'.");
 
-    private static void TryDelete(string path)
+    /// <summary>Random-access reads over the bytes of a model file.</summary>
+    private interface IModelSource
     {
-        try
+        long Length { get; }
+
+        /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; 0 at the end.</summary>
+        int Read(Span<byte> buffer, long offset);
+    }
+
+    private sealed class FileSource(SafeFileHandle handle) : IModelSource
+    {
+        public long Length => RandomAccess.GetLength(handle);
+
+        public int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);
+    }
+
+    /// <summary>A seekable stream, from the position it had when loading started.</summary>
+    private sealed class StreamSource : IModelSource
+    {
+        private readonly Stream _stream;
+        private readonly long _start;
+
+        public StreamSource(Stream stream)
         {
-            File.Delete(path);
+            _stream = stream;
+            _start = stream.Position;
+            Length = Math.Max(0, stream.Length - _start);
         }
-        catch (IOException)
+
+        public long Length { get; }
+
+        public int Read(Span<byte> buffer, long offset)
         {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            if (offset >= Length)
+            {
+                return 0;
+            }
+
+            _stream.Position = _start + offset;
+            return _stream.Read(buffer[..(int)Math.Min(buffer.Length, Length - offset)]);
         }
     }
 }

@@ -88,18 +88,73 @@ public sealed class FitOptions
         }
     }
 
-    /// <summary>Gets the receiver of per-batch and per-epoch progress reports, or <see langword="null"/>.</summary>
+    /// <summary>
+    /// Gets the receiver of per-batch and per-epoch progress reports, or <see langword="null"/>. With the default
+    /// <see cref="Verbosity"/>, setting it replaces the built-in console progress.
+    /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public IProgress<TrainingProgress>? Progress { get; init; }
 
-    /// <summary>Gets the logger that receives one summary line per epoch (the library never writes to the console).</summary>
+    /// <summary>
+    /// Gets what <c>Fit</c> prints to <see cref="ProgressWriter"/>: by default a Keras-style progress bar on an
+    /// interactive console, one line per epoch when the output is redirected, and nothing when <see cref="Progress"/> is
+    /// set. Set <see cref="TrainingVerbosity.Silent"/> to print nothing, or a style to print it in addition to <see cref="Progress"/>.
+    /// </summary>
+    /// <value>The default value is <see cref="TrainingVerbosity.Auto"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="TrainingVerbosity"/> member.</exception>
+    public TrainingVerbosity Verbosity
+    {
+        get;
+        init
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Verbosity), value, "FitOptions.Verbosity must be Auto, Silent, ProgressBar or OneLinePerEpoch.");
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>Gets where the built-in progress (<see cref="Verbosity"/>) is written, or <see langword="null"/> for <see cref="Console.Out"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public TextWriter? ProgressWriter { get; init; }
+
+    /// <summary>
+    /// Gets what <c>Fit</c> does when the model's <see cref="Models.Model.Preprocessing"/> or <see cref="Models.Model.ClassNames"/>
+    /// differ from the training data's. When the model has none, <c>Fit</c> takes the data's (and logs it), so that
+    /// <c>PredictImage</c> and a saved model prepare images as in training. The preprocessing of an
+    /// <see cref="InMemoryDataset"/> is not taken or compared: its tensors were prepared by the caller, and it only
+    /// describes their shape.
+    /// </summary>
+    /// <value>The default value is <see cref="MetadataMismatchPolicy.Throw"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="MetadataMismatchPolicy"/> member.</exception>
+    public MetadataMismatchPolicy MetadataMismatch
+    {
+        get;
+        init
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(MetadataMismatch), value, "FitOptions.MetadataMismatch must be Throw or Warn.");
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the logger that receives one structured record per epoch (event 500, properties <c>Epoch</c>, <c>Epochs</c>,
+    /// <c>Seconds</c> and one per metric under its Keras key) and warnings.
+    /// </summary>
     /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>
     public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = NullLogger.Instance;
 
     /// <summary>
-    /// Gets the seed passed to <c>torch.manual_seed</c> before the first batch (it drives Dropout), or
-    /// <see langword="null"/> to leave the global generator alone. Seeded runs on the CPU repeat exactly when the
-    /// model was built after seeding too and the data source is seeded.
+    /// Gets the seed of libtorch's global generator (it drives Dropout), or <see langword="null"/> to leave the global
+    /// generator alone. The generator is seeded at the start of every epoch from this seed and the epoch number, so a
+    /// run resumed at epoch e (<see cref="InitialEpoch"/> = e) draws the same Dropout masks as an uninterrupted run.
+    /// Seeded runs on the CPU repeat exactly when the model's weights and the data source are seeded too.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public int? Seed { get; init; }

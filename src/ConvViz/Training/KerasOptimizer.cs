@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using TorchSharp;
 using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
 
@@ -19,14 +20,16 @@ namespace ConvViz.Training;
 /// <item><description>RMSprop (Keras 3): a = ρ·a + (1 − ρ)·g²; Δ = lr·g / √(a + ε); with momentum b = μ·b + Δ and w −= b, else w −= Δ.</description></item>
 /// </list>
 /// <para>Not thread-safe. <see cref="Step"/> either updates every parameter or, if it throws before the first write, none.</para>
+/// <para>The optimizer of a model (<see cref="TrainingExtensions.GetOptimizer"/>, <see cref="TrainingContext.Optimizer"/>)
+/// is a view of state the model owns: the model frees it, moves it with <see cref="Model.To"/>, resets it on
+/// <see cref="Model.Compile(CompileOptions)"/> and saves it with <see cref="ModelSaveOptions.IncludeTrainingState"/>.</para>
 /// </remarks>
 public sealed class KerasOptimizer : IDisposable
 {
-    private readonly Parameter[] _parameters;
-    private readonly Tensor[][] _state;
-    private bool _disposed;
+    private readonly OptimizerState _state;
+    private readonly bool _ownsState;
 
-    /// <summary>Creates an optimizer over <paramref name="parameters"/> (not owned) with the given settings.</summary>
+    /// <summary>Creates an optimizer over <paramref name="parameters"/> (not owned) with the given settings; it owns its state, so dispose it.</summary>
     /// <param name="options">The optimizer settings.</param>
     /// <param name="parameters">The parameters to update; those that do not require gradients are ignored.</param>
     public KerasOptimizer(OptimizerOptions options, IEnumerable<Parameter> parameters)
@@ -34,29 +37,20 @@ public sealed class KerasOptimizer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(parameters);
         NativeBackend.EnsureLoaded();
-        Options = options;
-        LearningRate = options.EffectiveLearningRate;
-        _parameters = parameters.Where(p => p.requires_grad).ToArray();
-        var slots = options.Kind switch
-        {
-            OptimizerKind.Adamax or OptimizerKind.Adam => 2,
-            OptimizerKind.Sgd => options.Momentum > 0 ? 1 : 0,
-            OptimizerKind.RmsProp => options.Momentum > 0 ? 2 : 1,
-            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Kind, "Unknown optimizer."),
-        };
-        _state = new Tensor[_parameters.Length][];
-        for (var i = 0; i < _parameters.Length; i++)
-        {
-            _state[i] = new Tensor[slots];
-            for (var s = 0; s < slots; s++)
-            {
-                _state[i][s] = zeros_like(_parameters[i]).DetachFromDisposeScope();
-            }
-        }
+        var named = parameters.Where(p => p.requires_grad).Select((p, i) => ("p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), p)).ToArray();
+        _state = new OptimizerState(options, named);
+        _ownsState = true;
+    }
+
+    /// <summary>A view of state owned by a model; disposing the view does nothing.</summary>
+    internal KerasOptimizer(OptimizerState state)
+    {
+        _state = state;
+        _ownsState = false;
     }
 
     /// <summary>Gets the settings this optimizer was created with.</summary>
-    public OptimizerOptions Options { get; }
+    public OptimizerOptions Options => _state.Options;
 
     /// <summary>Gets the optimizer kind.</summary>
     public OptimizerKind Kind => Options.Kind;
@@ -67,7 +61,7 @@ public sealed class KerasOptimizer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
     public double LearningRate
     {
-        get;
+        get => _state.LearningRate;
         set
         {
             if (!(value > 0 && double.IsFinite(value)))
@@ -75,25 +69,27 @@ public sealed class KerasOptimizer : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
             }
 
-            field = value;
+            _state.LearningRate = value;
         }
     }
 
     /// <summary>Gets the number of updates applied so far (Keras' <c>optimizer.iterations</c>).</summary>
-    public long Iterations { get; private set; }
+    public long Iterations => _state.Iterations;
 
     /// <summary>Gets the learning rate the next step uses: <see cref="LearningRate"/> / (1 + decay · <see cref="Iterations"/>).</summary>
     public double CurrentLearningRate => LearningRate / (1 + (Options.Decay * Iterations));
 
     /// <summary>Gets the number of parameters this optimizer updates.</summary>
-    public int ParameterCount => _parameters.Length;
+    public int ParameterCount => _state.Parameters.Count;
+
+    internal OptimizerState State => _state;
 
     /// <summary>Clears the gradients of all parameters.</summary>
     public void ZeroGrad()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         using var scope = NewDisposeScope();
-        foreach (var p in _parameters)
+        foreach (var p in _state.Parameters)
         {
             p.grad?.zero_();
         }
@@ -102,32 +98,46 @@ public sealed class KerasOptimizer : IDisposable
     /// <summary>Applies one update from the parameters' current gradients; parameters without a gradient are skipped but still count toward t.</summary>
     public void Step()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var lr = CurrentLearningRate;
         var t = Iterations + 1;
         var o = Options;
-        for (var i = 0; i < _parameters.Length; i++)
+
+        // Every scalar is held in a local for the whole step: a temporary Scalar that nothing references may be
+        // finalized (freeing its native value) while the native call that uses it still runs.
+        using var beta1 = o.Beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - o.Beta1).ToScalar();
+        using var beta2 = o.Beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - o.Beta2).ToScalar();
+        using var epsilon = o.Epsilon.ToScalar();
+        using var momentum = o.Momentum.ToScalar();
+        using var rho = o.Rho.ToScalar();
+        using var oneMinusRho = (1 - o.Rho).ToScalar();
+        using var learningRate = lr.ToScalar();
+        using var adamaxStep = (lr / (1 - Math.Pow(o.Beta1, t))).ToScalar();
+        using var adamStep = (lr * Math.Sqrt(1 - Math.Pow(o.Beta2, t)) / (1 - Math.Pow(o.Beta1, t))).ToScalar();
+        var parameters = _state.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
         {
-            var w = _parameters[i];
+            var w = parameters[i];
             var g = w.grad;
             if (g is null)
             {
                 continue;
             }
 
-            var state = _state[i];
+            var state = _state.Slots[i];
             switch (o.Kind)
             {
                 case OptimizerKind.Adamax:
                 {
                     var m = state[0];
                     var u = state[1];
-                    m.mul_(o.Beta1).add_(g, 1 - o.Beta1);
-                    u.copy_(maximum(u * o.Beta2, g.abs()));
-                    var stepSize = lr / (1 - Math.Pow(o.Beta1, t));
-                    w.sub_(m / (u + o.Epsilon) * stepSize);
+                    m.mul_(beta1).add_(g, oneMinusBeta1);
+                    u.copy_(maximum(u.mul(beta2), g.abs()));
+                    w.sub_(m.div(u.add(epsilon)).mul(adamaxStep));
                     break;
                 }
 
@@ -135,20 +145,19 @@ public sealed class KerasOptimizer : IDisposable
                 {
                     var m = state[0];
                     var v = state[1];
-                    m.mul_(o.Beta1).add_(g, 1 - o.Beta1);
-                    v.mul_(o.Beta2).add_(g.square(), 1 - o.Beta2);
-                    var alpha = lr * Math.Sqrt(1 - Math.Pow(o.Beta2, t)) / (1 - Math.Pow(o.Beta1, t));
-                    w.sub_(m / (v.sqrt() + o.Epsilon) * alpha);
+                    m.mul_(beta1).add_(g, oneMinusBeta1);
+                    v.mul_(beta2).add_(g.square(), oneMinusBeta2);
+                    w.sub_(m.div(v.sqrt().add(epsilon)).mul(adamStep));
                     break;
                 }
 
                 case OptimizerKind.Sgd when o.Momentum > 0:
                 {
                     var v = state[0];
-                    v.mul_(o.Momentum).sub_(g * lr);
+                    v.mul_(momentum).sub_(g.mul(learningRate));
                     if (o.Nesterov)
                     {
-                        w.add_((v * o.Momentum) - (g * lr));
+                        w.add_(v.mul(momentum).sub(g.mul(learningRate)));
                     }
                     else
                     {
@@ -159,18 +168,18 @@ public sealed class KerasOptimizer : IDisposable
                 }
 
                 case OptimizerKind.Sgd:
-                    w.sub_(g * lr);
+                    w.sub_(g.mul(learningRate));
                     break;
 
                 case OptimizerKind.RmsProp:
                 {
                     var a = state[0];
-                    a.mul_(o.Rho).add_(g.square(), 1 - o.Rho);
-                    var increment = g * lr / (a + o.Epsilon).sqrt();
+                    a.mul_(rho).add_(g.square(), oneMinusRho);
+                    var increment = g.mul(learningRate).div(a.add(epsilon).sqrt());
                     if (o.Momentum > 0)
                     {
                         var b = state[1];
-                        b.mul_(o.Momentum).add_(increment);
+                        b.mul_(momentum).add_(increment);
                         w.sub_(b);
                     }
                     else
@@ -183,24 +192,17 @@ public sealed class KerasOptimizer : IDisposable
             }
         }
 
-        Iterations = t;
+        _state.Iterations = t;
     }
 
-    /// <inheritdoc/>
+    /// <summary>Frees the state of an optimizer created with the public constructor; for a model's optimizer it does nothing (the model owns the state).</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (_ownsState)
         {
-            return;
-        }
-
-        _disposed = true;
-        foreach (var slots in _state)
-        {
-            foreach (var tensor in slots)
-            {
-                tensor.Dispose();
-            }
+            _state.Dispose();
         }
     }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_state.IsDisposed, this);
 }

@@ -45,6 +45,13 @@ public sealed class ModelCheckpoint : Callback
     /// <value>The default value is <see langword="null"/>.</value>
     public Action<Model, Stream>? Save { get; init; }
 
+    /// <summary>
+    /// Gets what the default writer includes (<see cref="ModelSaveOptions.IncludeTrainingState"/> makes checkpoints
+    /// that resume training exactly); ignored when <see cref="Save"/> is set.
+    /// </summary>
+    /// <value>The default value is a <see cref="ModelSaveOptions"/> with its defaults (no training state).</value>
+    public ModelSaveOptions SaveOptions { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = new();
+
     /// <summary>Gets the path of the last file written, or <see langword="null"/>.</summary>
     public string? LastSavedPath { get; private set; }
 
@@ -82,31 +89,18 @@ public sealed class ModelCheckpoint : Callback
 
     private void WriteAtomically(Model model, string path)
     {
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        if (Save is null)
+        var save = Save;
+        var options = SaveOptions;
+        AtomicFile.Write(path, stream =>
         {
-            // Model.Save itself writes a temporary file and renames it over the target.
-            model.Save(path);
-            return;
-        }
-
-        var temp = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            if (save is null)
             {
-                Save(model, stream);
-
-                stream.Flush(flushToDisk: true);
+                model.Save(stream, options);
             }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            else
+            {
+                save(model, stream);
+            }
+        }, createDirectory: true);
     }
 }

@@ -1,7 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
-using System.Globalization;
 using ConvViz.Data;
 using ConvViz.Models;
 using static TorchSharp.torch;
@@ -31,23 +30,38 @@ internal static class Trainer
 
         cancellationToken.ThrowIfCancellationRequested();
         using var lease = model.BeginTraining("Fit");
-        var optimizer = OptimizerRegistry.Get(model, compilation);
+        DataMetadata.Adopt(model, train, options);
+        var trainingState = model.TrainingState;
+        var optimizer = new KerasOptimizer(trainingState.GetOrCreate(model, compilation));
         var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
         var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
         var context = new TrainingContext(model, optimizer, options, steps, history, options.Logger);
         var keys = Keys(compilation);
         var module = model.Module;
         var wasTraining = module.training;
-        if (options.Seed is { } seed)
-        {
-            manual_seed(seed);
-        }
+        var progress = ProgressFor(options);
 
         using var cursor = new BatchCursor(train, options.InitialEpoch, cancellationToken);
 
         // One validation cursor for the whole fit, as Keras carries one validation iterator across epochs: with
         // ValidationSteps each epoch continues where the last one stopped (and reshuffles when a pass ends).
         using var validationCursor = options.ValidationData is { } validationSource ? new BatchCursor(validationSource, options.InitialEpoch, cancellationToken) : null;
+
+        // Resuming where the model's last epoch stopped (after Load with its training state, or a second Fit): the
+        // cursors that carry over between epochs continue exactly where that run left them.
+        if (trainingState.Position is { } position && position.NextEpoch == options.InitialEpoch)
+        {
+            if (options.StepsPerEpoch is not null && position.StepsPerEpoch == options.StepsPerEpoch)
+            {
+                cursor.Seek(position.Train, train.BatchesPerEpoch);
+            }
+
+            if (validationCursor is not null && options.ValidationSteps is not null && position.ValidationSteps == options.ValidationSteps && position.Validation is { } v)
+            {
+                validationCursor.Seek(v, options.ValidationData!.BatchesPerEpoch);
+            }
+        }
+
         var checkedTraining = false;
         var checkedValidation = false;
         try
@@ -68,6 +82,12 @@ internal static class Trainer
                 if (options.StepsPerEpoch is null)
                 {
                     cursor.Restart(epoch);
+                }
+
+                if (options.Seed is { } seed)
+                {
+                    // Seeded per epoch (not once per Fit) so that a run resumed at this epoch draws the same Dropout masks.
+                    manual_seed(SeedMixer.Mix(seed, epoch, 3L << 32));
                 }
 
                 var clock = Stopwatch.StartNew();
@@ -99,7 +119,7 @@ internal static class Trainer
                         callback.OnBatchEnd(context, step, logs);
                     }
 
-                    Report(options.Progress, TrainingPhase.TrainingBatch, epoch, options.Epochs, step + 1, steps, logs, clock.Elapsed);
+                    Report(progress, TrainingPhase.TrainingBatch, epoch, options.Epochs, step + 1, steps, logs, clock.Elapsed);
                     if (!double.IsFinite(loss))
                     {
                         TrainingLog.NonFiniteLoss(options.Logger, epoch + 1, step + 1, loss);
@@ -132,7 +152,7 @@ internal static class Trainer
 
                     var validationSteps = options.ValidationSteps ?? validationData.BatchesPerEpoch;
                     var validationLogs = Evaluate(
-                        model, compilation, validationCursor, validationSteps, epoch, options.Epochs, options.Progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
+                        model, compilation, validationCursor, validationSteps, epoch, options.Epochs, progress, checkedValidation ? null : "validation data", nameof(options), cancellationToken);
                     checkedValidation = true;
                     if (options.ValidationSteps is null)
                     {
@@ -149,17 +169,16 @@ internal static class Trainer
                 epochLogs[TrainingHistory.LearningRateKey] = learningRate;
                 clock.Stop();
                 history.Add(epoch, epochLogs, learningRate, clock.Elapsed);
-                if (options.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
-                {
-                    TrainingLog.EpochEnd(options.Logger, epoch + 1, options.Epochs, clock.Elapsed.TotalSeconds, FormatLogs(epochLogs));
-                }
+                trainingState.Position = new TrainingPosition(
+                    epoch + 1, options.StepsPerEpoch, cursor.Position, options.ValidationSteps, validationCursor?.Position);
+                TrainingLog.EpochEnd(options.Logger, epoch + 1, options.Epochs, clock.Elapsed, epochLogs);
 
                 foreach (var callback in options.Callbacks)
                 {
                     callback.OnEpochEnd(context, epoch, epochLogs);
                 }
 
-                Report(options.Progress, TrainingPhase.EpochEnd, epoch, options.Epochs, steps, steps, epochLogs, clock.Elapsed);
+                Report(progress, TrainingPhase.EpochEnd, epoch, options.Epochs, steps, steps, epochLogs, clock.Elapsed);
             }
 
             foreach (var callback in options.Callbacks)
@@ -332,8 +351,27 @@ internal static class Trainer
         progress.Report(new TrainingProgress(phase, epoch, epochs, step, steps, new Dictionary<string, double>(logs), elapsed, remaining));
     }
 
-    private static string FormatLogs(IReadOnlyDictionary<string, double> logs) =>
-        string.Join(" - ", logs.Select(kv => kv.Key + ": " + kv.Value.ToString("0.0000", CultureInfo.InvariantCulture)));
+    /// <summary>The progress receiver of a fit: the user's, or the library's console reporter chosen by <see cref="FitOptions.Verbosity"/>.</summary>
+    private static IProgress<TrainingProgress>? ProgressFor(FitOptions options)
+    {
+        var verbosity = options.Verbosity;
+        if (verbosity == TrainingVerbosity.Auto && options.Progress is not null)
+        {
+            return options.Progress;
+        }
+
+        var console = verbosity == TrainingVerbosity.Silent ? null : new ConsoleProgressReporter(options.ProgressWriter, verbosity);
+        return options.Progress is null ? console : console is null ? options.Progress : new BothProgress(options.Progress, console);
+    }
+
+    private sealed class BothProgress(IProgress<TrainingProgress> first, IProgress<TrainingProgress> second) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            first.Report(value);
+            second.Report(value);
+        }
+    }
 
     private static CompileOptions RequireCompiled(Model model, string operation) =>
         model.Compilation ?? throw new InvalidOperationException(

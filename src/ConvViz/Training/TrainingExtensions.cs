@@ -20,10 +20,15 @@ public static class TrainingExtensions
     /// <returns>The history of the epochs that ran. Loss and metrics are sample-weighted means over each epoch.</returns>
     /// <remarks>
     /// The model keeps its optimizer state between calls (as Keras' <c>model.optimizer</c>); compiling again starts
-    /// a fresh one. Afterwards the model is back in the mode it was in before (evaluation, for a new model).
+    /// a fresh one. A run with <see cref="FitOptions.InitialEpoch"/> equal to the epoch the last run (or the loaded
+    /// model's saved training state) stopped at continues exactly: same optimizer state, same batches, and with
+    /// <see cref="FitOptions.Seed"/> the same Dropout masks. When the model has no <see cref="Model.Preprocessing"/> or
+    /// <see cref="Model.ClassNames"/>, Fit sets them from <paramref name="train"/>; see <see cref="FitOptions.MetadataMismatch"/>
+    /// for conflicts. Unless <see cref="FitOptions.Verbosity"/> says otherwise, progress is printed to the console.
+    /// Afterwards the model is back in the mode it was in before (evaluation, for a new model).
     /// </remarks>
     /// <exception cref="InvalidOperationException">The model was not compiled, or another thread is training it or predicting with it.</exception>
-    /// <exception cref="ArgumentException">The data does not fit the model (the message names both shapes), or <see cref="FitOptions.InitialEpoch"/> exceeds <see cref="FitOptions.Epochs"/>. Raised before the first step.</exception>
+    /// <exception cref="ArgumentException">The data does not fit the model (the message names both shapes), the model's preprocessing or class names conflict with the data's (<see cref="FitOptions.MetadataMismatch"/>), or <see cref="FitOptions.InitialEpoch"/> exceeds <see cref="FitOptions.Epochs"/>. Raised before the first step.</exception>
     /// <exception cref="NonFiniteLossException">A batch's loss was NaN or infinite and no callback stopped training.</exception>
     /// <exception cref="TrainingCanceledException">
     /// <paramref name="cancellationToken"/> was cancelled (this is an <see cref="OperationCanceledException"/>).
@@ -81,16 +86,18 @@ public static class TrainingExtensions
 
     /// <summary>
     /// Gets the model's optimizer (Keras' <c>model.optimizer</c>), creating it from the compile settings if needed.
-    /// Its state persists across <c>Fit</c> calls until the model is compiled again.
+    /// Its state belongs to the model: it persists across <c>Fit</c> calls, moves with <see cref="Model.To"/>, is
+    /// freed with the model, is discarded when the model is compiled again, and is saved with
+    /// <see cref="ModelSaveOptions.IncludeTrainingState"/>.
     /// </summary>
     /// <param name="model">A compiled model.</param>
-    /// <returns>The optimizer; the model's registry owns it (do not dispose it).</returns>
+    /// <returns>A view of the model's optimizer state; disposing it does nothing.</returns>
     /// <exception cref="InvalidOperationException">The model was not compiled.</exception>
     public static KerasOptimizer GetOptimizer(this Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
         NativeBackend.EnsureLoaded();
         var compilation = model.Compilation ?? throw new InvalidOperationException("The model has no optimizer until it is compiled: call model.Compile(...) first.");
-        return OptimizerRegistry.Get(model, compilation);
+        return new KerasOptimizer(model.TrainingState.GetOrCreate(model, compilation));
     }
 }
