@@ -10,6 +10,10 @@ internal static class ActivationFunctions
     /// <summary>Keras' default negative slope for LeakyReLU.</summary>
     public const double LeakyReLUSlope = 0.3;
 
+    // TorchSharp's double overloads of elu, leaky_relu and softplus create Scalars that nothing keeps alive during the
+    // native call (see Scalars); these paths pass process-lifetime Scalars instead.
+    private static readonly TorchSharp.Scalar LeakyReLUSlopeScalar = Scalars.Permanent(LeakyReLUSlope);
+
     /// <summary>Applies the activation. Softmax runs over the channel axis (1) of [N, C, H, W] or the feature axis of [N, F].</summary>
     /// <param name="x">The input; not disposed.</param>
     /// <param name="activation">The activation.</param>
@@ -21,10 +25,21 @@ internal static class ActivationFunctions
         Activation.Sigmoid => nn.functional.sigmoid(x),
         Activation.Softmax => nn.functional.softmax(x, 1),
         Activation.Tanh => nn.functional.tanh(x),
-        Activation.ELU => nn.functional.elu(x, 1.0),
+        Activation.ELU => x.elu(Scalars.One, Scalars.One, Scalars.One),
         Activation.SELU => nn.functional.selu(x),
-        Activation.LeakyReLU => nn.functional.leaky_relu(x, LeakyReLUSlope),
-        Activation.Softplus => nn.functional.softplus(x),
+        Activation.LeakyReLU => x.leaky_relu(LeakyReLUSlopeScalar),
+        Activation.Softplus => Softplus(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
+
+    /// <summary>softplus(x) = max(x, 0) + log1p(exp(−|x|)): overflow-free, and without TorchSharp's temporary Scalars.</summary>
+    private static Tensor Softplus(Tensor x)
+    {
+        using var positive = nn.functional.relu(x);
+        using var magnitude = x.abs();
+        using var negative = magnitude.neg();
+        using var exp = negative.exp();
+        using var tail = exp.log1p();
+        return positive.add(tail, Scalars.One);
+    }
 }

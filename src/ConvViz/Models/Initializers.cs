@@ -20,7 +20,7 @@ internal static class Initializers
                 tensor.zero_();
                 break;
             case Initializer.Ones:
-                tensor.fill_(1.0);
+                tensor.fill_(Scalars.One);
                 break;
             case Initializer.GlorotUniform:
                 Uniform(tensor, Math.Sqrt(6.0 / (fanIn + fanOut)), generator);
@@ -50,7 +50,9 @@ internal static class Initializers
     private static void Uniform(Tensor tensor, double limit, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        var values = rand(tensor.shape, ScalarType.Float32, generator: generator).mul_(2 * limit).sub_(limit);
+        using var width = Scalars.Create(2 * limit);
+        using var offset = Scalars.Create(limit);
+        var values = rand(tensor.shape, ScalarType.Float32, generator: generator).mul_(width).sub_(offset);
         tensor.copy_(values);
     }
 
@@ -59,10 +61,12 @@ internal static class Initializers
     {
         using var scope = NewDisposeScope();
         var std = scale / TruncatedNormalCorrection;
+        using var bound = Scalars.Create(2);
+        using var stdScalar = Scalars.Create(std);
         var values = randn(tensor.shape, ScalarType.Float32, generator: generator);
         while (true)
         {
-            var outside = values.abs().gt(2);
+            var outside = values.abs().gt(bound);
             if (!outside.any().item<bool>())
             {
                 break;
@@ -71,6 +75,6 @@ internal static class Initializers
             values = where(outside, randn(tensor.shape, ScalarType.Float32, generator: generator), values);
         }
 
-        tensor.copy_(values.mul_(std));
+        tensor.copy_(values.mul_(stdScalar));
     }
 }
