@@ -14,7 +14,7 @@ public static class HeatmapOverlay
     /// Blends a heatmap over an image. A heatmap of another size is resized to the image bilinearly.
     /// </summary>
     /// <param name="image">The image shown under the heatmap; not modified or disposed.</param>
-    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as <see cref="GradCam.Compute"/>'s; not disposed.</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as <see cref="GradCam.Compute(Models.Model, Tensor, int, GradCamOptions?)"/>'s; not disposed.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>A new image of the input image's size; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>

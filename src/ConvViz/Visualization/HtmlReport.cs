@@ -137,7 +137,7 @@ public static class HtmlReport
         {
             var target = options.GradCamClass ?? ranking[0];
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
-            using var cam = GradCam.Compute(model, input, target, layer.Name);
+            using var cam = GradCam.Compute(model, input, target, new GradCamOptions { LayerName = layer.Name });
             using var overlay = HeatmapOverlay.Render(shown, cam);
             var empty = cam.max().item<float>() <= 0
                 ? " The map is zero everywhere: no feature map of this layer pushes the score up (for example a saturated softmax, or the class is not present)."
