@@ -135,7 +135,8 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
 
         var gradCam = GradCam.Compute(model, input, classIndex);
         var gradCamPath = Path.Combine(output, $"grad-cam-class{classIndex}.png");
-        using (var overlay = HeatmapOverlay.Render(shown, gradCam))
+        // Drawn on the photo at its own size: the model saw it squashed to its input size, so the map stretches back.
+        using (var overlay = HeatmapOverlay.RenderOnPhoto(imagePath, gradCam))
         {
             overlay.SaveAsPng(gradCamPath);
         }

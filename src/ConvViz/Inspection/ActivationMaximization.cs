@@ -9,6 +9,9 @@ namespace ConvViz.Inspection;
 /// <summary>
 /// Activation maximisation: gradient ascent on the input, from seeded noise, to find the pattern that excites a
 /// filter most (the mean of its feature map). All requested filters are optimised together, one image each.
+/// On the model's output layer the "filters" are classes and the objective is the class score (Simonyan et al.'s class
+/// model visualisation): by default the score before softmax or sigmoid (<see cref="ActivationMaximizationOptions.Target"/>),
+/// because maximising a softmax probability can be done by pushing the other classes down rather than this one up.
 /// </summary>
 /// <remarks>Evaluation mode (no dropout), training state restored; gradients are taken with respect to the images
 /// only. Each step adds <see cref="ActivationMaximizationOptions.StepSize"/> × range × g / rms(g) and clamps to the
@@ -19,8 +22,8 @@ public static class ActivationMaximization
 {
     /// <summary>Finds the input pattern that maximises one filter of a layer.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="layerName">A layer that outputs feature maps.</param>
-    /// <param name="filter">The 0-based filter (channel) index.</param>
+    /// <param name="layerName">A layer that outputs feature maps, or the model's output layer (then <paramref name="filter"/> is a class).</param>
+    /// <param name="filter">The 0-based filter (channel) index, or class index on the output layer (0 or 1 for a single sigmoid unit).</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
     /// <returns>The result with one image; the caller owns it.</returns>
@@ -30,8 +33,8 @@ public static class ActivationMaximization
 
     /// <summary>Finds the input patterns that maximise several filters of a layer (all filters by default).</summary>
     /// <param name="model">The model.</param>
-    /// <param name="layerName">A layer that outputs feature maps.</param>
-    /// <param name="filters">The 0-based filter indices; all of the layer's filters if <see langword="null"/>.</param>
+    /// <param name="layerName">A layer that outputs feature maps, or the model's output layer (then <paramref name="filters"/> are classes).</param>
+    /// <param name="filters">The 0-based filter (or class) indices; all of the layer's filters (or classes) if <see langword="null"/>.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
     /// <returns>The result with one image per filter; the caller owns it.</returns>
@@ -46,8 +49,10 @@ public static class ActivationMaximization
             throw new ArgumentException($"InputMax ({options.InputMax}) must exceed InputMin ({options.InputMin}).", nameof(options));
         }
 
-        var layer = LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
-        var channels = layer.OutputShape.Channels;
+        var output = model.Layers[^1];
+        var classMode = !output.OutputShape.IsSpatial && string.Equals(layerName, output.Name, StringComparison.Ordinal);
+        var layer = classMode ? output : LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
+        var channels = classMode ? Math.Max(2, layer.OutputShape.Channels) : layer.OutputShape.Channels;
         int[] selected = filters is null ? [.. Enumerable.Range(0, channels)] : [.. filters];
         if (selected.Length == 0)
         {
@@ -56,7 +61,11 @@ public static class ActivationMaximization
 
         foreach (var f in selected)
         {
-            if (f < 0 || f >= channels)
+            if (classMode)
+            {
+                LayerRunner.ValidateClassIndex(model, f, nameof(filters));
+            }
+            else if (f < 0 || f >= channels)
             {
                 throw new ArgumentOutOfRangeException(nameof(filters), f, $"Layer '{layer.Name}' has {channels} filters: use 0..{channels - 1}.");
             }
@@ -71,6 +80,8 @@ public static class ActivationMaximization
         using var generator = new Generator((ulong)options.Seed);
         var x = rand(shape, generator: generator).mul(2).sub(1).mul(options.NoiseAmplitude * range).add(mid);
         var index = model.ToModelDevice(tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1));
+        var binary = classMode && layer.OutputShape.Channels == 1;
+        var negative = selected.Select(f => binary && f == 0).ToArray();
 
         double[]? initial = null;
         double[] current = [];
@@ -83,8 +94,10 @@ public static class ActivationMaximization
             using (enable_grad())
             {
                 var leaf = x.detach().requires_grad_(true);
-                var activation = LayerRunner.Run(model, leaf, 0, layer.Index);
-                var perFilter = activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
+                var activation = LayerRunner.Run(model, leaf, 0, layer.Index, beforeActivation: classMode && options.Target == AttributionTarget.Score);
+                var perFilter = classMode
+                    ? ClassScore.Select(activation, index.view(-1), negative, options.Target)
+                    : activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
                 current = perFilter.detach().to(CPU).to_type(ScalarType.Float64).data<double>().ToArray();
                 initial ??= current;
                 if (steps == options.Steps || cancellationToken.IsCancellationRequested ||

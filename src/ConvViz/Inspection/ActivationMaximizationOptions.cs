@@ -55,6 +55,22 @@ public sealed class ActivationMaximizationOptions
         }
     } = 0.1;
 
+    /// <summary>
+    /// Gets the objective when the maximised layer is the model's output layer: the class score before softmax or
+    /// sigmoid, or the probability. Inner layers are always maximised after their activation (the mean of the feature map).
+    /// </summary>
+    /// <value>The default value is <see cref="AttributionTarget.Score"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not an <see cref="AttributionTarget"/> member.</exception>
+    public AttributionTarget Target
+    {
+        get;
+        init
+        {
+            ClassScore.ValidateTarget(value, nameof(Target));
+            field = value;
+        }
+    }
+
     /// <summary>Gets an optional wall-clock budget; the ascent stops after the step that exceeds it.</summary>
     /// <value>The default value is <see langword="null"/> (run all <see cref="Steps"/>).</value>
     public TimeSpan? TimeLimit

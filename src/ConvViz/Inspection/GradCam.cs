@@ -9,49 +9,64 @@ namespace ConvViz.Inspection;
 /// Grad-CAM (Selvaraju et al. 2017): which regions of the input made a convolution layer vote for a class.
 /// The forward pass is split at the layer: its activation A becomes a leaf that requires gradients, the rest of the
 /// network runs from it, and the channel weights are the spatial means of d score / d A. The map is
-/// ReLU(Σ weight·A), upsampled bilinearly to the input size and divided by its maximum.
+/// ReLU(Σ weight·A), upsampled bilinearly to the input size and (by default) divided by its maximum.
 /// </summary>
 /// <remarks>
-/// Runs in evaluation mode (no dropout); the model's training state is restored and no parameter gradients are
-/// accumulated (gradients are taken with <c>torch.autograd.grad</c> with respect to the activation only).
-/// The score is the model's output for the class, as in Deep Learning with R; with a saturated softmax the map can be
-/// all zero, which is returned as zeros, never NaN.
+/// <para>By default the score is the class score before the output activation (<see cref="AttributionTarget.Score"/>),
+/// as pytorch-grad-cam and tf-keras-vis do: a confident softmax has a near-zero gradient, so a map of the probability
+/// (<see cref="AttributionTarget.Probability"/>, Deep Learning with R's choice) fades to zero or to normalised
+/// numerical noise on a well-trained network. An all-zero map is returned as zeros, never NaN.</para>
+/// <para>Runs in evaluation mode (no dropout); the model's training state is restored and no parameter gradients are
+/// accumulated (gradients are taken with <c>torch.autograd.grad</c> with respect to the activation only).</para>
 /// </remarks>
 public static class GradCam
 {
     /// <summary>Computes the Grad-CAM heatmap of one image.</summary>
     /// <param name="model">The model.</param>
     /// <param name="input">A preprocessed image [1, C, H, W] (or [C, H, W]); not disposed.</param>
-    /// <param name="classIndex">The output unit to explain (0-based).</param>
-    /// <param name="layerName">A layer that outputs feature maps; by default the last Conv2D layer.</param>
-    /// <returns>The heatmap [H, W] in [0, 1] at the input's resolution; the caller owns it.</returns>
+    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
+    /// <param name="options">The layer, the target and the normalisation; defaults (the last Conv2D layer, the score
+    /// before the output activation, normalised) if <see langword="null"/>.</param>
+    /// <returns>The heatmap [H, W] at the input's resolution (in [0, 1] when normalised); the caller owns it.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
-    public static Tensor Compute(Model model, Tensor input, int classIndex, string? layerName = null)
+    public static Tensor Compute(Model model, Tensor input, int classIndex, GradCamOptions? options = null) =>
+        ComputeOne(model, input, classIndex, options ?? new GradCamOptions(), plusPlus: false);
+
+    /// <summary>Computes Grad-CAM heatmaps for a batch, each normalised on its own when <see cref="GradCamOptions.Normalize"/> is set.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="input">A preprocessed batch [N, C, H, W]; not disposed.</param>
+    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
+    /// <param name="options">The layer, the target and the normalisation; defaults if <see langword="null"/>.</param>
+    /// <returns>The heatmaps [N, H, W]; the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
+    public static Tensor ComputeBatch(Model model, Tensor input, int classIndex, GradCamOptions? options = null) =>
+        ComputeMaps(model, input, classIndex, options ?? new GradCamOptions(), plusPlus: false);
+
+    /// <summary>Explains one image [1, C, H, W] or [C, H, W]; the caller owns the map [H, W].</summary>
+    internal static Tensor ComputeOne(Model model, Tensor input, int classIndex, GradCamOptions options, bool plusPlus)
     {
         ArgumentNullException.ThrowIfNull(input);
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();
         var batch = LayerRunner.AsSingleImage(input, nameof(input));
-
-        return ComputeBatch(model, batch, classIndex, layerName).squeeze(0).MoveToOuterDisposeScope();
+        return ComputeMaps(model, batch, classIndex, options, plusPlus).squeeze(0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Computes Grad-CAM heatmaps for a batch, each normalised on its own.</summary>
-    /// <param name="model">The model.</param>
-    /// <param name="input">A preprocessed batch [N, C, H, W]; not disposed.</param>
-    /// <param name="classIndex">The output unit to explain (0-based).</param>
-    /// <param name="layerName">A layer that outputs feature maps; by default the last Conv2D layer.</param>
-    /// <returns>The heatmaps [N, H, W] in [0, 1]; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
-    public static Tensor ComputeBatch(Model model, Tensor input, int classIndex, string? layerName = null)
+    /// <summary>
+    /// The Grad-CAM and Grad-CAM++ maps [N, H, W] of a batch; the caller owns them. Grad-CAM weights each channel by
+    /// the mean gradient; Grad-CAM++ by Σ α·ReLU(gradient) with α = g² / (2g² + ΣA·g³) (Chattopadhay et al. 2018,
+    /// the closed form for the exponential of the score, whose positive factor exp(score) is left out).
+    /// </summary>
+    internal static Tensor ComputeMaps(Model model, Tensor input, int classIndex, GradCamOptions options, bool plusPlus)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
         NativeBackend.EnsureLoaded();
         model.ValidateInput(input);
         LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
-        var layer = LayerRunner.ResolveSpatial(model, layerName, nameof(layerName));
+        var layer = LayerRunner.ResolveSpatial(model, options.LayerName, nameof(options.LayerName));
 
-        using var mode = model.BeginInference("GradCam");
+        using var mode = model.BeginInference(plusPlus ? "GradCamPlusPlus" : "GradCam");
         using var scope = NewDisposeScope();
         Tensor activation;
         using (no_grad())
@@ -63,8 +78,7 @@ public static class GradCam
         using (enable_grad())
         {
             var leaf = activation.detach().requires_grad_(true);
-            var output = LayerRunner.Run(model, leaf, layer.Index + 1, model.Layers.Count - 1);
-            var score = output.select(1, classIndex).sum();
+            var score = ClassScore.Compute(model, leaf, layer.Index + 1, classIndex, options.Target).sum();
             gradient = autograd.grad([score], [leaf], allow_unused: true)[0];
         }
 
@@ -74,10 +88,22 @@ public static class GradCam
             return zeros(input.shape[0], input.shape[2], input.shape[3]).MoveToOuterDisposeScope();
         }
 
-        var weights = gradient.mean([2, 3], keepdim: true);
+        var weights = plusPlus ? PlusPlusWeights(gradient, activation) : gradient.mean([2, 3], keepdim: true);
         var cam = nn.functional.relu(weights.mul(activation).sum(1, keepdim: true));
-        cam = nn.functional.interpolate(cam, size: [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
-        return NormaliseByMax(cam.squeeze(1)).MoveToOuterDisposeScope();
+        cam = nn.functional.interpolate(cam, size: [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
+        return (options.Normalize ? NormaliseByMax(cam) : cam.clamp_min(0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Grad-CAM++ channel weights [N, K, 1, 1] from the gradient and activation [N, K, h, w].</summary>
+    private static Tensor PlusPlusWeights(Tensor gradient, Tensor activation)
+    {
+        var g = gradient.to_type(ScalarType.Float64);
+        var g2 = g.square();
+        var g3 = g2.mul(g);
+        var sumA = activation.to_type(ScalarType.Float64).sum([2, 3], keepdim: true);
+        var denominator = g2.mul(2).add(sumA.mul(g3));
+        var alpha = where(denominator.ne(0), g2.div(where(denominator.ne(0), denominator, ones_like(denominator))), zeros_like(denominator));
+        return alpha.mul(nn.functional.relu(g)).sum([2, 3], keepdim: true).to_type(ScalarType.Float32);
     }
 
     /// <summary>Divides each map [N, H, W] by its maximum; all-zero maps stay zero.</summary>

@@ -12,6 +12,15 @@ internal static class LayerRunner
     /// <summary>Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) in the current mode through the model's batch boundary; returns the float32 output, owned by the caller.</summary>
     public static Tensor Run(Model model, Tensor input, int first, int last) => model.RunLayers(input, first, [last])[0];
 
+    /// <summary>
+    /// Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) like <see cref="Run(Model, Tensor, int, int)"/>;
+    /// when <paramref name="beforeActivation"/> is true the last layer stops before its activation (a Dense or Conv2D
+    /// layer's fused activation is skipped, a standalone Activation layer passes its input through), which gives the
+    /// class scores before softmax or sigmoid. Returns the float32 output, owned by the caller.
+    /// </summary>
+    public static Tensor Run(Model model, Tensor input, int first, int last, bool beforeActivation) =>
+        model.RunLayers(input, first, [last], lastBeforeActivation: beforeActivation)[0];
+
     /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
     public static Tensor AsSingleImage(Tensor input, string paramName)
     {
@@ -51,14 +60,26 @@ internal static class LayerRunner
         return layer;
     }
 
-    /// <summary>Checks that <paramref name="classIndex"/> is a valid output unit of the model.</summary>
+    /// <summary>
+    /// Checks that <paramref name="classIndex"/> is a class of the model's flat output: 0..units − 1, or 0..1 for a
+    /// single output unit (class 1 is the unit, class 0 its opposite, as Keras' <c>predict_classes</c>).
+    /// </summary>
     public static void ValidateClassIndex(Model model, int classIndex, string paramName)
     {
         var units = model.OutputShape.Channels;
-        if (model.OutputShape.IsSpatial || classIndex < 0 || classIndex >= units)
+        var classes = units == 1 ? 2 : units;
+        if (model.OutputShape.IsSpatial)
+        {
+            throw new ArgumentException(
+                $"The model's output is {model.OutputShape}, not class scores: attribution needs a model that ends in a Dense layer.", paramName);
+        }
+
+        if (classIndex < 0 || classIndex >= classes)
         {
             throw new ArgumentOutOfRangeException(paramName, classIndex,
-                $"The model's output is {model.OutputShape}: use a class index in 0..{units - 1}.");
+                units == 1
+                    ? $"The model has one output unit (a binary classifier): use class 1 for the unit (the positive class) or 0 for its opposite."
+                    : $"The model's output is {model.OutputShape}: use a class index in 0..{units - 1}.");
         }
     }
 }

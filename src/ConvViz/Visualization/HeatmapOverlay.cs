@@ -8,14 +8,25 @@ using static TorchSharp.torch;
 
 namespace ConvViz.Visualization;
 
-/// <summary>Draws heatmaps (Grad-CAM, saliency) on their own or blended over the input image.</summary>
+/// <summary>
+/// Draws heatmaps (Grad-CAM, saliency) on their own or blended over an image: the model input, or the user's photo at
+/// its own resolution and aspect ratio.
+/// </summary>
+/// <remarks>
+/// The model sees a photo squashed to its input size (<see cref="ImagePreprocessing"/> resizes the whole photo, with no
+/// crop or padding), so a heatmap computed at the input size (say 150×150) maps back onto the photo (say 451×300) by
+/// stretching it over the whole photo. The stretch is a bilinear resize with pixel centres aligned
+/// (<c>align_corners = false</c>), the same coordinate mapping the squash used, so the hot region lands where the
+/// evidence is in the photo.
+/// </remarks>
 public static class HeatmapOverlay
 {
     /// <summary>
-    /// Blends a heatmap over an image. A heatmap of another size is resized to the image bilinearly.
+    /// Blends a heatmap over an image of any size: the model input, or the original photo. A heatmap of another size
+    /// is stretched to the image bilinearly (see the remarks of <see cref="HeatmapOverlay"/>).
     /// </summary>
-    /// <param name="image">The image shown under the heatmap; not modified or disposed.</param>
-    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as <see cref="GradCam.Compute"/>'s; not disposed.</param>
+    /// <param name="image">The image shown under the heatmap, such as the photo the model input was made from; not modified or disposed.</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as <see cref="GradCam.Compute(Models.Model, Tensor, int, GradCamOptions?)"/>'s; not disposed.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>A new image of the input image's size; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
@@ -36,6 +47,28 @@ public static class HeatmapOverlay
         }
 
         return Image.LoadPixelData<Rgb24>(pixels, image.Width, image.Height);
+    }
+
+    /// <summary>
+    /// Loads a photo at its full resolution and blends a heatmap over it, stretched bilinearly from the model's input
+    /// size. The photo is decoded with the same safe decoder and limits as <see cref="ImageLoader"/>, so its pixels are
+    /// the ones the model input was made from.
+    /// </summary>
+    /// <param name="photoPath">The photo the heatmap's model input was loaded from (JPEG or PNG).</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1] at the model's input size; not disposed.</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <returns>A new image of the photo's size; the caller owns it.</returns>
+    /// <exception cref="InvalidImageFileException">The photo is missing, unreadable, too large, truncated, corrupt or not an enabled format.</exception>
+    /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
+    public static Image<Rgb24> RenderOnPhoto(string photoPath, Tensor heatmap, HeatmapOverlayOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(photoPath);
+        ArgumentNullException.ThrowIfNull(heatmap);
+        _ = Size(heatmap);
+        var decoding = ImageDecodingOptions.Default;
+        var data = SafeImageDecoder.ReadFile(photoPath, decoding);
+        using var photo = SafeImageDecoder.Decode<Rgb24>(data, photoPath, decoding);
+        return Render(photo, heatmap, options);
     }
 
     /// <summary>Draws a heatmap alone, values in [0, 1] mapped through a colormap, optionally upscaled.</summary>
@@ -66,11 +99,16 @@ public static class HeatmapOverlay
     private static (int H, int W) Size(Tensor heatmap)
     {
         var s = heatmap.shape;
+        if (s.Any(d => d == 0))
+        {
+            throw new ArgumentException($"The heatmap [{string.Join(", ", s)}] is empty.", nameof(heatmap));
+        }
+
         return s.Length switch
         {
             2 => ((int)s[0], (int)s[1]),
             3 when s[0] == 1 => ((int)s[1], (int)s[2]),
-            _ => throw new ArgumentException($"Expected a heatmap [H, W]; got [{string.Join(", ", s)}].", nameof(heatmap)),
+            _ => throw new ArgumentException($"Expected a heatmap [H, W] (or [1, H, W]); got [{string.Join(", ", s)}]. Pass one map, such as GradCam.Compute's, or one row of a batch.", nameof(heatmap)),
         };
     }
 

@@ -139,10 +139,10 @@ public static class HtmlReport
         {
             var target = options.GradCamClass ?? ranking[0];
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
-            using var cam = GradCam.Compute(model, input, target, layer.Name);
+            using var cam = GradCam.Compute(model, input, target, new GradCamOptions { LayerName = layer.Name });
             using var overlay = HeatmapOverlay.Render(shown, cam);
             var empty = cam.max().item<float>() <= 0
-                ? " The map is zero everywhere: no feature map of this layer pushes the score up (for example a saturated softmax, or the class is not present)."
+                ? " The map is zero everywhere: no feature map of this layer pushes the class score up (the class is not present in this image, as far as this layer can tell)."
                 : string.Empty;
             html.Append("<h2>Grad-CAM and saliency</h2>\n<figure>").Append(ImageTag(overlay, "Grad-CAM overlay")).Append("<figcaption>")
                 .Append(Encode($"Grad-CAM: where layer '{layer.Name}' finds evidence for {ClassName(target)} ({target}); jet colours (red = strongest) blended at 40 %, evaluation mode.{empty}"))

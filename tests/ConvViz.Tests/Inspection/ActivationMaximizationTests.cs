@@ -68,6 +68,39 @@ public sealed class ActivationMaximizationTests
     }
 
     [Fact]
+    public void Run_OutputLayerOfASigmoidUnit_MaximisesTheClassScore_ClassZeroIsTheNegatedLogit()
+    {
+        using var scope = NewDisposeScope();
+        using var model = KnownAnswerModel.CreateBinary();
+        var options = new ActivationMaximizationOptions { Steps = 30, Seed = 2 };
+
+        using var positive = ActivationMaximization.RunLayer(model, "dense", [1, 0], options);
+        using var probability = ActivationMaximization.Run(model, "dense", 1, new ActivationMaximizationOptions { Steps = 30, Seed = 2, Target = AttributionTarget.Probability });
+
+        // Class 1's logit is ΣA − 1: bright windows raise it. Class 0's is 1 − ΣA: dark windows raise it.
+        Assert.Equal([1, 0], positive.Filters);
+        Assert.True(positive.FinalActivations[0] > positive.InitialActivations[0] + 1, $"class 1: {positive.InitialActivations[0]} → {positive.FinalActivations[0]}");
+        Assert.True(positive.FinalActivations[1] > positive.InitialActivations[1], $"class 0: {positive.InitialActivations[1]} → {positive.FinalActivations[1]}");
+        Assert.True(positive.Images[0].mean().item<float>() > 0.8f);
+        Assert.True(positive.Images[1].mean().item<float>() < 0.5f);
+
+        using var predicted = model.Predict(probability.Images);
+        Assert.Equal(predicted[0, 0].item<float>(), probability.FinalActivations[0], 4);
+        Assert.InRange(probability.FinalActivations[0], 0.5, 1.0);
+    }
+
+    [Fact]
+    public void RunLayer_OutputLayerClassOutOfRange_ThrowsNamingTheClasses()
+    {
+        using var model = KnownAnswerModel.CreateBinary();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => ActivationMaximization.Run(model, "dense", 2));
+
+        Assert.Contains("class 1", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ActivationMaximizationOptions { Target = (AttributionTarget)3 });
+    }
+
+    [Fact]
     public void Run_FilterOutOfRange_Throws()
     {
         using var model = KnownAnswerModel.Create();

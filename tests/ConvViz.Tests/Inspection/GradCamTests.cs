@@ -45,7 +45,7 @@ public sealed class GradCamTests
         var input = cat([KnownAnswerModel.CreateInput(), KnownAnswerModel.CreateInput().flip(3)], 0);
         model.Module.train();
 
-        using var cams = GradCam.ComputeBatch(model, input, classIndex: 1, layerName: "conv2d");
+        using var cams = GradCam.ComputeBatch(model, input, classIndex: 1, new GradCamOptions { LayerName = "conv2d" });
 
         Assert.True(model.Module.training);
         Assert.Equal([2L, 16L, 16L], cams.shape);
@@ -60,7 +60,7 @@ public sealed class GradCamTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        var ex = Assert.Throws<ArgumentException>(() => GradCam.Compute(model, KnownAnswerModel.CreateInput(), 1, "flatten"));
+        var ex = Assert.Throws<ArgumentException>(() => GradCam.Compute(model, KnownAnswerModel.CreateInput(), 1, new GradCamOptions { LayerName = "flatten" }));
 
         Assert.Contains("conv2d", ex.Message);
     }

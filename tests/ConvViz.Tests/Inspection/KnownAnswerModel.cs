@@ -38,6 +38,30 @@ internal static class KnownAnswerModel
         return model;
     }
 
+    /// <summary>
+    /// The same bright-patch detector with one sigmoid output unit whose logit is the sum of the activations minus 1,
+    /// so class 1 (the unit) is the patch and class 0 (the negated logit) is its absence.
+    /// </summary>
+    public static Model CreateBinary()
+    {
+        var model = new SequentialBuilder(Size, Size, 1)
+            .AddConv2D(1, 3, Activation.ReLU)
+            .AddFlatten()
+            .AddDense(1, Activation.Sigmoid)
+            .Build();
+        using var noGrad = no_grad();
+        var conv = model.LayerModules[0].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        conv["kernel"].copy_(full(1, 1, 3, 3, 1f / 9));
+        conv["bias"].copy_(tensor(new[] { -0.5f }));
+        var dense = model.LayerModules[2].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        dense["kernel"].fill_(1f);
+        dense["bias"].fill_(-1f);
+        return model;
+    }
+
+    /// <summary>The sum of the detector's activations on <see cref="CreateInput"/>: 0.5 at the patch centre and 6/9 − 0.5 at its four edge neighbours.</summary>
+    public const double ActivationSum = 0.5 + (4 * ((6.0 / 9) - 0.5));
+
     /// <summary>A black image [1, 1, 16, 16] with a white 3×3 patch centred at (<see cref="PatchRow"/>, <see cref="PatchColumn"/>).</summary>
     public static Tensor CreateInput()
     {

@@ -27,6 +27,11 @@ public sealed class NativeMemoryTests
             GradCam.Compute(model, input, 1).Dispose();
             GradCam.ComputeBatch(model, input, 0).Dispose();
             Saliency.Compute(model, input, 1).Dispose();
+            Saliency.Compute(model, input, 1, AttributionTarget.Probability).Dispose();
+            GradCamPlusPlus.Compute(model, input, 1, new GradCamOptions { Normalize = false }).Dispose();
+            SmoothGrad.Compute(model, input, 1, new SmoothGradOptions { SampleCount = 5, BatchSize = 2 }).Dispose();
+            IntegratedGradients.Compute(model, input, 1, new IntegratedGradientsOptions { Steps = 5, BatchSize = 4 }).Dispose();
+            IntegratedGradients.Compute(model, input, 0, new IntegratedGradientsOptions { Steps = 3, Baseline = input }).Dispose();
             ActivationMaximization.RunLayer(model, "conv2d", null, options).Dispose();
             IntermediateModel.From(model, -1).Predict(input).Dispose();
             FeatureMapGrid.Render(input).Dispose();

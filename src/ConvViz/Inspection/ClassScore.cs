@@ -1,0 +1,79 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using ConvViz.Models;
+using static TorchSharp.torch;
+
+namespace ConvViz.Inspection;
+
+/// <summary>The differentiable class score every attribution method starts from (see <see cref="AttributionTarget"/>).</summary>
+internal static class ClassScore
+{
+    /// <summary>Throws when <paramref name="target"/> is not an <see cref="AttributionTarget"/> member.</summary>
+    public static void ValidateTarget(AttributionTarget target, string paramName)
+    {
+        if (target is not (AttributionTarget.Score or AttributionTarget.Probability))
+        {
+            throw new ArgumentOutOfRangeException(paramName, target, "Use AttributionTarget.Score (before softmax or sigmoid, the default) or AttributionTarget.Probability.");
+        }
+    }
+
+    /// <summary>
+    /// Runs layers <paramref name="first"/>..last on <paramref name="x"/> and returns each image's score [N] for its
+    /// class: the pre-activation score or the probability, per <paramref name="target"/>. For a single output unit,
+    /// class 1 is the unit and class 0 its opposite (−logit, or 1 − p). The caller owns the tensor.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="x">The input of layer <paramref name="first"/>; not disposed.</param>
+    /// <param name="first">The first layer to run.</param>
+    /// <param name="classIndex">One class for every image.</param>
+    /// <param name="target">The quantity to return.</param>
+    public static Tensor Compute(Model model, Tensor x, int first, int classIndex, AttributionTarget target)
+    {
+        var output = LayerRunner.Run(model, x, first, model.Layers.Count - 1, beforeActivation: target == AttributionTarget.Score);
+        return Select(output, classIndex, target);
+    }
+
+    /// <summary>Picks each row's class from an output [N, units] (see <see cref="Compute(Model, Tensor, int, int, AttributionTarget)"/>); disposes <paramref name="output"/>.</summary>
+    public static Tensor Select(Tensor output, int classIndex, AttributionTarget target)
+    {
+        using (output)
+        {
+            if (output.shape[1] != 1)
+            {
+                return output.select(1, classIndex).alias();
+            }
+
+            using var unit = output.select(1, 0);
+            if (classIndex == 1)
+            {
+                return unit.alias();
+            }
+
+            return target == AttributionTarget.Score ? unit.neg() : unit.neg().add_(1.0);
+        }
+    }
+
+    /// <summary>Picks row i's class <paramref name="classes"/>[i] from an output [N, units]; disposes <paramref name="output"/>.</summary>
+    public static Tensor Select(Tensor output, Tensor classes, bool[] negative, AttributionTarget target)
+    {
+        using (output)
+        {
+            if (output.shape[1] != 1)
+            {
+                using var picked = output.gather(1, classes.view(-1, 1));
+                return picked.squeeze(1);
+            }
+
+            using var unit = output.select(1, 0);
+            using var sign = tensor(negative.Select(n => n ? -1f : 1f).ToArray()).to(unit.device);
+            using var signed = unit.mul(sign);
+            if (target == AttributionTarget.Score)
+            {
+                return signed.alias();
+            }
+
+            using var offset = tensor(negative.Select(n => n ? 1f : 0f).ToArray()).to(unit.device);
+            return signed.add(offset);
+        }
+    }
+}

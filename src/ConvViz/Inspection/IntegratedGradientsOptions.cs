@@ -1,0 +1,65 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using static TorchSharp.torch;
+
+namespace ConvViz.Inspection;
+
+/// <summary>Settings of <see cref="IntegratedGradients"/>.</summary>
+public sealed record IntegratedGradientsOptions
+{
+    /// <summary>
+    /// Gets the baseline the path starts from, in the model's input space: [C, H, W] or [1, C, H, W] (shared by every
+    /// image) or [N, C, H, W] (one per image). It is read, not disposed; the caller keeps owning it.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: zeros, which is a black image when the preprocessing only
+    /// rescales (1/255). With featurewise or samplewise standardisation zeros are the mean image, not black; pass the
+    /// preprocessed black image instead (for example <c>preprocessing.Standardize(zeros(1, C, H, W))</c>).</value>
+    public Tensor? Baseline { get; init; }
+
+    /// <summary>Gets the number of intervals of the path from the baseline to the image (the gradient is evaluated at Steps + 1 points).</summary>
+    /// <value>The default value is 50.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in 1..100000.</exception>
+    public int Steps
+    {
+        get;
+        init
+        {
+            if (value is < 1 or > 100_000)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Steps), value, "IntegratedGradientsOptions.Steps must be a positive number of path intervals (at most 100000), such as 50; more steps make the sum of the attributions closer to the score difference.");
+            }
+
+            field = value;
+        }
+    } = 50;
+
+    /// <summary>Gets how many points of the path go through the network at once (memory against speed).</summary>
+    /// <value>The default value is 16.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in 1..4096.</exception>
+    public int BatchSize
+    {
+        get;
+        init
+        {
+            if (value is < 1 or > 4096)
+            {
+                throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "IntegratedGradientsOptions.BatchSize must be in 1..4096, such as 16.");
+            }
+
+            field = value;
+        }
+    } = 16;
+
+    /// <summary>Gets the quantity differentiated: the class score before softmax or sigmoid, or the probability.</summary>
+    /// <value>The default value is <see cref="AttributionTarget.Score"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not an <see cref="AttributionTarget"/> member.</exception>
+    public AttributionTarget Target
+    {
+        get;
+        init
+        {
+            ClassScore.ValidateTarget(value, nameof(Target));
+            field = value;
+        }
+    }
+}
