@@ -3,8 +3,6 @@
 using System.Globalization;
 using ConvViz.Data;
 using ConvViz.Imaging;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 namespace ConvViz.Augmentation;
@@ -301,77 +299,7 @@ public sealed class Augmenter : IImageAugmenter
     internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, string prefix, int seed)
     {
         var names = Enumerable.Range(0, (int)images.shape[0]).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}_{i}_{seed}.png")).ToArray();
-        return WriteImages(images, directory, names, SavedImageFormat.Png, overwrite: false);
-    }
-
-    /// <summary>Writes each image min–max scaled to 0–255 (Keras' <c>array_to_img(scale = TRUE)</c>, truncated to bytes).</summary>
-    internal static IReadOnlyList<string> WriteImages(Tensor images, string directory, IReadOnlyList<string> fileNames, SavedImageFormat format, bool overwrite)
-    {
-        var channels = (int)images.shape[1];
-        if (channels is not (1 or 3 or 4))
-        {
-            throw new ArgumentException($"Only 1, 3 or 4 channels can be saved as PNG; got {channels}.", nameof(images));
-        }
-
-        Directory.CreateDirectory(directory);
-        using var scope = NewDisposeScope();
-        var min = images.amin([1, 2, 3], keepdim: true);
-        var scaled = images.sub(min);
-        var max = scaled.amax([1, 2, 3], keepdim: true);
-        scaled = scaled.div(max.where(max.ne(Scalars.Zero), tensor(1f))).mul(Scalars.ByteMax);
-        var bytes = scaled.clamp(Scalars.Zero, Scalars.ByteMax).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();
-        var batch = (int)images.shape[0];
-        var height = (int)images.shape[2];
-        var width = (int)images.shape[3];
-        var all = bytes.data<byte>().ToArray();
-        var perImage = height * width * channels;
-        var paths = new List<string>(batch);
-        for (var i = 0; i < batch; i++)
-        {
-            var path = Path.Combine(directory, fileNames[i]);
-            var span = all.AsSpan(i * perImage, perImage);
-            using var file = new FileStream(path, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write);
-            switch (channels)
-            {
-                case 1:
-                    using (var image = Image.LoadPixelData<L8>(span, width, height))
-                    {
-                        Save(image, file, format);
-                    }
-
-                    break;
-                case 3:
-                    using (var image = Image.LoadPixelData<Rgb24>(span, width, height))
-                    {
-                        Save(image, file, format);
-                    }
-
-                    break;
-                default:
-                    using (var image = Image.LoadPixelData<Rgba32>(span, width, height))
-                    {
-                        Save(image, file, format);
-                    }
-
-                    break;
-            }
-
-            paths.Add(path);
-        }
-
-        return paths;
-    }
-
-    private static void Save(Image image, Stream file, SavedImageFormat format)
-    {
-        if (format == SavedImageFormat.Jpeg)
-        {
-            image.SaveAsJpeg(file);
-        }
-        else
-        {
-            image.SaveAsPng(file);
-        }
+        return TensorImages.WriteFiles(images, directory, names, SavedImageFormat.Png, overwrite: false);
     }
 
     private static double Uniform(Random random, double low, double high) => low + (random.NextDouble() * (high - low));

@@ -566,7 +566,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             var names = used.ConvertAll(i => string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
                 $"{_options.SavePrefix}_{i}_{new Random(SeedMixer.Mix(Seed, epoch, (2L << 32) + i)).Next(10_000_000)}.{extension}"));
-            ConvViz.Augmentation.Augmenter.WriteImages(images, saveTo, names, _options.SaveFormat, overwrite: true);
+            TensorImages.WriteFiles(images, saveTo, names, _options.SaveFormat, overwrite: true);
         }
 
         var labels = BuildLabels(used, images);

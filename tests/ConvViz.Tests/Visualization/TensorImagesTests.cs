@@ -24,7 +24,7 @@ public sealed class TensorImagesTests
     }
 
     [Fact]
-    public void ToImage_DefaultRange_StretchesAndConstantIsGrey()
+    public void ToImage_DefaultRange_StretchesAndConstantIsBlackAsKeras()
     {
         using var scope = NewDisposeScope();
 
@@ -33,6 +33,6 @@ public sealed class TensorImagesTests
 
         Assert.Equal(0, stretched[0, 0].R);
         Assert.Equal(255, stretched[1, 0].R);
-        Assert.Equal(new Rgb24(128, 128, 128), constant[1, 1]);
+        Assert.Equal(new Rgb24(0, 0, 0), constant[1, 1]);
     }
 }
