@@ -7,7 +7,7 @@ namespace ConvViz.Augmentation;
 /// normalisations are deterministic and live in <see cref="Imaging.ImagePreprocessing"/>. Units follow Keras:
 /// degrees for rotation and shear, fractions (&lt; 1) or pixels (≥ 1) for shifts.
 /// </summary>
-public sealed class AugmentationOptions
+public sealed record AugmentationOptions
 {
     /// <summary>Gets the rotation range in degrees: θ ~ U(−r, r); positive θ turns the content counter-clockwise.</summary>
     /// <value>The default value is 0 (no rotation).</value>

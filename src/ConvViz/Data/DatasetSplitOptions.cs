@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ConvViz.Data;
 
 /// <summary>Options of <see cref="DatasetSplitter.Split"/>.</summary>
-public sealed class DatasetSplitOptions
+public sealed record DatasetSplitOptions
 {
     /// <summary>Gets the flat source folder with files named <c>{class}.{number}.{extension}</c>, such as Kaggle's <c>train/</c>.</summary>
     /// <value>There is no default; the folder is required.</value>

@@ -11,7 +11,7 @@ namespace ConvViz.Data;
 /// Options of <see cref="ImageFolderDataset"/>: Keras' <c>flow_images_from_directory</c> arguments plus the
 /// generator's settings (augmentation in <see cref="Augmenter"/>, for example <c>ConvViz.Augmentation.Augmenter</c>, rescale and normalisation in <see cref="Preprocessing"/>).
 /// </summary>
-public sealed class ImageFolderDatasetOptions
+public sealed record ImageFolderDatasetOptions
 {
     /// <summary>Gets the directory holding one sub-folder per class.</summary>
     /// <value>There is no default; the directory is required.</value>

@@ -7,7 +7,7 @@ namespace ConvViz.Imaging;
 /// against the pixel limits, so a decompression bomb is rejected before any pixel buffer is allocated. Metadata
 /// (EXIF, ICC, XMP) is never decoded.
 /// </summary>
-public sealed class ImageDecodingOptions
+public sealed record ImageDecodingOptions
 {
     /// <summary>Gets the shared default options (JPEG and PNG, Pillow's pixel limit, 64 MiB files).</summary>
     public static ImageDecodingOptions Default { get; } = new();

@@ -10,7 +10,7 @@ namespace ConvViz.Imaging;
 /// It travels with a dataset and is saved with a trained model, so prediction and visualisation on a single image
 /// use exactly what training used. Random augmentation is not part of it.
 /// </summary>
-public sealed class ImagePreprocessing
+public sealed record ImagePreprocessing
 {
     /// <summary>Keras' epsilon for the std normalisations.</summary>
     public const double Epsilon = 1e-6;
@@ -149,10 +149,7 @@ public sealed class ImagePreprocessing
             throw new ArgumentException($"The standard deviation has {featurewiseStd.Count} values but the colour mode gives {Channels} channels.", nameof(featurewiseStd));
         }
 
-        var copy = (ImagePreprocessing)MemberwiseClone();
-        copy._featurewiseMean = featurewiseMean?.ToArray();
-        copy._featurewiseStd = featurewiseStd?.ToArray();
-        return copy;
+        return this with { FeaturewiseMean = featurewiseMean?.ToArray(), FeaturewiseStd = featurewiseStd?.ToArray() };
     }
 
     private Tensor PerChannel(IReadOnlyList<float> values, string name)

@@ -3,7 +3,7 @@
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="ActivationMaximization"/> (gradient ascent on the input, Chollet's recipe).</summary>
-public sealed class ActivationMaximizationOptions
+public sealed record ActivationMaximizationOptions
 {
     /// <summary>Gets the number of gradient-ascent steps.</summary>
     /// <value>The default value is 40.</value>

@@ -3,7 +3,7 @@
 namespace ConvViz.Models;
 
 /// <summary>Limits applied by <see cref="Model.Load(string, ModelLoadOptions)"/> before anything is allocated.</summary>
-public sealed class ModelLoadOptions
+public sealed record ModelLoadOptions
 {
     /// <summary>Gets the largest file accepted, in bytes; larger files are rejected before they are read.</summary>
     /// <value>The default value is 1 GiB.</value>

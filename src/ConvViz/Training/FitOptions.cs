@@ -10,7 +10,7 @@ namespace ConvViz.Training;
 /// The settings of <c>Fit</c>: Keras' <c>fit_generator(steps_per_epoch, epochs, validation_data, validation_steps,
 /// initial_epoch, callbacks)</c> plus progress, logging and a seed.
 /// </summary>
-public sealed class FitOptions
+public sealed record FitOptions
 {
     /// <summary>
     /// Gets Keras' <c>epochs</c>: the index one past the last epoch, <b>not</b> a count when <see cref="InitialEpoch"/> is set.

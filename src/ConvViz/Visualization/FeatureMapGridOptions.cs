@@ -3,7 +3,7 @@
 namespace ConvViz.Visualization;
 
 /// <summary>Settings of <see cref="FeatureMapGrid"/>.</summary>
-public sealed class FeatureMapGridOptions
+public sealed record FeatureMapGridOptions
 {
     /// <summary>Gets the 0-based channels to draw, in order; all channels if <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/> (all channels).</value>

@@ -3,7 +3,7 @@
 namespace ConvViz.Visualization;
 
 /// <summary>Settings of <see cref="FilterGrid"/>.</summary>
-public sealed class FilterGridOptions
+public sealed record FilterGridOptions
 {
     /// <summary>Gets the integer upscaling factor of each kernel pixel (nearest neighbour).</summary>
     /// <value>The default value is 12 (a 3×3 kernel becomes 36×36 pixels).</value>

@@ -3,7 +3,7 @@
 namespace ConvViz.Visualization;
 
 /// <summary>Settings of <see cref="HeatmapOverlay"/>.</summary>
-public sealed class HeatmapOverlayOptions
+public sealed record HeatmapOverlayOptions
 {
     /// <summary>Gets the weight of the heatmap colour in the blend: pixel = (1 − alpha)·image + alpha·colour.</summary>
     /// <value>The default value is 0.4 (Deep Learning with Python's Grad-CAM overlay).</value>

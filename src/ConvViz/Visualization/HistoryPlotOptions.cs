@@ -3,7 +3,7 @@
 namespace ConvViz.Visualization;
 
 /// <summary>Settings of <see cref="HistoryPlot"/>, the SVG version of R's <c>plot(history)</c>.</summary>
-public sealed class HistoryPlotOptions
+public sealed record HistoryPlotOptions
 {
     /// <summary>Gets the width of the chart in pixels.</summary>
     /// <value>The default value is 640.</value>

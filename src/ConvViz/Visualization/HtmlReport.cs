@@ -162,7 +162,7 @@ public static class HtmlReport
         {
             var channels = layer.OutputShape.Channels;
             var gridOptions = options.FeatureMaps.Channels is null && channels > options.MaxChannelsPerLayer
-                ? CopyWithChannels(options.FeatureMaps, [.. Enumerable.Range(0, options.MaxChannelsPerLayer)])
+                ? options.FeatureMaps with { Channels = [.. Enumerable.Range(0, options.MaxChannelsPerLayer)] }
                 : options.FeatureMaps;
             var (image, low, high, dead, _) = FeatureMapGrid.RenderWithRange(activations[layer.Name], gridOptions, layer);
             using (image)
@@ -191,24 +191,6 @@ public static class HtmlReport
             .Append(Encode($"The {first.OutputShape.Channels} kernels of {first.Name}, each stretched to its own range."))
             .Append("</figcaption></figure>\n");
     }
-
-    private static FeatureMapGridOptions CopyWithChannels(FeatureMapGridOptions o, IReadOnlyList<int> channels) => new()
-    {
-        Channels = channels,
-        Columns = o.Columns,
-        Padding = o.Padding,
-        Normalization = o.Normalization,
-        LowerPercentile = o.LowerPercentile,
-        UpperPercentile = o.UpperPercentile,
-        Colormap = o.Colormap,
-        Scale = o.Scale,
-        ShowColorScale = o.ShowColorScale,
-        ShowColorBar = o.ShowColorBar,
-        ShowTitle = o.ShowTitle,
-        Title = o.Title,
-        ShowChannelNumbers = o.ShowChannelNumbers,
-        SampleIndex = o.SampleIndex,
-    };
 
     private static string ImageTag(Image<Rgb24> image, string alt)
     {

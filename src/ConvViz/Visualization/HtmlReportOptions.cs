@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Visualization;
 
 /// <summary>Contents and settings of an <see cref="HtmlReport"/>. The report does not take ownership of the tensor or image.</summary>
-public sealed class HtmlReportOptions
+public sealed record HtmlReportOptions
 {
     /// <summary>Gets the report title.</summary>
     /// <value>The default value is "ConvViz report".</value>

@@ -3,7 +3,7 @@
 namespace ConvViz.Visualization;
 
 /// <summary>Settings of <see cref="FilterGrid.RenderPatterns"/>, the activation-maximisation grid.</summary>
-public sealed class PatternGridOptions
+public sealed record PatternGridOptions
 {
     /// <summary>Gets the white space between and around tiles, in output pixels.</summary>
     /// <value>The default value is 4.</value>
