@@ -78,7 +78,14 @@ public static class ActivationMaximization
         var range = options.InputMax - options.InputMin;
         var mid = options.InputMin + (range / 2);
         using var generator = new Generator((ulong)options.Seed);
-        var x = rand(shape, generator: generator).mul(2).sub(1).mul(options.NoiseAmplitude * range).add(mid);
+        using var two = Scalars.Create(2);
+        using var amplitude = Scalars.Create(options.NoiseAmplitude * range);
+        using var centre = Scalars.Create(mid);
+        using var tiny = Scalars.Create(1e-8);
+        using var stepScale = Scalars.Create(options.StepSize * range);
+        using var lowest = Scalars.Create(options.InputMin);
+        using var highest = Scalars.Create(options.InputMax);
+        var x = rand(shape, generator: generator).mul(two).sub(Scalars.One).mul(amplitude).add(centre, Scalars.One);
         var index = model.ToModelDevice(tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1));
         var binary = classMode && layer.OutputShape.Channels == 1;
         var negative = selected.Select(f => binary && f == 0).ToArray();
@@ -111,8 +118,8 @@ public static class ActivationMaximization
 
             using (no_grad())
             {
-                var rms = gradient.square().mean([1, 2, 3], keepdim: true).sqrt().add(1e-8);
-                var next = x.add(gradient.div(rms).mul(options.StepSize * range)).clamp(options.InputMin, options.InputMax);
+                var rms = gradient.square().mean([1, 2, 3], keepdim: true).sqrt().add(tiny, Scalars.One);
+                var next = x.add(gradient.div(rms).mul(stepScale), Scalars.One).clamp(lowest, highest);
                 x.Dispose();
                 x = next.MoveToOuterDisposeScope();
             }

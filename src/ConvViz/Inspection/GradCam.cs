@@ -110,7 +110,7 @@ public static class GradCam
     internal static Tensor NormaliseByMax(Tensor maps)
     {
         var max = maps.amax([1, 2], keepdim: true);
-        var safe = where(max.gt(0), max, ones_like(max));
-        return maps.div(safe).clamp(0, 1);
+        var safe = where(max.gt(Scalars.Zero), max, ones_like(max));
+        return maps.div(safe).clamp(Scalars.Zero, Scalars.One);
     }
 }
