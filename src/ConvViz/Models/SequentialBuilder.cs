@@ -77,7 +77,7 @@ public sealed class SequentialBuilder
     /// <summary>
     /// Adds a layer: the options' record type is the layer type (<see cref="Conv2DOptions"/>, <see cref="DenseOptions"/>, …).
     /// The shape rule runs at once, so an impossible layer fails here, naming the layer, its index and the shapes. The
-    /// <c>AddX</c> extension methods in <see cref="SequentialBuilderExtensions"/> are shorthands for this method.
+    /// <c>AddX</c> methods are one-line shorthands for this method.
     /// </summary>
     /// <param name="layer">The layer's options; a <see langword="null"/> <see cref="LayerOptions.Name"/> gets the next automatic name.</param>
     /// <returns>This builder.</returns>
@@ -120,6 +120,159 @@ public sealed class SequentialBuilder
     }
 
     /// <summary>Gets the layers added so far (used by loading to check sizes before any native allocation).</summary>
+    /// <summary>Adds a standalone activation (Keras <c>layer_activation(activation)</c>).</summary>
+    /// <param name="activation">The activation.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The activation is not an <see cref="Activation"/> member.</exception>
+    public SequentialBuilder AddActivation(Activation activation) =>
+        Add(() => new ActivationOptions { Activation = activation }, nameof(activation));
+
+    /// <summary>Adds a standalone activation with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public SequentialBuilder AddActivation(ActivationOptions options) => Add(options);
+
+    /// <summary>Adds 2 × 2 average pooling (Keras <c>layer_average_pooling_2d()</c>).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public SequentialBuilder AddAveragePooling2D() => Add(new AveragePooling2DOptions());
+
+    /// <summary>Adds average pooling with a square pool (strides equal to the pool).</summary>
+    /// <param name="poolSize">The pool size; at least 1.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The pool size is below 1.</exception>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public SequentialBuilder AddAveragePooling2D(int poolSize) =>
+        Add(() => new AveragePooling2DOptions { PoolSize = poolSize }, nameof(poolSize));
+
+    /// <summary>Adds average pooling with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public SequentialBuilder AddAveragePooling2D(AveragePooling2DOptions options) => Add(options);
+
+    /// <summary>Adds batch normalization with Keras' defaults (Keras <c>layer_batch_normalization()</c>).</summary>
+    /// <returns>This builder.</returns>
+    public SequentialBuilder AddBatchNormalization() => Add(new BatchNormalizationOptions());
+
+    /// <summary>Adds batch normalization with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public SequentialBuilder AddBatchNormalization(BatchNormalizationOptions options) => Add(options);
+
+    /// <summary>Adds a 2-D convolution (Keras <c>layer_conv_2d(filters, kernel_size, activation)</c>).</summary>
+    /// <param name="filters">The number of output channels; at least 1.</param>
+    /// <param name="kernelSize">The square kernel size; at least 1.</param>
+    /// <param name="activation">The activation.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1 (the message names the layer and its input shape).</exception>
+    /// <exception cref="ArgumentException">The kernel does not fit the input.</exception>
+    public SequentialBuilder AddConv2D(int filters, int kernelSize, Activation activation = Activation.Linear) =>
+        Add(() => new Conv2DOptions { Filters = filters, KernelSize = kernelSize, Activation = activation }, nameof(filters), nameof(kernelSize));
+
+    /// <summary>Adds a 2-D convolution with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public SequentialBuilder AddConv2D(Conv2DOptions options) => Add(options);
+
+    /// <summary>Adds a fully connected layer (Keras <c>layer_dense(units, activation)</c>).</summary>
+    /// <param name="units">The number of outputs; at least 1.</param>
+    /// <param name="activation">The activation.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The input is a feature map (add a flatten or global pooling layer first).</exception>
+    public SequentialBuilder AddDense(int units, Activation activation = Activation.Linear) =>
+        Add(() => new DenseOptions { Units = units, Activation = activation }, nameof(units));
+
+    /// <summary>Adds a fully connected layer with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is a feature map, or the name is taken.</exception>
+    public SequentialBuilder AddDense(DenseOptions options) => Add(options);
+
+    /// <summary>Adds inverted dropout (Keras <c>layer_dropout(rate)</c>).</summary>
+    /// <param name="rate">The fraction dropped while training, in [0, 1).</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1) (the message names the layer).</exception>
+    public SequentialBuilder AddDropout(double rate) =>
+        Add(() => new DropoutOptions { Rate = rate }, nameof(rate));
+
+    /// <summary>Adds inverted dropout with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public SequentialBuilder AddDropout(DropoutOptions options) => Add(options);
+
+    /// <summary>Adds a flatten layer (Keras <c>layer_flatten()</c>).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The flattened size exceeds <see cref="int.MaxValue"/>.</exception>
+    public SequentialBuilder AddFlatten() => Add(new FlattenOptions());
+
+    /// <summary>Adds a flatten layer with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The flattened size is too large, or the name is taken.</exception>
+    public SequentialBuilder AddFlatten(FlattenOptions options) => Add(options);
+
+    /// <summary>Adds global average pooling (Keras <c>layer_global_average_pooling_2d()</c>).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
+    public SequentialBuilder AddGlobalAveragePooling2D() => Add(new GlobalAveragePooling2DOptions());
+
+    /// <summary>Adds global average pooling with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
+    public SequentialBuilder AddGlobalAveragePooling2D(GlobalAveragePooling2DOptions options) => Add(options);
+
+    /// <summary>Adds global maximum pooling (Keras <c>layer_global_max_pooling_2d()</c>).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
+    public SequentialBuilder AddGlobalMaxPooling2D() => Add(new GlobalMaxPooling2DOptions());
+
+    /// <summary>Adds global maximum pooling with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
+    public SequentialBuilder AddGlobalMaxPooling2D(GlobalMaxPooling2DOptions options) => Add(options);
+
+    /// <summary>Adds 2 × 2 max pooling (Keras <c>layer_max_pooling_2d()</c>).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public SequentialBuilder AddMaxPooling2D() => Add(new MaxPooling2DOptions());
+
+    /// <summary>Adds max pooling with a square pool (strides equal to the pool).</summary>
+    /// <param name="poolSize">The pool size; at least 1.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The pool size is below 1.</exception>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
+    public SequentialBuilder AddMaxPooling2D(int poolSize) =>
+        Add(() => new MaxPooling2DOptions { PoolSize = poolSize }, nameof(poolSize));
+
+    /// <summary>Adds max pooling with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public SequentialBuilder AddMaxPooling2D(MaxPooling2DOptions options) => Add(options);
+
+    /// <summary>Adds zero padding of <paramref name="rows"/> rows above and below and <paramref name="columns"/> columns left and right (Keras <c>layer_zero_padding_2d(padding = c(rows, columns))</c>).</summary>
+    /// <param name="rows">Zero rows on each side; at least 0.</param>
+    /// <param name="columns">Zero columns on each side; at least 0.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative (the message names the layer).</exception>
+    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
+    public SequentialBuilder AddZeroPadding2D(int rows = 1, int columns = 1) =>
+        Add(() => new ZeroPadding2DOptions { Top = rows, Bottom = rows, Left = columns, Right = columns }, nameof(rows), nameof(columns));
+
+    /// <summary>Adds zero padding with a count per side.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
+    public SequentialBuilder AddZeroPadding2D(ZeroPadding2DOptions options) => Add(options);
+
     internal IReadOnlyList<LayerSpec> Layers => _layers;
 
     /// <summary>

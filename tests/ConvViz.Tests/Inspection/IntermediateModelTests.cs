@@ -3,7 +3,6 @@
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

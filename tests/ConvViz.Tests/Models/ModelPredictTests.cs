@@ -3,7 +3,6 @@
 using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -3,7 +3,6 @@
 using ConvViz.Data;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Training;
 using ConvViz.Visualization;
 using static TorchSharp.torch;

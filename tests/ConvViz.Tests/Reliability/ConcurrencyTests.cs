@@ -2,7 +2,6 @@
 
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Tests.Training;
 using ConvViz.Training;
 using static TorchSharp.torch;

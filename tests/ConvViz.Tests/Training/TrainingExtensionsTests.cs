@@ -2,7 +2,6 @@
 
 using ConvViz.Data;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Training;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;

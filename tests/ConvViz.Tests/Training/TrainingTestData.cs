@@ -2,7 +2,6 @@
 
 using ConvViz.Data;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;

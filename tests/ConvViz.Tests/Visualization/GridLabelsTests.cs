@@ -2,7 +2,6 @@
 
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Tests.Inspection;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;

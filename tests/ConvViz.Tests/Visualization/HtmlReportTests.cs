@@ -2,7 +2,6 @@
 
 using System.Text.RegularExpressions;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

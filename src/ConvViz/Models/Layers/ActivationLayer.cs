@@ -26,22 +26,3 @@ internal sealed class ActivationModule(string name, Activation activation) : Lay
 
     internal override Tensor ForwardBeforeActivation(Tensor input) => input.alias();
 }
-
-/// <content>Activation.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds a standalone activation (Keras <c>layer_activation(activation)</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="activation">The activation.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The activation is not an <see cref="Activation"/> member.</exception>
-    public static SequentialBuilder AddActivation(this SequentialBuilder builder, Activation activation) =>
-        builder.Add(() => new ActivationOptions { Activation = activation }, nameof(activation));
-
-    /// <summary>Adds a standalone activation with a chosen name.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The name is taken.</exception>
-    public static SequentialBuilder AddActivation(this SequentialBuilder builder, ActivationOptions options) => builder.Add(options);
-}

@@ -44,29 +44,3 @@ internal sealed class AvgPool2DModule : LayerModule
         return sums.div(counts).MoveToOuterDisposeScope();
     }
 }
-
-/// <content>AveragePooling2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds 2 × 2 average pooling (Keras <c>layer_average_pooling_2d()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
-    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder) => builder.Add(new AveragePooling2DOptions());
-
-    /// <summary>Adds average pooling with a square pool (strides equal to the pool).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="poolSize">The pool size; at least 1.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The pool size is below 1.</exception>
-    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
-    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder, int poolSize) =>
-        builder.Add(() => new AveragePooling2DOptions { PoolSize = poolSize }, nameof(poolSize));
-
-    /// <summary>Adds average pooling with all of Keras' arguments.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
-    public static SequentialBuilder AddAveragePooling2D(this SequentialBuilder builder, AveragePooling2DOptions options) => builder.Add(options);
-}

@@ -108,19 +108,3 @@ internal sealed class BatchNormModule : LayerModule
             _options.Epsilon);
     }
 }
-
-/// <content>BatchNormalization.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds batch normalization with Keras' defaults (Keras <c>layer_batch_normalization()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    public static SequentialBuilder AddBatchNormalization(this SequentialBuilder builder) => builder.Add(new BatchNormalizationOptions());
-
-    /// <summary>Adds batch normalization with all of Keras' arguments.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The name is taken.</exception>
-    public static SequentialBuilder AddBatchNormalization(this SequentialBuilder builder, BatchNormalizationOptions options) => builder.Add(options);
-}

@@ -167,25 +167,3 @@ internal sealed class Conv2DModule : LayerModule
         return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
     }
 }
-
-/// <content>Conv2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds a 2-D convolution (Keras <c>layer_conv_2d(filters, kernel_size, activation)</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="filters">The number of output channels; at least 1.</param>
-    /// <param name="kernelSize">The square kernel size; at least 1.</param>
-    /// <param name="activation">The activation.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A count is below 1 (the message names the layer and its input shape).</exception>
-    /// <exception cref="ArgumentException">The kernel does not fit the input.</exception>
-    public static SequentialBuilder AddConv2D(this SequentialBuilder builder, int filters, int kernelSize, Activation activation = Activation.Linear) =>
-        builder.Add(() => new Conv2DOptions { Filters = filters, KernelSize = kernelSize, Activation = activation }, nameof(filters), nameof(kernelSize));
-
-    /// <summary>Adds a 2-D convolution with all of Keras' arguments.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
-    public static SequentialBuilder AddConv2D(this SequentialBuilder builder, Conv2DOptions options) => builder.Add(options);
-}

@@ -98,24 +98,3 @@ internal sealed class DenseModule : LayerModule
         return nn.functional.linear(x, kernel, bias);
     }
 }
-
-/// <content>Dense.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds a fully connected layer (Keras <c>layer_dense(units, activation)</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="units">The number of outputs; at least 1.</param>
-    /// <param name="activation">The activation.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is below 1.</exception>
-    /// <exception cref="ArgumentException">The input is a feature map (add a flatten or global pooling layer first).</exception>
-    public static SequentialBuilder AddDense(this SequentialBuilder builder, int units, Activation activation = Activation.Linear) =>
-        builder.Add(() => new DenseOptions { Units = units, Activation = activation }, nameof(units));
-
-    /// <summary>Adds a fully connected layer with all of Keras' arguments.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is a feature map, or the name is taken.</exception>
-    public static SequentialBuilder AddDense(this SequentialBuilder builder, DenseOptions options) => builder.Add(options);
-}

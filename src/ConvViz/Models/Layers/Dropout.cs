@@ -37,22 +37,3 @@ internal sealed class DropoutModule(string name, double rate) : LayerModule(name
     public override Tensor forward(Tensor input) =>
         training && rate > 0 ? nn.functional.dropout(input, rate, training: true) : input.alias();
 }
-
-/// <content>Dropout.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds inverted dropout (Keras <c>layer_dropout(rate)</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="rate">The fraction dropped while training, in [0, 1).</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1) (the message names the layer).</exception>
-    public static SequentialBuilder AddDropout(this SequentialBuilder builder, double rate) =>
-        builder.Add(() => new DropoutOptions { Rate = rate }, nameof(rate));
-
-    /// <summary>Adds inverted dropout with a chosen name.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The name is taken.</exception>
-    public static SequentialBuilder AddDropout(this SequentialBuilder builder, DropoutOptions options) => builder.Add(options);
-}

@@ -40,20 +40,3 @@ internal sealed class FlattenModule(string name) : LayerModule(name)
         return channelsLast.flatten(1);
     }
 }
-
-/// <content>Flatten.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds a flatten layer (Keras <c>layer_flatten()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The flattened size exceeds <see cref="int.MaxValue"/>.</exception>
-    public static SequentialBuilder AddFlatten(this SequentialBuilder builder) => builder.Add(new FlattenOptions());
-
-    /// <summary>Adds a flatten layer with a chosen name.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The flattened size is too large, or the name is taken.</exception>
-    public static SequentialBuilder AddFlatten(this SequentialBuilder builder, FlattenOptions options) => builder.Add(options);
-}

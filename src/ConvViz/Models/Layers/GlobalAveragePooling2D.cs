@@ -23,20 +23,3 @@ internal sealed class GlobalAvgPool2DModule(string name) : LayerModule(name)
 {
     public override Tensor forward(Tensor input) => input.mean([2, 3]);
 }
-
-/// <content>GlobalAveragePooling2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds global average pooling (Keras <c>layer_global_average_pooling_2d()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
-    public static SequentialBuilder AddGlobalAveragePooling2D(this SequentialBuilder builder) => builder.Add(new GlobalAveragePooling2DOptions());
-
-    /// <summary>Adds global average pooling with a chosen name.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
-    public static SequentialBuilder AddGlobalAveragePooling2D(this SequentialBuilder builder, GlobalAveragePooling2DOptions options) => builder.Add(options);
-}

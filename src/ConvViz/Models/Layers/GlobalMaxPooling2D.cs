@@ -23,20 +23,3 @@ internal sealed class GlobalMaxPool2DModule(string name) : LayerModule(name)
 {
     public override Tensor forward(Tensor input) => input.amax([2, 3]);
 }
-
-/// <content>GlobalMaxPooling2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds global maximum pooling (Keras <c>layer_global_max_pooling_2d()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
-    public static SequentialBuilder AddGlobalMaxPooling2D(this SequentialBuilder builder) => builder.Add(new GlobalMaxPooling2DOptions());
-
-    /// <summary>Adds global maximum pooling with a chosen name.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
-    public static SequentialBuilder AddGlobalMaxPooling2D(this SequentialBuilder builder, GlobalMaxPooling2DOptions options) => builder.Add(options);
-}

@@ -8,7 +8,7 @@ namespace ConvViz.Models.Layers;
 /// The options of one layer of a sequential model, and the layer's definition: each derived record is one layer type
 /// (Keras class name in <see cref="TypeName"/>), with its shape rule, its parameters, its TorchSharp module and its
 /// fields in the model file, all in one file of <c>Models/Layers</c>. Add it with <see cref="SequentialBuilder.Add"/>
-/// or the <c>AddX</c> extension methods. Copies with <c>with</c> are validated like new values.
+/// or an <c>AddX</c> shorthand. Copies with <c>with</c> are validated like new values.
 /// </summary>
 public abstract record LayerOptions
 {
@@ -76,12 +76,4 @@ internal sealed class LayerTypeAttribute(string typeName, string namePrefix) : A
 
     public static LayerTypeAttribute Of(Type type) => type.GetCustomAttribute<LayerTypeAttribute>()
         ?? throw new InvalidOperationException($"Layer options type {type.Name} has no [LayerType] attribute.");
-}
-
-/// <summary>
-/// The <c>AddX</c> shorthands of <see cref="SequentialBuilder"/>, one group per layer type (each in its layer's file),
-/// all over <see cref="SequentialBuilder.Add"/>.
-/// </summary>
-public static partial class SequentialBuilderExtensions
-{
 }

@@ -36,29 +36,3 @@ internal sealed class MaxPool2DModule : LayerModule
         return nn.functional.max_pool2d(padded ?? input, _pool, _strides);
     }
 }
-
-/// <content>MaxPooling2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds 2 × 2 max pooling (Keras <c>layer_max_pooling_2d()</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
-    public static SequentialBuilder AddMaxPooling2D(this SequentialBuilder builder) => builder.Add(new MaxPooling2DOptions());
-
-    /// <summary>Adds max pooling with a square pool (strides equal to the pool).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="poolSize">The pool size; at least 1.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The pool size is below 1.</exception>
-    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the pool.</exception>
-    public static SequentialBuilder AddMaxPooling2D(this SequentialBuilder builder, int poolSize) =>
-        builder.Add(() => new MaxPooling2DOptions { PoolSize = poolSize }, nameof(poolSize));
-
-    /// <summary>Adds max pooling with all of Keras' arguments.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
-    public static SequentialBuilder AddMaxPooling2D(this SequentialBuilder builder, MaxPooling2DOptions options) => builder.Add(options);
-}

@@ -54,24 +54,3 @@ internal sealed class ZeroPadding2DModule(string name, long[] pad) : LayerModule
 {
     public override Tensor forward(Tensor input) => nn.functional.pad(input, pad);
 }
-
-/// <content>ZeroPadding2D.</content>
-public static partial class SequentialBuilderExtensions
-{
-    /// <summary>Adds zero padding of <paramref name="rows"/> rows above and below and <paramref name="columns"/> columns left and right (Keras <c>layer_zero_padding_2d(padding = c(rows, columns))</c>).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="rows">Zero rows on each side; at least 0.</param>
-    /// <param name="columns">Zero columns on each side; at least 0.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A count is negative (the message names the layer).</exception>
-    /// <exception cref="ArgumentException">The input is not a feature map.</exception>
-    public static SequentialBuilder AddZeroPadding2D(this SequentialBuilder builder, int rows = 1, int columns = 1) =>
-        builder.Add(() => new ZeroPadding2DOptions { Top = rows, Bottom = rows, Left = columns, Right = columns }, nameof(rows), nameof(columns));
-
-    /// <summary>Adds zero padding with a count per side.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="options">The options.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
-    public static SequentialBuilder AddZeroPadding2D(this SequentialBuilder builder, ZeroPadding2DOptions options) => builder.Add(options);
-}
