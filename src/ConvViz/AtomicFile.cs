@@ -9,6 +9,22 @@ namespace ConvViz;
 /// </summary>
 internal static class AtomicFile
 {
+    /// <summary>Writes text to <paramref name="path"/> atomically, as UTF-8 without a byte-order mark.</summary>
+    /// <param name="path">The target file; an existing file is replaced.</param>
+    /// <param name="text">The content.</param>
+    /// <returns>The full path written.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or has no folder.</exception>
+    /// <exception cref="IOException">The file cannot be written or renamed.</exception>
+    public static string WriteText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            writer.Write(text);
+        });
+    }
+
     /// <summary>Writes <paramref name="path"/> atomically with the content <paramref name="write"/> puts in the stream.</summary>
     /// <param name="path">The target file; an existing file is replaced.</param>
     /// <param name="write">Writes the whole content to the stream it is given (a write-only, seekable file stream; do not dispose it).</param>

@@ -46,8 +46,7 @@ public static class ActivationExport
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        WriteNpy(tensor, stream, kerasOrder);
+        AtomicFile.Write(path, stream => WriteNpy(tensor, stream, kerasOrder));
     }
 
     /// <summary>Writes a tensor in NumPy <c>.npy</c> format (1.0, little-endian float32, C order) to a stream.</summary>

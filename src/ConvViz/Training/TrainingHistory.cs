@@ -149,7 +149,7 @@ public sealed class TrainingHistory
     public void SaveCsv(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllText(path, ToCsv());
+        AtomicFile.WriteText(path, ToCsv());
     }
 
     /// <summary>
@@ -195,7 +195,7 @@ public sealed class TrainingHistory
     public void SaveJson(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllText(path, ToJson());
+        AtomicFile.WriteText(path, ToJson());
     }
 
     /// <summary>Formats the last epoch as R's <c>print(history)</c> does: "Final epoch (plot to see history):" and one <c>name: value</c> line per series.</summary>

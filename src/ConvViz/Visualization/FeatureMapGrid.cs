@@ -47,7 +47,7 @@ public static class FeatureMapGrid
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var image = Render(activations, options);
-        image.SaveAsPng(path);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 
     /// <summary>Renders a layer's feature maps, titled with the layer, and writes them as a PNG file.</summary>
@@ -60,7 +60,7 @@ public static class FeatureMapGrid
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var image = RenderLayer(activations, layer, options);
-        image.SaveAsPng(path);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 
     /// <summary>Renders and reports the value range mapped to the ends of the colour scale (NaN for per-map scaling) and the labels drawn.</summary>

@@ -90,7 +90,7 @@ public static class HistoryPlot
     public static void Save(TrainingHistory history, string path, HistoryPlotOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllText(path, ToSvg(history, options));
+        AtomicFile.WriteText(path, ToSvg(history, options));
     }
 
     /// <summary>Writes the history's chart to an SVG file: the counterpart of R's <c>plot(history)</c>.</summary>

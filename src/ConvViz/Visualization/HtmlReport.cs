@@ -83,7 +83,7 @@ public static class HtmlReport
     public static void Save(Model model, string path, HtmlReportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        File.WriteAllText(path, Create(model, options), new UTF8Encoding(false));
+        AtomicFile.WriteText(path, Create(model, options));
     }
 
     private static void AppendModelTable(StringBuilder html, Model model)
