@@ -23,7 +23,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
     /// <param name="shuffle">Whether each epoch visits the samples in a new, seeded order.</param>
     /// <param name="seed">Seed of the shuffle order.</param>
     /// <param name="classNames">Class names in label order, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    /// <exception cref="ArgumentException">The shapes do not fit together, or the images do not have 1, 3 or 4 channels.</exception>
     public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int seed = 0, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -43,6 +43,9 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
             throw new ArgumentException($"There are {images.shape[0]} images but {labels.shape[0]} labels.", nameof(labels));
         }
 
+        var colorMode = ColorModes.FromChannels(images.shape[1]) ?? throw new ArgumentException(
+            $"The images have {images.shape[1]} channels; image datasets hold 1 (grayscale), 3 (RGB) or 4 (RGBA) channels. Reshape the tensor to one of these.",
+            nameof(images));
         _images = images.detach().clone().DetachFromDisposeScope();
         _labels = labels?.detach().clone().DetachFromDisposeScope();
         BatchSize = batchSize;
@@ -54,7 +57,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         {
             TargetHeight = (int)images.shape[2],
             TargetWidth = (int)images.shape[3],
-            ColorMode = images.shape[1] switch { 1 => ColorMode.Grayscale, 4 => ColorMode.Rgba, _ => ColorMode.Rgb },
+            ColorMode = colorMode,
         };
     }
 

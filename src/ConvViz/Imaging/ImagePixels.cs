@@ -20,7 +20,7 @@ internal static class ImagePixels
     /// <summary>Gets the number of interleaved byte channels decoded for a colour mode (grayscale is converted later, as Pillow does, from RGB).</summary>
     /// <param name="mode">The colour mode.</param>
     /// <returns>4 for RGBA, otherwise 3.</returns>
-    public static int LoadedChannels(ColorMode mode) => mode == ColorMode.Rgba ? 4 : 3;
+    public static int LoadedChannels(ColorMode mode) => mode == ColorMode.Rgba ? 4 : 3; // decoded before the grayscale fold
 
     /// <summary>Gets the size in bytes of one resized, interleaved image.</summary>
     /// <param name="preprocessing">The preprocessing.</param>

@@ -74,12 +74,7 @@ public sealed record ImagePreprocessing
     public IReadOnlyList<float>? FeaturewiseStd { get => _featurewiseStd; init => _featurewiseStd = value?.ToArray(); }
 
     /// <summary>Gets the number of channels <see cref="ColorMode"/> produces.</summary>
-    public int Channels => ColorMode switch
-    {
-        ColorMode.Grayscale => 1,
-        ColorMode.Rgba => 4,
-        _ => 3,
-    };
+    public int Channels => ColorModes.Channels(ColorMode);
 
     /// <summary>Gets the shape of one preprocessed image.</summary>
     public ImageShape OutputShape => new(TargetHeight, TargetWidth, Channels);

@@ -18,13 +18,8 @@ public sealed partial class Model
         {
             TargetHeight = InputShape.Height,
             TargetWidth = InputShape.Width,
-            ColorMode = InputShape.Channels switch
-            {
-                1 => ColorMode.Grayscale,
-                4 => ColorMode.Rgba,
-                3 => ColorMode.Rgb,
-                _ => throw new InvalidOperationException($"A model with {InputShape.Channels} input channels cannot take images; pass tensors instead."),
-            },
+            ColorMode = ColorModes.FromChannels(InputShape.Channels)
+                ?? throw new InvalidOperationException($"A model with {InputShape.Channels} input channels cannot take images (colour modes have 1, 3 or 4 channels); pass tensors instead."),
         };
 
     /// <summary>

@@ -7,6 +7,30 @@ namespace ConvViz.Tests.Data;
 
 public sealed class InMemoryDatasetTests
 {
+    [Theory]
+    [InlineData(1, "Grayscale")]
+    [InlineData(3, "Rgb")]
+    [InlineData(4, "Rgba")]
+    public void Preprocessing_ColorMode_FollowsTheChannelCount(int channels, string mode)
+    {
+        using var images = zeros(2, channels, 4, 4);
+        using var dataset = new InMemoryDataset(images, null, batchSize: 2, classMode: ClassMode.None);
+
+        Assert.Equal(mode, dataset.Preprocessing.ColorMode.ToString());
+        Assert.Equal(channels, dataset.Preprocessing.Channels);
+    }
+
+    [Fact]
+    public void TwoChannelImages_AreRefusedNamingTheCount()
+    {
+        using var images = zeros(2, 2, 4, 4);
+
+        var ex = Assert.Throws<ArgumentException>(() => new InMemoryDataset(images, null, batchSize: 2, classMode: ClassMode.None));
+
+        Assert.Contains("2 channels", ex.Message);
+        Assert.Equal("images", ex.ParamName);
+    }
+
     [Fact]
     public void GetBatches_Shuffle_IsReproducibleAcrossInstances()
     {
