@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="IntegratedGradients"/>.</summary>
-public sealed record IntegratedGradientsOptions
+public sealed record IntegratedGradientsOptions : AttributionOptions
 {
     /// <summary>
     /// Gets the baseline the path starts from, in the model's input space: [C, H, W] or [1, C, H, W] (shared by every
@@ -32,34 +32,4 @@ public sealed record IntegratedGradientsOptions
             field = value;
         }
     } = 50;
-
-    /// <summary>Gets how many points of the path go through the network at once (memory against speed).</summary>
-    /// <value>The default value is 16.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not in 1..4096.</exception>
-    public int BatchSize
-    {
-        get;
-        init
-        {
-            if (value is < 1 or > 4096)
-            {
-                throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "IntegratedGradientsOptions.BatchSize must be in 1..4096, such as 16.");
-            }
-
-            field = value;
-        }
-    } = 16;
-
-    /// <summary>Gets the quantity differentiated: the class score before softmax or sigmoid, or the probability.</summary>
-    /// <value>The default value is <see cref="AttributionTarget.Score"/>.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not an <see cref="AttributionTarget"/> member.</exception>
-    public AttributionTarget Target
-    {
-        get;
-        init
-        {
-            ClassScore.ValidateTarget(value, nameof(Target));
-            field = value;
-        }
-    }
 }

@@ -48,7 +48,7 @@ public sealed class IntegratedGradientsResult : IDisposable
         }
     }
 
-    /// <summary>Gets each image's score (per <see cref="IntegratedGradientsOptions.Target"/>) at the input.</summary>
+    /// <summary>Gets each image's score (per <see cref="AttributionOptions.Target"/>) at the input.</summary>
     public IReadOnlyList<double> InputScores { get; }
 
     /// <summary>Gets each image's score at its baseline.</summary>

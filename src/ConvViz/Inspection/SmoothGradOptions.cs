@@ -3,7 +3,7 @@
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="SmoothGrad"/>.</summary>
-public sealed record SmoothGradOptions
+public sealed record SmoothGradOptions : AttributionOptions
 {
     /// <summary>
     /// Gets the standard deviation of the Gaussian noise as a fraction of the image's value range (its maximum minus its
@@ -45,34 +45,4 @@ public sealed record SmoothGradOptions
     /// <summary>Gets the seed of the noise; the same seed and options give the same map.</summary>
     /// <value>The default value is 0.</value>
     public int Seed { get; init; }
-
-    /// <summary>Gets how many noisy copies of each image go through the network at once (memory against speed).</summary>
-    /// <value>The default value is 16.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not in 1..4096.</exception>
-    public int BatchSize
-    {
-        get;
-        init
-        {
-            if (value is < 1 or > 4096)
-            {
-                throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "SmoothGradOptions.BatchSize must be in 1..4096, such as 16.");
-            }
-
-            field = value;
-        }
-    } = 16;
-
-    /// <summary>Gets the quantity differentiated: the class score before softmax or sigmoid, or the probability.</summary>
-    /// <value>The default value is <see cref="AttributionTarget.Score"/>.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not an <see cref="AttributionTarget"/> member.</exception>
-    public AttributionTarget Target
-    {
-        get;
-        init
-        {
-            ClassScore.ValidateTarget(value, nameof(Target));
-            field = value;
-        }
-    }
 }
