@@ -234,12 +234,12 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
 
     var heatmap = GradCam.Compute(model, input, top.ClassIndex);
     var gradCamPath = Path.Combine(output, "grad-cam.png");
-    using (var overlay = HeatmapOverlay.Render(shown, heatmap))
+    using (var overlay = HeatmapOverlay.RenderOnPhoto(catPhoto, heatmap))
     {
         overlay.SaveAsPng(gradCamPath);
     }
 
-    written.Add(($"Grad-CAM overlay for '{top.ClassName}' (last Conv2D layer)", gradCamPath));
+    written.Add(($"Grad-CAM overlay for '{top.ClassName}' (last Conv2D layer), on the photo at its own size", gradCamPath));
     var filtersPath = Path.Combine(output, "filters-layer1.png");
     using (var filters = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 8 }))
     {
