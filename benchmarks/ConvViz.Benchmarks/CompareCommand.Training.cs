@@ -128,9 +128,9 @@ internal static partial class CompareCommand
 
         public List<double> Times { get; } = [];
 
-        public override void OnBatchBegin(TrainingContext context, int batch) => _watch.Restart();
+        public override void OnBatchBegin(BatchEventArgs e) => _watch.Restart();
 
-        public override void OnBatchEnd(TrainingContext context, int batch, IReadOnlyDictionary<string, double> logs) =>
+        public override void OnBatchEnd(BatchEventArgs e) =>
             Times.Add(_watch.Elapsed.TotalMilliseconds);
     }
 
@@ -140,7 +140,7 @@ internal static partial class CompareCommand
 
         public List<long> ManagedHeap { get; } = [];
 
-        public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+        public override void OnEpochEnd(EpochEventArgs e)
         {
             Rss.Add(ProcessMemory.ResidentBytes());
             ManagedHeap.Add(GC.GetGCMemoryInfo().HeapSizeBytes);

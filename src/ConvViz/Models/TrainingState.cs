@@ -14,6 +14,9 @@ internal readonly record struct CursorPosition(int Pass, int Offset);
 /// </summary>
 internal sealed record TrainingPosition(int NextEpoch, int? StepsPerEpoch, CursorPosition Train, int? ValidationSteps, CursorPosition? Validation);
 
+/// <summary>The run a model file's training state came from: its optimizer, its step count and the epoch it stopped before.</summary>
+internal sealed record LoadedRun(OptimizerKind Optimizer, long Iterations, int? NextEpoch);
+
 /// <summary>
 /// The training state a <see cref="Model"/> owns (Keras' <c>model.optimizer</c> and where the data stopped): freed
 /// with the model, moved with it by <see cref="Model.To"/>, reset by <see cref="Model.Compile(CompileOptions)"/>,
@@ -30,6 +33,27 @@ internal sealed class TrainingState : IDisposable
     {
         get { lock (_gate) { return field; } }
         set { lock (_gate) { field = value; } }
+    }
+
+    /// <summary>
+    /// Gets the run whose training state was loaded from a model file, until the next <c>Fit</c> starts; kept through a
+    /// later <c>Compile</c> (which drops the state itself), so that <c>Fit</c> can refuse to resume that run with another optimizer.
+    /// </summary>
+    public LoadedRun? Loaded
+    {
+        get { lock (_gate) { return field; } }
+        private set { lock (_gate) { field = value; } }
+    }
+
+    /// <summary>Returns <see cref="Loaded"/> and forgets it (called when a <c>Fit</c> starts).</summary>
+    public LoadedRun? TakeLoaded()
+    {
+        lock (_gate)
+        {
+            var loaded = Loaded;
+            Loaded = null;
+            return loaded;
+        }
     }
 
     /// <summary>Gets the optimizer state, or <see langword="null"/> before the first use after compiling.</summary>
@@ -64,10 +88,11 @@ internal sealed class TrainingState : IDisposable
             _optimizer = optimizer;
             _compilation = compilation;
             Position = position;
+            Loaded = new LoadedRun(optimizer.Options.Kind, optimizer.Iterations, position?.NextEpoch);
         }
     }
 
-    /// <summary>Drops the optimizer state and the data position (a new compilation starts afresh, as in Keras).</summary>
+    /// <summary>Drops the optimizer state and the data position (a new compilation starts afresh, as in Keras); <see cref="Loaded"/> is kept.</summary>
     public void Reset()
     {
         lock (_gate)
@@ -88,5 +113,9 @@ internal sealed class TrainingState : IDisposable
         }
     }
 
-    public void Dispose() => Reset();
+    public void Dispose()
+    {
+        Reset();
+        Loaded = null;
+    }
 }

@@ -34,16 +34,17 @@ public sealed class CsvLogger : Callback
     public bool Append { get; init; }
 
     /// <inheritdoc/>
-    public override void OnTrainBegin(TrainingContext context)
+    public override void OnTrainBegin(TrainingEventArgs e)
     {
         _keys = null;
         _truncateNext = !Append;
     }
 
     /// <inheritdoc/>
-    public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+    public override void OnEpochEnd(EpochEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(logs);
+        ArgumentNullException.ThrowIfNull(e);
+        var (epoch, logs) = (e.Epoch, e.Logs);
         var sb = new StringBuilder();
         var writeHeader = _truncateNext || !File.Exists(FilePath) || new FileInfo(FilePath).Length == 0;
         _keys ??= [.. logs.Keys.Order(StringComparer.Ordinal)];

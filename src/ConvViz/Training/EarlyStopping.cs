@@ -51,9 +51,9 @@ public sealed class EarlyStopping : Callback, IDisposable
     public double Best => _best;
 
     /// <inheritdoc/>
-    public override void OnTrainBegin(TrainingContext context)
+    public override void OnTrainBegin(TrainingEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(e);
         _wait = 0;
         StoppedEpoch = null;
         BestEpoch = null;
@@ -62,10 +62,10 @@ public sealed class EarlyStopping : Callback, IDisposable
     }
 
     /// <inheritdoc/>
-    public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+    public override void OnEpochEnd(EpochEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(logs);
+        ArgumentNullException.ThrowIfNull(e);
+        var (context, epoch, logs) = (e.Context, e.Epoch, e.Logs);
         if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(EarlyStopping), out var current) || epoch < StartFromEpoch)
         {
             return;
@@ -99,7 +99,7 @@ public sealed class EarlyStopping : Callback, IDisposable
         if (_wait >= Patience && epoch > 0)
         {
             StoppedEpoch = epoch;
-            context.StopTraining = true;
+            e.RequestStop();
             if (RestoreBestWeights && _bestWeights is not null)
             {
                 _bestWeights.Restore(context.Model);
@@ -110,7 +110,7 @@ public sealed class EarlyStopping : Callback, IDisposable
     }
 
     /// <inheritdoc/>
-    public override void OnTrainEnd(TrainingContext context) => DisposeSnapshot();
+    public override void OnTrainEnd(TrainingEventArgs e) => DisposeSnapshot();
 
     /// <summary>Frees the saved best weights, if any.</summary>
     public void Dispose() => DisposeSnapshot();

@@ -3,47 +3,52 @@
 namespace ConvViz.Training;
 
 /// <summary>Keras' <c>LambdaCallback</c>: a callback built from delegates; unset hooks do nothing.</summary>
+/// <example>
+/// <code>
+/// var printer = new LambdaCallback { EpochEnd = e => Console.WriteLine($"epoch {e.Epoch + 1}: loss {e.Logs["loss"]:F4}") };
+/// </code>
+/// </example>
 public sealed class LambdaCallback : Callback
 {
     /// <summary>Gets the action run before the first epoch.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext>? TrainBegin { get; init; }
+    public Action<TrainingEventArgs>? TrainBegin { get; init; }
 
-    /// <summary>Gets the action run after the last epoch.</summary>
+    /// <summary>Gets the action run after the last epoch, with the last epoch's logs.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext>? TrainEnd { get; init; }
+    public Action<TrainingEventArgs>? TrainEnd { get; init; }
 
-    /// <summary>Gets the action run at the start of an epoch, with its 0-based index.</summary>
+    /// <summary>Gets the action run at the start of an epoch.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext, int>? EpochBegin { get; init; }
+    public Action<EpochEventArgs>? EpochBegin { get; init; }
 
-    /// <summary>Gets the action run at the end of an epoch, with its index and logs.</summary>
+    /// <summary>Gets the action run at the end of an epoch, with its logs.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext, int, IReadOnlyDictionary<string, double>>? EpochEnd { get; init; }
+    public Action<EpochEventArgs>? EpochEnd { get; init; }
 
-    /// <summary>Gets the action run before a batch, with its 0-based index in the epoch.</summary>
+    /// <summary>Gets the action run before a batch.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext, int>? BatchBegin { get; init; }
+    public Action<BatchEventArgs>? BatchBegin { get; init; }
 
-    /// <summary>Gets the action run after a batch, with its index and the running logs.</summary>
+    /// <summary>Gets the action run after a batch, with the running logs.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public Action<TrainingContext, int, IReadOnlyDictionary<string, double>>? BatchEnd { get; init; }
+    public Action<BatchEventArgs>? BatchEnd { get; init; }
 
     /// <inheritdoc/>
-    public override void OnTrainBegin(TrainingContext context) => TrainBegin?.Invoke(context);
+    public override void OnTrainBegin(TrainingEventArgs e) => TrainBegin?.Invoke(e);
 
     /// <inheritdoc/>
-    public override void OnTrainEnd(TrainingContext context) => TrainEnd?.Invoke(context);
+    public override void OnTrainEnd(TrainingEventArgs e) => TrainEnd?.Invoke(e);
 
     /// <inheritdoc/>
-    public override void OnEpochBegin(TrainingContext context, int epoch) => EpochBegin?.Invoke(context, epoch);
+    public override void OnEpochBegin(EpochEventArgs e) => EpochBegin?.Invoke(e);
 
     /// <inheritdoc/>
-    public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs) => EpochEnd?.Invoke(context, epoch, logs);
+    public override void OnEpochEnd(EpochEventArgs e) => EpochEnd?.Invoke(e);
 
     /// <inheritdoc/>
-    public override void OnBatchBegin(TrainingContext context, int batch) => BatchBegin?.Invoke(context, batch);
+    public override void OnBatchBegin(BatchEventArgs e) => BatchBegin?.Invoke(e);
 
     /// <inheritdoc/>
-    public override void OnBatchEnd(TrainingContext context, int batch, IReadOnlyDictionary<string, double> logs) => BatchEnd?.Invoke(context, batch, logs);
+    public override void OnBatchEnd(BatchEventArgs e) => BatchEnd?.Invoke(e);
 }

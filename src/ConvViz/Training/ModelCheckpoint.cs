@@ -59,10 +59,10 @@ public sealed class ModelCheckpoint : Callback
     public int? LastSavedEpoch { get; private set; }
 
     /// <inheritdoc/>
-    public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+    public override void OnEpochEnd(EpochEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(logs);
+        ArgumentNullException.ThrowIfNull(e);
+        var (context, epoch, logs) = (e.Context, e.Epoch, e.Logs);
         if (SaveBestOnly)
         {
             if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(ModelCheckpoint), out var current) || double.IsNaN(current))

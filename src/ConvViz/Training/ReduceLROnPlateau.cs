@@ -53,7 +53,7 @@ public sealed class ReduceLROnPlateau : Callback
     public double MinLearningRate { get; init { ArgumentOutOfRangeException.ThrowIfNegative(value); field = value; } }
 
     /// <inheritdoc/>
-    public override void OnTrainBegin(TrainingContext context)
+    public override void OnTrainBegin(TrainingEventArgs e)
     {
         _best = IsMax ? double.NegativeInfinity : double.PositiveInfinity;
         _wait = 0;
@@ -61,10 +61,10 @@ public sealed class ReduceLROnPlateau : Callback
     }
 
     /// <inheritdoc/>
-    public override void OnEpochEnd(TrainingContext context, int epoch, IReadOnlyDictionary<string, double> logs)
+    public override void OnEpochEnd(EpochEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(logs);
+        ArgumentNullException.ThrowIfNull(e);
+        var (context, epoch, logs) = (e.Context, e.Epoch, e.Logs);
         if (!MonitoredValue.TryGet(context, logs, Monitor, nameof(ReduceLROnPlateau), out var current))
         {
             return;

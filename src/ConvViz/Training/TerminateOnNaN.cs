@@ -8,26 +8,20 @@ namespace ConvViz.Training;
 /// </summary>
 public sealed class TerminateOnNaN : Callback
 {
-    private int _epoch;
-
     /// <summary>Gets the 0-based (epoch, batch) where the loss became invalid in the last run, or <see langword="null"/>.</summary>
     public (int Epoch, int Batch)? TerminatedAt { get; private set; }
 
     /// <inheritdoc/>
-    public override void OnTrainBegin(TrainingContext context) => TerminatedAt = null;
+    public override void OnTrainBegin(TrainingEventArgs e) => TerminatedAt = null;
 
     /// <inheritdoc/>
-    public override void OnEpochBegin(TrainingContext context, int epoch) => _epoch = epoch;
-
-    /// <inheritdoc/>
-    public override void OnBatchEnd(TrainingContext context, int batch, IReadOnlyDictionary<string, double> logs)
+    public override void OnBatchEnd(BatchEventArgs e)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(logs);
-        if (logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
         {
-            TerminatedAt = (_epoch, batch);
-            context.StopTraining = true;
+            TerminatedAt = (e.Epoch, e.Batch);
+            e.RequestStop();
         }
     }
 }

@@ -32,10 +32,12 @@ internal static class Trainer
         using var lease = model.BeginTraining("Fit");
         DataMetadata.Adopt(model, train, options);
         var trainingState = model.TrainingState;
+        CheckResume(trainingState, compilation, options);
         var optimizer = new KerasOptimizer(trainingState.GetOrCreate(model, compilation));
         var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
         var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
-        var context = new TrainingContext(model, optimizer, options, steps, history, options.Logger);
+        var context = new TrainingContext(model, optimizer, options.Epochs, steps, options.InitialEpoch, history, options.Logger);
+        IReadOnlyDictionary<string, double>? lastLogs = null;
         var keys = Keys(compilation);
         var module = model.Module;
         var wasTraining = module.training;
@@ -68,7 +70,7 @@ internal static class Trainer
         {
             foreach (var callback in options.Callbacks)
             {
-                callback.OnTrainBegin(context);
+                callback.OnTrainBegin(new TrainingEventArgs { Context = context });
             }
 
             for (var epoch = options.InitialEpoch; epoch < options.Epochs && !context.StopTraining; epoch++)
@@ -76,7 +78,7 @@ internal static class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 foreach (var callback in options.Callbacks)
                 {
-                    callback.OnEpochBegin(context, epoch);
+                    callback.OnEpochBegin(new EpochEventArgs { Context = context, Epoch = epoch });
                 }
 
                 if (options.StepsPerEpoch is null)
@@ -97,7 +99,7 @@ internal static class Trainer
                     cancellationToken.ThrowIfCancellationRequested();
                     foreach (var callback in options.Callbacks)
                     {
-                        callback.OnBatchBegin(context, step);
+                        callback.OnBatchBegin(new BatchEventArgs { Context = context, Epoch = epoch, Batch = step });
                     }
 
                     module.train();
@@ -116,7 +118,7 @@ internal static class Trainer
                     var logs = accumulator.Means();
                     foreach (var callback in options.Callbacks)
                     {
-                        callback.OnBatchEnd(context, step, logs);
+                        callback.OnBatchEnd(new BatchEventArgs { Context = context, Epoch = epoch, Batch = step, Logs = logs });
                     }
 
                     Report(progress, TrainingPhase.TrainingBatch, epoch, options.Epochs, step + 1, steps, logs, clock.Elapsed);
@@ -173,9 +175,10 @@ internal static class Trainer
                     epoch + 1, options.StepsPerEpoch, cursor.Position, options.ValidationSteps, validationCursor?.Position);
                 TrainingLog.EpochEnd(options.Logger, epoch + 1, options.Epochs, clock.Elapsed, epochLogs);
 
+                lastLogs = epochLogs;
                 foreach (var callback in options.Callbacks)
                 {
-                    callback.OnEpochEnd(context, epoch, epochLogs);
+                    callback.OnEpochEnd(new EpochEventArgs { Context = context, Epoch = epoch, Logs = epochLogs });
                 }
 
                 Report(progress, TrainingPhase.EpochEnd, epoch, options.Epochs, steps, steps, epochLogs, clock.Elapsed);
@@ -183,7 +186,7 @@ internal static class Trainer
 
             foreach (var callback in options.Callbacks)
             {
-                callback.OnTrainEnd(context);
+                callback.OnTrainEnd(new TrainingEventArgs { Context = context, Logs = lastLogs ?? new Dictionary<string, double>() });
             }
         }
         catch (OperationCanceledException ex) when (ex is not TrainingCanceledException && cancellationToken.IsCancellationRequested)
@@ -260,6 +263,29 @@ internal static class Trainer
         }
 
         return accumulator.Means();
+    }
+
+    /// <summary>
+    /// Refuses to resume a run loaded from a model file with another optimizer than the one it was saved with (its moments
+    /// would be meaningless for it), and warns when Compile after Load discarded the saved state of the same optimizer.
+    /// </summary>
+    private static void CheckResume(TrainingState state, CompileOptions compilation, FitOptions options)
+    {
+        if (state.Loaded is { } loaded && state.Optimizer is null && options.InitialEpoch > 0 && (loaded.NextEpoch is null || loaded.NextEpoch == options.InitialEpoch))
+        {
+            if (loaded.Optimizer != compilation.Optimizer.Kind)
+            {
+                throw new InvalidOperationException(
+                    $"Fit with InitialEpoch = {options.InitialEpoch} resumes the run saved in the model file, which was trained with {loaded.Optimizer} " +
+                    $"({loaded.Iterations} steps), but the model was compiled again with {compilation.Optimizer.Kind}. To continue that run, do not call " +
+                    $"Compile after Model.Load (the loaded model is compiled and keeps its optimizer state); to fine-tune with {compilation.Optimizer.Kind} " +
+                    "instead, start a new run with InitialEpoch = 0.");
+            }
+
+            TrainingLog.LoadedStateDiscarded(options.Logger, options.InitialEpoch + 1, loaded.Optimizer, loaded.Iterations);
+        }
+
+        state.TakeLoaded();
     }
 
     /// <summary>One optimizer step in its own dispose scope; returns the batch loss (the update is skipped when it is not finite).</summary>

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models;
 using Microsoft.Extensions.Logging;
 
 namespace ConvViz.Training;
@@ -23,6 +24,9 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "{What} differs between the model and the training data ({Difference}); the model keeps its own, as FitOptions.MetadataMismatch is Warn")]
     public static partial void MetadataMismatch(ILogger logger, string what, string difference);
+
+    [LoggerMessage(EventId = 509, Level = LogLevel.Warning, Message = "Fit resumes at epoch {Epoch} of a run loaded from a model file, but Compile was called after Load and discarded its {Optimizer} state ({Iterations} steps): the optimizer starts afresh. To continue exactly, do not compile the loaded model again")]
+    public static partial void LoadedStateDiscarded(ILogger logger, int epoch, OptimizerKind optimizer, long iterations);
 
     [LoggerMessage(EventId = 508, Level = LogLevel.Information, Message = "The model had no {What}; Fit set it from the training data: {Value}")]
     public static partial void MetadataAdopted(ILogger logger, string what, string value);

@@ -72,12 +72,12 @@ public sealed class ConcurrencyTests
         var modeDuringTraining = false;
         var intruder = new LambdaCallback
         {
-            BatchBegin = (c, b) =>
+            BatchBegin = e =>
             {
-                if (b == 1)
+                if (e.Batch == 1)
                 {
-                    fromOtherThread = Record(() => Task.Run(() => c.Model.Predict(input).Dispose()).GetAwaiter().GetResult());
-                    modeDuringTraining = c.Model.Module.training;
+                    fromOtherThread = Record(() => Task.Run(() => e.Model.Predict(input).Dispose()).GetAwaiter().GetResult());
+                    modeDuringTraining = e.Model.Module.training;
                 }
             },
         };
@@ -106,15 +106,15 @@ public sealed class ConcurrencyTests
         var sameThreadPredictions = 0L;
         var callback = new LambdaCallback
         {
-            BatchBegin = (c, b) =>
+            BatchBegin = e =>
             {
-                if (b == 1)
+                if (e.Batch == 1)
                 {
-                    secondFit = Record(() => Task.Run(() => c.Model.Fit(train)).GetAwaiter().GetResult());
-                    otherThreadSave = Record(() => Task.Run(() => c.Model.Save(path)).GetAwaiter().GetResult());
-                    using var p = c.Model.Predict(input);
+                    secondFit = Record(() => Task.Run(() => e.Model.Fit(train)).GetAwaiter().GetResult());
+                    otherThreadSave = Record(() => Task.Run(() => e.Model.Save(path)).GetAwaiter().GetResult());
+                    using var p = e.Model.Predict(input);
                     sameThreadPredictions = p.shape[0];
-                    c.Model.Save(path);
+                    e.Model.Save(path);
                 }
             },
         };

@@ -54,14 +54,14 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
         var process = Process.GetCurrentProcess();
         var sampler = new LambdaCallback
         {
-            EpochEnd = (_, epoch, logs) =>
+            EpochEnd = e =>
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 process.Refresh();
                 rss.Add(process.WorkingSet64);
                 live.Add(torch.Tensor.TotalCount);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,2}: rss {process.WorkingSet64 / 1048576.0,7:F1} MiB, live tensors {live[^1]}, loss {logs["loss"]:F4}, val_loss {logs["val_loss"]:F4}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch + 1,2}: rss {process.WorkingSet64 / 1048576.0,7:F1} MiB, live tensors {live[^1]}, loss {e.Logs["loss"]:F4}, val_loss {e.Logs["val_loss"]:F4}"));
             },
         };
         var liveBefore = torch.Tensor.TotalCount;

@@ -28,7 +28,7 @@ public sealed class TrainingFaultTests : IDisposable
         using var ds = GrayFolder(BadFilePolicy.Skip);
         var victim = ds.FilePaths[^1];
         using var model = TrainingTestData.TinyModel(5).Compile(new CompileOptions());
-        var deleter = new LambdaCallback { BatchBegin = (_, b) => { if (b == 2) { File.Delete(victim); } } };
+        var deleter = new LambdaCallback { BatchBegin = e => { if (e.Batch == 2) { File.Delete(victim); } } };
 
         var history = model.Fit(ds, new FitOptions { Epochs = 2, Callbacks = [deleter] });
 
@@ -49,13 +49,16 @@ public sealed class TrainingFaultTests : IDisposable
         var victim = ds.FilePaths[^1];
         var saved = File.ReadAllBytes(victim);
         using var model = TrainingTestData.TinyModel(5).Compile(new CompileOptions());
-        var deleter = new LambdaCallback { BatchBegin = (_, b) => { if (b == 2) { File.Delete(victim); } } };
+        var deleter = new LambdaCallback { BatchBegin = e => { if (e.Batch == 2) { File.Delete(victim); } } };
+        float[]? afterLastGoodStep = null;
+        var snapshot = new LambdaCallback { BatchEnd = e => afterLastGoodStep = TrainingTestData.Weights(e.Model) };
 
-        var ex = Assert.Throws<InvalidImageFileException>(() => model.Fit(ds, new FitOptions { Epochs = 2, Callbacks = [deleter] }));
+        var ex = Assert.Throws<InvalidImageFileException>(() => model.Fit(ds, new FitOptions { Epochs = 2, Callbacks = [deleter, snapshot] }));
 
         Assert.Equal(victim, ex.FilePath);
         Assert.Equal(ImageFileProblem.Unreadable, ex.Problem);
         Assert.Equal(5, model.GetOptimizer().Iterations); // batches 0–4 trained; the last batch holds the missing file
+        Assert.Equal(afterLastGoodStep, TrainingTestData.Weights(model)); // the failing step changed nothing
         Assert.False(model.Module.training);
         Assert.All(TrainingTestData.Weights(model), w => Assert.True(float.IsFinite(w)));
         File.WriteAllBytes(victim, saved);
@@ -120,8 +123,8 @@ public sealed class TrainingFaultTests : IDisposable
         var lastEpochWeights = Array.Empty<float>();
         var probe = new LambdaCallback
         {
-            EpochEnd = (c, _, _) => lastEpochWeights = TrainingTestData.Weights(c.Model),
-            BatchEnd = (_, b, _) => { if (checkpoint.LastSavedEpoch == 1 && b == 0) { cts.Cancel(); } },
+            EpochEnd = e => lastEpochWeights = TrainingTestData.Weights(e.Model),
+            BatchEnd = e => { if (checkpoint.LastSavedEpoch == 1 && e.Batch == 0) { cts.Cancel(); } },
         };
         using var model = TrainingTestData.TinyModel(8).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(8, 2, 1);

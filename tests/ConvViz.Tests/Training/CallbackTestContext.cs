@@ -12,7 +12,7 @@ internal sealed class CallbackTestContext : IDisposable
     public CallbackTestContext(double learningRate = 0.01)
     {
         Model = TrainingTestData.TinyModel(31).Compile(new CompileOptions { Optimizer = OptimizerOptions.Adam(learningRate) });
-        Context = new TrainingContext(Model, Model.GetOptimizer(), new FitOptions { Epochs = 100 }, 1, new TrainingHistory(0, 100, 1), NullLogger.Instance);
+        Context = new TrainingContext(Model, Model.GetOptimizer(), epochs: 100, stepsPerEpoch: 1, logger: NullLogger.Instance);
     }
 
     public Model Model { get; }
@@ -22,18 +22,24 @@ internal sealed class CallbackTestContext : IDisposable
     /// <summary>Runs OnTrainBegin, then OnEpochEnd for each value (under <paramref name="key"/>) until StopTraining; returns the epochs run.</summary>
     public int Run(Callback callback, string key, params double[] values)
     {
-        callback.OnTrainBegin(Context);
+        callback.OnTrainBegin(Begin);
         var epochs = 0;
         for (var epoch = 0; epoch < values.Length && !Context.StopTraining; epoch++)
         {
-            callback.OnEpochBegin(Context, epoch);
-            callback.OnEpochEnd(Context, epoch, new Dictionary<string, double> { [key] = values[epoch], ["loss"] = 1 });
+            callback.OnEpochBegin(new EpochEventArgs { Context = Context, Epoch = epoch });
+            callback.OnEpochEnd(EpochEnd(epoch, new Dictionary<string, double> { [key] = values[epoch], ["loss"] = 1 }));
             epochs++;
         }
 
-        callback.OnTrainEnd(Context);
+        callback.OnTrainEnd(Begin);
         return epochs;
     }
+
+    /// <summary>Gets the arguments of the train-begin and train-end events (built with the public API, as a user's own test would).</summary>
+    public TrainingEventArgs Begin => new() { Context = Context };
+
+    /// <summary>Returns the arguments of an epoch-end event.</summary>
+    public EpochEventArgs EpochEnd(int epoch, IReadOnlyDictionary<string, double> logs) => new() { Context = Context, Epoch = epoch, Logs = logs };
 
     public void Dispose() => Model.Dispose();
 }

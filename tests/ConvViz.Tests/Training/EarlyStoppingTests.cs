@@ -62,7 +62,7 @@ public sealed class EarlyStoppingTests
         using var test = new CallbackTestContext();
         using var early = new EarlyStopping { Patience = 1, RestoreBestWeights = true };
         float[]? bestWeights = null;
-        early.OnTrainBegin(test.Context);
+        early.OnTrainBegin(test.Begin);
         double[] losses = [1.0, 0.5, 0.7, 0.8];
         for (var epoch = 0; epoch < losses.Length && !test.Context.StopTraining; epoch++)
         {
@@ -79,7 +79,7 @@ public sealed class EarlyStoppingTests
                 bestWeights = TrainingTestData.Weights(test.Model);
             }
 
-            early.OnEpochEnd(test.Context, epoch, new Dictionary<string, double> { ["val_loss"] = losses[epoch] });
+            early.OnEpochEnd(test.EpochEnd(epoch, new Dictionary<string, double> { ["val_loss"] = losses[epoch] }));
         }
 
         Assert.Equal(2, early.StoppedEpoch);

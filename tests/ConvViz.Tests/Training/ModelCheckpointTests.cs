@@ -19,15 +19,15 @@ public sealed class ModelCheckpointTests : IDisposable
             SaveBestOnly = true,
             Save = (_, stream) => stream.WriteByte(42),
         };
-        var recorder = new LambdaCallback { EpochEnd = (_, e, _) => { if (checkpoint.LastSavedEpoch == e) { saved.Add(e); } } };
+        var recorder = new LambdaCallback { EpochEnd = e => { if (checkpoint.LastSavedEpoch == e.Epoch) { saved.Add(e.Epoch); } } };
 
-        checkpoint.OnTrainBegin(test.Context);
+        checkpoint.OnTrainBegin(test.Begin);
         double[] losses = [1.0, 0.8, 0.9, 0.7, 0.7];
         for (var epoch = 0; epoch < losses.Length; epoch++)
         {
             var logs = new Dictionary<string, double> { ["val_loss"] = losses[epoch] };
-            checkpoint.OnEpochEnd(test.Context, epoch, logs);
-            recorder.OnEpochEnd(test.Context, epoch, logs);
+            checkpoint.OnEpochEnd(test.EpochEnd(epoch, logs));
+            recorder.OnEpochEnd(test.EpochEnd(epoch, logs));
         }
 
         Assert.Equal([0, 1, 3], saved);
@@ -61,7 +61,7 @@ public sealed class ModelCheckpointTests : IDisposable
         File.WriteAllBytes(path, [1, 2, 3]);
         var checkpoint = new ModelCheckpoint(path) { Save = (_, stream) => { stream.WriteByte(9); throw new IOException("disk full"); } };
 
-        Assert.Throws<IOException>(() => checkpoint.OnEpochEnd(test.Context, 0, new Dictionary<string, double>()));
+        Assert.Throws<IOException>(() => checkpoint.OnEpochEnd(test.EpochEnd(0, new Dictionary<string, double>())));
 
         Assert.Equal([1, 2, 3], File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(_directory));

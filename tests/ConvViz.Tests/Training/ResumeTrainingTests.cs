@@ -175,6 +175,60 @@ public sealed class ResumeTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Fit_ResumingALoadedRunWithAnotherOptimizer_ThrowsNamingBothAndTheFix()
+    {
+        using var data = TrainingTestData.Brightness(8, 4, 3);
+        using var stream = SavedAfterOneEpoch(data, OptimizerOptions.Adamax(0.01));
+        using var loaded = Model.Load(stream);
+        loaded.Compile(new CompileOptions { Optimizer = OptimizerOptions.Adam(0.01) });
+        var before = Weights(loaded);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => loaded.Fit(data, new FitOptions { InitialEpoch = 1, Epochs = 2, Verbosity = TrainingVerbosity.Silent }));
+
+        Assert.Contains("Adamax", ex.Message);
+        Assert.Contains("compiled again with Adam", ex.Message);
+        Assert.Contains("InitialEpoch = 0", ex.Message);
+        Assert.Equal(before, Weights(loaded)); // nothing trained
+        Assert.Equal(0, loaded.GetOptimizer().Iterations);
+
+        // The fix it names: a new run from epoch 0 with the new optimizer trains.
+        loaded.Fit(data, new FitOptions { Epochs = 1, Verbosity = TrainingVerbosity.Silent });
+        Assert.Equal(2, loaded.GetOptimizer().Iterations);
+    }
+
+    [Fact]
+    public void Fit_ResumingALoadedRun_WithoutRecompiling_ContinuesItsOptimizer_AndRecompilingTheSameOptimizerOnlyWarns()
+    {
+        using var data = TrainingTestData.Brightness(8, 4, 3);
+        using var stream = SavedAfterOneEpoch(data, OptimizerOptions.Adamax(0.01));
+        using (var loaded = Model.Load(stream))
+        {
+            loaded.Fit(data, new FitOptions { InitialEpoch = 1, Epochs = 2, Verbosity = TrainingVerbosity.Silent });
+            Assert.Equal(4, loaded.GetOptimizer().Iterations);
+        }
+
+        stream.Position = 0;
+        using var recompiled = Model.Load(stream);
+        recompiled.Compile(new CompileOptions { Optimizer = OptimizerOptions.Adamax(0.01) });
+        var logger = new ListLogger();
+        recompiled.Fit(data, new FitOptions { InitialEpoch = 1, Epochs = 2, Verbosity = TrainingVerbosity.Silent, Logger = logger });
+        Assert.Equal(2, recompiled.GetOptimizer().Iterations); // Keras: compiling again starts a fresh optimizer
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("discarded its Adamax state (2 steps)", warning);
+        Assert.Contains("do not compile the loaded model again", warning);
+    }
+
+    private static MemoryStream SavedAfterOneEpoch(IBatchSource data, OptimizerOptions optimizer)
+    {
+        using var model = TrainingTestData.TinyModel(7).Compile(new CompileOptions { Optimizer = optimizer });
+        model.Fit(data, new FitOptions { Epochs = 1, Verbosity = TrainingVerbosity.Silent });
+        var stream = new MemoryStream();
+        model.Save(stream, new ModelSaveOptions { IncludeTrainingState = true });
+        stream.Position = 0;
+        return stream;
+    }
+
+    [Fact]
     public void To_SameDevice_KeepsTheState()
     {
         using var data = TrainingTestData.Brightness(8, 4, 3);
@@ -278,5 +332,23 @@ public sealed class ResumeTrainingTests : IDisposable
         using var scope = NewDisposeScope();
         return model.Module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => kv.Value.detach().cpu().contiguous().data<float>().ToArray()).ToArray();
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                Warnings.Add(formatter(state, exception));
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ public sealed class TerminateOnNaNTests
         var terminate = new TerminateOnNaN();
         var batchesRun = 0;
 
-        var history = model.Fit(train, new FitOptions { Epochs = 3, Callbacks = [terminate, new LambdaCallback { BatchEnd = (_, _, _) => batchesRun++ }] });
+        var history = model.Fit(train, new FitOptions { Epochs = 3, Callbacks = [terminate, new LambdaCallback { BatchEnd = e => batchesRun++ }] });
 
         Assert.Equal((0, 1), terminate.TerminatedAt);
         Assert.Equal(2, batchesRun);

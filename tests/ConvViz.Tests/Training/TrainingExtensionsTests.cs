@@ -78,7 +78,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
             Epochs = 5,
             InitialEpoch = 2,
             ValidationData = validation,
-            Callbacks = [new LambdaCallback { EpochBegin = (_, e) => begun.Add(e) }],
+            Callbacks = [new LambdaCallback { EpochBegin = e => begun.Add(e.Epoch) }],
             Progress = new SyncProgress<TrainingProgress>(reports.Add),
         });
 
@@ -125,7 +125,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         {
             Epochs = 2,
             ValidationData = validation,
-            Callbacks = [new LambdaCallback { BatchBegin = (c, _) => trainingModeInBatches.Add(c.Model.Module.training) }],
+            Callbacks = [new LambdaCallback { BatchBegin = e => trainingModeInBatches.Add(e.Model.Module.training) }],
         });
         var evaluated = model.Evaluate(validation);
 
@@ -184,7 +184,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         var completed = 0;
         var cancelAfter = new LambdaCallback
         {
-            BatchEnd = (_, _, _) =>
+            BatchEnd = e =>
             {
                 if (++completed == 6)
                 {
@@ -213,7 +213,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         using var model = TrainingTestData.TinyModel(9).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(16, 4, 1);
         using var cts = new CancellationTokenSource();
-        var stopper = new LambdaCallback { BatchEnd = (_, b, _) => { if (b == 1) { cts.Cancel(); } } };
+        var stopper = new LambdaCallback { BatchEnd = e => { if (e.Batch == 1) { cts.Cancel(); } } };
 
         var task = model.FitAsync(train, new FitOptions { Epochs = 2, Callbacks = [stopper] }, cts.Token);
 
@@ -238,7 +238,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         using var model = TrainingTestData.TinyModel(11).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(8, 4, 1);
         var boom = new InvalidOperationException("boom");
-        var thrower = new LambdaCallback { EpochEnd = (_, e, _) => { if (e == 1) { throw boom; } } };
+        var thrower = new LambdaCallback { EpochEnd = e => { if (e.Epoch == 1) { throw boom; } } };
 
         var ex = Assert.Throws<InvalidOperationException>(() => model.Fit(train, new FitOptions { Epochs = 4, Callbacks = [thrower] }));
 
@@ -254,7 +254,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         using var model = TrainingTestData.TinyModel(13).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(8, 2, 1, nanAt: 5); // sample 5 is in batch index 2
         var weightsBeforeBadBatch = Array.Empty<float>();
-        var snapshot = new LambdaCallback { BatchBegin = (c, b) => { if (b == 2) { weightsBeforeBadBatch = TrainingTestData.Weights(c.Model); } } };
+        var snapshot = new LambdaCallback { BatchBegin = e => { if (e.Batch == 2) { weightsBeforeBadBatch = TrainingTestData.Weights(e.Model); } } };
 
         var ex = Assert.Throws<NonFiniteLossException>(() => model.Fit(train, new FitOptions { Epochs = 1, Callbacks = [snapshot] }));
 
@@ -287,7 +287,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
         using var model = TrainingTestData.TinyModel(17).Compile(new CompileOptions());
         using var train = TrainingTestData.Brightness(12, 4, 1);   // 3 batches per pass
         var counts = new List<int>();
-        var counter = new LambdaCallback { BatchEnd = (c, _, _) => counts.Add(0) };
+        var counter = new LambdaCallback { BatchEnd = e => counts.Add(0) };
 
         var history = model.Fit(train, new FitOptions { Epochs = 4, StepsPerEpoch = 2, Callbacks = [counter] });
 
@@ -328,7 +328,7 @@ public sealed class TrainingExtensionsTests(ITestOutputHelper output)
             .Compile(Loss.CategoricalCrossentropy, OptimizerOptions.Adam(0.003), Metric.Accuracy);
         using var train = TrainingTestData.Shapes(500, 28, 25, seed: 1, shuffle: true);
         using var validation = TrainingTestData.Shapes(200, 28, 50, seed: 2, shuffle: false);
-        var stopWhenGood = new LambdaCallback { EpochEnd = (c, _, logs) => c.StopTraining = logs["val_accuracy"] >= 0.97 };
+        var stopWhenGood = new LambdaCallback { EpochEnd = e => { if (e.Logs["val_accuracy"] >= 0.97) { e.RequestStop(); } } };
 
         var history = model.Fit(train, new FitOptions { Epochs = 25, ValidationData = validation, Callbacks = [stopWhenGood], Seed = 3 });
 
