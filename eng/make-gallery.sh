@@ -17,7 +17,11 @@ dotnet build samples/ConvViz.Samples.Inspect -c Release -v q -nologo
 eng/run-with-libtorch.sh dotnet samples/ConvViz.Samples.CatsVsDogs/bin/Release/net10.0/ConvViz.Samples.CatsVsDogs.dll \
   --out "$WORK/main" --image-size 150 --epochs 8 "$@"
 eng/run-with-libtorch.sh dotnet samples/ConvViz.Samples.Inspect/bin/Release/net10.0/ConvViz.Samples.Inspect.dll \
-  "$WORK/main/model.safetensors" samples/data/chelsea.png --layer r:6 --out "$WORK/inspect"
+  "$WORK/main/model.safetensors" samples/data/chelsea.png --layer r:6 --patterns conv2d_3 --out "$WORK/inspect"
+# An in-domain image beside the cat: the first boot of the sample's held-out test split.
+boot="$(ls "$WORK/main/data-demo/test/boot/"*.png | sort -V | head -n 1)"
+eng/run-with-libtorch.sh dotnet samples/ConvViz.Samples.Inspect/bin/Release/net10.0/ConvViz.Samples.Inspect.dll \
+  "$WORK/main/model.safetensors" "$boot" --layer r:6 --out "$WORK/inspect-boot" | tee "$WORK/inspect-boot.log"
 
 copy() { cp "$1" "$IMAGES/$2"; printf '  %-36s %6d bytes\n' "$2" "$(stat -c %s "$IMAGES/$2")"; }
 echo "docs/images:"
@@ -29,4 +33,8 @@ copy "$WORK/main/augmentation-preview.png"              augmentation-preview.png
 copy "$WORK/main/history.svg"                           history.svg
 copy "$WORK/inspect/saliency-class"*.png                cat-saliency.png
 copy "$WORK/inspect/filters-05-conv2d_3.png"            filters-conv2d_3.png
+copy "$WORK/inspect/patterns-05-conv2d_3.png"           patterns-conv2d_3.png
+copy "$WORK/inspect-boot/grad-cam-class"*.png           boot-grad-cam.png
+copy "$WORK/inspect-boot/feature-maps-05-conv2d_3.png"  boot-layer6-conv2d_3.png
+echo "boot image: $boot"; grep -m1 '^Prediction' "$WORK/inspect-boot.log" || true
 du -ch "$IMAGES"/* | tail -n 1

@@ -19,6 +19,9 @@ const string Usage = """
                             1-based get_layer(index = k), or a layer name such as conv2d_3. Repeatable.
                             Default: every Conv2D and MaxPooling2D layer.
       --class <index>       The output unit Grad-CAM and saliency explain (default: the top prediction).
+      --patterns <layer>    Activation maximisation: the input patterns that most excite the first 16 channels of a
+                            Conv2D or pooling layer (same layer syntax as --layer). Repeatable. Takes a few seconds
+                            per layer.
       --out <folder>        Output folder (default: ./convviz-inspect).
     """;
 
@@ -31,6 +34,7 @@ if (args.Length < 2 || args.Contains("--help") || args.Contains("-h"))
 var modelPath = args[0];
 var imagePath = args[1];
 var layerArguments = new List<string>();
+var patternArguments = new List<string>();
 int? classArgument = null;
 var output = "convviz-inspect";
 for (var i = 2; i < args.Length; i++)
@@ -45,6 +49,9 @@ for (var i = 2; i < args.Length; i++)
     {
         case "--layer":
             layerArguments.Add(args[++i]);
+            break;
+        case "--patterns":
+            patternArguments.Add(args[++i]);
             break;
         case "--class" when int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var c):
             classArgument = c;
@@ -61,7 +68,7 @@ for (var i = 2; i < args.Length; i++)
 
 try
 {
-    Inspect(modelPath, imagePath, layerArguments, classArgument, Path.GetFullPath(output));
+    Inspect(modelPath, imagePath, layerArguments, patternArguments, classArgument, Path.GetFullPath(output));
     return 0;
 }
 catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or KeyNotFoundException or UnauthorizedAccessException or NativeBackendMissingException)
@@ -70,7 +77,7 @@ catch (Exception e) when (e is IOException or InvalidDataException or ArgumentEx
     return 1;
 }
 
-static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> layerArguments, int? classArgument, string output)
+static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> layerArguments, IReadOnlyList<string> patternArguments, int? classArgument, string output)
 {
     using var model = Model.Load(modelPath);
     Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputShape}.");
@@ -122,6 +129,11 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         written.Add(path);
     }
 
+    foreach (var layer in patternArguments.Select(a => Resolve(model, a)))
+    {
+        written.Add(SavePatterns(model, layer, output));
+    }
+
     if (!model.OutputShape.IsSpatial)
     {
         var predictions = model.PredictClasses(input);
@@ -168,6 +180,37 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
     {
         Console.WriteLine($"  {Path.GetFileName(path)}");
     }
+}
+
+// Chollet's recipe ("what convnets learn"): gradient ascent on the mean activation of one channel, from grey noise,
+// with the gradient normalised to unit RMS; the image is kept inside the range the model was trained on.
+static string SavePatterns(Model model, LayerInfo layer, string output)
+{
+    var settings = PatternSettings(model);
+    var channels = Enumerable.Range(0, Math.Min(16, layer.OutputShape.Channels)).ToArray();
+    Console.WriteLine($"Activation maximisation of {layer.Name}, channels 0-{channels[^1]}: {settings.Steps} steps of {settings.StepSize} × the input range, " +
+                      $"starting noise ±{settings.NoiseAmplitude} of the range, input clamped to [{settings.InputMin:0.###}, {settings.InputMax:0.###}]; " +
+                      $"regularised by jitter ±{settings.Jitter} px, Gaussian blur σ = {settings.BlurSigma} px every {settings.BlurEvery} steps and decay {settings.Decay} per step.");
+    using var result = ActivationMaximization.RunLayer(model, layer.Name, channels, settings);
+    Console.WriteLine($"  mean activation before → after: {result.InitialActivations.Average():F3} → {result.FinalActivations.Average():F3}");
+    var path = Path.Combine(output, $"patterns-{layer.Index:D2}-{layer.Name}.png");
+    using var grid = FilterGrid.RenderPatterns(model, result, new PatternGridOptions { Columns = 8 });
+    grid.SaveAsPng(path);
+    return path;
+}
+
+static ActivationMaximizationOptions PatternSettings(Model model)
+{
+    // The range of the inputs the model was trained on, after its own preprocessing: about ±2.5 standard deviations
+    // for standardised images (the samples' samplewise_std_normalization), otherwise 0 to 255 × rescale.
+    var p = model.Preprocessing;
+    var standardised = p is not null && (p.SamplewiseStdNormalization || p.SamplewiseCenter || p.FeaturewiseStd is not null || p.FeaturewiseMean is not null);
+    var (low, high) = standardised ? (-2.5, 2.5) : (0.0, 255 * (p?.Rescale ?? 1.0));
+    return new ActivationMaximizationOptions
+    {
+        Steps = 160, StepSize = 0.02, NoiseAmplitude = 0.1, Seed = 1, InputMin = low, InputMax = high,
+        Jitter = 4, BlurSigma = 1.0, BlurEvery = 4, Decay = 0.01,
+    };
 }
 
 static LayerInfo Resolve(Model model, string argument)

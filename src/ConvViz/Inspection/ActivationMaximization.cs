@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using ConvViz.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
@@ -15,7 +16,9 @@ namespace ConvViz.Inspection;
 /// </summary>
 /// <remarks>Evaluation mode (no dropout), training state restored; gradients are taken with respect to the images
 /// only. Each step adds <see cref="ActivationMaximizationOptions.StepSize"/> × range × g / rms(g) and clamps to the
-/// input range, so steps are bounded. The number of steps (and optionally the time) is bounded. The starting noise is
+/// input range, so steps are bounded. Optional regularisers (<see cref="ActivationMaximizationOptions.Jitter"/>,
+/// <see cref="ActivationMaximizationOptions.BlurSigma"/>, <see cref="ActivationMaximizationOptions.Decay"/>) turn the
+/// high-frequency noise plain ascent finds on a trained network into recognisable structure. The number of steps (and optionally the time) is bounded. The starting noise is
 /// seeded; the result is bit-reproducible when libtorch runs on one thread (<c>torch.set_num_threads(1)</c>), because
 /// its multi-threaded reductions may round differently from run to run and gradient ascent amplifies that.</remarks>
 public static class ActivationMaximization
@@ -88,6 +91,10 @@ public static class ActivationMaximization
         var x = rand(shape, generator: generator).mul(two).sub(Scalars.One).mul(amplitude).add(centre, Scalars.One);
         var index = model.ToModelDevice(tensor(selected.Select(f => (long)f).ToArray(), ScalarType.Int64).view(n, 1, 1, 1));
         var binary = classMode && layer.OutputShape.Channels == 1;
+        var jitter = new Random(options.Seed);
+        using var blur = options.BlurSigma > 0 ? GaussianKernel(options.BlurSigma, model.InputShape.Channels, x.device) : null;
+        using var keep = Scalars.Create(1 - options.Decay);
+        using var decayToward = Scalars.Create(mid * options.Decay);
         var negative = selected.Select(f => binary && f == 0).ToArray();
 
         double[]? initial = null;
@@ -101,7 +108,14 @@ public static class ActivationMaximization
             using (enable_grad())
             {
                 var leaf = x.detach().requires_grad_(true);
-                var activation = LayerRunner.Run(model, leaf, 0, layer.Index, beforeActivation: classMode && options.Target == AttributionTarget.Score);
+                var shifted = leaf;
+                if (options.Jitter > 0)
+                {
+                    // The gradient flows back through the roll, so it arrives un-shifted on the leaf.
+                    shifted = leaf.roll([jitter.Next(-options.Jitter, options.Jitter + 1), jitter.Next(-options.Jitter, options.Jitter + 1)], [2, 3]);
+                }
+
+                var activation = LayerRunner.Run(model, shifted, 0, layer.Index, beforeActivation: classMode && options.Target == AttributionTarget.Score);
                 var perFilter = classMode
                     ? ClassScore.Select(activation, index.view(-1), negative, options.Target)
                     : activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);
@@ -119,12 +133,56 @@ public static class ActivationMaximization
             using (no_grad())
             {
                 var rms = gradient.square().mean([1, 2, 3], keepdim: true).sqrt().add(tiny, Scalars.One);
-                var next = x.add(gradient.div(rms).mul(stepScale), Scalars.One).clamp(lowest, highest);
+                var next = x.add(gradient.div(rms).mul(stepScale), Scalars.One);
+                if (options.Decay > 0)
+                {
+                    next = next.mul(keep).add(decayToward, Scalars.One);
+                }
+
+                if (blur is not null && (steps + 1) % options.BlurEvery == 0)
+                {
+                    next = Blur(next, blur);
+                }
+
+                next = next.clamp(lowest, highest);
                 x.Dispose();
                 x = next.MoveToOuterDisposeScope();
             }
         }
 
         return new ActivationMaximizationResult(layer.Name, selected, x.detach().MoveToOuterDisposeScope(), initial!, current, steps);
+    }
+
+    /// <summary>A normalised 1-D Gaussian of radius ⌈3σ⌉ as a depthwise kernel [C, 1, 1, K]; the caller owns it.</summary>
+    private static Tensor GaussianKernel(double sigma, int channels, Device device)
+    {
+        var radius = (int)Math.Ceiling(3 * sigma);
+        var weights = new float[(2 * radius) + 1];
+        for (var i = -radius; i <= radius; i++)
+        {
+            weights[i + radius] = (float)Math.Exp(-(i * i) / (2 * sigma * sigma));
+        }
+
+        var sum = weights.Sum();
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] /= sum;
+        }
+
+        using var row = tensor(weights, [1, 1, 1, weights.Length]);
+        return row.expand(channels, 1, 1, weights.Length).contiguous().to(device);
+    }
+
+    /// <summary>Separable Gaussian blur with reflected borders (the image keeps its size); the caller owns the result.</summary>
+    private static Tensor Blur(Tensor images, Tensor kernel)
+    {
+        var channels = images.shape[1];
+        var radius = kernel.shape[3] / 2;
+        // Reflection needs the image to be larger than the radius; tiny inputs repeat their edge instead.
+        var mode = radius < Math.Min(images.shape[2], images.shape[3]) ? PaddingModes.Reflect : PaddingModes.Replicate;
+        using var padded = nn.functional.pad(images.contiguous(), [radius, radius, radius, radius], mode);
+        using var horizontal = nn.functional.conv2d(padded, kernel, groups: channels);
+        using var vertical = kernel.transpose(2, 3);
+        return nn.functional.conv2d(horizontal, vertical, groups: channels);
     }
 }

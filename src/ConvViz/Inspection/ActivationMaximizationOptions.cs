@@ -86,4 +86,64 @@ public sealed record ActivationMaximizationOptions
             field = value;
         }
     }
+
+    /// <summary>
+    /// Gets the largest random shift, in pixels, applied to the image (circularly, both axes) before each step's forward
+    /// pass: a regulariser against patterns that only work at one exact position (high-frequency noise), as in Mordvintsev
+    /// et al.'s DeepDream and Olah et al.'s feature visualisation. The shifts are drawn from <see cref="Seed"/>.
+    /// </summary>
+    /// <value>The default value is 0 (no jitter).</value>
+    public int Jitter
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Jitter));
+            field = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the standard deviation, in pixels, of a Gaussian blur applied to the image every <see cref="BlurEvery"/>
+    /// steps (Yosinski et al.'s regulariser): it removes the high frequencies gradient ascent otherwise piles up.
+    /// </summary>
+    /// <value>The default value is 0 (no blur).</value>
+    public double BlurSigma
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(BlurSigma));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 10.0, nameof(BlurSigma));
+            field = value;
+        }
+    }
+
+    /// <summary>Gets how often, in steps, <see cref="BlurSigma"/> is applied.</summary>
+    /// <value>The default value is 4.</value>
+    public int BlurEvery
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(BlurEvery));
+            field = value;
+        }
+    } = 4;
+
+    /// <summary>
+    /// Gets the fraction by which the image is pulled toward the middle of the input range after every step (an L2
+    /// decay, Yosinski et al.): parts of the image that do not help the objective fade to grey.
+    /// </summary>
+    /// <value>The default value is 0 (no decay).</value>
+    public double Decay
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Decay));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(value, 1.0, nameof(Decay));
+            field = value;
+        }
+    }
 }
