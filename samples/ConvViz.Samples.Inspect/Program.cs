@@ -148,7 +148,10 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         var gradCam = GradCam.Compute(model, input, classIndex);
         var gradCamPath = Path.Combine(output, $"grad-cam-class{classIndex}.png");
         // Drawn on the photo at its own size: the model saw it squashed to its input size, so the map stretches back.
-        using (var overlay = HeatmapOverlay.RenderOnPhoto(imagePath, gradCam))
+        // A photo smaller than the model's input (a 28×28 shoe) is drawn at the input size instead, where it is legible.
+        var photoSize = Image.Identify(imagePath);
+        var small = photoSize.Width < model.InputShape.Width && photoSize.Height < model.InputShape.Height;
+        using (var overlay = small ? HeatmapOverlay.Render(shown, gradCam) : HeatmapOverlay.RenderOnPhoto(imagePath, gradCam))
         {
             overlay.SaveAsPng(gradCamPath);
         }
