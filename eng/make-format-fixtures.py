@@ -110,6 +110,8 @@ def cases():
     yield "grey.pgm", pnm(b"P5", 255, grey)
     yield "grey-maxval-100.pgm", pnm(b"P5", 100, grey % 120)  # values above maxval clip
     yield "grey-maxval-1.pgm", pnm(b"P5", 1, grey % 2)
+    # v/6·255 hits .5 for odd v: Python's round() goes half to even (42.5 → 42, 212.5 → 212); 7 > maxval clips
+    yield "grey-maxval-6.pgm", pnm(b"P5", 6, grey % 8)
     yield "grey-as.ppm", pnm(b"P5", 255, grey)  # a .ppm name with P5 content
     yield "colour.ppm", pnm(b"P6", 255, colour % 256)
     yield "colour-maxval-31.ppm", pnm(b"P6", 31, colour % 32)

@@ -63,7 +63,7 @@ public sealed class PillowFormatTests
         var files = s_fixture.Cases.Select(c => c.File).ToArray();
 
         Assert.Contains("Pillow 9.4", s_fixture.Generator, StringComparison.Ordinal);
-        Assert.Equal(31, files.Length);
+        Assert.Equal(32, files.Length);
         Assert.Equal(["1", "L", "P", "RGB", "RGBA"], s_fixture.Cases.Select(c => c.PillowMode).Distinct().Order(StringComparer.Ordinal));
     }
 }
