@@ -113,6 +113,32 @@ public sealed class SampleWeightTests : IDisposable
         Assert.Equal([0.5f, 2f], batch.SampleWeights!.data<float>().ToArray());
     }
 
+    [Fact]
+    public void FromCsv_WeightColumnWithValidationSplit_EachSubsetKeepsItsRowsWeights()
+    {
+        var csv = _temp.Combine("labels.csv");
+        var lines = new List<string> { "filename,class,w" };
+        for (var i = 0; i < 4; i++)
+        {
+            TestImages.WriteSolidPng(_temp.Combine($"{i}.png"), new Rgb24((byte)(10 * i), 0, 0), 4);
+            lines.Add($"{i}.png,{(i % 2 == 0 ? "cat" : "dog")},{i + 1}.5");
+        }
+
+        File.WriteAllLines(csv, lines);
+        ImageFolderDatasetOptions Options(DatasetSubset subset) => new() { Directory = _temp.Path, Shuffle = false, BatchSize = 8, ValidationSplit = 0.5, Subset = subset, Preprocessing = new() { TargetHeight = 4, TargetWidth = 4 } };
+
+        using var validation = ImageFolderDataset.FromCsv(csv, "filename", "class", Options(DatasetSubset.Validation), weightColumn: "w");
+        using var training = ImageFolderDataset.FromCsv(csv, "filename", "class", Options(DatasetSubset.Training), weightColumn: "w");
+        using var v = validation.GetBatches(0).Single();
+        using var t = training.GetBatches(0).Single();
+
+        // Keras' data-frame iterator: the first rows are the validation subset.
+        Assert.Equal([0f, 10f], v.Images[.., 0, 0, 0].data<float>().ToArray());
+        Assert.Equal([1.5f, 2.5f], v.SampleWeights!.data<float>().ToArray());
+        Assert.Equal([20f, 30f], t.Images[.., 0, 0, 0].data<float>().ToArray());
+        Assert.Equal([3.5f, 4.5f], t.SampleWeights!.data<float>().ToArray());
+    }
+
     [Theory]
     [InlineData("-1")]
     [InlineData("heavy")]
