@@ -101,6 +101,17 @@ public sealed class StrictDecoderTests
         Assert.Equal(ImageFileProblem.Truncated, Refuse(whole[..16]).Problem);
     }
 
+    [Fact]
+    public void BmpAndNetpbm_Truncated_RefusedEvenWithAllowTruncatedImages()
+    {
+        var lenient = new ImageDecodingOptions { AllowTruncatedImages = true };
+        var bmp = Bmp(4, 4, 24, pixels: new byte[48])[..^1];
+        var ppm = "P6 2 2 255\n\u0001\u0002\u0003"u8.ToArray();
+
+        Assert.Equal(ImageFileProblem.Truncated, Assert.Throws<InvalidImageFileException>(() => SafeImageDecoder.Decode<Rgb24>(bmp, Name, lenient).Dispose()).Problem);
+        Assert.Equal(ImageFileProblem.Truncated, Assert.Throws<InvalidImageFileException>(() => SafeImageDecoder.Decode<Rgb24>(ppm, Name, lenient).Dispose()).Problem);
+    }
+
     [Theory]
     [InlineData(1, 8, "RLE8")]
     [InlineData(2, 4, "RLE4")]
