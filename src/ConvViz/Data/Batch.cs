@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Data;
 
 /// <summary>
-/// One batch of images and labels. The batch owns both tensors: dispose it (or let the consumer's dispose scope
+/// One batch of images, labels and optional sample weights. The batch owns its tensors: dispose it (or let the consumer's dispose scope
 /// take it) when the step is done.
 /// </summary>
 public sealed class Batch : IDisposable
@@ -15,6 +15,18 @@ public sealed class Batch : IDisposable
     /// <param name="labels">Labels in the layout of the source's <see cref="ClassMode"/>, or <see langword="null"/> for <see cref="ClassMode.None"/>.</param>
     /// <exception cref="ArgumentException">The images are not 4-D, or the label count differs from the image count.</exception>
     public Batch(Tensor images, Tensor? labels)
+        : this(images, labels, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a batch with per-sample weights (Keras' <c>sample_weight</c>) that takes ownership of all three tensors.
+    /// </summary>
+    /// <param name="images">Float32 images [B, C, H, W], already preprocessed.</param>
+    /// <param name="labels">Labels in the layout of the source's <see cref="ClassMode"/>, or <see langword="null"/> for <see cref="ClassMode.None"/>.</param>
+    /// <param name="sampleWeights">One weight per sample [B] (float32), or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">The images are not 4-D, or the label or weight count differs from the image count.</exception>
+    public Batch(Tensor images, Tensor? labels, Tensor? sampleWeights)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4)
@@ -27,8 +39,14 @@ public sealed class Batch : IDisposable
             throw new ArgumentException($"The batch has {images.shape[0]} images but {labels.shape[0]} labels.", nameof(labels));
         }
 
+        if (sampleWeights is not null && (sampleWeights.dim() != 1 || sampleWeights.shape[0] != images.shape[0]))
+        {
+            throw new ArgumentException($"The batch has {images.shape[0]} images but sample weights of shape [{string.Join(", ", sampleWeights.shape)}]; give one weight per sample, [{images.shape[0]}].", nameof(sampleWeights));
+        }
+
         Images = images;
         Labels = labels;
+        SampleWeights = sampleWeights;
     }
 
     /// <summary>Gets the images [B, C, H, W], float32.</summary>
@@ -36,6 +54,12 @@ public sealed class Batch : IDisposable
 
     /// <summary>Gets the labels, or <see langword="null"/> when the source has no labels.</summary>
     public Tensor? Labels { get; }
+
+    /// <summary>
+    /// Gets the weight of each sample [B], or <see langword="null"/> when the source has none. <c>Fit</c> multiplies each
+    /// sample's loss by it (and by its class weight), as Keras does with <c>sample_weight</c>; see <c>FitOptions.ClassWeights</c>.
+    /// </summary>
+    public Tensor? SampleWeights { get; }
 
     /// <summary>Gets the number of samples in the batch (the last batch of an epoch may be smaller).</summary>
     public int Count => (int)Images.shape[0];
@@ -45,5 +69,6 @@ public sealed class Batch : IDisposable
     {
         Images.Dispose();
         Labels?.Dispose();
+        SampleWeights?.Dispose();
     }
 }

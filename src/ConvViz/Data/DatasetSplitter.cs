@@ -13,7 +13,7 @@ namespace ConvViz.Data;
 /// </summary>
 public static class DatasetSplitter
 {
-    private static readonly HashSet<string> s_imageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp" };
+    private static readonly HashSet<string> s_imageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".gif", ".tif", ".tiff", ".webp" };
 
     /// <summary>Plans and (unless <see cref="DatasetSplitOptions.DryRun"/>) performs the copy.</summary>
     /// <param name="options">The options.</param>

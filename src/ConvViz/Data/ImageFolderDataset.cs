@@ -22,6 +22,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private readonly ImageFolderDatasetOptions _options;
     private readonly string[] _paths;
     private readonly int[] _labels;
+    private readonly double[]? _weights;
     private readonly ConcurrentDictionary<int, SkippedImageFile> _skipped = new();
     private readonly byte[]?[]? _cache;
     private readonly bool _augment;
@@ -41,11 +42,12 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private ImageFolderDataset(ImageFolderDatasetOptions options, ScannedFiles files)
     {
         _options = options;
-        var (paths, labels, classes, directory, extensions) = files;
+        var (paths, labels, classes, directory, extensions, weights) = files;
         ClassNames = classes.AsReadOnly();
         ClassIndices = classes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal).AsReadOnly();
         _paths = [.. paths];
         _labels = [.. labels];
+        _weights = weights?.ToArray();
         if (options.ValidateFilesOnOpen)
         {
             ValidateAll();
@@ -84,21 +86,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(options);
-        var list = files.ToList();
-        if (list.FindIndex(f => string.IsNullOrEmpty(f.ClassName)) is var empty and >= 0)
-        {
-            throw new ArgumentException($"Entry {empty} ('{list[empty].Path}') has an empty class name.", nameof(files));
-        }
-
-        var classes = options.Classes?.ToList() ?? list.Select(f => f.ClassName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var index = IndexClasses(classes, nameof(options));
-        var kept = list.Where(f => index.ContainsKey(f.ClassName)).ToList();
-        if (kept.Count < list.Count)
-        {
-            Log.DroppedUnlistedClasses(options.Logger, list.Count - kept.Count);
-        }
-
-        return new ImageFolderDataset(options, FromList(kept.ConvertAll(f => (f.Path, index[f.ClassName])), classes, options, nameof(files)));
+        return FromNamedFiles(files.ToList(), null, options);
     }
 
     /// <summary>
@@ -138,11 +126,16 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     /// <param name="pathColumn">The header of the path column (Keras' <c>x_col</c>, for example "filename").</param>
     /// <param name="labelColumn">The header of the class column (Keras' <c>y_col</c>, for example "class").</param>
     /// <param name="options">The options; relative paths are resolved against <see cref="ImageFolderDatasetOptions.Directory"/>.</param>
+    /// <param name="weightColumn">
+    /// The header of a sample-weight column (Keras' <c>weight_col</c>), or <see langword="null"/> for none. Each
+    /// batch then carries the weights of its images in <see cref="Batch.SampleWeights"/>, and <c>Fit</c> and
+    /// <c>Evaluate</c> multiply each image's loss by its weight (and by its class weight).
+    /// </param>
     /// <returns>The dataset; the caller disposes it.</returns>
     /// <exception cref="FileNotFoundException">The CSV file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The CSV file has no header, lacks a column, or a row has too few fields.</exception>
+    /// <exception cref="InvalidDataException">The CSV file has no header, lacks a column, a row has too few fields, or a weight is not a finite, non-negative number.</exception>
     /// <exception cref="ArgumentException">See <see cref="FromFiles(IEnumerable{ValueTuple{string, string}}, ImageFolderDatasetOptions)"/>.</exception>
-    public static ImageFolderDataset FromCsv(string csvPath, string pathColumn, string labelColumn, ImageFolderDatasetOptions options)
+    public static ImageFolderDataset FromCsv(string csvPath, string pathColumn, string labelColumn, ImageFolderDatasetOptions options, string? weightColumn = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(csvPath);
         ArgumentException.ThrowIfNullOrEmpty(pathColumn);
@@ -165,7 +158,9 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             : throw new InvalidDataException($"The CSV file '{csvPath}' has no column '{name}'; its header is: {string.Join(", ", header)}.");
         var pathIndex = Column(pathColumn);
         var labelIndex = Column(labelColumn);
+        var weightIndex = weightColumn is null ? -1 : Column(weightColumn);
         var files = new List<(string Path, string ClassName)>();
+        var weights = weightColumn is null ? null : new List<double>();
         for (var r = 1; r < rows.Count; r++)
         {
             var row = rows[r];
@@ -174,15 +169,46 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
                 continue; // a blank line
             }
 
-            if (row.Count <= Math.Max(pathIndex, labelIndex))
+            if (row.Count <= Math.Max(Math.Max(pathIndex, labelIndex), weightIndex))
             {
                 throw new InvalidDataException($"Row {r + 1} of the CSV file '{csvPath}' has {row.Count} fields but the header has {header.Count}.");
             }
 
             files.Add((row[pathIndex], row[labelIndex]));
+            if (weights is not null)
+            {
+                if (!double.TryParse(row[weightIndex], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight) || !double.IsFinite(weight) || weight < 0)
+                {
+                    throw new InvalidDataException($"Row {r + 1} of the CSV file '{csvPath}' has the weight '{row[weightIndex]}' in column '{weightColumn}'; sample weights are finite, non-negative numbers with a '.' decimal point (for example 0.5).");
+                }
+
+                weights.Add(weight);
+            }
         }
 
-        return FromFiles(files, options);
+        return FromNamedFiles(files, weights, options);
+    }
+
+    // (file, class name) pairs with optional sample weights (parallel to the pairs); pairs of unlisted classes are dropped.
+    private static ImageFolderDataset FromNamedFiles(List<(string Path, string ClassName)> files, List<double>? weights, ImageFolderDatasetOptions options)
+    {
+        var list = files;
+        if (list.FindIndex(f => string.IsNullOrEmpty(f.ClassName)) is var empty and >= 0)
+        {
+            throw new ArgumentException($"Entry {empty} ('{list[empty].Path}') has an empty class name.", nameof(files));
+        }
+
+        var classes = options.Classes?.ToList() ?? list.Select(f => f.ClassName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var index = IndexClasses(classes, nameof(options));
+        var keep = list.ConvertAll(f => index.ContainsKey(f.ClassName));
+        var kept = list.Where((_, i) => keep[i]).ToList();
+        if (kept.Count < list.Count)
+        {
+            Log.DroppedUnlistedClasses(options.Logger, list.Count - kept.Count);
+        }
+
+        var keptWeights = weights?.Where((_, i) => keep[i]).ToList();
+        return new ImageFolderDataset(options, FromList(kept.ConvertAll(f => (f.Path, index[f.ClassName])), classes, options, nameof(files), keptWeights));
     }
 
     private static Dictionary<string, int> IndexClasses(List<string> classes, string parameter)
@@ -199,7 +225,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         return index;
     }
 
-    private static ScannedFiles FromList(List<(string Path, int ClassIndex)> files, List<string> classes, ImageFolderDatasetOptions options, string parameter)
+    private static ScannedFiles FromList(List<(string Path, int ClassIndex)> files, List<string> classes, ImageFolderDatasetOptions options, string parameter, List<double>? weights = null)
     {
         if (options.Subset != DatasetSubset.All && options.ValidationSplit == 0)
         {
@@ -214,6 +240,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         var directory = Path.GetFullPath(options.Directory);
         var paths = new List<string>(files.Count);
         var labels = new List<int>(files.Count);
+        var subsetWeights = weights is null ? null : new List<double>(files.Count);
         var split = (int)(options.ValidationSplit * files.Count);
         var (start, stop) = options.Subset switch
         {
@@ -230,9 +257,10 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
             paths.Add(Path.GetFullPath(files[i].Path, directory));
             labels.Add(files[i].ClassIndex);
+            subsetWeights?.Add(weights![i]);
         }
 
-        return new(paths, labels, classes, directory, ImageFolderScanner.Extensions(options.Decoding.Formats));
+        return new(paths, labels, classes, directory, ImageFolderScanner.Extensions(options.Decoding.Formats), subsetWeights);
     }
 
     private static ScannedFiles ScanFolder(ImageFolderDatasetOptions options)
@@ -570,7 +598,8 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
 
         var labels = BuildLabels(used, images);
-        var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope());
+        var weights = _weights is null ? null : tensor(used.Select(i => (float)_weights[i]).ToArray());
+        var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope(), weights?.MoveToOuterDisposeScope());
         return batch;
     }
 
@@ -631,5 +660,5 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private sealed record BatchResult(Batch? Batch, ExceptionDispatchInfo? Error);
 
     /// <summary>The files of a dataset before the shared setup: paths with their class indices, the classes, the origin (for messages) and the enabled extensions.</summary>
-    private sealed record ScannedFiles(List<string> Paths, List<int> Labels, List<string> Classes, string Directory, HashSet<string> Extensions);
+    private sealed record ScannedFiles(List<string> Paths, List<int> Labels, List<string> Classes, string Directory, HashSet<string> Extensions, List<double>? Weights = null);
 }

@@ -134,7 +134,7 @@ public sealed record ImageFolderDatasetOptions
     public bool ValidateFilesOnOpen { get; init; }
 
     /// <summary>Gets the decoding formats and limits.</summary>
-    /// <value>The default value is <see cref="ImageDecodingOptions.Default"/> (JPEG and PNG only).</value>
+    /// <value>The default value is <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP and netpbm; TIFF, GIF and WebP are opt-in).</value>
     public ImageDecodingOptions Decoding { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Decoding)); field = value; } } = ImageDecodingOptions.Default;
 
     /// <summary>

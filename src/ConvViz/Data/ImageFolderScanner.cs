@@ -28,7 +28,10 @@ internal static class ImageFolderScanner
         return names;
     }
 
-    /// <summary>Gets the file extensions (with dot, lower case) decoded for the enabled formats.</summary>
+    /// <summary>
+    /// Gets the file extensions (with dot, lower case) listed for the enabled formats. With the default formats this is
+    /// Keras' <c>flow_from_directory</c> white list without TIFF: png, jpg, jpeg, bmp, ppm.
+    /// </summary>
     /// <param name="formats">The enabled formats.</param>
     /// <returns>The extensions.</returns>
     public static HashSet<string> Extensions(ImageFormats formats)
@@ -48,6 +51,10 @@ internal static class ImageFolderScanner
         Add(ImageFormats.Gif, ".gif");
         Add(ImageFormats.Tiff, ".tif", ".tiff");
         Add(ImageFormats.Webp, ".webp");
+
+        // Keras' white list has .ppm but not .pgm/.pnm, so folders list the same files as Keras; a .pgm file can still
+        // be loaded directly or from a file list (formats are recognised by content).
+        Add(ImageFormats.Netpbm, ".ppm");
         return set;
     }
 

@@ -13,6 +13,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
 {
     private readonly Tensor _images;
     private readonly Tensor? _labels;
+    private readonly Tensor? _sampleWeights;
     private bool _disposed;
 
     /// <summary>Creates the dataset from copies of <paramref name="images"/> and <paramref name="labels"/> (the arguments are not disposed).</summary>
@@ -23,8 +24,12 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
     /// <param name="shuffle">Whether each epoch visits the samples in a new, seeded order.</param>
     /// <param name="seed">Seed of the shuffle order.</param>
     /// <param name="classNames">Class names in label order, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">The shapes do not fit together, or the images do not have 1, 3 or 4 channels.</exception>
-    public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int seed = 0, IReadOnlyList<string>? classNames = null)
+    /// <param name="sampleWeights">
+    /// Keras' <c>sample_weight</c>: one finite, non-negative weight per image [N], carried on each <see cref="Batch"/>
+    /// and multiplied into that sample's loss by <c>Fit</c> and <c>Evaluate</c>; or <see langword="null"/> for none.
+    /// </param>
+    /// <exception cref="ArgumentException">The shapes do not fit together, the images do not have 1, 3 or 4 channels, or a sample weight is negative or not finite.</exception>
+    public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int seed = 0, IReadOnlyList<string>? classNames = null, Tensor? sampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -43,11 +48,27 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
             throw new ArgumentException($"There are {images.shape[0]} images but {labels.shape[0]} labels.", nameof(labels));
         }
 
+        if (sampleWeights is not null)
+        {
+            if (sampleWeights.dim() != 1 || sampleWeights.shape[0] != images.shape[0])
+            {
+                throw new ArgumentException($"There are {images.shape[0]} images but sample weights of shape [{string.Join(", ", sampleWeights.shape)}]; give one weight per image, [{images.shape[0]}].", nameof(sampleWeights));
+            }
+
+            using var scope = NewDisposeScope();
+            var weights = sampleWeights.detach().to_type(ScalarType.Float64);
+            if (!weights.isfinite().all().item<bool>() || weights.lt(Scalars.Zero).any().item<bool>())
+            {
+                throw new ArgumentException("Sample weights must be finite and non-negative.", nameof(sampleWeights));
+            }
+        }
+
         var colorMode = ColorModes.FromChannels(images.shape[1]) ?? throw new ArgumentException(
             $"The images have {images.shape[1]} channels; image datasets hold 1 (grayscale), 3 (RGB) or 4 (RGBA) channels. Reshape the tensor to one of these.",
             nameof(images));
         _images = images.detach().clone().DetachFromDisposeScope();
         _labels = labels?.detach().clone().DetachFromDisposeScope();
+        _sampleWeights = sampleWeights?.detach().to_type(ScalarType.Float32).clone().DetachFromDisposeScope();
         BatchSize = batchSize;
         ClassMode = classMode;
         Shuffle = shuffle;
@@ -107,12 +128,12 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
             var count = Math.Min(BatchSize, order.Length - start);
             // The scope must be closed before yielding: a scope left open across 'yield return' would capture
             // (and later dispose) tensors that the consumer creates on this thread.
-            var (images, labels) = Select(order.AsSpan(start, count));
-            yield return new Batch(images, labels);
+            var (images, labels, weights) = Select(order.AsSpan(start, count));
+            yield return new Batch(images, labels, weights);
         }
     }
 
-    private (Tensor Images, Tensor? Labels) Select(ReadOnlySpan<int> indices)
+    private (Tensor Images, Tensor? Labels, Tensor? Weights) Select(ReadOnlySpan<int> indices)
     {
         using var scope = NewDisposeScope();
         var longs = new long[indices.Length];
@@ -124,9 +145,11 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         var index = tensor(longs);
         var images = _images.index_select(0, index);
         var labels = ClassMode == ClassMode.Input ? images.clone() : _labels?.index_select(0, index);
+        var weights = _sampleWeights?.index_select(0, index);
         images.DetachFromDisposeScope();
         labels?.DetachFromDisposeScope();
-        return (images, labels);
+        weights?.DetachFromDisposeScope();
+        return (images, labels, weights);
     }
 
     /// <inheritdoc/>
@@ -140,5 +163,6 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         _disposed = true;
         _images.Dispose();
         _labels?.Dispose();
+        _sampleWeights?.Dispose();
     }
 }

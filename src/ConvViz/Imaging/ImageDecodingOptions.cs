@@ -9,17 +9,17 @@ namespace ConvViz.Imaging;
 /// </summary>
 public sealed record ImageDecodingOptions
 {
-    /// <summary>Gets the shared default options (JPEG and PNG, Pillow's pixel limit, 64 MiB files).</summary>
+    /// <summary>Gets the shared default options (JPEG, PNG, BMP and netpbm, Pillow's pixel limit, 64 MiB files).</summary>
     public static ImageDecodingOptions Default { get; } = new();
 
     /// <summary>Gets the enabled formats; decoders for other formats are not registered at all.</summary>
-    /// <value>The default value is <see cref="ImageFormats.Default"/> (JPEG and PNG).</value>
+    /// <value>The default value is <see cref="ImageFormats.Default"/> (JPEG, PNG, BMP and netpbm; TIFF, GIF and WebP are opt-in).</value>
     public ImageFormats Formats
     {
         get;
         init
         {
-            if (value == ImageFormats.None || (value & ~(ImageFormats.Jpeg | ImageFormats.Png | ImageFormats.Bmp | ImageFormats.Gif | ImageFormats.Tiff | ImageFormats.Webp)) != 0)
+            if (value == ImageFormats.None || (value & ~(ImageFormats.Jpeg | ImageFormats.Png | ImageFormats.Bmp | ImageFormats.Gif | ImageFormats.Tiff | ImageFormats.Webp | ImageFormats.Netpbm)) != 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(Formats), value, "Enable at least one known image format.");
             }
@@ -42,7 +42,8 @@ public sealed record ImageDecodingOptions
 
     /// <summary>
     /// Gets a value indicating whether JPEG and PNG files that end before their end marker are accepted (ImageSharp
-    /// then fills the missing part). Pillow, and therefore Keras, rejects them.
+    /// then fills the missing part). Pillow, and therefore Keras, rejects them. BMP and netpbm files with missing pixel
+    /// data are always refused.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowTruncatedImages { get; init; }

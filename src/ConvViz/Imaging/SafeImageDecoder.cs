@@ -3,7 +3,6 @@
 using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
@@ -16,7 +15,8 @@ namespace ConvViz.Imaging;
 
 /// <summary>
 /// Decodes untrusted image bytes with only the enabled formats registered, after checking size, header dimensions and
-/// structural completeness. Every failure becomes an <see cref="InvalidImageFileException"/> naming the file.
+/// structural completeness. BMP and netpbm go to ConvViz's own strict decoders (<see cref="StrictBmpDecoder"/>,
+/// <see cref="NetpbmDecoder"/>); ImageSharp decodes the rest. Every failure becomes an <see cref="InvalidImageFileException"/> naming the file.
 /// </summary>
 internal static class SafeImageDecoder
 {
@@ -119,6 +119,14 @@ internal static class SafeImageDecoder
     public static (int Width, int Height) Validate(byte[] data, string name, ImageDecodingOptions options)
     {
         CheckSize(data.LongLength, name, options);
+        switch (ReadOwnHeader(data, name, options))
+        {
+            case BmpHeader bmp:
+                return (bmp.Width, bmp.Height);
+            case NetpbmHeader netpbm:
+                return (netpbm.Width, netpbm.Height);
+        }
+
         var configuration = GetConfiguration(options.Formats);
         var format = Image.DetectFormat(configuration, data);
         if (format is null)
@@ -184,6 +192,15 @@ internal static class SafeImageDecoder
     public static Image<TPixel> Decode<TPixel>(byte[] data, string name, ImageDecodingOptions options)
         where TPixel : unmanaged, IPixel<TPixel>
     {
+        CheckSize(data.LongLength, name, options);
+        switch (ReadOwnHeader(data, name, options))
+        {
+            case BmpHeader bmp:
+                return StrictBmpDecoder.Decode<TPixel>(data, bmp, GetConfiguration(options.Formats));
+            case NetpbmHeader netpbm:
+                return NetpbmDecoder.Decode<TPixel>(data, netpbm, GetConfiguration(options.Formats));
+        }
+
         Validate(data, name, options);
         try
         {
@@ -193,6 +210,26 @@ internal static class SafeImageDecoder
         {
             throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, $"the image data is corrupt and cannot be decoded ({ex.Message}).", ex);
         }
+    }
+
+    /// <summary>
+    /// Recognises the formats ConvViz decodes itself (BMP, netpbm) and checks their headers; ImageSharp never sees them.
+    /// </summary>
+    /// <returns>A <see cref="BmpHeader"/>, a <see cref="NetpbmHeader"/>, or <see langword="null"/> for other content.</returns>
+    private static object? ReadOwnHeader(byte[] data, string name, ImageDecodingOptions options)
+    {
+        var (format, flag) = StrictBmpDecoder.IsBmp(data) ? ("BMP", ImageFormats.Bmp) : NetpbmDecoder.IsNetpbm(data) ? ("netpbm (PGM/PPM)", ImageFormats.Netpbm) : (null, ImageFormats.None);
+        if (format is null)
+        {
+            return null;
+        }
+
+        if (!options.Formats.HasFlag(flag))
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.FormatNotEnabled, $"the content is {format}, which is not enabled. Add ImageFormats.{flag} to ImageDecodingOptions.Formats (the decoder is chosen by content, not by extension).");
+        }
+
+        return flag == ImageFormats.Bmp ? StrictBmpDecoder.ReadHeader(data, name, options) : NetpbmDecoder.ReadHeader(data, name, options);
     }
 
     private static void CheckSize(long length, string name, ImageDecodingOptions options)
@@ -210,7 +247,6 @@ internal static class SafeImageDecoder
 
     private static string? FlagName(IImageFormat format) => format switch
     {
-        BmpFormat => nameof(ImageFormats.Bmp),
         GifFormat => nameof(ImageFormats.Gif),
         TiffFormat => nameof(ImageFormats.Tiff),
         WebpFormat => nameof(ImageFormats.Webp),
@@ -230,11 +266,6 @@ internal static class SafeImageDecoder
         if (formats.HasFlag(ImageFormats.Png))
         {
             modules.Add(new PngConfigurationModule());
-        }
-
-        if (formats.HasFlag(ImageFormats.Bmp))
-        {
-            modules.Add(new BmpConfigurationModule());
         }
 
         if (formats.HasFlag(ImageFormats.Gif))

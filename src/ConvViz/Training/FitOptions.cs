@@ -65,7 +65,9 @@ public sealed record FitOptions
     /// <c>class_weight = list("0" = 1, "1" = 3)</c> is <c>[1, 3]</c>), or <see langword="null"/> for none. As in
     /// tf.keras, each training sample's loss is multiplied by its class's weight and the batch loss is the mean over
     /// the batch (Σ wᵢ·lossᵢ / N), so the reported <c>loss</c> is weighted; the metrics and all validation values are
-    /// not weighted. The class is the label's argmax (one-hot), or the label itself (binary, sparse).
+    /// not weighted. The class is the label's argmax (one-hot), or the label itself (binary, sparse). Per-sample weights
+    /// that come with the data (Keras' <c>sample_weight</c>, <see cref="ConvViz.Data.Batch.SampleWeights"/>) are
+    /// multiplied with the class weight in training, and weight the loss (alone) in validation and <c>Evaluate</c>, as in tf.keras.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     /// <exception cref="ArgumentException">The list is empty or a weight is negative, NaN or infinite.</exception>

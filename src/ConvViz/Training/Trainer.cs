@@ -251,7 +251,17 @@ internal static class Trainer
                     using var scope = NewDisposeScope();
                     using var noGrad = no_grad();
                     var predictions = model.Forward(batch.Images);
-                    Accumulate(compilation, predictions, model.ToModelDevice(batch.Labels!), null, accumulator, batch.Count);
+                    var labels = model.ToModelDevice(batch.Labels!);
+
+                    // tf.keras evaluate: sample weights from the data weight the loss (Σ w·l / N), not the metrics.
+                    Tensor? weightedLoss = null;
+                    if (batch.SampleWeights is { } sampleWeights)
+                    {
+                        var perSample = LossFunctions.PerSample(compilation.Loss, predictions, labels);
+                        weightedLoss = perSample.mul(sampleWeights.to(perSample.dtype, perSample.device));
+                    }
+
+                    Accumulate(compilation, predictions, labels, weightedLoss, accumulator, batch.Count);
                 }
 
                 Report(progress, TrainingPhase.ValidationBatch, epoch, epochs, step + 1, steps, accumulator.Means(), clock.Elapsed);
@@ -301,6 +311,12 @@ internal static class Trainer
             // tf.keras: sample weight = class_weight[class of y]; loss = Σ w·l / N (SUM_OVER_BATCH_SIZE).
             using var weights = SampleWeights(classWeights, labels);
             perSample = perSample.mul(weights.to(perSample.dtype, perSample.device));
+        }
+
+        if (batch.SampleWeights is { } sampleWeights)
+        {
+            // tf.keras: a sample weight from the data multiplies the class weight.
+            perSample = perSample.mul(sampleWeights.to(perSample.dtype, perSample.device));
         }
 
         var loss = perSample.mean();

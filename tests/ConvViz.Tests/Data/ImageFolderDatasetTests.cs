@@ -4,6 +4,7 @@ using ConvViz.Augmentation;
 using ConvViz.Data;
 using ConvViz.Imaging;
 using Microsoft.Extensions.Logging;
+using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
@@ -459,16 +460,41 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
-    public void Constructor_DisabledFormatFiles_IgnoredWithWarning()
+    public void Constructor_DisabledFormatFiles_IgnoredWithOneCountedWarningPerFormat()
     {
         CreateCatsAndDogs(1, 1);
-        File.WriteAllBytes(_temp.Combine("cats", "old.bmp"), [0x42, 0x4D]);
+        File.WriteAllBytes(_temp.Combine("cats", "scan.tif"), [0x49, 0x49, 0x2A, 0x00]);
+        File.WriteAllBytes(_temp.Combine("dogs", "scan.tif"), [0x49, 0x49, 0x2A, 0x00]);
+        File.WriteAllBytes(_temp.Combine("dogs", "photo.TIF"), [0x49, 0x49, 0x2A, 0x00]);
         var logger = new ListLogger();
 
         using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, Logger = logger });
 
         Assert.Equal(2, ds.SampleCount);
-        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("'.bmp'", StringComparison.Ordinal));
+        var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("'.tif'", StringComparison.Ordinal));
+        Assert.Contains("Ignored 3 '.tif' files", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_DefaultFormats_ListKerasExtensionsWithoutTiff()
+    {
+        CreateCatsAndDogs(1, 1);
+        using (var image = TestImages.Coordinates(4, 4))
+        {
+            image.SaveAsBmp(_temp.Combine("cats", "old.bmp"));
+        }
+
+        File.WriteAllBytes(_temp.Combine("dogs", "scan.ppm"), [.. "P6 1 1 255\n"u8, 10, 20, 30]);
+        File.WriteAllBytes(_temp.Combine("dogs", "grey.pgm"), [.. "P5 1 1 255\n"u8, 10]); // not in Keras' list
+        var logger = new ListLogger();
+
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, Logger = logger, Shuffle = false, BatchSize = 8 });
+        var count = ds.GetBatches(0).Sum(b => { using (b) { return b.Count; } });
+
+        Assert.Equal([2, 2], ds.ClassCounts);
+        Assert.Equal(4, count);
+        Assert.Empty(ds.SkippedFiles);
+        Assert.Equal([".bmp", ".jpeg", ".jpg", ".png", ".ppm"], [.. ImageFolderScanner.Extensions(ImageFormats.Default).Order(StringComparer.Ordinal)]);
     }
 
     [Fact]

@@ -29,3 +29,10 @@ internal sealed record ScipyWarpFixture(string Generator, int Size, ScipyWarpCas
 internal sealed record ScipyWarpCase(string Name, string Mode, double FillValue, ScipyWarpParameters Parameters, float[] Values);
 
 internal sealed record ScipyWarpParameters(double Rotation, double ShiftX, double ShiftY, double Shear, double ZoomX, double ZoomY);
+
+internal sealed record PillowFormatFixture(string Generator, int Width, int Height, PillowFormatCase[] Cases);
+
+internal sealed record PillowFormatCase(string File, string PillowMode, int[] Rgb, int[] Alpha)
+{
+    public override string ToString() => File;
+}
