@@ -75,6 +75,7 @@ function renderBig(){if(S.layer<0){return;}var l=acts[S.layer],im=D.images[S.img
   paint(cv,l,S.img,c,S.norm,S.cmap);cv.style.opacity=String(S.opacity);
   cv.setAttribute('aria-label','Channel '+c+' of '+l.name+' over the photo '+im.name);
   $('big-stage').style.aspectRatio=im.pw+' / '+im.ph;
+  $('value').textContent='Move the mouse over the channel to read its value.';$('value').removeAttribute('data-value');
   var r=layerRange(l,S.img);
   $('range').textContent='Channel '+c+' of '+l.name+' on '+im.name+': values '+fmt(l.images[S.img].min[c])+' to '+fmt(l.images[S.img].max[c])+
     (isDead(l,S.img,c)?' (dead: constant)':'')+'; layer range '+fmt(r[0])+' to '+fmt(r[1])+'. Colour: '+S.cmap+', '+(S.norm==='channel'?'stretched per channel':'one scale for the layer')+'; magenta = not finite.';}
@@ -88,13 +89,13 @@ function renderAttr(){var im=D.images[S.img],box=$('classes');box.textContent=''
   $('attr-photo').src=im.photo;$('attr-photo').alt='Input photo '+im.name;$('attr-stage').style.aspectRatio=im.pw+' / '+im.ph;
   var maps=im.attr[S.method],cv=$('attr-canvas');
   if(!maps){$('attr-caption').textContent='No attribution: the model has no convolution layer or no methods were chosen.';return;}
-  var m=maps[S.cls],b=bytes(m.data),n=b.length,side=Math.round(Math.sqrt(n)),w=D.attrW,h=D.attrH;
+  var m=maps[S.cls],b=bytes(m.data),n=b.length,w=D.attrW,h=D.attrH;
   cv.width=w;cv.height=h;var ctx=cv.getContext('2d'),img=ctx.createImageData(w,h),d=img.data,lut=cmaps.jet;
-  for(var p=0;p<n;p++){var q=b[p];if(q===255){d[4*p]=NF[0];d[4*p+1]=NF[1];d[4*p+2]=NF[2];}else{var k=Math.round(q/254*255);d[4*p]=lut[3*k];d[4*p+1]=lut[3*k+1];d[4*p+2]=lut[3*k+2];}d[4*p+3]=255;}
-  ctx.putImageData(img,0,0);cv.style.opacity=String(S.attrOpacity);void side;
+  for(var p=0;p<n;p++){var q=b[p];if(q===255){d[4*p]=NF[0];d[4*p+1]=NF[1];d[4*p+2]=NF[2];}else{var v=m.min+q/254*(m.max-m.min),k=Math.max(0,Math.min(255,Math.round(v*255)));d[4*p]=lut[3*k];d[4*p+1]=lut[3*k+1];d[4*p+2]=lut[3*k+2];}d[4*p+3]=255;}
+  ctx.putImageData(img,0,0);cv.style.opacity=String(S.attrOpacity);
   cv.setAttribute('aria-label',S.method+' map for class '+D.classes[S.cls]+' on '+im.name);
   $('attr-caption').textContent=S.method+' for '+D.classes[S.cls]+' ('+S.cls+') on '+im.name+', predicted probability '+(im.probs[S.cls]===null?'not finite':im.probs[S.cls].toFixed(4))+
-    (S.method.indexOf('GradCam')===0?', layer '+D.camLayer:'')+'; jet colours from '+fmt(m.min)+' (blue) to '+fmt(m.max)+' (red)'+(m.max<=0?': the map is zero everywhere (no evidence for this class in this layer)':'')+'.';}
+    (S.method.indexOf('GradCam')===0?', layer '+D.camLayer:'')+'; jet colours from 0 (blue) to 1 (red), values here '+fmt(m.min)+' to '+fmt(m.max)+(m.max<=0?': the map is zero everywhere (no evidence for this class in this layer)':'')+'.';}
 function update(){pressed($('images'),S.img);
   var rows=document.querySelectorAll('tr.layer');for(var i=0;i<rows.length;i++){rows[i].classList.toggle('sel',S.layer>=0&&rows[i].getAttribute('data-layer')===acts[S.layer].name);}
   renderGrid();renderBig();renderAttr();}
