@@ -97,6 +97,7 @@ public static class HtmlReport
             .Append("<span class=\"muted\">Arrow keys move between channels.</span></div>\n<div id=\"grid\"></div></section>\n")
             .Append("<section><h2>Channel</h2><div class=\"stage\" id=\"big-stage\"><img id=\"big-photo\" alt=\"Input photo\"><canvas id=\"big-canvas\" role=\"img\" aria-label=\"Selected channel\"></canvas></div>\n")
             .Append("<div class=\"row\"><label>Opacity <input type=\"range\" id=\"opacity\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0.7\"></label></div>\n")
+            .Append("<div class=\"row\">Colour bar: <span id=\"cbar-lo\"></span> <canvas id=\"cbar\" role=\"img\" aria-label=\"Colour bar\"></canvas> <span id=\"cbar-hi\"></span></div>\n")
             .Append("<p id=\"value\" aria-live=\"polite\">Move the mouse over the channel to read its value.</p><p id=\"range\" class=\"muted\"></p></section>\n")
             .Append("<section><h2>Classes and attribution</h2><div class=\"row\" id=\"classes\"></div><div class=\"row\" id=\"methods\"></div>\n")
             .Append("<div class=\"stage\" id=\"attr-stage\"><img id=\"attr-photo\" alt=\"Input photo\"><canvas id=\"attr-canvas\" role=\"img\" aria-label=\"Attribution map\"></canvas></div>\n")

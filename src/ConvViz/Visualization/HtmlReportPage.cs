@@ -18,11 +18,11 @@ button{font:inherit;margin:.1em;padding:.2em .6em;border:1px solid #99a;border-r
 button[aria-pressed=true]{background:#246;color:#fff}
 #grid{display:flex;flex-wrap:wrap;gap:3px}
 #grid canvas{width:56px;height:56px;image-rendering:pixelated;border:2px solid transparent;cursor:pointer}
-#grid canvas.sel{border-color:#e60}#grid canvas.dead{outline:2px dashed #c00;outline-offset:-2px}
+.tile{display:flex;flex-direction:column;align-items:center;font-size:.7em;color:#555}#grid canvas.sel{border-color:#e60}#grid canvas.dead{outline:2px dashed #c00;outline-offset:-2px}
 .stage{position:relative;display:inline-block;line-height:0}
 .stage img{width:100%;height:100%;position:absolute;left:0;top:0}
 .stage canvas{position:relative;image-rendering:pixelated;width:100%;height:100%}
-#big-stage,#attr-stage{width:min(420px,90vw)}
+#big-stage,#attr-stage{width:min(420px,90vw)}#cbar{width:16em;height:.9em;vertical-align:middle;border:1px solid #ccc}
 .row{margin:.3em 0}.muted{color:#666;font-size:.9em}.note{background:#fff3cd;border:1px solid #e0c060;padding:.4em}
 figure{display:inline-block;margin:.4em}figcaption{font-size:.85em;color:#555;max-width:44em}
 figure img{image-rendering:pixelated;max-width:100%}
@@ -68,7 +68,7 @@ function renderGrid(){var g=$('grid');g.textContent='';if(S.layer<0){return;}var
   visibleChannels(l).forEach(function(c){var cv=el('canvas',{role:'img','data-channel':String(c),title:'channel '+c,
       'aria-label':'Channel '+c+' of '+l.name+' for image '+D.images[S.img].name+(isDead(l,S.img,c)?' (dead: constant)':'')});
     if(isDead(l,S.img,c)){cv.classList.add('dead');}if(c===S.ch){cv.classList.add('sel');}
-    paint(cv,l,S.img,c,S.norm,S.cmap);cv.onclick=function(){S.ch=c;update();};g.appendChild(cv);});
+    paint(cv,l,S.img,c,S.norm,S.cmap);cv.onclick=function(){S.ch=c;update();};var t=el('div',{class:'tile'});t.appendChild(cv);t.appendChild(el('span',{'aria-hidden':'true'},String(c)));g.appendChild(t);});
   $('grid-title').textContent=l.name+' '+D.layers.filter(function(x){return x.name===l.name;})[0].shape+': '+l.kept+' of '+l.c+' channels embedded, '+dead+' dead (constant, dashed red)'+(l.stride>1?'; every '+l.stride+'th pixel kept':'');}
 function renderBig(){if(S.layer<0){return;}var l=acts[S.layer],im=D.images[S.img],c=S.ch,cv=$('big-canvas');
   $('big-photo').src=im.photo;$('big-photo').alt='Input photo '+im.name;
@@ -77,6 +77,9 @@ function renderBig(){if(S.layer<0){return;}var l=acts[S.layer],im=D.images[S.img
   $('big-stage').style.aspectRatio=im.pw+' / '+im.ph;
   $('value').textContent='Move the mouse over the channel to read its value.';$('value').removeAttribute('data-value');
   var r=layerRange(l,S.img);
+  var lo=S.norm==='channel'?l.images[S.img].min[c]:r[0],hi=S.norm==='channel'?l.images[S.img].max[c]:r[1],bar=$('cbar'),lut=cmaps[S.cmap];bar.width=256;bar.height=1;
+  var bc=bar.getContext('2d'),bi=bc.createImageData(256,1);for(var k=0;k<256;k++){bi.data[4*k]=lut[3*k];bi.data[4*k+1]=lut[3*k+1];bi.data[4*k+2]=lut[3*k+2];bi.data[4*k+3]=255;}bc.putImageData(bi,0,0);
+  $('cbar-lo').textContent=fmt(lo);$('cbar-hi').textContent=fmt(hi);bar.setAttribute('aria-label','Colour bar of '+S.cmap+' from '+fmt(lo)+' to '+fmt(hi));
   $('range').textContent='Channel '+c+' of '+l.name+' on '+im.name+': values '+fmt(l.images[S.img].min[c])+' to '+fmt(l.images[S.img].max[c])+
     (isDead(l,S.img,c)?' (dead: constant)':'')+'; layer range '+fmt(r[0])+' to '+fmt(r[1])+'. Colour: '+S.cmap+', '+(S.norm==='channel'?'stretched per channel':'one scale for the layer')+'; magenta = not finite.';}
 function renderAttr(){var im=D.images[S.img],box=$('classes');box.textContent='';

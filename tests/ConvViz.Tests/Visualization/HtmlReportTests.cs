@@ -214,6 +214,29 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
+    public void Create_Interactive_EscapesNamesInsideTheEmbeddedData()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(42);
+        using var model = CreateSmallModel();
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(5));
+
+        var html = HtmlReport.Create(model, new HtmlReportOptions
+        {
+            Title = "</script><script>alert(0)</script>",
+            Images = [new("</script><b>x", input)],
+            ClassNames = ["cat", "</script><script>alert(1)</script>"],
+        });
+
+        Assert.DoesNotContain("<script>alert", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("</script><b>", html, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Matches(html, "<script").Count);
+        using var data = ReportData(html);
+        Assert.Equal("</script><script>alert(1)</script>", data.RootElement.GetProperty("classes")[1].GetString());
+        Assert.Equal(3, data.RootElement.GetProperty("acts").GetArrayLength());
+    }
+
+    [Fact]
     public void QuantiseBytes_MapsTheFiniteRangeTo0To254And255ToNonFinite()
     {
         var (bytes, low, high) = HtmlReportData.QuantiseBytes([-1f, 0f, 3f, float.PositiveInfinity, float.NaN]);
