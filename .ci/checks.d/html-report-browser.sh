@@ -18,3 +18,5 @@ fi
 timeout 300 node eng/browser-test/report-test.mjs "$report" "$ART" "$expected"
 # The old screenshot-and-DOM check still passes on the interactive page (every image decodes, no console output).
 eng/check-report-in-browser.sh "$report" "$ART/report-screenshot.png"
+# A report of the model alone (no images) opens without script errors.
+eng/check-report-in-browser.sh artifacts/test-output/HtmlReport/model-only.html "$ART/report-model-only.png"

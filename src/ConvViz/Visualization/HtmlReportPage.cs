@@ -39,7 +39,7 @@ function bytes(b64){var s=atob(b64),a=new Uint8Array(s.length);for(var i=0;i<s.l
 function fmt(v){if(v===null||!isFinite(v)){return 'not finite';}var a=Math.abs(v);return (a!==0&&(a<1e-3||a>=1e5))?v.toExponential(3):v.toPrecision(4).replace(/\.?0+$/,'');}
 var cmaps={};for(var c in D.cmaps){cmaps[c]=bytes(D.cmaps[c]);}
 var acts=D.acts.map(function(l){l.bytes=l.images.map(function(im){return bytes(im.data);});return l;});
-var S={img:0,layer:acts.length?0:-1,ch:0,norm:'channel',cmap:'viridis',opacity:0.7,hideDead:false,cls:0,method:D.methods[0],attrOpacity:0.5};
+var S={img:0,layer:acts.length&&D.images.length?0:-1,ch:0,norm:'channel',cmap:'viridis',opacity:0.7,hideDead:false,cls:0,method:D.methods[0],attrOpacity:0.5};
 var NF=[255,0,255];
 function isDead(l,i,c){var im=l.images[i];return im.max[c]===im.min[c];}
 function layerRange(l,i){var im=l.images[i],lo=Infinity,hi=-Infinity;for(var c=0;c<l.kept;c++){lo=Math.min(lo,im.min[c]);hi=Math.max(hi,im.max[c]);}return [lo,hi];}
@@ -60,7 +60,7 @@ function renderLayers(){var tb=$('layers');tb.textContent='';
     var tr=el('tr',{class:'layer'+(ai<0?' off':''),'data-layer':l.name});
     tr.appendChild(el('td',{class:'n'},String(l.index)));tr.appendChild(el('td',{class:'n'},String(l.index+1)));
     tr.appendChild(el('td',{},l.name+' ('+l.kind+')'));tr.appendChild(el('td',{},l.shape));tr.appendChild(el('td',{class:'n'},l.params.toLocaleString('en-US')));
-    if(ai>=0){tr.tabIndex=0;tr.onclick=function(){S.layer=ai;S.ch=0;update();};tr.onkeydown=function(e){if(e.key==='Enter'){S.layer=ai;S.ch=0;update();}};}
+    if(ai>=0&&D.images.length){tr.tabIndex=0;tr.onclick=function(){S.layer=ai;S.ch=0;update();};tr.onkeydown=function(e){if(e.key==='Enter'){S.layer=ai;S.ch=0;update();}};}
     tb.appendChild(tr);});}
 function visibleChannels(l){var r=[];for(var c=0;c<l.kept;c++){if(!(S.hideDead&&isDead(l,S.img,c))){r.push(c);}}return r;}
 function renderGrid(){var g=$('grid');g.textContent='';if(S.layer<0){return;}var l=acts[S.layer],dead=0;
@@ -70,7 +70,7 @@ function renderGrid(){var g=$('grid');g.textContent='';if(S.layer<0){return;}var
     if(isDead(l,S.img,c)){cv.classList.add('dead');}if(c===S.ch){cv.classList.add('sel');}
     paint(cv,l,S.img,c,S.norm,S.cmap);cv.onclick=function(){S.ch=c;update();};var t=el('div',{class:'tile'});t.appendChild(cv);t.appendChild(el('span',{'aria-hidden':'true'},String(c)));g.appendChild(t);});
   $('grid-title').textContent=l.name+' '+D.layers.filter(function(x){return x.name===l.name;})[0].shape+': '+l.kept+' of '+l.c+' channels embedded, '+dead+' dead (constant, dashed red)'+(l.stride>1?'; every '+l.stride+'th pixel kept':'');}
-function renderBig(){if(S.layer<0){return;}var l=acts[S.layer],im=D.images[S.img],c=S.ch,cv=$('big-canvas');
+function renderBig(){if(S.layer<0||!D.images.length){return;}var l=acts[S.layer],im=D.images[S.img],c=S.ch,cv=$('big-canvas');
   $('big-photo').src=im.photo;$('big-photo').alt='Input photo '+im.name;
   paint(cv,l,S.img,c,S.norm,S.cmap);cv.style.opacity=String(S.opacity);
   cv.setAttribute('aria-label','Channel '+c+' of '+l.name+' over the photo '+im.name);
@@ -82,7 +82,7 @@ function renderBig(){if(S.layer<0){return;}var l=acts[S.layer],im=D.images[S.img
   $('cbar-lo').textContent=fmt(lo);$('cbar-hi').textContent=fmt(hi);bar.setAttribute('aria-label','Colour bar of '+S.cmap+' from '+fmt(lo)+' to '+fmt(hi));
   $('range').textContent='Channel '+c+' of '+l.name+' on '+im.name+': values '+fmt(l.images[S.img].min[c])+' to '+fmt(l.images[S.img].max[c])+
     (isDead(l,S.img,c)?' (dead: constant)':'')+'; layer range '+fmt(r[0])+' to '+fmt(r[1])+'. Colour: '+S.cmap+', '+(S.norm==='channel'?'stretched per channel':'one scale for the layer')+'; magenta = not finite.';}
-function renderAttr(){var im=D.images[S.img],box=$('classes');box.textContent='';
+function renderAttr(){var im=D.images[S.img],box=$('classes');box.textContent='';if(!im){$('methods').textContent='';$('attr-caption').textContent='No image was given: pass HtmlReportOptions.Images to see predictions and attributions.';return;}
   D.classes.forEach(function(name,k){var p=im.probs[k];var b=el('button',{type:'button','data-class':String(k)});
     b.appendChild(document.createTextNode(name+' '+(p===null?'not finite':p.toFixed(4))+' '));var bar=el('span',{class:'bar'});bar.style.width=(p===null?0:Math.max(0,Math.min(1,p))*4)+'em';b.appendChild(bar);
     b.onclick=function(){S.cls=k;update();};box.appendChild(b);});
@@ -110,8 +110,8 @@ $('big-canvas').addEventListener('mousemove',function(e){if(S.layer<0){return;}v
   var x=Math.min(l.w-1,Math.max(0,Math.floor((e.clientX-r.left)/r.width*l.w))),y=Math.min(l.h-1,Math.max(0,Math.floor((e.clientY-r.top)/r.height*l.h)));
   var q=l.bytes[S.img][S.ch*l.w*l.h+y*l.w+x];var v=value(l,S.img,S.ch,q);
   $('value').textContent='value '+fmt(v)+' at row '+(y*l.stride)+', column '+(x*l.stride);$('value').setAttribute('data-value',v===null?'NaN':String(v));});
-$('opacity').oninput=function(){S.opacity=Number(this.value);$('big-canvas').style.opacity=this.value;};
-$('attr-opacity').oninput=function(){S.attrOpacity=Number(this.value);$('attr-canvas').style.opacity=this.value;};
+$('opacity').oninput=function(){S.opacity=Number(this.value);if($('big-canvas')){$('big-canvas').style.opacity=this.value;}};
+$('attr-opacity').oninput=function(){S.attrOpacity=Number(this.value);if($('attr-canvas')){$('attr-canvas').style.opacity=this.value;}};
 $('norm').onchange=function(){S.norm=this.value;update();};
 $('cmap').onchange=function(){S.cmap=this.value;update();};
 $('hide-dead').onchange=function(){S.hideDead=this.checked;var l=acts[S.layer];if(l&&S.hideDead&&isDead(l,S.img,S.ch)){var v=visibleChannels(l);if(v.length){S.ch=v[0];}}update();};
@@ -119,7 +119,8 @@ Object.keys(D.cmaps).forEach(function(c){var o=el('option',{value:c},c);if(c===S
 D.notes.forEach(function(n){$('notes').appendChild(el('p',{class:'note'},n));});
 var ex=$('extras');D.filters.concat(D.patterns).forEach(function(f){var fig=el('figure',{});fig.appendChild(el('img',{src:f.src,alt:f.alt}));fig.appendChild(el('figcaption',{},f.caption));ex.appendChild(fig);});
 if(!D.filters.length&&!D.patterns.length){ex.appendChild(el('p',{class:'muted'},'No filters or patterns were computed (set HtmlReportOptions.PatternLayers for activation-maximisation patterns).'));}
-renderImages();renderLayers();update();
+if(!D.images.length){['big-stage','attr-stage'].forEach(function(id){$(id).remove();});}else{renderImages();}
+renderLayers();update();
 document.body.setAttribute('data-ready','true');
 })();
 """;

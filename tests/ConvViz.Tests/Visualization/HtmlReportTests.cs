@@ -158,6 +158,20 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
+    public void Save_ModelOnly_WritesAnInteractivePageWithoutImages()
+    {
+        using var model = BlogModel.CreateBuilder().Build();
+        var path = Path.Combine(FindArtifacts(), "test-output", "HtmlReport", "model-only.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        HtmlReport.Save(model, path);
+
+        using var data = ReportData(File.ReadAllText(path));
+        Assert.Empty(data.RootElement.GetProperty("images").EnumerateArray());
+        Assert.Single(data.RootElement.GetProperty("filters").EnumerateArray());
+    }
+
+    [Fact]
     public void Create_OverBudget_DropsChannelsThenTileDetailAndSaysSo()
     {
         using var scope = NewDisposeScope();
