@@ -79,6 +79,17 @@ try {
   }
   await page.screenshot({ path: path.join(shots, 'report-2-channel.png'), fullPage: true });
 
+  await page.selectOption('#norm', 'layer');
+  await page.selectOption('#cmap', 'inferno');
+  const scaled = await page.textContent('#range');
+  check(scaled.includes('inferno, one scale for the layer'), 'normalisation and colormap choices apply');
+  const deadTiles = await page.$$eval('#grid canvas.dead', (a) => a.length);
+  await page.check('#hide-dead');
+  const liveTiles = await page.$$eval('#grid canvas', (a) => a.length);
+  check(liveTiles === tiles - deadTiles && (await page.$$eval('#grid canvas.dead', (a) => a.length)) === 0, `hiding dead channels leaves ${liveTiles} of ${tiles} tiles (${deadTiles} dead)`);
+  await page.uncheck('#hide-dead');
+  await page.selectOption('#norm', 'channel');
+  await page.click(`#grid canvas[data-channel="${channel}"]`);
   await page.keyboard.press('ArrowRight');
   const next = await page.textContent('#range');
   check(!next.startsWith(`Channel ${channel} of`) && next.includes(` of ${layer}`), `ArrowRight moves to the next channel ("${next.slice(0, 30)}…")`);
