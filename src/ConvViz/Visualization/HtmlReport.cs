@@ -39,12 +39,77 @@ public static class HtmlReport
     /// <param name="model">The model.</param>
     /// <param name="options">The contents; defaults (model only) if <see langword="null"/>.</param>
     /// <returns>The HTML document.</returns>
-    /// <exception cref="ArgumentException">The input does not match the model, or a class name list is too short.</exception>
+    /// <exception cref="ArgumentException">An input does not match the model, a class name list is too short, or a layer name is unknown.</exception>
     public static string Create(Model model, HtmlReportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         NativeBackend.EnsureLoaded();
         options ??= new HtmlReportOptions();
+        var images = ImagesOf(options);
+        return options.Layout == HtmlReportLayout.Static
+            ? CreateStatic(model, images.Count == 0 ? options : options with { Input = images[0].Input, InputImage = images[0].Photo })
+            : CreateInteractive(model, images, options);
+    }
+
+    private static List<HtmlReportImage> ImagesOf(HtmlReportOptions options)
+    {
+        if (options.Images is { } list)
+        {
+            if (options.Input is not null)
+            {
+                throw new ArgumentException("Set either HtmlReportOptions.Images or the single-image shorthand Input (with InputImage), not both.", nameof(options));
+            }
+
+            return [.. list];
+        }
+
+        return options.Input is { } input ? [new HtmlReportImage("input", input, options.InputImage)] : [];
+    }
+
+    private static string CreateInteractive(Model model, IReadOnlyList<HtmlReportImage> images, HtmlReportOptions options)
+    {
+        var data = HtmlReportData.Build(model, images, options);
+        foreach (var reduction in data.Reductions)
+        {
+            HtmlReportLog.OverBudget(options.Logger, reduction);
+        }
+
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(Encode(options.Title)).Append("</title>\n<style>").Append(HtmlReportPage.Css).Append("</style>\n")
+            .Append("<script>").Append(CheckScript).Append("</script>\n</head>\n<body>\n")
+            .Append("<header><h1>").Append(Encode(options.Title)).Append("</h1><div class=\"row\">Image: <span id=\"images\"></span></div></header>\n")
+            .Append("<noscript><p class=\"note\">This page needs JavaScript; for a page without script (and for printing) create the report with HtmlReportOptions.Layout = Static.</p></noscript>\n")
+            .Append("<div id=\"notes\"></div>\n<main>\n<div>\n<section><h2>Layers</h2><p class=\"muted\">Click a layer to see its channels. # is 0-based; R is R's <code>get_layer(index = R)</code>.</p>\n")
+            .Append("<table><thead><tr><th>#</th><th>R</th><th>Layer (type)</th><th>Output shape</th><th>Params</th></tr></thead><tbody id=\"layers\"></tbody></table>\n")
+            .Append("<p class=\"muted\">Total params: ").Append(model.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</p></section>\n");
+        if (options.HistorySvg is { } svg)
+        {
+            html.Append("<section><h2>Training history</h2><figure><img alt=\"Training history\" style=\"max-width:100%\" src=\"data:image/svg+xml;base64,")
+                .Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(svg))).Append("\"></figure></section>\n");
+        }
+
+        html.Append("</div>\n<div>\n<section><h2 id=\"grid-title\">No image was given: pass HtmlReportOptions.Images to see activations.</h2>\n")
+            .Append("<div class=\"row\"><label>Normalisation <select id=\"norm\"><option value=\"channel\">per channel</option><option value=\"layer\">per layer</option></select></label> ")
+            .Append("<label>Colormap <select id=\"cmap\"></select></label> <label><input type=\"checkbox\" id=\"hide-dead\"> hide dead channels</label> ")
+            .Append("<span class=\"muted\">Arrow keys move between channels.</span></div>\n<div id=\"grid\"></div></section>\n")
+            .Append("<section><h2>Channel</h2><div class=\"stage\" id=\"big-stage\"><img id=\"big-photo\" alt=\"Input photo\"><canvas id=\"big-canvas\" role=\"img\" aria-label=\"Selected channel\"></canvas></div>\n")
+            .Append("<div class=\"row\"><label>Opacity <input type=\"range\" id=\"opacity\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0.7\"></label></div>\n")
+            .Append("<div class=\"row\">Colour bar: <span id=\"cbar-lo\"></span> <canvas id=\"cbar\" role=\"img\" aria-label=\"Colour bar\"></canvas> <span id=\"cbar-hi\"></span></div>\n")
+            .Append("<p id=\"value\" aria-live=\"polite\">Move the mouse over the channel to read its value.</p><p id=\"range\" class=\"muted\"></p></section>\n")
+            .Append("<section><h2>Classes and attribution</h2><div class=\"row\" id=\"classes\"></div><div class=\"row\" id=\"methods\"></div>\n")
+            .Append("<div class=\"stage\" id=\"attr-stage\"><img id=\"attr-photo\" alt=\"Input photo\"><canvas id=\"attr-canvas\" role=\"img\" aria-label=\"Attribution map\"></canvas></div>\n")
+            .Append("<div class=\"row\"><label>Opacity <input type=\"range\" id=\"attr-opacity\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0.5\"></label></div><p id=\"attr-caption\"></p></section>\n")
+            .Append("<section><h2>Filters and maximisation patterns</h2><div id=\"extras\"></div></section>\n</div>\n</main>\n")
+            .Append("<script type=\"application/json\" id=\"report-data\">").Append(data.Json).Append("</script>\n")
+            .Append("<script>").Append(HtmlReportPage.Script).Append("</script>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static string CreateStatic(Model model, HtmlReportOptions options)
+    {
         if (options.Input is { } input && input.shape[0] != 1)
         {
             throw new ArgumentException($"The report explains one image: pass Input as [1, C, H, W], not [{string.Join(", ", input.shape)}].", nameof(options));

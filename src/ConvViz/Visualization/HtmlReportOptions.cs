@@ -1,5 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Inspection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -75,4 +78,91 @@ public sealed record HtmlReportOptions
             field = value;
         }
     } = 64;
+
+    /// <summary>Gets the page layout: the explorable page (default) or the static page for printing.</summary>
+    /// <value>The default value is <see cref="HtmlReportLayout.Interactive"/>.</value>
+    public HtmlReportLayout Layout { get; init; } = HtmlReportLayout.Interactive;
+
+    /// <summary>Gets the input images the report explains (for example a cat, a dog and a misclassified one); every view
+    /// of the interactive page switches between them. If <see langword="null"/>, <see cref="Input"/> and
+    /// <see cref="InputImage"/> are the single image. The static layout shows only the first image.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IReadOnlyList<HtmlReportImage>? Images { get; init; }
+
+    /// <summary>Gets the names of the layers whose activations are embedded; all convolution and pooling layers if <see langword="null"/>.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IReadOnlyList<string>? Layers { get; init; }
+
+    /// <summary>Gets the attribution methods computed for every class of every image (interactive layout).</summary>
+    /// <value>The default value is Grad-CAM, Grad-CAM++, saliency, SmoothGrad and Integrated Gradients.</value>
+    public IReadOnlyList<HtmlReportAttribution> Attributions
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(Attributions));
+            field = value;
+        }
+    } = [HtmlReportAttribution.GradCam, HtmlReportAttribution.GradCamPlusPlus, HtmlReportAttribution.Saliency, HtmlReportAttribution.SmoothGrad, HtmlReportAttribution.IntegratedGradients];
+
+    /// <summary>Gets the convolution layers for which activation-maximisation patterns are computed and shown (interactive layout); none if empty.</summary>
+    /// <value>The default value is empty.</value>
+    public IReadOnlyList<string> PatternLayers
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(PatternLayers));
+            field = value;
+        }
+    } = [];
+
+    /// <summary>Gets how many channels (the first ones) of each pattern layer get a pattern.</summary>
+    /// <value>The default value is 8.</value>
+    public int PatternChannels
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(PatternChannels));
+            field = value;
+        }
+    } = 8;
+
+    /// <summary>Gets the activation-maximisation settings of the patterns; the page states them.</summary>
+    /// <value>The default value is 160 steps of size 0.02 from seeded noise 0.1 in [0, 1], with jitter 4, a Gaussian blur (sigma 1) every 4 steps and decay 0.01.</value>
+    public ActivationMaximizationOptions PatternSettings
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(PatternSettings));
+            field = value;
+        }
+    } = new() { Steps = 160, StepSize = 0.02, NoiseAmplitude = 0.1, Seed = 1, Jitter = 4, BlurSigma = 1.0, BlurEvery = 4, Decay = 0.01 };
+
+    /// <summary>Gets the size budget of the interactive page in bytes. Over it, the report drops detail in this order and says so
+    /// in the page and the log: fewer channels per layer (halved down to 8), then smaller tiles (every 2nd, 3rd, … pixel, down to 8 pixels a side).</summary>
+    /// <value>The default value is 4 MiB.</value>
+    public long SizeBudget
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 64 * 1024, nameof(SizeBudget));
+            field = value;
+        }
+    } = 4L * 1024 * 1024;
+
+    /// <summary>Gets the logger for warnings (a report over its budget).</summary>
+    /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>
+    public ILogger Logger
+    {
+        get;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(Logger));
+            field = value;
+        }
+    } = NullLogger.Instance;
 }

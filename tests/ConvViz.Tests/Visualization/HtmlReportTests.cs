@@ -27,6 +27,7 @@ public sealed partial class HtmlReportTests
         var html = HtmlReport.Create(model, new HtmlReportOptions
         {
             Title = "Cats & <dogs>",
+            Layout = HtmlReportLayout.Static,
             Input = input,
             ClassNames = ["cat", "<script>alert(1)</script>"],
             HistorySvg = Svg,
@@ -57,7 +58,7 @@ public sealed partial class HtmlReportTests
     {
         using var model = CreateSmallModel();
 
-        var html = HtmlReport.Create(model);
+        var html = HtmlReport.Create(model, new HtmlReportOptions { Layout = HtmlReportLayout.Static });
 
         Assert.Contains("<h2>Model</h2>", html);
         Assert.Contains("First-layer filters", html);
@@ -83,9 +84,187 @@ public sealed partial class HtmlReportTests
         manual_seed(1);
         using var model = BlogModel.CreateBuilder().Build();
         using var photo = Image.Load<Rgb24>(Path.Combine(AppContext.BaseDirectory, "TestAssets", "chelsea.png"));
-        photo.Mutate(c => c.Resize(150, 150));
+        using var mirrored = photo.Clone(c => c.Flip(FlipMode.Horizontal));
+        var input = ToInput(photo);
+        var mirroredInput = ToInput(mirrored);
+        var directory = Path.Combine(FindArtifacts(), "test-output", "HtmlReport");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "chelsea.html");
+
+        HtmlReport.Save(model, path, new HtmlReportOptions
+        {
+            Title = "Chelsea the cat on the blog's (untrained) model",
+            Images = [new("chelsea", input, photo), new("chelsea, mirrored", mirroredInput, mirrored)],
+            ClassNames = ["cat", "dog"],
+            HistorySvg = Svg,
+            PatternLayers = ["conv2d_3"],
+            PatternChannels = 4,
+            PatternSettings = new HtmlReportOptions().PatternSettings with { Steps = 40 },
+        });
+
+        var html = File.ReadAllText(path);
+        using var data = ReportData(html);
+        var root = data.RootElement;
+        Assert.Equal(2, root.GetProperty("images").GetArrayLength());
+        Assert.Equal(5, root.GetProperty("methods").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("images")[0].GetProperty("attr").GetProperty("GradCamPlusPlus").GetArrayLength());
+        Assert.Single(root.GetProperty("patterns").EnumerateArray());
+        Assert.Contains("steps of size 0.02", root.GetProperty("patterns")[0].GetProperty("caption").GetString(), StringComparison.Ordinal);
+        Assert.Contains(root.GetProperty("layers").EnumerateArray(), l => l.GetProperty("name").GetString() == "conv2d_4" && l.GetProperty("shape").GetString() == "(None, 14, 14, 16)");
+        Assert.Empty(root.GetProperty("notes").EnumerateArray());
+
+        // What the browser test hovers: the middle pixel of the first live channel of conv2d_1 on the first image.
+        using var activations = ConvViz.Inspection.IntermediateModel.From(model, "conv2d_1").Run(input);
+        var maps = activations["conv2d_1"][0];
+        var channel = Enumerable.Range(0, (int)maps.shape[0]).First(c => maps[c].max().item<float>() > maps[c].min().item<float>());
+        int h = (int)maps.shape[1], w = (int)maps.shape[2], row = h / 2, column = w / 3;
+        var expected = maps[channel, row, column].item<float>();
+        var range = maps[channel].max().item<float>() - maps[channel].min().item<float>();
+        var layerPosition = root.GetProperty("acts").EnumerateArray().Select(a => a.GetProperty("name").GetString()).ToList().IndexOf("conv2d_1");
+        File.WriteAllText(Path.Combine(directory, "chelsea.expected.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            layer = "conv2d_1",
+            layerPosition,
+            channel,
+            row,
+            column,
+            height = h,
+            width = w,
+            value = expected,
+            tolerance = (range / 508.0) + 1e-6,
+            classes = 2,
+        }));
+
+        var size = new FileInfo(path).Length;
+        Assert.True(size < new HtmlReportOptions().SizeBudget, $"The report is {size} bytes.");
+    }
+
+    [Fact]
+    public void Save_OneCatOnTheBlogModel_StaysUnderTheDefaultBudgetWithoutDroppingDetail()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        using var model = BlogModel.CreateBuilder().Build();
+        using var photo = Image.Load<Rgb24>(Path.Combine(AppContext.BaseDirectory, "TestAssets", "chelsea.png"));
+        var path = Path.Combine(FindArtifacts(), "test-output", "HtmlReport", "chelsea-one-image.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        HtmlReport.Save(model, path, new HtmlReportOptions { Input = ToInput(photo), InputImage = photo, ClassNames = ["cat", "dog"] });
+
+        using var data = ReportData(File.ReadAllText(path));
+        Assert.Empty(data.RootElement.GetProperty("notes").EnumerateArray());
+        Assert.All(data.RootElement.GetProperty("acts").EnumerateArray(), a => Assert.Equal(a.GetProperty("c").GetInt32(), a.GetProperty("kept").GetInt32()));
+        Assert.InRange(new FileInfo(path).Length, 100_000, 4L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Save_ModelOnly_WritesAnInteractivePageWithoutImages()
+    {
+        using var model = BlogModel.CreateBuilder().Build();
+        var path = Path.Combine(FindArtifacts(), "test-output", "HtmlReport", "model-only.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        HtmlReport.Save(model, path);
+
+        using var data = ReportData(File.ReadAllText(path));
+        Assert.Empty(data.RootElement.GetProperty("images").EnumerateArray());
+        Assert.Single(data.RootElement.GetProperty("filters").EnumerateArray());
+    }
+
+    [Fact]
+    public void Create_OverBudget_DropsChannelsThenTileDetailAndSaysSo()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        using var model = BlogModel.CreateBuilder().Build();
+        var input = rand(new long[] { 1, 3, 150, 150 }, generator: new Generator(3));
+        var logger = new ListLogger();
+
+        var html = HtmlReport.Create(model, new HtmlReportOptions { Input = input, Attributions = [], SizeBudget = 256 * 1024, Logger = logger });
+
+        using var data = ReportData(html);
+        var note = Assert.Single(data.RootElement.GetProperty("notes").EnumerateArray()).GetString()!;
+        Assert.Contains("at most the first 8 channels", note, StringComparison.Ordinal);
+        Assert.Contains("pixel of each tile", note, StringComparison.Ordinal);
+        Assert.Contains(note, Assert.Single(logger.Messages), StringComparison.Ordinal);
+        var first = data.RootElement.GetProperty("acts")[0];
+        Assert.Equal(8, first.GetProperty("kept").GetInt32());
+        Assert.True(first.GetProperty("stride").GetInt32() > 1);
+        Assert.InRange(html.Length, 1, 256 * 1024);
+    }
+
+    [Fact]
+    public void Create_NonFiniteActivations_AreMarkedNotWrittenAsNaN()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(42);
+        using var model = CreateSmallModel();
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(5));
+        input[0, 0, 10, 10] = tensor(float.NaN);
+
+        var html = HtmlReport.Create(model, new HtmlReportOptions { Input = input, Attributions = [] });
+
+        Assert.DoesNotContain("NaN", html[html.IndexOf("report-data", StringComparison.Ordinal)..html.IndexOf("</script>", html.IndexOf("report-data", StringComparison.Ordinal), StringComparison.Ordinal)], StringComparison.Ordinal);
+        using var data = ReportData(html);
+        var first = data.RootElement.GetProperty("acts")[0].GetProperty("images")[0];
+        var bytes = Convert.FromBase64String(first.GetProperty("data").GetString()!);
+        Assert.Contains((byte)255, bytes);
+        Assert.True(bytes.Count(b => b == 255) < bytes.Length / 4);
+    }
+
+    [Fact]
+    public void Create_UnknownLayerOrBothImageForms_ThrowNamingTheOption()
+    {
+        using var scope = NewDisposeScope();
+        using var model = CreateSmallModel();
+        var input = rand(1, 3, 32, 32);
+
+        var unknown = Assert.Throws<ArgumentException>(() => HtmlReport.Create(model, new HtmlReportOptions { Input = input, Layers = ["nope"] }));
+        var both = Assert.Throws<ArgumentException>(() => HtmlReport.Create(model, new HtmlReportOptions { Input = input, Images = [new("x", input)] }));
+
+        Assert.Contains("HtmlReportOptions.Layers", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("conv2d_1", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("Images", both.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_Interactive_EscapesNamesInsideTheEmbeddedData()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(42);
+        using var model = CreateSmallModel();
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(5));
+
+        var html = HtmlReport.Create(model, new HtmlReportOptions
+        {
+            Title = "</script><script>alert(0)</script>",
+            Images = [new("</script><b>x", input)],
+            ClassNames = ["cat", "</script><script>alert(1)</script>"],
+        });
+
+        Assert.DoesNotContain("<script>alert", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("</script><b>", html, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Matches(html, "<script").Count);
+        using var data = ReportData(html);
+        Assert.Equal("</script><script>alert(1)</script>", data.RootElement.GetProperty("classes")[1].GetString());
+        Assert.Equal(3, data.RootElement.GetProperty("acts").GetArrayLength());
+    }
+
+    [Fact]
+    public void QuantiseBytes_MapsTheFiniteRangeTo0To254And255ToNonFinite()
+    {
+        var (bytes, low, high) = HtmlReportData.QuantiseBytes([-1f, 0f, 3f, float.PositiveInfinity, float.NaN]);
+
+        Assert.Equal(new byte[] { 0, 64, 254, 255, 255 }, bytes);
+        Assert.Equal(-1, low);
+        Assert.Equal(3, high);
+    }
+
+    private static Tensor ToInput(Image<Rgb24> photo)
+    {
+        using var resized = photo.Clone(c => c.Resize(150, 150));
         var pixels = new Rgb24[150 * 150];
-        photo.CopyPixelDataTo(pixels);
+        resized.CopyPixelDataTo(pixels);
         var data = new float[3 * 150 * 150];
         for (var i = 0; i < pixels.Length; i++)
         {
@@ -94,23 +273,29 @@ public sealed partial class HtmlReportTests
             data[(2 * pixels.Length) + i] = pixels[i].B / 255f;
         }
 
-        var input = tensor(data, [1, 3, 150, 150]);
-        var directory = Path.Combine(FindArtifacts(), "test-output", "HtmlReport");
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, "chelsea.html");
+        return tensor(data, [1, 3, 150, 150]);
+    }
 
-        HtmlReport.Save(model, path, new HtmlReportOptions
-        {
-            Title = "Chelsea the cat on the blog's (untrained) model",
-            Input = input,
-            InputImage = photo,
-            ClassNames = ["cat", "dog"],
-            HistorySvg = Svg,
-        });
+    private static System.Text.Json.JsonDocument ReportData(string html)
+    {
+        const string Open = "<script type=\"application/json\" id=\"report-data\">";
+        var start = html.IndexOf(Open, StringComparison.Ordinal);
+        Assert.True(start >= 0, "The page has no report-data block.");
+        start += Open.Length;
+        return System.Text.Json.JsonDocument.Parse(html[start..html.IndexOf("</script>", start, StringComparison.Ordinal)]);
+    }
 
-        var html = File.ReadAllText(path);
-        Assert.Equal(1 + 1 + 2 + 8 + 1, ImageSources().Matches(html).Count);
-        Assert.Contains("conv2d_4 (Conv2D) (None, 14, 14, 16)", html);
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
     }
 
     private static Model CreateSmallModel() =>
