@@ -271,6 +271,15 @@ Notebook.GradCam(model, catPhoto)
 """, {"mime": "text/html", "contains": ["Grad-CAM for"], "pngs": 1, "minWidth": 150, "minHeight": 150})
 
 md("""
+This demo model has only learnt boots and sneakers, so for the cat its evidence is weak and spread out, and the
+probability is close to 0.5. On a test sneaker, a class it knows, Grad-CAM points at the shoe itself:
+""")
+
+code("""
+Notebook.GradCam(model, testData.FilePaths[^1])
+""", {"mime": "text/html", "contains": ["Grad-CAM for 'sneaker'"], "pngs": 1, "minWidth": 150, "minHeight": 150})
+
+md("""
 The first layer's filters: the 3×3 patterns (one per input colour channel) that the network learnt to look for.
 """)
 

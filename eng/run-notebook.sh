@@ -47,6 +47,6 @@ rm -rf "$cache/convviz/$core_version" "$cache/convviz.interactive/$interactive_v
 dotnet build eng/notebook-runner -c Release -warnaserror 2>&1 | grep -E " error |rror\(s\)" | tail -n 5 || true
 # The feed may live outside the repository (CI's artifacts folder is inside it): bind it into the libtorch root.
 export CONVVIZ_EXTRA_BINDS="${CONVVIZ_EXTRA_BINDS:+$CONVVIZ_EXTRA_BINDS:}$FEED"
-args=("$NOTEBOOK" --packages "$FEED")
+args=("$NOTEBOOK" --packages "$FEED" --expect-extension ConvViz.Interactive.ConvVizKernelExtension)
 [ -n "$WRITE" ] && args+=(--write "$(cd "$(dirname "$WRITE")" && pwd -P)/$(basename "$WRITE")")
 exec eng/run-with-libtorch.sh dotnet eng/notebook-runner/bin/Release/net10.0/NotebookRunner.dll "${args[@]}"

@@ -6,9 +6,11 @@
 // as dotnet-interactive's UseNuGetExtensions does. Every code cell must succeed; a cell whose metadata has a
 // "convviz_check" object must produce the outputs it names. The executed notebook (with outputs) can be written.
 //
-//   NotebookRunner <notebook.ipynb> [--packages <folder>] [--write <executed.ipynb>]
+//   NotebookRunner <notebook.ipynb> [--packages <folder>] [--write <executed.ipynb>] [--expect-extension <type>]
 //
 // --packages replaces the folder of every local `#i "nuget: <folder>"` line by <folder> (the CI feed).
+// --expect-extension fails the run unless an IKernelExtension of that full type name was loaded from a package.
+// Cell numbers count every cell from 1, markdown included, as a notebook front end shows them.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.Loader;
@@ -23,20 +25,21 @@ using Microsoft.DotNet.Interactive.Documents.Jupyter;
 using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.PackageManagement;
 
-string? notebookPath = null, packages = null, write = null;
+string? notebookPath = null, packages = null, write = null, expectedExtension = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--packages" when i + 1 < args.Length: packages = Path.GetFullPath(args[++i]); break;
         case "--write" when i + 1 < args.Length: write = Path.GetFullPath(args[++i]); break;
+        case "--expect-extension" when i + 1 < args.Length: expectedExtension = args[++i]; break;
         default: notebookPath = Path.GetFullPath(args[i]); break;
     }
 }
 
 if (notebookPath is null || !File.Exists(notebookPath))
 {
-    Console.Error.WriteLine("usage: NotebookRunner <notebook.ipynb> [--packages <folder>] [--write <executed.ipynb>]");
+    Console.Error.WriteLine("usage: NotebookRunner <notebook.ipynb> [--packages <folder>] [--write <executed.ipynb>] [--expect-extension <type>]");
     return 2;
 }
 
@@ -95,9 +98,10 @@ foreach (var cell in document.Elements)
 }
 
 Console.WriteLine($"notebook: extensions loaded: {(loadedExtensions.IsEmpty ? "none" : string.Join(", ", loadedExtensions))}");
-if (loadedExtensions.IsEmpty)
+if (expectedExtension is not null && !loadedExtensions.Any(e => e.StartsWith(expectedExtension + " from ", StringComparison.Ordinal)))
 {
-    Console.WriteLine("notebook: failed: no package brought a .NET Interactive extension (interactive-extensions/dotnet)");
+    Console.WriteLine($"notebook: failed: the extension {expectedExtension} was not loaded from a package's interactive-extensions/dotnet folder");
+    WriteExecuted();
     return 1;
 }
 

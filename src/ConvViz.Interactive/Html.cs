@@ -19,7 +19,8 @@ internal static class Html
     /// <summary>Images wider than this many pixels are downscaled before they are embedded (twice the column, for sharp high-DPI screens).</summary>
     public const int MaxEmbeddedWidth = 2 * MaxWidth;
 
-    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
+    /// <summary>HTML-encodes text for element content and double-quoted attributes (apostrophes stay readable).</summary>
+    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? string.Empty).Replace("&#39;", "'", StringComparison.Ordinal);
 
     public static string Number(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 

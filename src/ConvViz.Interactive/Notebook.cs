@@ -19,7 +19,10 @@ namespace ConvViz.Interactive;
 /// </summary>
 public static class Notebook
 {
-    /// <summary>Grad-CAM of a photo: the heatmap of the last Conv2D layer (or <see cref="GradCamOptions.LayerName"/>) over the photo at its own size.</summary>
+    /// <summary>
+    /// Grad-CAM of a photo: the heatmap of the last Conv2D layer (or <see cref="GradCamOptions.LayerName"/>) over the photo at
+    /// its own size (over the model's view of it when the photo is smaller than the model's input).
+    /// </summary>
     /// <param name="model">The trained model.</param>
     /// <param name="photoPath">The photo; prepared with the model's own preprocessing.</param>
     /// <param name="classIndex">The class to explain, or <see langword="null"/> for the predicted class.</param>
@@ -30,7 +33,7 @@ public static class Notebook
         Attribution(model, photoPath, classIndex, "Grad-CAM", (m, input, c) => Inspection.GradCam.Compute(m, input, c, options),
             "Red: the regions whose activations raised the class score most (Grad-CAM of " + (options?.LayerName ?? "the last Conv2D layer") + ").");
 
-    /// <summary>The saliency map of a photo (|∂ score / ∂ pixel|) over the photo at its own size.</summary>
+    /// <summary>The saliency map of a photo (|∂ score / ∂ pixel|) over the photo at its own size (or the model's view of a smaller one).</summary>
     /// <param name="model">The trained model.</param>
     /// <param name="photoPath">The photo; prepared with the model's own preprocessing.</param>
     /// <param name="classIndex">The class to explain, or <see langword="null"/> for the predicted class.</param>
@@ -63,7 +66,10 @@ public static class Notebook
         options ??= new FilterGridOptions { Scale = 8 };
         using var grid = layerName is null ? FilterGrid.RenderFirstLayer(model, options) : FilterGrid.RenderLayer(model, layerName, options);
         var layer = layerName is null ? model.Layers.First(l => l.TypeName == "Conv2D") : model.GetLayer(layerName);
-        return new NotebookFigure(grid, $"Filters of layer {layer.Index} (R index {layer.Index + 1}) '{layer.Name}'", "One tile per filter and input channel; blue = negative, red = positive weights.");
+        var caption = layerName is null
+            ? "One colour tile per filter: its kernel's red, green and blue weights, stretched from the filter's lowest weight (dark) to its highest (bright)."
+            : "One row per filter, one column per input channel: each kernel's weights from low to high.";
+        return new NotebookFigure(grid, $"Filters of layer {layer.Index} (R index {layer.Index + 1}) '{layer.Name}'", caption);
     }
 
     /// <summary>
@@ -115,6 +121,13 @@ public static class Notebook
     /// <returns>The report view.</returns>
     public static NotebookReport Report(Model model, HtmlReportOptions? options = null) => new(HtmlReport.Create(model, options));
 
+    private static Image<Rgb24> RenderOnModelView(Model model, string photoPath, Tensor heatmap)
+    {
+        using var scope = NewDisposeScope();
+        using var view = TensorImages.ToImage(ImageLoader.LoadPixels(photoPath, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
+        return HeatmapOverlay.Render(view, heatmap);
+    }
+
     private static NotebookFigure Attribution(Model model, string photoPath, int? classIndex, string method, Func<Model, Tensor, int, Tensor> compute, string caption)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -133,7 +146,12 @@ public static class Notebook
         var name = target < classes.Count ? classes[target] : $"class {target}";
         var probability = target < probabilities.shape[0] ? probabilities[target].item<float>() : float.NaN;
         var heatmap = compute(model, input, target);
-        using var overlay = HeatmapOverlay.RenderOnPhoto(photoPath, heatmap);
+
+        // On the photo at its own size; a photo smaller than the model's input (28×28 demo images) on the model's view of it.
+        var info = Image.Identify(photoPath);
+        using var overlay = info is not null && info.Width >= model.InputShape.Width && info.Height >= model.InputShape.Height
+            ? HeatmapOverlay.RenderOnPhoto(photoPath, heatmap)
+            : RenderOnModelView(model, photoPath, heatmap);
         return new NotebookFigure(
             overlay,
             FormattableString.Invariant($"{method} for '{name}' (probability {probability:F3}) on {Path.GetFileName(photoPath)}"),

@@ -52,5 +52,5 @@ public sealed class NotebookFigure
         $"{Title} ({Width}×{Height} image)" + (Caption is null ? string.Empty : Environment.NewLine + Caption);
 
     internal string ToHtml() =>
-        Html.Box(Html.Heading(Title) + Html.Img(_png, Width, Height, Title) + (Caption is null ? string.Empty : Html.Note(Caption)), "figure");
+        Html.Box(Html.Heading(Title) + Html.Img(_png, Width, Height, Title, Width < 320 ? Width * 2 : Width) + (Caption is null ? string.Empty : Html.Note(Caption)), "figure");
 }

@@ -103,6 +103,11 @@ public static class NotebookFormatters
         {
             return $"({name}: disposed)";
         }
+        catch (InvalidOperationException e) when (e.Message.Contains("empty handle", StringComparison.Ordinal))
+        {
+            // TorchSharp's message for a disposed tensor inside the object (a disposed dataset's images).
+            return $"({name}: disposed)";
+        }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException or ExternalException or FormatException)
         {
             return $"({name}: ConvViz could not draw it: {e.Message})";
@@ -325,7 +330,8 @@ public static class NotebookFormatters
                 body.Append(Html.Img(Html.Png(grid), grid.Width, grid.Height, LayerTitle(layer)));
                 body.Append(Html.Note(channels > MaxDrawnChannels
                     ? $"First {MaxDrawnChannels} of {channels} feature maps, each scaled to its own range."
-                    : $"{channels} feature maps, each scaled to its own range (bright = strong activation)."));
+                    : $"{channels} feature maps, each scaled to its own range (bright = strong activation).") +
+                    Html.Note("A grey tile crossed by a diagonal is a map that is the same everywhere (often all zero: a filter that does not fire)."));
             }
             else
             {
