@@ -45,8 +45,11 @@ cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 rm -rf "$cache/convviz/$core_version" "$cache/convviz.interactive/$interactive_version"
 
 dotnet build eng/notebook-runner -c Release -warnaserror 2>&1 | grep -E " error |rror\(s\)" | tail -n 5 || true
-# The feed may live outside the repository (CI's artifacts folder is inside it): bind it into the libtorch root.
-export CONVVIZ_EXTRA_BINDS="${CONVVIZ_EXTRA_BINDS:+$CONVVIZ_EXTRA_BINDS:}$FEED"
+# A feed outside the repository and /tmp must be bound into the libtorch root too.
+case "$FEED/" in
+  "$REPO"/*|/tmp/*) ;;
+  *) export CONVVIZ_EXTRA_BINDS="${CONVVIZ_EXTRA_BINDS:+$CONVVIZ_EXTRA_BINDS:}$FEED" ;;
+esac
 args=("$NOTEBOOK" --packages "$FEED" --expect-extension ConvViz.Interactive.ConvVizKernelExtension)
 [ -n "$WRITE" ] && args+=(--write "$(cd "$(dirname "$WRITE")" && pwd -P)/$(basename "$WRITE")")
 exec eng/run-with-libtorch.sh dotnet eng/notebook-runner/bin/Release/net10.0/NotebookRunner.dll "${args[@]}"

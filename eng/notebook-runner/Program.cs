@@ -64,9 +64,19 @@ foreach (var cell in document.Elements)
         continue;
     }
 
-    var code = packages is null ? cell.Contents : LocalFeed().Replace(cell.Contents, m => $"#i \"nuget: {packages}\"");
+    string? writtenFeed = null;
+    var code = packages is null ? cell.Contents : LocalFeed().Replace(cell.Contents, m =>
+    {
+        writtenFeed = m.Groups[1].Value.Trim();
+        return $"#i \"nuget: {packages}\"";
+    });
     var cellClock = Stopwatch.StartNew();
     var outputs = await NotebookKernel.RunAsync(kernel, code);
+    if (writtenFeed is not null)
+    {
+        outputs.ReplaceText(packages!, writtenFeed); // the saved outputs name the notebook's folder, not this machine's
+    }
+
     cell.Outputs.Clear();
     cell.Outputs.AddRange(outputs.Elements);
     cell.ExecutionOrder = cellNumber;
@@ -129,7 +139,7 @@ void WriteExecuted()
 
 static string Indent(string code) => string.Join('\n', code.Split('\n').Select(l => "    | " + l));
 
-static Regex LocalFeed() => new("""#i\s+"nuget:\s*(?!https?:)[^"]*" """.TrimEnd(), RegexOptions.Multiline);
+static Regex LocalFeed() => new("""#i\s+"nuget:\s*(?!https?:)([^"]*)" """.TrimEnd(), RegexOptions.Multiline);
 
 /// <summary>The kernel Polyglot Notebooks starts for C#, with dotnet-interactive's package-extension loading.</summary>
 internal static class NotebookKernel
@@ -263,6 +273,20 @@ internal sealed class CellOutputs
     public string Summary => $"{_items.Count} output(s), {Updates} update(s)" + (Errors.Count > 0 ? $", errors: {string.Join("; ", Errors)}" : string.Empty);
 
     public void Add(string? id, InteractiveDocumentOutputElement element) => _items.Add((id, element));
+
+    public void ReplaceText(string from, string to)
+    {
+        foreach (var data in Elements.Select(e => e switch { DisplayElement d => d.Data, ReturnValueElement r => r.Data, _ => null }).OfType<IDictionary<string, object>>())
+        {
+            foreach (var key in data.Keys.ToList())
+            {
+                if (data[key] is string text)
+                {
+                    data[key] = text.Replace(from, to, StringComparison.Ordinal);
+                }
+            }
+        }
+    }
 
     public void Replace(string id, Dictionary<string, object> data)
     {
