@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+# Copyright (c) ConvViz contributors. Licensed under the MIT License.
+#
+# Writes samples/notebooks/blog.ipynb without outputs (the source of truth for its cells). Then
+# eng/run-notebook.sh --update executes it headlessly and writes it back with its outputs.
+import json
+import pathlib
+
+cells = []
+
+
+def md(text):
+    cells.append({"cell_type": "markdown", "metadata": {}, "source": text.strip("\n").splitlines(keepends=True)})
+
+
+def code(text, check=None):
+    metadata = {"dotnet_interactive": {"language": "csharp"}, "polyglot_notebook": {"kernelName": "csharp"}}
+    if check is not None:
+        metadata["convviz_check"] = check
+    cells.append({"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": [],
+                  "source": text.strip("\n").splitlines(keepends=True)})
+
+
+md("""
+# Convolutional Neural Network under the Hood, in C#
+
+This notebook is the R-bloggers post *Convolutional Neural Network under the Hood* (February 2020) from top to
+bottom, in C# with [ConvViz](../../README.md): split the images, build the blog's CNN, train it with augmentation,
+then look inside it — the feature maps of `get_layer(model, index = 6)` for a cat photo, Grad-CAM and the filters.
+Each step names the R keras call it replaces.
+
+It runs on the data bundled with the repository (`samples/data`: 500 Fashion-MNIST ankle boots and 500 sneakers,
+28×28 grey, enlarged to the blog's 150×150 colour input) in about a minute on two CPU cores, so the numbers are
+those of a short demo run, not of the blog's 30 epochs on Kaggle's cats and dogs. To use the real data, point
+`source` at Kaggle's `train` folder and `catPhoto` at `cat.2001.jpg`.
+
+Open it in VS Code with the Polyglot Notebooks extension, or in Jupyter with the .NET kernel
+(see [docs/notebooks.md](../../docs/notebooks.md)).
+""")
+
+md("""
+## 1. Packages — R: `library(keras)`
+
+`#r "nuget: ..."` is R's `install.packages()` and `library()` in one line. `ConvViz.Interactive` brings ConvViz and
+registers its notebook views, so models, histories and pictures show themselves under the cell, the way R prints
+them. `libtorch-cpu-linux-x64` is the native CPU backend on Linux (use `libtorch-cpu-win-x64` on Windows or
+`libtorch-cpu-osx-arm64` on an Apple-silicon Mac).
+
+Until ConvViz is on nuget.org, pack it into `artifacts/packages` first (commands in docs/notebooks.md); the `#i`
+line adds that folder as a package source.
+""")
+
+code("""
+#i "nuget: ../../artifacts/packages"
+#r "nuget: ConvViz.Interactive, 0.1.0"
+#r "nuget: libtorch-cpu-linux-x64, 2.10.0"
+""", {"mime": "text/markdown", "contains": ["ConvViz.Interactive"]})
+
+code("""
+using System.IO;
+using ConvViz.Augmentation;
+using ConvViz.Data;
+using ConvViz.Imaging;
+using ConvViz.Inspection;
+using ConvViz.Interactive;
+using ConvViz.Models;
+using ConvViz.Training;
+using ConvViz.Visualization;
+
+var data = Path.GetFullPath("../data");              // the bundled demo data
+var source = Path.Combine(data, "fashion-shoes");     // boot.1.png … sneaker.500.png, one flat folder like Kaggle's
+var catPhoto = Path.Combine(data, "chelsea.png");     // the cat we look at in section 6
+var output = Path.GetFullPath("convviz-output");      // everything this notebook writes
+const int seed = 42;
+""")
+
+md("""
+## 2. Split the data — R: `dir.create()` and `file.copy()`
+
+The blog copies `cat.1.jpg` … `cat.1000.jpg` into `train/cats` and so on. `DatasetSplitter` does the same by file
+number: images 1–400 of each class for training, 401–500 for testing, into `{split}/{class}/` folders.
+""")
+
+code("""
+var split = DatasetSplitter.Split(new DatasetSplitOptions
+{
+    SourceDirectory = source,
+    DestinationDirectory = Path.Combine(output, "data"),
+    Splits = [DatasetSplit.ByIndexRange("train", 1, 400), DatasetSplit.ByIndexRange("test", 401, 500)],
+    ExistingFiles = ExistingFilePolicy.Skip,
+});
+split.Splits.Select(s => new { split = s, boot = split.Count(s, "boot"), sneaker = split.Count(s, "sneaker") })
+""", {"mime": "text/html", "contains": ["train", "400", "100"]})
+
+md("""
+## 3. Generators — R: `image_data_generator()` and `flow_images_from_directory()`
+
+The blog's training generator standardises each image (`samplewise_std_normalization = TRUE`) and augments it:
+rotations up to 40°, shifts of 20 %, shear, 20 % zoom and horizontal flips. The test generator only standardises.
+A dataset shows its class counts and the first images of an epoch as the network gets them.
+""")
+
+code("""
+// R: train_datagen <- image_data_generator(samplewise_center = TRUE, samplewise_std_normalization = TRUE,
+//        rotation_range = 40, width_shift_range = 0.2, height_shift_range = 0.2, shear_range = 0.2,
+//        zoom_range = 0.2, horizontal_flip = TRUE, fill_mode = "nearest")
+var preprocessing = new ImagePreprocessing
+{
+    TargetHeight = 150,                // target_size = c(150, 150)
+    TargetWidth = 150,
+    ColorMode = ColorMode.Rgb,
+    SamplewiseStdNormalization = true,
+};
+var augmenter = new Augmenter(new AugmentationOptions
+{
+    RotationRange = 40,
+    WidthShiftRange = 0.2,
+    HeightShiftRange = 0.2,
+    ShearRange = 0.2,                  // degrees, as in every Keras since 2.1.3
+    ZoomRange = AugmentationRange.Zoom(0.2),
+    HorizontalFlip = true,
+    FillMode = FillMode.Nearest,
+});
+
+// R: train_generator <- flow_images_from_directory(train_dir, train_datagen, target_size = c(150, 150),
+//        batch_size = 50, class_mode = "categorical")
+var trainData = new ImageFolderDataset(new ImageFolderDatasetOptions
+{
+    Directory = Path.Combine(output, "data", "train"),
+    Preprocessing = preprocessing,
+    Augmenter = augmenter,
+    ClassMode = ClassMode.Categorical,
+    BatchSize = 50,
+    Shuffle = true,
+    Seed = seed,
+    CacheImages = true,
+});
+var testData = new ImageFolderDataset(new ImageFolderDatasetOptions
+{
+    Directory = Path.Combine(output, "data", "test"),
+    Preprocessing = preprocessing,
+    ClassMode = ClassMode.Categorical,
+    BatchSize = 50,
+    CacheImages = true,
+});
+trainData
+""", {"mime": "text/html", "contains": ["boot", "sneaker", "400"], "pngs": 8, "minWidth": 150, "minHeight": 150})
+
+md("""
+What the augmentation does to two training images: each row is one image as loaded (left) and four random
+augmentations of it.
+""")
+
+code("""
+Notebook.AugmentationPreview(augmenter, preprocessing, [trainData.FilePaths[0], trainData.FilePaths[^1]], seed: seed)
+""", {"mime": "text/html", "contains": ["Augmentation preview"], "pngs": 1, "minWidth": 700, "minHeight": 300})
+
+md("""
+## 4. The model — R: `keras_model_sequential() %>% layer_conv_2d(...)`
+
+The blog's network, layer for layer: five convolutions with three max-poolings, then a stack of dense layers with
+dropout, and a two-class softmax. Compiled like the blog, with binary cross-entropy and Adamax. The summary is R's
+`summary(model)`, with both indices: ConvViz's 0-based `model.Layers[i]` and R's 1-based `get_layer(index = i + 1)`.
+""")
+
+code("""
+var model = new SequentialBuilder(150, 150, 3)
+    .WithSeed(seed)
+    .AddConv2D(8, 3, Activation.ReLU)      // layer_conv_2d(filters = 8, kernel_size = c(3, 3), activation = "relu", input_shape = c(150, 150, 3))
+    .AddConv2D(16, 3, Activation.ReLU)
+    .AddMaxPooling2D(2)                    // layer_max_pooling_2d(pool_size = c(2, 2))
+    .AddConv2D(32, 3, Activation.ReLU)
+    .AddMaxPooling2D(2)
+    .AddConv2D(64, 3, Activation.ReLU)
+    .AddMaxPooling2D(2)
+    .AddConv2D(16, 3, Activation.ReLU)
+    .AddFlatten()                          // layer_flatten()
+    .AddDense(64, Activation.ReLU).AddDense(64, Activation.ReLU).AddDropout(0.3)
+    .AddDense(128, Activation.ReLU).AddDense(128, Activation.ReLU).AddDropout(0.3)
+    .AddDense(256, Activation.ReLU).AddDense(256, Activation.ReLU).AddDropout(0.3)
+    .AddDense(64, Activation.ReLU).AddDense(64, Activation.ReLU).AddDropout(0.3)
+    .AddDense(32, Activation.ReLU)
+    .AddDense(2, Activation.Softmax)       // layer_dense(units = 2, activation = "softmax")
+    .Build();
+
+// R: model %>% compile(loss = "binary_crossentropy", optimizer = optimizer_adamax(lr = 0.001), metrics = "accuracy")
+model.Compile(Loss.BinaryCrossentropy, OptimizerOptions.Adamax(learningRate: 0.001), Metric.Accuracy);
+model
+""", {"mime": "text/html", "contains": ["385,090", "R index", "conv2d_3", "dense_9"]})
+
+md("""
+## 5. Training with a live chart — R: `fit_generator()` and `view_metrics`
+
+In RStudio, `fit` draws its metrics while it trains. `LiveTrainingDisplay` does that here: one output under the
+cell that shows the epoch, the batch and the running loss and accuracy, and a chart that grows after every epoch.
+Four epochs keep the demo short; the blog trains for 30.
+""")
+
+code("""
+// R: history <- model %>% fit_generator(train_generator, epochs = 4, validation_data = test_generator)
+var live = new LiveTrainingDisplay("fit_generator(): live metrics");
+var history = model.Fit(trainData, new FitOptions
+{
+    Epochs = 4,
+    ValidationData = testData,
+    Progress = live,
+    Seed = seed,
+});
+""", {"mime": "text/html", "contains": ["Epoch <b>4/4</b>", "val_accuracy"], "svgs": 1, "updates": 4})
+
+md("""
+R's `plot(history)`: a panel per metric, training and validation, over the epochs that ran.
+""")
+
+code("""
+history
+""", {"mime": "text/html", "contains": ["4 epoch(s)", "val_loss"], "svgs": 1})
+
+code("""
+// R: model %>% evaluate_generator(test_generator)
+model.Evaluate(testData)
+""", {"mime": "text/html", "contains": ["accuracy", "loss"]})
+
+md("""
+## 6. Under the hood — R: `keras_model(inputs = model$input, outputs = layer_outputs)`
+
+The blog feeds one cat photo through the network and draws what each layer makes of it. The photo is prepared
+exactly as in training (resized to 150×150, standardised). This demo model has only seen boots and sneakers, so
+its prediction for the cat means nothing, but its filters still respond to the cat's edges and fur.
+""")
+
+code("""
+// R: img <- image_load(img_path, target_size = c(150, 150)); img_tensor <- img_to_array(img) ...
+var input = model.LoadImage(catPhoto);
+var shown = TensorImages.ToImage(ImageLoader.LoadPixels(catPhoto, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
+shown
+""", {"mime": "text/html", "pngs": 1, "minWidth": 150, "minHeight": 150})
+
+md("""
+The blog's activation model returns the outputs of several layers at once; `IntermediateModel` does the same. R
+counts layers from 1 and ConvViz from 0, so R's `get_layer(model, index = 6)` is ConvViz's layer 5: each grid below
+is titled with both. Every small square is one feature map (one filter's response), bright where it fires.
+""")
+
+code("""
+// R: activation_model <- keras_model(inputs = model$input, outputs = layer_outputs)
+//    activations <- activation_model %>% predict(img_tensor)
+int[] rIndices = [2, 3, 6];
+var activations = IntermediateModel.From(model, rIndices.Select(r => r - 1)).Run(input);
+activations
+""", {"mime": "text/html", "contains": ["get_layer(index = 6)", "conv2d_3", "get_layer(index = 2)"], "pngs": 3, "minWidth": 200})
+
+md("""
+One layer alone — the feature maps of `get_layer(index = 6)` as a plain tensor `[1, 64, 33, 33]` also show
+themselves as a grid.
+""")
+
+code("""
+activations.GetByIndex(6 - 1)
+""", {"mime": "text/html", "contains": ["Feature maps [1, 64, 33, 33]"], "pngs": 1, "minWidth": 200})
+
+md("""
+## 7. Where does the network look? Grad-CAM
+
+Grad-CAM weights the last convolution's feature maps by how much they raise the predicted class's score, and draws
+the result over the photo: red is where the evidence for the class is.
+""")
+
+code("""
+Notebook.GradCam(model, catPhoto)
+""", {"mime": "text/html", "contains": ["Grad-CAM for"], "pngs": 1, "minWidth": 150, "minHeight": 150})
+
+md("""
+This demo model has only learnt boots and sneakers, so for the cat its evidence is weak and spread out, and the
+probability is close to 0.5. On a test sneaker, a class it knows, Grad-CAM points at the shoe itself:
+""")
+
+code("""
+Notebook.GradCam(model, testData.FilePaths[^1])
+""", {"mime": "text/html", "contains": ["Grad-CAM for 'sneaker'"], "pngs": 1, "minWidth": 150, "minHeight": 150})
+
+md("""
+The first layer's filters: the 3×3 patterns (one per input colour channel) that the network learnt to look for.
+""")
+
+code("""
+Notebook.Filters(model)
+""", {"mime": "text/html", "contains": ["Filters of layer 0"], "pngs": 1, "minWidth": 100})
+
+md("""
+## 8. Everything in one file — the HTML report
+
+The report puts the model summary, the training chart, the prediction, Grad-CAM and every layer's feature maps into
+one HTML file to share; it is also shown here.
+""")
+
+code("""
+var reportOptions = new HtmlReportOptions
+{
+    Title = "The blog's CNN on the bundled demo data",
+    Input = input,
+    InputImage = shown,
+    ClassNames = model.ClassNames,
+    HistorySvg = HistoryPlot.ToSvg(history),
+};
+HtmlReport.Save(model, Path.Combine(output, "report.html"), reportOptions);
+Notebook.Report(model, reportOptions)
+""", {"mime": "text/html", "contains": ["<iframe", "HTML report"]})
+
+notebook = {
+    "cells": cells,
+    "metadata": {
+        "kernelspec": {"display_name": ".NET (C#)", "language": "C#", "name": ".net-csharp"},
+        "language_info": {"name": "polyglot-notebook"},
+        "polyglot_notebook": {"kernelInfo": {"defaultKernelName": "csharp",
+                                             "items": [{"aliases": [], "name": "csharp"}]}},
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+path = pathlib.Path(__file__).resolve().parent.parent / "samples" / "notebooks" / "blog.ipynb"
+path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+print(f"wrote {path}")
