@@ -14,6 +14,7 @@ using ConvViz.Samples.CatsVsDogs;
 using ConvViz.Training;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 SampleArguments arguments;
@@ -248,15 +249,54 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
 
     written.Add(("filters of the first Conv2D layer", filtersPath));
 
+    // The report compares images: the cat, the first test image of each class and the first misclassified test image.
+    var reportImages = new List<HtmlReportImage> { new(Path.GetFileName(catPhoto), input, shown) };
+    var photos = new List<Image<Rgb24>>();
+    void AddTestImage(string label, string file)
+    {
+        var photo = TensorImages.ToImage(ImageLoader.LoadPixels(file, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
+        photos.Add(photo);
+        reportImages.Add(new HtmlReportImage($"{label}: {Path.GetFileName(file)}", model.LoadImage(file), photo));
+    }
+
+    for (var c = 0; c < testData.ClassNames.Count; c++)
+    {
+        var first = Enumerable.Range(0, testData.FilePaths.Count).First(i => testData.FileLabels[i] == c);
+        AddTestImage($"test {testData.ClassNames[c]}", testData.FilePaths[first]);
+    }
+
+    for (var i = 0; i < testData.FilePaths.Count; i++)
+    {
+        ClassPrediction predicted;
+        using (NewDisposeScope())
+        {
+            predicted = model.PredictClasses(model.LoadImage(testData.FilePaths[i]))[0];
+        }
+
+        if (predicted.ClassIndex != testData.FileLabels[i])
+        {
+            AddTestImage($"misclassified {testData.ClassNames[testData.FileLabels[i]]} as {predicted.ClassName}", testData.FilePaths[i]);
+            break;
+        }
+    }
+
     var reportPath = Path.Combine(output, "report.html");
     HtmlReport.Save(model, reportPath, new HtmlReportOptions
     {
         Title = arguments.DataDirectory is null ? "ConvViz: the blog's CNN on the bundled demo data" : "ConvViz: the blog's CNN on Dogs vs. Cats",
-        Input = input,
-        InputImage = shown,
+        Images = reportImages,
         ClassNames = model.ClassNames,
         HistorySvg = svg,
+        PatternLayers = [model.Layers[5].Name], // R's get_layer(index = 6)
+        SizeBudget = 8 << 20, // four images with every channel of every layer: about 6.5 MB
+        // The samples standardise each image, so the network saw values of about ±2.5 standard deviations.
+        PatternSettings = new HtmlReportOptions().PatternSettings with { InputMin = -2.5, InputMax = 2.5 },
     });
+    foreach (var photo in photos)
+    {
+        photo.Dispose();
+    }
+
     written.Add(("one-file HTML report (open it in a browser)", reportPath));
 
     Console.WriteLine();
