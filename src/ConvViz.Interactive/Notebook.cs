@@ -7,7 +7,6 @@ using ConvViz.Models;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using static TorchSharp.torch;
 
 namespace ConvViz.Interactive;
@@ -85,33 +84,9 @@ public static class Notebook
     /// <exception cref="ArgumentException">No files are given, or more than 8.</exception>
     public static NotebookFigure AugmentationPreview(Augmenter augmenter, ImagePreprocessing preprocessing, IReadOnlyList<string> files, int variants = 4, int seed = 0)
     {
-        ArgumentNullException.ThrowIfNull(augmenter);
         ArgumentNullException.ThrowIfNull(preprocessing);
-        ArgumentNullException.ThrowIfNull(files);
-        if (files.Count is 0 or > 8)
-        {
-            throw new ArgumentException($"AugmentationPreview shows 1 to 8 images (one row each); got {files.Count}.", nameof(files));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(variants, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(variants, 8);
-        const int Gap = 4;
+        using var canvas = AugmentationGrid.Render(augmenter, preprocessing, files, variants, seed);
         int height = preprocessing.TargetHeight, width = preprocessing.TargetWidth;
-        using var canvas = new Image<Rgb24>(((variants + 1) * (width + Gap)) - Gap, (files.Count * (height + Gap)) - Gap, Color.White.ToPixel<Rgb24>());
-        for (var row = 0; row < files.Count; row++)
-        {
-            using var scope = NewDisposeScope();
-            var pixels = ImageLoader.LoadPixels(files[row], preprocessing, ImageDecodingOptions.Default); // [1, C, H, W], 0–255
-            var seeds = Enumerable.Range(0, variants).Select(i => unchecked(seed + (row * variants) + i)).ToArray();
-            var augmented = augmenter.Augment(pixels.expand(variants, -1, -1, -1).contiguous(), seeds);
-            for (var column = 0; column <= variants; column++)
-            {
-                using var tile = TensorImages.ToImage(column == 0 ? pixels[0] : augmented[column - 1], 0, 255);
-                var at = new Point(column * (width + Gap), row * (height + Gap));
-                canvas.Mutate(c => c.DrawImage(tile, at, 1f));
-            }
-        }
-
         return new NotebookFigure(canvas, "Augmentation preview", $"Left: as loaded ({width}×{height}); right: {variants} random augmentations of it.");
     }
 
