@@ -39,7 +39,8 @@ function bytes(b64){var s=atob(b64),a=new Uint8Array(s.length);for(var i=0;i<s.l
 function fmt(v){if(v===null||!isFinite(v)){return 'not finite';}var a=Math.abs(v);return (a!==0&&(a<1e-3||a>=1e5))?v.toExponential(3):v.toPrecision(4).replace(/\.?0+$/,'');}
 var cmaps={};for(var c in D.cmaps){cmaps[c]=bytes(D.cmaps[c]);}
 var acts=D.acts.map(function(l){l.bytes=l.images.map(function(im){return bytes(im.data);});return l;});
-var S={img:0,layer:acts.length&&D.images.length?0:-1,ch:0,norm:'channel',cmap:'viridis',opacity:0.7,hideDead:false,cls:0,method:D.methods[0],attrOpacity:0.5};
+function topClass(){var p=D.images.length?D.images[0].probs:[],k=0;for(var i=1;i<p.length;i++){if(p[i]!==null&&(p[k]===null||p[i]>p[k]))k=i;}return k;}
+var S={img:0,layer:acts.length&&D.images.length?0:-1,ch:0,norm:'channel',cmap:'viridis',opacity:0.7,hideDead:false,cls:topClass(),method:D.methods[0],attrOpacity:0.5};
 var NF=[255,0,255];
 function isDead(l,i,c){var im=l.images[i];return im.max[c]===im.min[c];}
 function layerRange(l,i){var im=l.images[i],lo=Infinity,hi=-Infinity;for(var c=0;c<l.kept;c++){lo=Math.min(lo,im.min[c]);hi=Math.max(hi,im.max[c]);}return [lo,hi];}
