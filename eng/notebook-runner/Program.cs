@@ -353,7 +353,8 @@ internal static partial class Checks
             }
         }
 
-        var pngs = PngUri().Matches(all).Select(x => Png(Convert.FromBase64String(x.Groups[1].Value))).ToList();
+        // Only complete data URIs count: a report embeds images inside JSON too, where "+" is escaped and the match stops short.
+        var pngs = PngUri().Matches(all).Select(x => Decode(x.Groups[1].Value)).OfType<byte[]>().Select(Png).ToList();
         if (root.TryGetProperty("pngs", out var minPngs) && pngs.Count < minPngs.GetInt32())
         {
             problems.Add($"{pngs.Count} PNG image(s), expected at least {minPngs.GetInt32()}");
@@ -370,7 +371,7 @@ internal static partial class Checks
             }
         }
 
-        var svgs = SvgUri().Matches(all).Select(x => Encoding.UTF8.GetString(Convert.FromBase64String(x.Groups[1].Value))).ToList();
+        var svgs = SvgUri().Matches(all).Select(x => Decode(x.Groups[1].Value)).OfType<byte[]>().Select(b => Encoding.UTF8.GetString(b)).ToList();
         if (root.TryGetProperty("svgs", out var minSvgs) && svgs.Count(s => s.Contains("<svg", StringComparison.Ordinal) && s.Contains("<polyline", StringComparison.Ordinal)) < minSvgs.GetInt32())
         {
             problems.Add($"{svgs.Count} SVG chart(s) with lines, expected at least {minSvgs.GetInt32()}");
@@ -396,9 +397,15 @@ internal static partial class Checks
         return (BigEndian(bytes, 16), BigEndian(bytes, 20));
     }
 
-    [GeneratedRegex("data:image/png;base64,([A-Za-z0-9+/=]+)")]
+    private static byte[]? Decode(string base64)
+    {
+        var buffer = new byte[base64.Length * 3 / 4];
+        return Convert.TryFromBase64String(base64, buffer, out var written) ? buffer[..written] : null;
+    }
+
+    [GeneratedRegex("data:image/png;base64,([A-Za-z0-9+/]+={0,2})")]
     private static partial Regex PngUri();
 
-    [GeneratedRegex("data:image/svg\\+xml;base64,([A-Za-z0-9+/=]+)")]
+    [GeneratedRegex("data:image/svg\\+xml;base64,([A-Za-z0-9+/]+={0,2})")]
     private static partial Regex SvgUri();
 }

@@ -126,8 +126,9 @@ public sealed class ActivationMaximizationTests
         var rough = Roughness(a.Images);
         var smooth = Roughness(b.Images);
         Assert.True(smooth < rough / 2, $"roughness {smooth} (regularised) vs {rough} (plain)");
-        // A ReLU channel that is off everywhere on grey noise has no gradient (untrained weights); the live ones must rise.
-        var live = Enumerable.Range(0, 4).Where(f => b.InitialActivations[f] > 0).ToList();
+        // A ReLU channel that is (nearly) off everywhere on grey noise has (almost) no gradient with untrained weights,
+        // and the blur can switch it off; the clearly live ones must rise.
+        var live = Enumerable.Range(0, 4).Where(f => b.InitialActivations[f] > 0.01).ToList();
         Assert.NotEmpty(live);
         Assert.All(live, f => Assert.True(b.FinalActivations[f] > b.InitialActivations[f], $"filter {f}: {b.InitialActivations[f]} -> {b.FinalActivations[f]}"));
 
