@@ -32,7 +32,7 @@ public sealed class NotebookReport
 
     internal string ToHtml() =>
         ConvViz.Interactive.Html.Box(
-            $"<iframe sandbox=\"allow-same-origin\" style=\"width:100%;height:{Height}px;border:1px solid #ccc\" srcdoc=\"{WebUtility.HtmlEncode(Html)}\"></iframe>" +
+            $"<iframe sandbox=\"allow-scripts\" title=\"ConvViz report\" style=\"width:100%;height:{Height}px;border:1px solid #ccc\" srcdoc=\"{WebUtility.HtmlEncode(Html)}\"></iframe>" +
             ConvViz.Interactive.Html.Note(ToString() + "; the same file HtmlReport.Save writes."),
             "report");
 }
