@@ -47,4 +47,16 @@ public sealed class NotebookFigureTests
         Assert.Throws<ArgumentException>(() => Notebook.AugmentationPreview(new Augmenter(new AugmentationOptions()), preprocessing, []));
         Assert.Contains("(172×40 image)", preview.ToString());
     }
+
+    [Fact]
+    public void Report_is_framed_so_that_its_script_runs_without_same_origin_access()
+    {
+        using var model = SmallModel();
+        var html = Html(Notebook.Report(model));
+
+        // The explorable report draws everything from its script: a frame that blocks scripts shows an empty page.
+        Assert.Contains("<iframe sandbox=\"allow-scripts\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-same-origin", html, StringComparison.Ordinal);
+        Assert.Contains("id=&quot;report-data&quot;", html, StringComparison.Ordinal); // the page itself is in srcdoc
+    }
 }

@@ -91,7 +91,9 @@ public static class HtmlReport
                 .Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(svg))).Append("\"></figure></section>\n");
         }
 
-        html.Append("</div>\n<div>\n<section><h2 id=\"grid-title\">No image was given: pass HtmlReportOptions.Images to see activations.</h2>\n")
+        // The script replaces the heading with the selected layer; without images it stays and says why the grid is empty.
+        var gridTitle = images.Count == 0 ? "No image was given: pass HtmlReportOptions.Images to see activations." : "Activations";
+        html.Append("</div>\n<div>\n<section><h2 id=\"grid-title\">").Append(gridTitle).Append("</h2>\n")
             .Append("<div class=\"row\"><label>Normalisation <select id=\"norm\"><option value=\"channel\">per channel</option><option value=\"layer\">per layer</option></select></label> ")
             .Append("<label>Colormap <select id=\"cmap\"></select></label> <label><input type=\"checkbox\" id=\"hide-dead\"> hide dead channels</label> ")
             .Append("<span class=\"muted\">Arrow keys move between channels.</span></div>\n<div id=\"grid\"></div></section>\n")
