@@ -12,6 +12,7 @@ using ConvViz.Visualization;
 using Microsoft.DotNet.Interactive.Formatting;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Interactive;
@@ -267,7 +268,9 @@ public static class NotebookFormatters
         {
             var map = tensor.detach().to_type(ScalarType.Float32).cpu();
             var (min, max) = (map.min().item<float>(), map.max().item<float>());
-            var unit = min >= 0 && max <= 1 ? map : max > min ? map.sub(min).div(max - min) : zeros_like(map);
+            using var low = min.ToScalar();
+            using var range = (max - min).ToScalar();
+            var unit = min >= 0 && max <= 1 ? map : max > min ? map.sub(low).div(range) : zeros_like(map);
             var scale = Math.Clamp(256 / (int)Math.Max(map.shape[0], map.shape[1]), 1, 16);
             using var image = HeatmapOverlay.RenderHeatmap(unit, Colormap.Jet, scale);
             var png = Html.Png(image);

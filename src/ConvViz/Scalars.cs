@@ -37,6 +37,9 @@ internal static class Scalars
     /// <summary>The integer 1 (the <c>alpha</c> of <c>add</c>, the step of <c>arange</c>).</summary>
     internal static readonly Scalar One = Permanent(1);
 
+    /// <summary>The integer 2 (a square, <c>pow(Scalars.Two)</c>, in place of <c>square()</c>, which passes a temporary 2).</summary>
+    internal static readonly Scalar Two = Permanent(2);
+
     /// <summary>The integer 255 (the top of an 8-bit pixel range).</summary>
     internal static readonly Scalar ByteMax = Permanent(255);
 

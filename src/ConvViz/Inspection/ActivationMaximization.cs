@@ -132,7 +132,7 @@ public static class ActivationMaximization
 
             using (no_grad())
             {
-                var rms = gradient.square().mean([1, 2, 3], keepdim: true).sqrt().add(tiny, Scalars.One);
+                var rms = gradient.pow(Scalars.Two).mean([1, 2, 3], keepdim: true).sqrt().add(tiny, Scalars.One);
                 var next = x.add(gradient.div(rms).mul(stepScale), Scalars.One);
                 if (options.Decay > 0)
                 {

@@ -49,7 +49,7 @@ internal static class ClassScore
                 return unit.alias();
             }
 
-            return target == AttributionTarget.Score ? unit.neg() : unit.neg().add_(1.0);
+            return target == AttributionTarget.Score ? unit.neg() : unit.neg().add_(Scalars.One, Scalars.One);
         }
     }
 
@@ -73,7 +73,7 @@ internal static class ClassScore
             }
 
             using var offset = tensor(negative.Select(n => n ? 1f : 0f).ToArray()).to(unit.device);
-            return signed.add(offset);
+            return signed.add(offset, Scalars.One);
         }
     }
 }

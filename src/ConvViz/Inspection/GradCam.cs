@@ -91,18 +91,18 @@ public static class GradCam
         var weights = plusPlus ? PlusPlusWeights(gradient, activation) : gradient.mean([2, 3], keepdim: true);
         var cam = nn.functional.relu(weights.mul(activation).sum(1, keepdim: true));
         cam = nn.functional.interpolate(cam, size: [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
-        return (options.Normalize ? NormaliseByMax(cam) : cam.clamp_min(0)).MoveToOuterDisposeScope();
+        return (options.Normalize ? NormaliseByMax(cam) : cam.clamp_min(Scalars.Zero)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Grad-CAM++ channel weights [N, K, 1, 1] from the gradient and activation [N, K, h, w].</summary>
     private static Tensor PlusPlusWeights(Tensor gradient, Tensor activation)
     {
         var g = gradient.to_type(ScalarType.Float64);
-        var g2 = g.square();
+        var g2 = g.pow(Scalars.Two);
         var g3 = g2.mul(g);
         var sumA = activation.to_type(ScalarType.Float64).sum([2, 3], keepdim: true);
-        var denominator = g2.mul(2).add(sumA.mul(g3));
-        var alpha = where(denominator.ne(0), g2.div(where(denominator.ne(0), denominator, ones_like(denominator))), zeros_like(denominator));
+        var denominator = g2.mul(Scalars.Two).add(sumA.mul(g3), Scalars.One);
+        var alpha = where(denominator.ne(Scalars.Zero), g2.div(where(denominator.ne(Scalars.Zero), denominator, ones_like(denominator))), zeros_like(denominator));
         return alpha.mul(nn.functional.relu(g)).sum([2, 3], keepdim: true).to_type(ScalarType.Float32);
     }
 

@@ -76,14 +76,14 @@ public static class IntegratedGradients
             using (no_grad())
             {
                 var alpha = tensor(alphas).to(x.device).view([1, k, 1, 1, 1]);
-                points = baseline.unsqueeze(1).add(diff.unsqueeze(1).mul(alpha)).reshape([n * k, .. imageShape]);
+                points = baseline.unsqueeze(1).add(diff.unsqueeze(1).mul(alpha), Scalars.One).reshape([n * k, .. imageShape]);
             }
 
             var gradient = Saliency.InputGradient(model, points, classIndex, options.Target);
             using (no_grad())
             {
                 var weight = tensor(weights).to(gradient.device).view([1, k, 1, 1, 1]);
-                sum.add_(gradient.view([n, k, .. imageShape]).mul(weight).sum(1));
+                sum.add_(gradient.view([n, k, .. imageShape]).mul(weight).sum(1), Scalars.One);
             }
 
             first += k;

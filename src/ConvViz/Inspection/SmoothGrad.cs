@@ -62,8 +62,9 @@ public static class SmoothGrad
         Tensor sigma;
         using (no_grad())
         {
+            using var noiseLevel = Scalars.Create(options.NoiseLevel);
             var flat = x.flatten(1);
-            sigma = flat.amax(1).sub(flat.amin(1)).mul(options.NoiseLevel).view([n, 1, 1, 1, 1]);
+            sigma = flat.amax(1).sub(flat.amin(1)).mul(noiseLevel).view([n, 1, 1, 1, 1]);
         }
 
         var sum = zeros_like(x);
@@ -77,19 +78,20 @@ public static class SmoothGrad
             using (no_grad())
             {
                 var noise = randn([n, k, .. imageShape], generator: generator).to(x.device);
-                noisy = x.unsqueeze(1).add(noise.mul(sigma)).reshape([n * k, .. imageShape]);
+                noisy = x.unsqueeze(1).add(noise.mul(sigma), Scalars.One).reshape([n * k, .. imageShape]);
             }
 
             var gradient = Saliency.InputGradient(model, noisy, classIndex, options.Target);
             using (no_grad())
             {
-                sum.add_(gradient.view([n, k, .. imageShape]).sum(1));
+                sum.add_(gradient.view([n, k, .. imageShape]).sum(1), Scalars.One);
             }
 
             done += k;
         }
 
         using var noGrad = no_grad();
-        return GradCam.NormaliseByMax(sum.div(options.SampleCount).abs().amax(1)).MoveToOuterDisposeScope();
+        using var sampleCount = Scalars.Create(options.SampleCount);
+        return GradCam.NormaliseByMax(sum.div(sampleCount).abs().amax(1)).MoveToOuterDisposeScope();
     }
 }

@@ -137,7 +137,7 @@ public sealed class KerasOptimizer : IDisposable
                     var u = state[1];
                     m.mul_(beta1).add_(g, oneMinusBeta1);
                     u.copy_(maximum(u.mul(beta2), g.abs()));
-                    w.sub_(m.div(u.add(epsilon)).mul(adamaxStep));
+                    w.sub_(m.div(u.add(epsilon, Scalars.One)).mul(adamaxStep));
                     break;
                 }
 
@@ -146,8 +146,8 @@ public sealed class KerasOptimizer : IDisposable
                     var m = state[0];
                     var v = state[1];
                     m.mul_(beta1).add_(g, oneMinusBeta1);
-                    v.mul_(beta2).add_(g.square(), oneMinusBeta2);
-                    w.sub_(m.div(v.sqrt().add(epsilon)).mul(adamStep));
+                    v.mul_(beta2).add_(g.pow(Scalars.Two), oneMinusBeta2);
+                    w.sub_(m.div(v.sqrt().add(epsilon, Scalars.One)).mul(adamStep));
                     break;
                 }
 
@@ -157,11 +157,11 @@ public sealed class KerasOptimizer : IDisposable
                     v.mul_(momentum).sub_(g.mul(learningRate));
                     if (o.Nesterov)
                     {
-                        w.add_(v.mul(momentum).sub(g.mul(learningRate)));
+                        w.add_(v.mul(momentum).sub(g.mul(learningRate)), Scalars.One);
                     }
                     else
                     {
-                        w.add_(v);
+                        w.add_(v, Scalars.One);
                     }
 
                     break;
@@ -174,12 +174,12 @@ public sealed class KerasOptimizer : IDisposable
                 case OptimizerKind.RmsProp:
                 {
                     var a = state[0];
-                    a.mul_(rho).add_(g.square(), oneMinusRho);
-                    var increment = g.mul(learningRate).div(a.add(epsilon).sqrt());
+                    a.mul_(rho).add_(g.pow(Scalars.Two), oneMinusRho);
+                    var increment = g.mul(learningRate).div(a.add(epsilon, Scalars.One).sqrt());
                     if (o.Momentum > 0)
                     {
                         var b = state[1];
-                        b.mul_(momentum).add_(increment);
+                        b.mul_(momentum).add_(increment, Scalars.One);
                         w.sub_(b);
                     }
                     else

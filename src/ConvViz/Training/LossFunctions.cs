@@ -59,7 +59,7 @@ internal static class LossFunctions
             case Loss.MeanSquaredError:
             {
                 var y = AlignElementwise(predictions, targets);
-                return (predictions - y).square().mean([-1]);
+                return predictions.sub(y).pow(Scalars.Two).mean([-1]);
             }
 
             case Loss.MeanAbsoluteError:
