@@ -26,7 +26,7 @@ public sealed partial class Model
     /// Loads an image file as model input with the model's training-time preprocessing (<see cref="GetImagePreprocessing"/>),
     /// like Keras' <c>image_load</c> + <c>image_to_array</c> + the generator's standardisation.
     /// </summary>
-    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>A float32 tensor [1, C, H, W]; the caller owns it.</returns>
     /// <remarks>
     /// When the model has no <see cref="Preprocessing"/>, the first image it loads logs a warning through
@@ -50,7 +50,7 @@ public sealed partial class Model
     private int _warnedNoPreprocessing;
 
     /// <summary>Predicts the output for one image file, prepared with the model's training-time preprocessing.</summary>
-    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>The output [1, units] (probabilities for a softmax head), on the CPU; the caller owns it.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
     public Tensor PredictImage(string imagePath)
@@ -60,7 +60,7 @@ public sealed partial class Model
     }
 
     /// <summary>Predicts the class of one image file, with the name from <see cref="ClassNames"/> when known.</summary>
-    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>The predicted class and its probability.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
     /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>

@@ -54,7 +54,7 @@ public static class HeatmapOverlay
     /// size. The photo is decoded with the same safe decoder and limits as <see cref="ImageLoader"/>, so its pixels are
     /// the ones the model input was made from.
     /// </summary>
-    /// <param name="photoPath">The photo the heatmap's model input was loaded from (JPEG or PNG).</param>
+    /// <param name="photoPath">The photo the heatmap's model input was loaded from (a format of <see cref="ImageDecodingOptions.Default"/>: JPEG, PNG, BMP or netpbm).</param>
     /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1] at the model's input size; not disposed.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>A new image of the photo's size; the caller owns it.</returns>
