@@ -45,6 +45,11 @@ internal static class NativeBackend
                 throw new NativeBackendMissingException(BuildMessage(ex), ex);
             }
 
+            if (ConvolutionPath.DisableNnpack() is { } reason)
+            {
+                RuntimeLog.NnpackUntouched(RuntimeSettings.Logger, reason);
+            }
+
             s_loaded = true;
         }
     }
@@ -118,7 +123,7 @@ internal static class NativeBackend
         }
     }
 
-    private static string? FindNative(string name)
+    internal static string? FindNative(string name)
     {
         var baseDir = AppContext.BaseDirectory;
         string[] dirs =

@@ -25,6 +25,12 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Allocator: glibc refused the settings (mallopt returned 0); training may spend much of its time in page faults. Setting a large glibc.malloc.mmap_threshold in GLIBC_TUNABLES before the process starts has the same effect.")]
     private static partial void AllocatorFailed(ILogger logger);
 
+    /// <summary>Logs that NNPACK could not be switched off, so libtorch may still try it (and warn where it cannot start).</summary>
+    /// <param name="logger">The logger.</param>
+    /// <param name="reason">Why the flag could not be reached.</param>
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Convolution path: NNPACK left at libtorch's default ({Reason}).")]
+    public static partial void NnpackUntouched(ILogger logger, string reason);
+
     public static void AllocatorTuning(ILogger logger, AllocatorTuningStatus status, string variable)
     {
         switch (status)

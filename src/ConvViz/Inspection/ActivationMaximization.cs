@@ -19,8 +19,8 @@ namespace ConvViz.Inspection;
 /// input range, so steps are bounded. Optional regularisers (<see cref="ActivationMaximizationOptions.Jitter"/>,
 /// <see cref="ActivationMaximizationOptions.BlurSigma"/>, <see cref="ActivationMaximizationOptions.Decay"/>) turn the
 /// high-frequency noise plain ascent finds on a trained network into recognisable structure. The number of steps (and optionally the time) is bounded. The starting noise is
-/// seeded; the result is bit-reproducible when libtorch runs on one thread (<c>torch.set_num_threads(1)</c>), because
-/// its multi-threaded reductions may round differently from run to run and gradient ascent amplifies that.</remarks>
+/// seeded; the same call with the same seed returns bit-identical images for a given number of libtorch threads
+/// (tested with one and two); another thread count may round reductions differently, and gradient ascent amplifies that.</remarks>
 public static class ActivationMaximization
 {
     /// <summary>Finds the input pattern that maximises one filter of a layer.</summary>

@@ -143,7 +143,7 @@ public sealed class IntermediateModel
     /// Computes the deepest requested layer's activations for one image file, prepared with the model's training-time
     /// preprocessing (<see cref="Model.GetImagePreprocessing"/>), like the blog's <c>image_load</c> + <c>predict</c>.
     /// </summary>
-    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <param name="imagePath">An image file in one of the default formats (JPEG, PNG, BMP, binary netpbm).</param>
     /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
     public Tensor Predict(string imagePath)
@@ -184,7 +184,7 @@ public sealed class IntermediateModel
     }
 
     /// <summary>Computes every requested layer's activations for one image file, with the model's training-time preprocessing.</summary>
-    /// <param name="imagePath">A JPEG or PNG file.</param>
+    /// <param name="imagePath">An image file in one of the default formats (JPEG, PNG, BMP, binary netpbm).</param>
     /// <returns>The activations keyed by layer name; the caller owns the set.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
     public ActivationSet Run(string imagePath)

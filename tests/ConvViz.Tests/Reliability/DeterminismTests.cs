@@ -89,6 +89,15 @@ public sealed class DeterminismTests
     }
 
     [Fact]
+    public void LoadedLibtorch_HasNnpackSwitchedOff_SoTheConvolutionPathDoesNotDependOnTheCpu()
+    {
+        using var model = CreateModel();
+
+        Assert.True(NativeBackend.IsLoaded);
+        Assert.False(ConvolutionPath.IsNnpackEnabled);
+    }
+
+    [Fact]
     public void Fit_WithSeed_TwoRunsInOneProcess_GiveIdenticalWeights()
     {
         var first = TrainTwoEpochs();
