@@ -251,7 +251,8 @@ public sealed class ResumeTrainingTests : IDisposable
         Assert.Equal(OptimizerKind.Adamax, model.Compilation!.Optimizer.Kind);
         Assert.Null(model.TrainingState.Optimizer);
         Assert.Null(model.TrainingState.Position);
-        using var images = arange(32, ScalarType.Float32).reshape(8, 1, 2, 2).div(32);
+        using var elementCount = Scalars.Create(32);
+        using var images = arange(Scalars.Zero, elementCount, Scalars.One, ScalarType.Float32).reshape(8, 1, 2, 2).div(elementCount);
         using var predictions = model.Predict(images);
         Assert.Equal(OldModelPredictions, predictions.data<float>().ToArray());
 
