@@ -102,7 +102,8 @@ public sealed class AugmenterTests
     {
         using var scope = NewDisposeScope();
         var augmenter = new Augmenter(new AugmentationOptions());
-        var x = arange(6, ScalarType.Float32).reshape(1, 1, 2, 3);
+        using var elementCount = Scalars.Create(6);
+        var x = arange(Scalars.Zero, elementCount, Scalars.One, ScalarType.Float32).reshape(1, 1, 2, 3);
 
         var horizontal = augmenter.Apply(x, [new AugmentationParameters { FlipHorizontal = true }]);
         var vertical = augmenter.Apply(x, [new AugmentationParameters { FlipVertical = true }]);
@@ -173,7 +174,7 @@ public sealed class AugmenterTests
     {
         using var scope = NewDisposeScope();
         var augmenter = new Augmenter(new AugmentationOptions());
-        var x = rand(2, 3, 4, 5).mul(255);
+        var x = rand(2, 3, 4, 5).mul(Scalars.ByteMax);
 
         var y = augmenter.Apply(x, [AugmentationParameters.Identity, AugmentationParameters.Identity]);
 
@@ -197,7 +198,7 @@ public sealed class AugmenterTests
     public void Apply_LeavesNoTensorsBehind()
     {
         var augmenter = new Augmenter(new AugmentationOptions { RotationRange = 20, ChannelShiftRange = 5, BrightnessRange = new AugmentationRange(0.5, 1.5), HorizontalFlip = true, FillMode = FillMode.Reflect });
-        using var x = rand(2, 3, 8, 8).mul(255);
+        using var x = rand(2, 3, 8, 8).mul(Scalars.ByteMax);
         augmenter.Augment(x, seed: 0).Dispose();
 
         DisposeScopeManager.Statistics.Reset();
@@ -282,7 +283,7 @@ public sealed class AugmenterTests
     {
         using var scope = NewDisposeScope();
         var augmenter = new Augmenter(BlogOptions());
-        var x = rand(3, 3, 12, 12).mul(255);
+        var x = rand(3, 3, 12, 12).mul(Scalars.ByteMax);
 
         var a = augmenter.Augment(x, new[] { 1, 2, 3 });
         var b = augmenter.Augment(x.narrow(0, 1, 1), new[] { 2 });
@@ -294,8 +295,12 @@ public sealed class AugmenterTests
     public void Fit_ComputesRescaledPerChannelMeanAndStd()
     {
         using var scope = NewDisposeScope();
-        var x = stack([full(1, 2, 2, 10f), full(1, 2, 2, 30f), full(1, 2, 2, 100f)], 1).repeat(2, 1, 1, 1);
-        x[1, 0] = full(2, 2, 20f);
+        using var channel0 = Scalars.Create(10f);
+        using var channel1 = Scalars.Create(30f);
+        using var channel2 = Scalars.Create(100f);
+        using var secondImageChannel0 = Scalars.Create(20f);
+        var x = stack([full(1, 2, 2, channel0), full(1, 2, 2, channel1), full(1, 2, 2, channel2)], 1).repeat(2, 1, 1, 1);
+        x[1, 0] = full(2, 2, secondImageChannel0);
         var pp = new ImagePreprocessing { TargetHeight = 2, TargetWidth = 2, Rescale = 0.1 };
 
         var fitted = Augmenter.Fit(pp, x, center: true, stdNormalization: true);
@@ -324,7 +329,8 @@ public sealed class AugmenterTests
         using var temp = new TempDirectory();
         using var scope = NewDisposeScope();
         var augmenter = new Augmenter(new AugmentationOptions { HorizontalFlip = true });
-        var x = arange(2 * 3 * 4 * 4, ScalarType.Float32).reshape(2, 3, 4, 4);
+        using var elementCount = Scalars.Create(2 * 3 * 4 * 4);
+        var x = arange(Scalars.Zero, elementCount, Scalars.One, ScalarType.Float32).reshape(2, 3, 4, 4);
 
         var files = augmenter.SavePreview(x, temp.Path, seed: 1, prefix: "cat");
 

@@ -14,6 +14,7 @@ public sealed class ImageFolderDatasetTests : IDisposable
 {
     private static readonly Rgb24 s_catColor = new(200, 10, 10);
     private static readonly Rgb24 s_dogColor = new(10, 10, 200);
+    private static readonly TorchSharp.Scalar s_hundred = Scalars.Permanent(100);
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
@@ -78,7 +79,7 @@ public sealed class ImageFolderDatasetTests : IDisposable
             var perImageMean = batches[0].Images.mean([1, 2, 3]);
             var perImageStd = batches[0].Images.std([1, 2, 3], unbiased: false);
             Assert.True(perImageMean.abs().max().item<float>() < 1e-4);
-            Assert.True(perImageStd.sub(1).abs().max().item<float>() < 1e-3);
+            Assert.True(perImageStd.sub(Scalars.One).abs().max().item<float>() < 1e-3);
         }
         finally
         {
@@ -295,7 +296,9 @@ public sealed class ImageFolderDatasetTests : IDisposable
         using var cleanImages = Collect(clean, 0);
         using var augmentedImages = Collect(augmented, 0);
 
-        Assert.True(cleanImages.eq(10).logical_or(cleanImages.eq(200)).all().item<bool>());
+        using var dark = Scalars.Create(10);
+        using var bright = Scalars.Create(200);
+        Assert.True(cleanImages.eq(dark).logical_or(cleanImages.eq(bright)).all().item<bool>());
         Assert.False(cleanImages.equal(augmentedImages).all().item<bool>());
     }
 
@@ -554,7 +557,7 @@ public sealed class ImageFolderDatasetTests : IDisposable
         {
             Directory = o.Directory,
             Preprocessing = new ImagePreprocessing { TargetHeight = 2, TargetWidth = 2, Rescale = 0.5 },
-            PreprocessingFunction = x => x.add(100),
+            PreprocessingFunction = x => x.add(s_hundred, Scalars.One),
             Shuffle = false,
         });
 

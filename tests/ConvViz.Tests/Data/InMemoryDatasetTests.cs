@@ -35,7 +35,8 @@ public sealed class InMemoryDatasetTests
     public void GetBatches_Shuffle_IsReproducibleAcrossInstances()
     {
         using var scope = NewDisposeScope();
-        var images = arange(10, ScalarType.Float32).reshape(10, 1, 1, 1);
+        using var imageCount = Scalars.Create(10);
+        var images = arange(Scalars.Zero, imageCount, Scalars.One, ScalarType.Float32).reshape(10, 1, 1, 1);
         using var a = new InMemoryDataset(images, null, batchSize: 10, ClassMode.None, shuffle: true, seed: 3);
         using var b = new InMemoryDataset(images, null, batchSize: 10, ClassMode.None, shuffle: true, seed: 3);
 

@@ -13,7 +13,8 @@ public sealed class ActivationExportTests
     public void ToKerasOrder_MovesChannelsLast()
     {
         using var scope = NewDisposeScope();
-        var x = arange(2 * 3 * 4 * 5, dtype: ScalarType.Float32).reshape(2, 3, 4, 5);
+        using var elementCount = Scalars.Create(2 * 3 * 4 * 5);
+        var x = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(2, 3, 4, 5);
 
         var keras = ActivationExport.ToKerasOrder(x);
 
@@ -36,7 +37,8 @@ public sealed class ActivationExportTests
     public void WriteNpy_WritesVersion1LittleEndianFloat32WithAlignedHeader()
     {
         using var scope = NewDisposeScope();
-        var x = arange(24, dtype: ScalarType.Float32).reshape(1, 2, 3, 4);
+        using var elementCount = Scalars.Create(24);
+        var x = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 2, 3, 4);
         using var stream = new MemoryStream();
 
         ActivationExport.WriteNpy(x, stream, kerasOrder: true);

@@ -47,7 +47,8 @@ public sealed class AttributionTargetTests
         using var probability = GradCam.Compute(model, input, 1, raw with { Target = AttributionTarget.Probability });
 
         var p = 1 / (1 + Math.Exp(-(KnownAnswerModel.ActivationSum - 1)));
-        Assert.True(probability.allclose(score * (float)(p * (1 - p)), rtol: 1e-4, atol: 1e-7));
+        using var sigmoidSlope = Scalars.Create((float)(p * (1 - p)));
+        Assert.True(probability.allclose(score.mul(sigmoidSlope), rtol: 1e-4, atol: 1e-7));
         Assert.True(score.max().item<float>() > 0.1f);
     }
 
@@ -93,7 +94,8 @@ public sealed class AttributionTargetTests
     {
         const int n = 64;
         using var generator = new Generator(11);
-        var images = rand([n, 1, 16, 16], generator: generator).mul(0.3f);
+        using var backgroundBrightness = Scalars.Create(0.3f);
+        var images = rand([n, 1, 16, 16], generator: generator).mul(backgroundBrightness);
         var labels = zeros(n, 2);
         var positions = randint(1, 15, [n, 2], generator: generator);
         for (var i = 0; i < n; i++)
@@ -119,7 +121,7 @@ public sealed class AttributionTargetTests
         using var data = new InMemoryDataset(images, labels, 8, shuffle: true, seed: 2);
         model.Fit(data, new FitOptions { Epochs = 8, Seed = 1 });
 
-        input = rand([1, 1, 16, 16], generator: generator).mul(0.3f);
+        input = rand([1, 1, 16, 16], generator: generator).mul(backgroundBrightness);
         input[.., .., (KnownAnswerModel.PatchRow - 1)..(KnownAnswerModel.PatchRow + 2), (KnownAnswerModel.PatchColumn - 1)..(KnownAnswerModel.PatchColumn + 2)] = 1f;
         return model;
     }

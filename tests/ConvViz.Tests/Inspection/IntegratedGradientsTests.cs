@@ -48,7 +48,8 @@ public sealed class IntegratedGradientsTests
             .Build();
         using var generator = new Generator(3);
         var input = rand([2, 3, 12, 12], generator: generator);
-        var baseline = full(3, 12, 12, 0.5f);
+        using var grey = Scalars.Create(0.5f);
+        var baseline = full(3, 12, 12, grey);
 
         using var result = IntegratedGradients.Compute(model, input, 2, new IntegratedGradientsOptions { Steps = 400, Baseline = baseline, BatchSize = 67 });
 

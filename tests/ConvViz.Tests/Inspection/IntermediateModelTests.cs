@@ -169,7 +169,9 @@ public sealed class IntermediateModelTests
         using var model = new SequentialBuilder(4, 5, 3).AddConv2D(2, 1).Build();
         using var image = new Image<Rgb24>(5, 4, new Rgb24(255, 51, 0));
         var preprocessing = new ImagePreprocessing { TargetHeight = 4, TargetWidth = 5, Rescale = 1.0 / 255 };
-        var expectedInput = stack([full(4, 5, 1f), full(4, 5, 0.2f), zeros(4, 5)]).unsqueeze(0);
+        using var red = Scalars.Create(1f);
+        using var green = Scalars.Create(0.2f);
+        var expectedInput = stack([full(4, 5, red), full(4, 5, green), zeros(4, 5)]).unsqueeze(0);
 
         using var viaImage = IntermediateModel.From(model, 0).Predict(image, preprocessing);
         using var viaTensor = IntermediateModel.From(model, 0).Predict(expectedInput);

@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Inspection;
@@ -18,6 +19,15 @@ internal static class KnownAnswerModel
 
     public const int PatchColumn = 11;
 
+    /// <summary>The weight of the averaging 3×3 filter, 1/9 (a float, as the float32 kernel holds it).</summary>
+    private static readonly Scalar s_oneNinth = Scalars.Permanent(1f / 9);
+
+    /// <summary>The float −1: the dense weights of class 0 and the sigmoid unit's bias.</summary>
+    private static readonly Scalar s_minusOne = Scalars.Permanent(-1f);
+
+    /// <summary>The float 1: the dense weights of class 1 and of the sigmoid unit.</summary>
+    private static readonly Scalar s_plusOne = Scalars.Permanent(1f);
+
     public static Model Create()
     {
         var model = new SequentialBuilder(Size, Size, 1)
@@ -27,11 +37,11 @@ internal static class KnownAnswerModel
             .Build();
         using var noGrad = no_grad();
         var conv = model.LayerModules[0].named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        conv["kernel"].copy_(full(1, 1, 3, 3, 1f / 9));
+        conv["kernel"].copy_(full(1, 1, 3, 3, s_oneNinth));
         conv["bias"].copy_(tensor(new[] { -0.5f }));
         var dense = model.LayerModules[2].named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var features = 14 * 14;
-        using var weights = cat([full(1, features, -1f), full(1, features, 1f)], 0);
+        using var weights = cat([full(1, features, s_minusOne), full(1, features, s_plusOne)], 0);
         dense["kernel"].copy_(weights);
         dense["bias"].zero_();
         return model;
@@ -50,11 +60,11 @@ internal static class KnownAnswerModel
             .Build();
         using var noGrad = no_grad();
         var conv = model.LayerModules[0].named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        conv["kernel"].copy_(full(1, 1, 3, 3, 1f / 9));
+        conv["kernel"].copy_(full(1, 1, 3, 3, s_oneNinth));
         conv["bias"].copy_(tensor(new[] { -0.5f }));
         var dense = model.LayerModules[2].named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        dense["kernel"].fill_(1f);
-        dense["bias"].fill_(-1f);
+        dense["kernel"].fill_(s_plusOne);
+        dense["bias"].fill_(s_minusOne);
         return model;
     }
 

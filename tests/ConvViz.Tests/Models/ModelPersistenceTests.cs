@@ -38,9 +38,10 @@ public sealed class ModelPersistenceTests : IDisposable
         using (no_grad())
         {
             var g = new Generator(99);
+            using var noiseScale = Scalars.Create(0.1);
             foreach (var p in model.Module.parameters())
             {
-                p.add_(randn(p.shape, generator: g).mul_(0.1));
+                p.add_(randn(p.shape, generator: g).mul_(noiseScale), Scalars.One);
             }
         }
 

@@ -198,7 +198,8 @@ public sealed class SequentialBuilderTests
             kernel[0, 0, 0, 0] = tensor(1f);
         }
 
-        var input = arange(16, dtype: ScalarType.Float32).reshape(1, 1, 4, 4);
+        using var pixelCount = Scalars.Create(16);
+        var input = arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 1, 4, 4);
         var output = model.Forward(input);
 
         Assert.Equal(new float[] { 0, 2, 8, 10 }, output.flatten().data<float>().ToArray());
@@ -209,7 +210,8 @@ public sealed class SequentialBuilderTests
     {
         using var scope = NewDisposeScope();
         using var model = new SequentialBuilder(3, 3, 1).AddAveragePooling2D(new AveragePooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
-        var input = arange(1, 10, dtype: ScalarType.Float32).reshape(1, 1, 3, 3);
+        using var stop = Scalars.Create(10);
+        var input = arange(Scalars.One, stop, Scalars.One, dtype: ScalarType.Float32).reshape(1, 1, 3, 3);
 
         var output = model.Forward(input).flatten().data<float>().ToArray();
 
@@ -222,7 +224,9 @@ public sealed class SequentialBuilderTests
     {
         using var scope = NewDisposeScope();
         using var model = new SequentialBuilder(3, 3, 1).AddMaxPooling2D(new MaxPooling2DOptions { PoolSize = 2, Padding = Padding.Same }).Build();
-        var input = (arange(1, 10, dtype: ScalarType.Float32) * -1).reshape(1, 1, 3, 3);
+        using var stop = Scalars.Create(10);
+        using var minusOne = Scalars.Create(-1);
+        var input = arange(Scalars.One, stop, Scalars.One, dtype: ScalarType.Float32).mul(minusOne).reshape(1, 1, 3, 3);
 
         var output = model.Forward(input).flatten().data<float>().ToArray();
 
@@ -323,7 +327,7 @@ public sealed class SequentialBuilderTests
         var withoutDropout = model.ForwardTo(input, 1);
 
         Assert.True(eval.eq(withoutDropout).all().item<bool>());
-        var zeros = train.eq(0).sum().item<long>() - withoutDropout.eq(0).sum().item<long>();
+        var zeros = train.eq(Scalars.Zero).sum().item<long>() - withoutDropout.eq(Scalars.Zero).sum().item<long>();
         Assert.InRange(zeros, 350, 650);
     }
 
@@ -332,14 +336,17 @@ public sealed class SequentialBuilderTests
     {
         using var scope = NewDisposeScope();
         using var model = new SequentialBuilder(2, 2, 1).AddBatchNormalization(new BatchNormalizationOptions { Momentum = 0.9 }).Build();
-        var input = full(1, 1, 2, 2, 3f);
+        using var three = Scalars.Create(3f);
+        using var one = Scalars.Create(1f);
+        using var expectedEval = Scalars.Create(3 / Math.Sqrt(1.001));
+        var input = full(1, 1, 2, 2, three);
 
         // Eval: (x − 0) / √(1 + 1e-3).
         var eval = model.Forward(input);
-        Assert.True(eval.allclose(full(1, 1, 2, 2, 3 / Math.Sqrt(1.001)), atol: 1e-5));
+        Assert.True(eval.allclose(full(1, 1, 2, 2, expectedEval), atol: 1e-5));
 
         model.Module.train();
-        var batch = cat([full(1, 1, 2, 2, 1f), full(1, 1, 2, 2, 3f)], 0);
+        var batch = cat([full(1, 1, 2, 2, one), full(1, 1, 2, 2, three)], 0);
         var train = model.Forward(batch);
         model.Module.eval();
 

@@ -16,7 +16,9 @@ public sealed class ZeroPadding2DTests
             .AddZeroPadding2D(new ZeroPadding2DOptions { Top = 1, Bottom = 2, Left = 0, Right = 3 })
             .Build();
         using var scope = NewDisposeScope();
-        var x = arange(24, dtype: ScalarType.Float32).reshape(1, 2, 3, 4).add(1f);
+        using var elementCount = Scalars.Create(24);
+        using var one = Scalars.Create(1f);
+        var x = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 2, 3, 4).add(one, Scalars.One);
 
         var y = model.Forward(x);
 

@@ -20,7 +20,9 @@ public sealed class ClassWeightTests
         double[] weights = [0.5, 3];
 
         // The epoch's one batch is scored before its update, so the expected loss comes from the initial weights.
-        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(1e-7, 1 - 1e-7);
+        using var probabilityFloor = Scalars.Create(1e-7);
+        using var probabilityCeiling = Scalars.Create(1 - 1e-7);
+        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(probabilityFloor, probabilityCeiling);
         var perSample = labels.to_type(ScalarType.Float64).mul(p.log()).sum(1).neg().data<double>().ToArray();
         var cls = labels.argmax(1).data<long>().ToArray();
         var expected = perSample.Select((l, i) => weights[cls[i]] * l).Sum() / perSample.Length;

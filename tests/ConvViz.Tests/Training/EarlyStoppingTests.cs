@@ -68,9 +68,10 @@ public sealed class EarlyStoppingTests
         {
             using (no_grad())
             {
+                using var step = Scalars.Create(1.0);
                 foreach (var p in test.Model.Module.parameters())
                 {
-                    p.add_(1.0); // a different set of weights every epoch
+                    p.add_(step, Scalars.One); // a different set of weights every epoch
                 }
             }
 

@@ -5,6 +5,7 @@ using ConvViz.Models;
 using ConvViz.Tests.Data;
 using ConvViz.Training;
 using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Training;
@@ -15,6 +16,11 @@ namespace ConvViz.Tests.Training;
 /// </summary>
 public sealed class SampleWeightTests : IDisposable
 {
+    // The bounds the predicted probabilities are clamped to before their log, as the cross-entropy clips them.
+    private static readonly Scalar s_probabilityFloor = Scalars.Permanent(1e-7);
+
+    private static readonly Scalar s_probabilityCeiling = Scalars.Permanent(1 - 1e-7);
+
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
@@ -30,7 +36,7 @@ public sealed class SampleWeightTests : IDisposable
         double[] classWeights = [0.5, 3];
 
         // One batch, scored before its update: the expected values come from the initial weights.
-        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(1e-7, 1 - 1e-7);
+        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(s_probabilityFloor, s_probabilityCeiling);
         var perSample = labels.to_type(ScalarType.Float64).mul(p.log()).sum(1).neg().data<double>().ToArray();
         var cls = labels.argmax(1).data<long>().ToArray();
         var predicted = p.argmax(1).data<long>().ToArray();
@@ -55,7 +61,7 @@ public sealed class SampleWeightTests : IDisposable
         double[] sample = [1, 2, 0, 0.5, 3, 1, 1, 0.1, 5, 2];
         using var weighted = new InMemoryDataset(images, labels, 4, ClassMode.Categorical, sampleWeights: tensor(sample));
         using var plain = new InMemoryDataset(images, labels, 4, ClassMode.Categorical);
-        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(1e-7, 1 - 1e-7);
+        var p = model.Predict(images).to_type(ScalarType.Float64).clamp(s_probabilityFloor, s_probabilityCeiling);
         var perSample = labels.to_type(ScalarType.Float64).mul(p.log()).sum(1).neg().data<double>().ToArray();
 
         var a = model.Evaluate(weighted);
@@ -71,8 +77,10 @@ public sealed class SampleWeightTests : IDisposable
     public void InMemoryDataset_SampleWeights_FollowTheShuffledSamples()
     {
         using var scope = NewDisposeScope();
-        var images = arange(6, ScalarType.Float32).reshape(6, 1, 1, 1).expand(6, 1, 2, 2).contiguous();
-        var weights = arange(6, ScalarType.Float32).mul(10);
+        using var sampleCount = Scalars.Create(6);
+        using var ten = Scalars.Create(10);
+        var images = arange(Scalars.Zero, sampleCount, Scalars.One, ScalarType.Float32).reshape(6, 1, 1, 1).expand(6, 1, 2, 2).contiguous();
+        var weights = arange(Scalars.Zero, sampleCount, Scalars.One, ScalarType.Float32).mul(ten);
         using var ds = new InMemoryDataset(images, null, 4, ClassMode.None, shuffle: true, seed: 3, sampleWeights: weights);
 
         foreach (var batch in ds.GetBatches(1))

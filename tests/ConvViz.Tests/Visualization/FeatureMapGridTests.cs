@@ -58,7 +58,8 @@ public sealed class FeatureMapGridTests
     public void Render_DeadChannel_IsANeutralTileNotNaNOrNoise()
     {
         using var scope = NewDisposeScope();
-        var maps = stack([zeros(4, 4), arange(16, dtype: ScalarType.Float32).reshape(4, 4)]);
+        using var pixelCount = Scalars.Create(16);
+        var maps = stack([zeros(4, 4), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(4, 4)]);
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Columns = 2, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
@@ -98,7 +99,8 @@ public sealed class FeatureMapGridTests
     public void Render_Percentile_ClipsAnOutlier()
     {
         using var scope = NewDisposeScope();
-        var values = arange(100, dtype: ScalarType.Float32);
+        using var valueCount = Scalars.Create(100);
+        var values = arange(Scalars.Zero, valueCount, Scalars.One, dtype: ScalarType.Float32);
         values[99] = 1e6f;
         var map = values.reshape(1, 10, 10);
         var percentile = new FeatureMapGridOptions
@@ -119,7 +121,9 @@ public sealed class FeatureMapGridTests
     public void Render_SelectedChannels_DrawsOnlyThoseInOrder()
     {
         using var scope = NewDisposeScope();
-        var maps = stack([full(2, 2, 1f), zeros(2, 2), arange(4, dtype: ScalarType.Float32).reshape(2, 2)]);
+        using var one = Scalars.Create(1f);
+        using var pixelCount = Scalars.Create(4);
+        var maps = stack([full(2, 2, one), zeros(2, 2), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(2, 2)]);
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Channels = [2, 0], Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
@@ -143,7 +147,8 @@ public sealed class FeatureMapGridTests
     public void Render_BatchSample_DrawsTheChosenSample()
     {
         using var scope = NewDisposeScope();
-        var batch = stack([zeros(1, 2, 2), arange(4, dtype: ScalarType.Float32).reshape(1, 2, 2)]);
+        using var pixelCount = Scalars.Create(4);
+        var batch = stack([zeros(1, 2, 2), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 2, 2)]);
 
         using var image = FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 1, Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
@@ -165,9 +170,13 @@ public sealed class FeatureMapGridTests
     public void Render_Pattern_MatchesGolden()
     {
         using var scope = NewDisposeScope();
-        var y = arange(6, dtype: ScalarType.Float32).reshape(6, 1).expand(6, 8);
-        var x = arange(8, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
-        var maps = stack([y, x, (x - 3.5f).square() + (y - 2.5f).square(), zeros(6, 8), x * y]);
+        using var rows = Scalars.Create(6);
+        using var columns = Scalars.Create(8);
+        using var centreColumn = Scalars.Create(3.5f);
+        using var centreRow = Scalars.Create(2.5f);
+        var y = arange(Scalars.Zero, rows, Scalars.One, dtype: ScalarType.Float32).reshape(6, 1).expand(6, 8);
+        var x = arange(Scalars.Zero, columns, Scalars.One, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
+        var maps = stack([y, x, x.sub(centreColumn).pow(Scalars.Two).add(y.sub(centreRow).pow(Scalars.Two), Scalars.One), zeros(6, 8), x * y]);
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 3, Padding = 2, ShowColorScale = true, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
 
@@ -178,7 +187,8 @@ public sealed class FeatureMapGridTests
     public void Render_PerLayerMagma_MatchesGolden()
     {
         using var scope = NewDisposeScope();
-        var maps = arange(4 * 5 * 5, dtype: ScalarType.Float32).reshape(4, 5, 5).sin();
+        using var elementCount = Scalars.Create(4 * 5 * 5);
+        var maps = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(4, 5, 5).sin();
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {

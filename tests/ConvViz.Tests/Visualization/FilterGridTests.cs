@@ -76,8 +76,11 @@ public sealed class FilterGridTests
         var kernel = zeros(4, 3, 3, 3);
         kernel[0, 0, 0, 0] = 1f;                // filter 0: red, top-left
         kernel[1, 2, 2, 2] = 2f;                // filter 1: blue, bottom-right
-        kernel[2] = arange(27, dtype: ScalarType.Float32).reshape(3, 3, 3) - 13f;
-        kernel[3] = full(3, 3, 3, 0.25f);       // filter 3: constant
+        using var elementCount = Scalars.Create(27);
+        using var middle = Scalars.Create(13f);
+        using var constant = Scalars.Create(0.25f);
+        kernel[2] = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(3, 3, 3).sub(middle);
+        kernel[3] = full(3, 3, 3, constant);    // filter 3: constant
         model.SetWeight(0, "kernel", kernel);
 
         kernel.Dispose();

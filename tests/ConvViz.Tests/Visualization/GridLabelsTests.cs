@@ -103,7 +103,8 @@ public sealed class GridLabelsTests
     public void ColorBar_PercentileScale_WritesThePercentilesNotTheExtremes()
     {
         using var scope = NewDisposeScope();
-        var values = arange(101, dtype: ScalarType.Float32).reshape(1, 1, 101);
+        using var valueCount = Scalars.Create(101);
+        var values = arange(Scalars.Zero, valueCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 1, 101);
         var options = new FeatureMapGridOptions { Normalization = FeatureMapNormalization.Percentile, LowerPercentile = 10, UpperPercentile = 90 };
 
         var (image, _, _, _, labels) = FeatureMapGrid.RenderWithRange(values, options);
@@ -133,10 +134,15 @@ public sealed class GridLabelsTests
     public void LabelsOff_FeatureMapGrids_EqualTheUnlabelledGoldensPixelForPixel()
     {
         using var scope = NewDisposeScope();
-        var y = arange(6, dtype: ScalarType.Float32).reshape(6, 1).expand(6, 8);
-        var x = arange(8, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
-        var maps = stack([y, x, (x - 3.5f).square() + (y - 2.5f).square(), zeros(6, 8), x * y]);
-        var sines = arange(4 * 5 * 5, dtype: ScalarType.Float32).reshape(4, 5, 5).sin();
+        using var rows = Scalars.Create(6);
+        using var columns = Scalars.Create(8);
+        using var centreColumn = Scalars.Create(3.5f);
+        using var centreRow = Scalars.Create(2.5f);
+        using var sineCount = Scalars.Create(4 * 5 * 5);
+        var y = arange(Scalars.Zero, rows, Scalars.One, dtype: ScalarType.Float32).reshape(6, 1).expand(6, 8);
+        var x = arange(Scalars.Zero, columns, Scalars.One, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
+        var maps = stack([y, x, x.sub(centreColumn).pow(Scalars.Two).add(y.sub(centreRow).pow(Scalars.Two), Scalars.One), zeros(6, 8), x * y]);
+        var sines = arange(Scalars.Zero, sineCount, Scalars.One, dtype: ScalarType.Float32).reshape(4, 5, 5).sin();
 
         using var pattern = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
@@ -292,7 +298,10 @@ public sealed class GridLabelsTests
     public void Render_LabelledPerLayerGrid_MatchesGolden()
     {
         using var scope = NewDisposeScope();
-        var maps = arange(5 * 6 * 8, dtype: ScalarType.Float32).reshape(5, 6, 8).div(7f).sin().mul(3f);
+        using var elementCount = Scalars.Create(5 * 6 * 8);
+        using var period = Scalars.Create(7f);
+        using var amplitude = Scalars.Create(3f);
+        var maps = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(5, 6, 8).div(period).sin().mul(amplitude);
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
@@ -306,7 +315,9 @@ public sealed class GridLabelsTests
     public void RenderLayer_LabelledKernels_MatchesGolden()
     {
         using var model = new SequentialBuilder(8, 8, 3).AddConv2D(4, 3).AddConv2D(6, 3).Build();
-        using (var values = arange(6 * 4 * 9, dtype: ScalarType.Float32).reshape(6, 4, 3, 3).div(11f).cos())
+        using var elementCount = Scalars.Create(6 * 4 * 9);
+        using var period = Scalars.Create(11f);
+        using (var values = arange(Scalars.Zero, elementCount, Scalars.One, dtype: ScalarType.Float32).reshape(6, 4, 3, 3).div(period).cos())
         {
             model.SetWeight(1, "kernel", values);
         }

@@ -48,7 +48,9 @@ public sealed class HeatmapOverlayTests
         using var scope = NewDisposeScope();
         var y = linspace(0, 1, 6).reshape(6, 1);
         var x = linspace(0, 1, 10).reshape(1, 10);
-        var heatmap = (x * 0.7f) + (y * 0.3f);
+        using var xWeight = Scalars.Create(0.7f);
+        using var yWeight = Scalars.Create(0.3f);
+        var heatmap = x.mul(xWeight).add(y.mul(yWeight), Scalars.One);
 
         using var image = HeatmapOverlay.RenderHeatmap(heatmap, Colormap.Jet, scale: 3);
 

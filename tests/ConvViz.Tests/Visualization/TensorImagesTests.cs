@@ -29,7 +29,8 @@ public sealed class TensorImagesTests
         using var scope = NewDisposeScope();
 
         using var stretched = TensorImages.ToImage(tensor(new float[] { -2, 2 }).reshape(1, 1, 2));
-        using var constant = TensorImages.ToImage(full(1, 2, 2, 5f));
+        using var five = Scalars.Create(5f);
+        using var constant = TensorImages.ToImage(full(1, 2, 2, five));
 
         Assert.Equal(0, stretched[0, 0].R);
         Assert.Equal(255, stretched[1, 0].R);
