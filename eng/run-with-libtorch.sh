@@ -16,6 +16,7 @@
 #   CONVVIZ_DEBIAN_MIRROR   mirror for debootstrap            (default: http://deb.debian.org/debian)
 #   CONVVIZ_FORCE_ROOTFS=1  use the Debian 13 root even if the host's libstdc++ is new enough
 #   CONVVIZ_EXTRA_BINDS     colon-separated extra host directories to bind at the same path
+#   CI, CONVVIZ_UPDATE_GOLDEN, CONVVIZ_GC_STRESS   passed into the Debian 13 root (which starts from an empty environment)
 #
 # The exit code of the command is forwarded.
 set -euo pipefail
@@ -111,7 +112,7 @@ unshare --mount --propagation private bash -c '
   exec chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/share/dotnet:/usr/local/bin:/usr/bin:/bin \
       TERM="${TERM:-dumb}" LANG=C.UTF-8 DOTNET_ROOT=/usr/share/dotnet \
       DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-      NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" CONVVIZ_UPDATE_GOLDEN="${CONVVIZ_UPDATE_GOLDEN:-}" \
+      NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" CONVVIZ_UPDATE_GOLDEN="${CONVVIZ_UPDATE_GOLDEN:-}" CONVVIZ_GC_STRESS="${CONVVIZ_GC_STRESS:-}" \
       MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false \
       bash -c "cd \"\$0\" && exec $CMD" "$WORKDIR"
 '

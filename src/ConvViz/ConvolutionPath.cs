@@ -14,8 +14,8 @@ namespace ConvViz;
 /// the batch has at least 16 images, otherwise its own direct kernel. Whether NNPACK initialises depends on the CPU model
 /// it recognises: on some (AMD Zen 5 was seen) it fails, and libtorch then prints "Could not initialize NNPACK! Reason:
 /// Unsupported hardware." each time it considers NNPACK, dozens of times per inspection. Disabled, NNPACK is never
-/// considered: the algorithm no longer depends on which CPU runs the model, and the warning never appears. NNPACK was
-/// almost never the chosen path anyway, since oneDNN takes every batch it could serve.</para>
+/// considered: the algorithm no longer depends on which CPU runs the model, and the warning never appears. In libtorch's
+/// selection order oneDNN is asked first and takes every float32 batch above one image, so NNPACK was rarely the path.</para>
 /// <para>The switch is a process-wide flag of libtorch's global context, set through its exported C++ functions; where they
 /// cannot be found (another ABI or libtorch build), nothing changes and the reason is logged.</para>
 /// </remarks>
