@@ -575,31 +575,38 @@ public sealed class ImageFolderDatasetTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => DisposeAll(ds.GetBatches(0)));
     }
 
-    [Fact]
-    public void GetBatches_PrefetchQueue_IsBounded()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void GetBatches_PrefetchQueue_IsBounded(int prefetch)
     {
         CreateCatsAndDogs(cats: 10, dogs: 10);
-        var built = 0;
+        var worker = new WorkerPauses();
         using var ds = Create(o => new()
         {
             Directory = o.Directory,
             Preprocessing = o.Preprocessing,
             BatchSize = 1,
-            PrefetchBatches = 2,
+            WorkerCount = 1,
+            PrefetchBatches = prefetch,
             PreprocessingFunction = x =>
             {
-                Interlocked.Increment(ref built);
+                worker.OnBuilt();
                 return x.clone();
             },
         });
 
         using var enumerator = ds.GetBatches(0).GetEnumerator();
-        Assert.True(enumerator.MoveNext());
-        enumerator.Current.Dispose();
-        Thread.Sleep(300);
+        for (var taken = 1; taken <= 5; taken++)
+        {
+            Assert.True(enumerator.MoveNext());
+            enumerator.Current.Dispose();
 
-        // One batch taken, at most two waiting in the queue and one held by the blocked worker.
-        Assert.InRange(Volatile.Read(ref built), 1, 4);
+            // The worker fills the queue and builds one batch more, which it holds until there is room: it then waits
+            // with exactly taken + prefetch + 1 batches built (a worker that does not wait ends after all 20).
+            Assert.Equal(taken + prefetch + 1, worker.WaitForPause(atLeast: taken + prefetch + 1));
+        }
     }
 
     private static float[] Reds(ImageFolderDataset ds, int epoch)
@@ -642,6 +649,63 @@ public sealed class ImageFolderDatasetTests : IDisposable
         for (var i = 0; i < dogs; i++)
         {
             TestImages.WriteSolidPng(_temp.Combine("dogs", $"dog{i}.png"), s_dogColor);
+        }
+    }
+
+    /// <summary>
+    /// Sees, without sleeping, where the dataset's worker stops. The preprocessing function (run by the worker for every
+    /// batch) tags the worker's execution context with the number of batches built so far, in an <see cref="AsyncLocal{T}"/>.
+    /// The AsyncLocal's change handler runs on that thread when the thread leaves the context, which happens only when
+    /// the worker's async loop suspends (it awaits room in a full queue) or ends; a worker that never waits for room
+    /// therefore reports only its end, after the last batch.
+    /// </summary>
+    private sealed class WorkerPauses
+    {
+        private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+        private readonly AsyncLocal<int?> _tag;
+        private readonly System.Threading.Channels.Channel<int> _pauses = System.Threading.Channels.Channel.CreateUnbounded<int>();
+        private int _built;
+        private int _thread;
+
+        public WorkerPauses() => _tag = new AsyncLocal<int?>(OnChanged);
+
+        /// <summary>Called by the worker once per batch it builds.</summary>
+        public void OnBuilt()
+        {
+            var built = Interlocked.Increment(ref _built);
+            Volatile.Write(ref _thread, Environment.CurrentManagedThreadId);
+            _tag.Value = built;
+        }
+
+        /// <summary>Waits (at most 30 s) until the worker suspends or ends with at least <paramref name="atLeast"/> batches built.</summary>
+        /// <returns>The number of batches built when it suspended or ended.</returns>
+        public int WaitForPause(int atLeast)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < s_timeout)
+            {
+                while (_pauses.Reader.TryRead(out var built))
+                {
+                    if (built >= atLeast)
+                    {
+                        return built;
+                    }
+                }
+
+                _pauses.Reader.WaitToReadAsync().AsTask().Wait(s_timeout - clock.Elapsed);
+            }
+
+            Assert.Fail($"The worker did not stop with {atLeast} batches built within {s_timeout.TotalSeconds} s (it has built {Volatile.Read(ref _built)}).");
+            return -1;
+        }
+
+        private void OnChanged(AsyncLocalValueChangedArgs<int?> args)
+        {
+            if (args.ThreadContextChanged && args.PreviousValue is { } built && args.CurrentValue is null
+                && Environment.CurrentManagedThreadId == Volatile.Read(ref _thread))
+            {
+                _pauses.Writer.TryWrite(built);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -186,9 +187,12 @@ public sealed class ModelPredictTests
     }
 
     [Fact]
-    public void To_Cuda_WithoutCuda_ThrowsClearly_OtherwiseMoves()
+    public void To_Cuda_WithoutCuda_ThrowsClearly_LeavesTheModelUsable_OtherwiseMoves()
     {
+        using var scope = NewDisposeScope();
         using var model = SmallModel();
+        var images = rand(new long[] { 2, 3, 8, 8 }, generator: new Generator(11));
+        var before = model.Predict(images);
 
         if (ConvVizRuntime.IsCudaAvailable)
         {
@@ -198,24 +202,87 @@ public sealed class ModelPredictTests
         }
         else
         {
+            var parameters = model.Module.parameters().ToArray();
             var ex = Assert.Throws<NotSupportedException>(() => model.To(ComputeDevice.Cuda));
+            Assert.Contains("CUDA is not available", ex.Message);
             Assert.Contains("TorchSharp-cuda", ex.Message);
+
+            // Nothing moved: same device, same parameter objects on the CPU, the same predictions bit for bit.
             Assert.Equal(ComputeDevice.Cpu, model.Device);
+            var after = model.Module.parameters().ToArray();
+            Assert.Equal(parameters.Length, after.Length);
+            for (var i = 0; i < after.Length; i++)
+            {
+                Assert.Same(parameters[i], after[i]);
+                Assert.Equal(DeviceType.CPU, after[i].device_type);
+            }
+
+            Assert.Equal(Values(before), Values(model.Predict(images))); // bit for bit
         }
     }
 
+    /// <summary>
+    /// On a CPU model, To(Cpu) must change nothing: the same parameter objects with the same values and strides
+    /// (channels-last kernels), the same predictions bit for bit, and the optimizer state (Adam's moments and step
+    /// count) kept, so one more epoch gives exactly the weights of an identical model that was never moved.
+    /// </summary>
     [Fact]
-    public void To_Cpu_KeepsPredictionsWorking()
+    public void To_Cpu_OnACpuModel_KeepsParametersLayoutPredictionsAndOptimizerState()
     {
-        using var scope = NewDisposeScope();
-        using var model = SmallModel();
-        var images = rand(2, 3, 8, 8);
-        using var before = model.Predict(images);
+        var threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var moved = SmallModel().Compile(Loss.CategoricalCrossentropy, OptimizerOptions.Adam(0.01), Metric.Accuracy);
+            using var reference = SmallModel().Compile(Loss.CategoricalCrossentropy, OptimizerOptions.Adam(0.01), Metric.Accuracy);
+            using var data = ThreeClasses();
+            moved.Fit(data, new FitOptions { Epochs = 1, Seed = 5 });
+            reference.Fit(data, new FitOptions { Epochs = 1, Seed = 5 });
 
-        model.To(ComputeDevice.Cpu);
-        using var after = model.Predict(images);
+            var parameters = moved.Module.parameters().ToArray();
+            var values = Weights(moved);
+            var strides = parameters.Select(p => p.stride()).ToArray();
+            Assert.Contains(parameters, p => p.dim() == 4 && Model.IsChannelsLast(p)); // the conv kernel: a layout To must keep
+            var iterations = moved.GetOptimizer().Iterations;
+            Assert.True(iterations > 0);
+            var images = rand(new long[] { 4, 3, 8, 8 }, generator: new Generator(12));
+            var before = moved.Predict(images);
 
-        Assert.True(before.eq(after).all().item<bool>());
+            Assert.Same(moved, moved.To(ComputeDevice.Cpu));
+
+            Assert.Equal(ComputeDevice.Cpu, moved.Device);
+            var after = moved.Module.parameters().ToArray();
+            Assert.Equal(parameters.Length, after.Length);
+            for (var i = 0; i < after.Length; i++)
+            {
+                Assert.Same(parameters[i], after[i]);
+                Assert.Equal(DeviceType.CPU, after[i].device_type);
+                Assert.Equal(ScalarType.Float32, after[i].dtype);
+                Assert.Equal(strides[i], after[i].stride());
+            }
+
+            Assert.Equal(values, Weights(moved));
+            Assert.Equal(Values(before), Values(moved.Predict(images))); // bit for bit
+            Assert.Equal(iterations, moved.GetOptimizer().Iterations);
+
+            // Adam's moments survived the call: the next epoch matches the model that was never moved, bit for bit.
+            moved.Fit(data, new FitOptions { InitialEpoch = 1, Epochs = 2, Seed = 5 });
+            reference.Fit(data, new FitOptions { InitialEpoch = 1, Epochs = 2, Seed = 5 });
+            Assert.Equal(reference.GetOptimizer().Iterations, moved.GetOptimizer().Iterations);
+            var expected = Weights(reference);
+            var actual = Weights(moved);
+            Assert.NotEqual(values, actual); // the second epoch trained
+            Assert.Equal(expected.Length, actual.Length);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i], actual[i]); // exact float equality, element by element
+            }
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
     }
 
     [Fact]
@@ -233,5 +300,24 @@ public sealed class ModelPredictTests
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => ConvVizRuntime.SetThreads(0));
+    }
+
+    /// <summary>Twelve random 8×8 RGB images with one-hot labels of three classes, in a fixed order.</summary>
+    private static InMemoryDataset ThreeClasses()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(13);
+        var images = rand(new long[] { 12, 3, 8, 8 }, generator: generator);
+        var labels = nn.functional.one_hot(randint(3, new long[] { 12 }, generator: generator), 3).to_type(ScalarType.Float32);
+        return new InMemoryDataset(images, labels, batchSize: 4);
+    }
+
+    private static float[] Values(Tensor t) => t.contiguous().data<float>().ToArray();
+
+    private static float[][] Weights(Model model)
+    {
+        using var scope = NewDisposeScope();
+        return model.Module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => kv.Value.detach().cpu().contiguous().data<float>().ToArray()).ToArray();
     }
 }

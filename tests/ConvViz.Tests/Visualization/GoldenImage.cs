@@ -10,10 +10,14 @@ namespace ConvViz.Tests.Visualization;
 /// Compares rendered images with reference PNGs under ReferenceOutput/&lt;TestClass&gt;/&lt;Test&gt;.png, with a tolerance:
 /// per-pixel RGB Manhattan distances below <c>perPixelThreshold</c> are ignored, and the remaining total difference,
 /// normalised by pixels × 3 × 255, must not exceed <c>imageThreshold</c>. On failure the actual image is written to
-/// artifacts/test-output/ActualOutput/… . Set CONVVIZ_UPDATE_GOLDEN=1 to (re)write the references instead (never in CI).
+/// artifacts/test-output/ActualOutput/… . Set CONVVIZ_UPDATE_GOLDEN=1 to (re)write the references instead: each
+/// test then writes its reference and fails with a message naming the file, as nothing was compared. Under CI
+/// (CI=true) the variable is refused: every test that would compare fails.
 /// </summary>
 internal static class GoldenImage
 {
+    public const string UpdateVariable = "CONVVIZ_UPDATE_GOLDEN";
+
     public const int DefaultPerPixelThreshold = 3;
 
     public const double DefaultImageThreshold = 0.0005;
@@ -27,13 +31,9 @@ internal static class GoldenImage
         [CallerFilePath] string callerFile = "")
     {
         var relative = Path.Combine("ReferenceOutput", testClass, testName + ".png");
-        if (Environment.GetEnvironmentVariable("CONVVIZ_UPDATE_GOLDEN") == "1")
+        if (UpdateRequested())
         {
-            var sourceDir = FindProjectDirectory(callerFile);
-            var target = Path.Combine(sourceDir, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            actual.SaveAsPng(target);
-            return;
+            Update(Path.Combine(FindProjectDirectory(callerFile), relative), path => actual.SaveAsPng(path));
         }
 
         var referencePath = Path.Combine(AppContext.BaseDirectory, relative);
@@ -50,6 +50,40 @@ internal static class GoldenImage
             var written = WriteActual(actual, testClass, testName);
             Assert.Fail($"{relative}: {message} Actual output: {written}");
         }
+    }
+
+    /// <summary>Whether the reference files are to be rewritten (CONVVIZ_UPDATE_GOLDEN=1); fails the test under CI.</summary>
+    /// <returns><see langword="true"/> in update mode.</returns>
+    public static bool UpdateRequested() =>
+        UpdateRequested(Environment.GetEnvironmentVariable(UpdateVariable), Environment.GetEnvironmentVariable("CI"));
+
+    /// <summary>Whether <paramref name="update"/> (the value of CONVVIZ_UPDATE_GOLDEN) asks for update mode; fails when <paramref name="ci"/> says CI.</summary>
+    /// <param name="update">The value of CONVVIZ_UPDATE_GOLDEN, or null.</param>
+    /// <param name="ci">The value of CI, or null.</param>
+    /// <returns><see langword="true"/> when the references are to be rewritten.</returns>
+    public static bool UpdateRequested(string? update, string? ci)
+    {
+        if (string.IsNullOrEmpty(update))
+        {
+            return false;
+        }
+
+        if (string.Equals(ci, "true", StringComparison.OrdinalIgnoreCase) || ci == "1")
+        {
+            Assert.Fail($"{UpdateVariable}={update} is set under CI (CI={ci}): reference files are never rewritten in CI, and no comparison would run. Unset {UpdateVariable}.");
+        }
+
+        return update == "1";
+    }
+
+    /// <summary>Writes a reference file in update mode and fails the test with its path: nothing was compared.</summary>
+    /// <param name="target">The reference file in the source tree.</param>
+    /// <param name="write">Writes the file at the given path.</param>
+    public static void Update(string target, Action<string> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        write(target);
+        Assert.Fail($"{UpdateVariable}=1: wrote the reference {target} instead of comparing. Review the change (git diff), then run the test again without {UpdateVariable}.");
     }
 
     public static (bool Ok, string Message) Compare(Image<Rgb24> expected, Image<Rgb24> actual, int perPixelThreshold, double imageThreshold)

@@ -142,9 +142,9 @@ public sealed class HistoryPlotTests
 
         var actual = HistoryPlot.ToSvg(history, new HistoryPlotOptions { Title = "History", Width = 400, PanelHeight = 160 });
 
-        if (Environment.GetEnvironmentVariable("CONVVIZ_UPDATE_GOLDEN") == "1")
+        if (GoldenImage.UpdateRequested())
         {
-            File.WriteAllText(Path.Combine(FindSourceDirectory(), "ReferenceOutput", "HistoryPlotTests", "ToSvg_MatchesTheGoldenFile.svg"), actual);
+            GoldenImage.Update(Path.Combine(FindSourceDirectory(), "ReferenceOutput", "HistoryPlotTests", "ToSvg_MatchesTheGoldenFile.svg"), path => File.WriteAllText(path, actual));
         }
 
         Assert.Equal(Normalize(File.ReadAllText(golden)), Normalize(actual));
