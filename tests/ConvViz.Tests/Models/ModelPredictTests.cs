@@ -209,16 +209,24 @@ public sealed class ModelPredictTests
 
             // Nothing moved: same device, same parameter objects on the CPU, the same predictions bit for bit.
             Assert.Equal(ComputeDevice.Cpu, model.Device);
-            var after = model.Module.parameters().ToArray();
-            Assert.Equal(parameters.Length, after.Length);
-            for (var i = 0; i < after.Length; i++)
-            {
-                Assert.Same(parameters[i], after[i]);
-                Assert.Equal(DeviceType.CPU, after[i].device_type);
-            }
+            _ = AssertSameParametersOnCpu(parameters, model);
 
             Assert.Equal(Values(before), Values(model.Predict(images))); // bit for bit
         }
+    }
+
+    /// <summary>Asserts that the model still holds the same parameter objects, all on the CPU; returns them.</summary>
+    private static TorchSharp.Modules.Parameter[] AssertSameParametersOnCpu(TorchSharp.Modules.Parameter[] before, Model model)
+    {
+        var after = model.Module.parameters().ToArray();
+        Assert.Equal(before.Length, after.Length);
+        for (var i = 0; i < after.Length; i++)
+        {
+            Assert.Same(before[i], after[i]);
+            Assert.Equal(DeviceType.CPU, after[i].device_type);
+        }
+
+        return after;
     }
 
     /// <summary>
@@ -252,12 +260,9 @@ public sealed class ModelPredictTests
             Assert.Same(moved, moved.To(ComputeDevice.Cpu));
 
             Assert.Equal(ComputeDevice.Cpu, moved.Device);
-            var after = moved.Module.parameters().ToArray();
-            Assert.Equal(parameters.Length, after.Length);
+            var after = AssertSameParametersOnCpu(parameters, moved);
             for (var i = 0; i < after.Length; i++)
             {
-                Assert.Same(parameters[i], after[i]);
-                Assert.Equal(DeviceType.CPU, after[i].device_type);
                 Assert.Equal(ScalarType.Float32, after[i].dtype);
                 Assert.Equal(strides[i], after[i].stride());
             }
