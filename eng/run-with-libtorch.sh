@@ -15,10 +15,11 @@
 #   CONVVIZ_ROOTFS_DIR      where the cached root lives      (default: /var/cache/convviz/debian13-rootfs)
 #   CONVVIZ_DEBIAN_MIRROR   mirror for debootstrap            (default: http://deb.debian.org/debian)
 #   CONVVIZ_FORCE_ROOTFS=1  use the Debian 13 root even if the host's libstdc++ is new enough
-#   CONVVIZ_EXTRA_BINDS     colon-separated extra host directories to bind at the same path
+#   CONVVIZ_EXTRA_BINDS     colon-separated extra host directories to bind at the same path (the repository, /tmp,
+#                           the working directory and every existing path given as an argument are bound already)
 #   CI, CONVVIZ_UPDATE_GOLDEN, CONVVIZ_GC_STRESS   passed into the Debian 13 root (which starts from an empty environment)
 #
-# The exit code of the command is forwarded.
+# The command replaces the runner (exec), so its exit code or signal is the runner's own.
 set -euo pipefail
 
 die() { echo "run-with-libtorch: $*" >&2; exit 2; }
@@ -87,6 +88,28 @@ if [ -n "${CONVVIZ_EXTRA_BINDS:-}" ]; then
   BINDS+=("${extra[@]}")
 fi
 
+# The user's own folders are visible inside too: the working directory, and every argument (or --option=value) that
+# names an existing file or folder (a file's folder is bound). System folders are never bound over the Debian 13 root's.
+bind_if_user_path() {
+  local p
+  p="$(readlink -f -- "$1" 2>/dev/null)" || return 0
+  [ -e "$p" ] || return 0
+  [ -d "$p" ] || p="$(dirname "$p")"
+  case "$p" in
+    /|/usr|/usr/*|/bin|/bin/*|/sbin|/sbin/*|/lib|/lib/*|/lib32|/lib32/*|/lib64|/lib64/*|/etc|/etc/*|/proc|/proc/*|\
+    /sys|/sys/*|/dev|/dev/*|/run|/run/*|/boot|/boot/*|/var/cache/convviz|/var/cache/convviz/*) return 0 ;;
+  esac
+  BINDS+=("$p")
+}
+bind_if_user_path "$(pwd -P)"
+for arg in "$@"; do
+  case "$arg" in
+    --*=*) bind_if_user_path "${arg#*=}" ;;
+    -*) ;;
+    *) bind_if_user_path "$arg" ;;
+  esac
+done
+
 # Quote the command and working directory for the inner shell.
 CMD="$(printf '%q ' "$@")"
 WORKDIR="$(pwd -P)"
@@ -94,8 +117,8 @@ WORKDIR="$(pwd -P)"
 export ROOTFS DOTNET_ROOT_DIR NUGET_DIR CMD WORKDIR
 export BIND_LIST="$(printf '%s\n' "${BINDS[@]}")"
 
-set +e
-unshare --mount --propagation private bash -c '
+# exec: the command's own exit status (or signal) is the runner's, and nothing of this script is printed if it crashes.
+exec unshare --mount --propagation private bash -c '
   set -e
   while IFS= read -r d; do
     [ -n "$d" ] && [ -d "$d" ] || continue
@@ -116,6 +139,3 @@ unshare --mount --propagation private bash -c '
       MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false \
       bash -c "cd \"\$0\" && exec $CMD" "$WORKDIR"
 '
-rc=$?
-set -e
-exit $rc
