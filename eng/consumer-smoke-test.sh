@@ -23,17 +23,11 @@ report() { echo "smoke: $1 $2"; [ "$2" = passed ] || failures=$((failures + 1));
 make_app() {
   local dir="$1"
   mkdir -p "$dir"
-  cat >"$dir/nuget.config" <<XML
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="local" value="$FEED" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-</configuration>
-XML
+  # README's path: a local folder feed added with `dotnet nuget add source` (here to the app's own nuget.config, so
+  # the user's configuration is left alone), then `dotnet add package`.
   (cd "$dir" && dotnet new console --framework net10.0 --force >/dev/null \
+     && dotnet new nugetconfig --force >/dev/null \
+     && dotnet nuget add source "$FEED" --name convviz-local --configfile nuget.config >/dev/null \
      && dotnet add package ConvViz --version "$VERSION" >/dev/null)
   cat >"$dir/Program.cs" <<'CS'
 using ConvViz.Inspection;
