@@ -14,7 +14,7 @@ public sealed partial class DocumentedVersionTests
     [Fact]
     public void EveryVersionADocumentNames_IsTheVersionTheProjectsBuild()
     {
-        var repository = FindRepository();
+        var repository = TestRepository.Root;
         var core = ProjectVersion(Path.Combine(repository, "src", "ConvViz", "ConvViz.csproj"));
         var interactive = ProjectVersion(Path.Combine(repository, "src", "ConvViz.Interactive", "ConvViz.Interactive.csproj"));
         Assert.Equal(core, interactive);
@@ -36,19 +36,6 @@ public sealed partial class DocumentedVersionTests
 
     private static string ProjectVersion(string csproj) =>
         Regex.Match(File.ReadAllText(csproj), "<Version>([^<]+)</Version>").Groups[1].Value;
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ConvViz.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ConvViz.sln not found above the test directory.");
-    }
 
     [GeneratedRegex(@"nuget: ConvViz(?:\.Interactive)?, (?<v>\d+\.\d+\.\d+[-\w.]*)|package ConvViz(?:\.Interactive)? --version (?<v>\d+\.\d+\.\d+[-\w.]*)|ConvViz(?:\.Interactive)?@(?<v>\d+\.\d+\.\d+[-\w.]*)|ConvViz (?<v>\d+\.\d+\.\d+) is not on nuget\.org")]
     private static partial Regex VersionMention();

@@ -15,7 +15,7 @@ namespace ConvViz.Tests.Architecture;
 /// </summary>
 public sealed class TemporaryScalarGuardTests
 {
-    private static readonly string Repository = FindRepository();
+    private static readonly string Repository = TestRepository.Root;
 
     [Fact]
     public void HiddenScalarList_EqualsWhatTorchSharpsIlCreates()
@@ -156,18 +156,5 @@ public sealed class TemporaryScalarGuardTests
     {
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TemporaryScalarAnalyzer());
         return [.. compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult()];
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ConvViz.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ConvViz.sln not found above the test directory.");
     }
 }
