@@ -75,7 +75,7 @@ internal static class HtmlReportData
         var methods = new JsonArray();
         foreach (var m in options.Attributions)
         {
-            methods.Add(m.ToString());
+            methods.Add(JsonValue.Create(m.ToString()));
         }
 
         root["methods"] = methods;
@@ -139,7 +139,7 @@ internal static class HtmlReportData
             var names2 = new JsonArray();
             for (var k = 0; k < classCount; k++)
             {
-                names2.Add(options.ClassNames is { } n ? n[k] : $"class {k}");
+                names2.Add(JsonValue.Create(options.ClassNames is { } n ? n[k] : $"class {k}"));
             }
 
             root["classes"] = names2;
@@ -208,8 +208,8 @@ internal static class HtmlReportData
                         var channel = Subsample(values.AsSpan(c * plane, plane), shape.Height, shape.Width, stride);
                         var (bytes, low, high) = QuantiseBytes(channel);
                         data.AddRange(bytes);
-                        mins.Add(low);
-                        maxs.Add(high);
+                        mins.Add(JsonValue.Create(low));
+                        maxs.Add(JsonValue.Create(high));
                     }
 
                     activationBytes += data.Count;
