@@ -181,7 +181,7 @@ public sealed class IntermediateModel
             t.MoveToOuterDisposeScope();
         }
 
-        return new ActivationSet(_layers, captured);
+        return new ActivationSet(_layers, captured, _model.Layers.Count);
     }
 
     /// <summary>Computes every requested layer's activations for one image prepared with <paramref name="preprocessing"/>.</summary>

@@ -160,6 +160,24 @@ public sealed class IntermediateModelTests
     }
 
     [Fact]
+    public void GetByIndex_NegativeIndex_CountsFromTheEndOfTheModelAsFrom()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var count = model.Layers.Count;
+        using var set = IntermediateModel.From(model, [5, -1]).Run(rand(1, 3, 150, 150));
+
+        Assert.Same(set.GetByIndex(count - 1), set.GetByIndex(-1));
+        Assert.Same(set.GetByIndex(5), set.GetByIndex(5 - count));
+        Assert.Equal(IntermediateModel.From(model, -1).Layer.Name, set.Layers[^1].Name);
+        var missing = Assert.Throws<KeyNotFoundException>(() => set.GetByIndex(-2));
+        Assert.Contains($"layer {count - 2} of the model's {count}", missing.Message, StringComparison.Ordinal);
+        Assert.Contains($"it holds: 5, {count - 1}.", missing.Message, StringComparison.Ordinal);
+        var beyond = Assert.Throws<KeyNotFoundException>(() => set.GetByIndex(-count - 1));
+        Assert.Contains($"-{count}..-1", beyond.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dispose_ActivationSet_FreesItsTensors()
     {
         using var model = BlogModel.CreateBuilder().Build();
