@@ -93,8 +93,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         {
             SourceDirectory = source,
             DestinationDirectory = splitRoot,
-            Splits = [train, test],
-            ExistingFiles = ExistingFilePolicy.Skip,
+            Splits = [train, test], // a second run skips the identical files copied before
         },
         cancellationToken);
     Console.WriteLine($"Split {train} and {test} into {splitRoot}: {split.CopiedCount} copied, {split.SkippedExistingCount} already there.");

@@ -236,7 +236,7 @@ public sealed class Augmenter : IImageAugmenter
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();
         var x = images.to_type(ScalarType.Float64, copy: true);
-        if (preprocessing.Rescale is { } rescale && rescale != 0)
+        if (preprocessing.Rescale is { } rescale)
         {
             using var factor = Scalars.Create(rescale);
             x = x.mul(factor);

@@ -41,8 +41,23 @@ public sealed record DatasetSplitOptions
     public bool DryRun { get; init; }
 
     /// <summary>Gets what happens when a destination file already exists.</summary>
-    /// <value>The default value is <see cref="ExistingFilePolicy.Throw"/>.</value>
-    public ExistingFilePolicy ExistingFiles { get; init; }
+    /// <value>
+    /// The default value is <see cref="ExistingFilePolicy.SkipIdentical"/>: running the same split again keeps the
+    /// files it copied before (as R's <c>file.copy</c> does), and a different file under the same name is refused.
+    /// </value>
+    public ExistingFilePolicy ExistingFiles
+    {
+        get;
+        init
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ExistingFiles), value, "Not an ExistingFilePolicy value.");
+            }
+
+            field = value;
+        }
+    } = ExistingFilePolicy.SkipIdentical;
 
     /// <summary>Gets the logger for the summary line.</summary>
     /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>

@@ -15,14 +15,14 @@ public sealed record DatasetSplitFile(string Source, string Destination, string 
 /// <summary>What <see cref="DatasetSplitter.Split"/> did (or would do, in a dry run).</summary>
 public sealed class DatasetSplitReport
 {
-    internal DatasetSplitReport(IReadOnlyList<string> splits, IReadOnlyList<string> classes, IReadOnlyList<DatasetSplitFile> files, IReadOnlyList<string> unassigned, int copied, int skippedExisting, bool dryRun)
+    internal DatasetSplitReport(IReadOnlyList<string> splits, IReadOnlyList<string> classes, IReadOnlyList<DatasetSplitFile> files, IReadOnlyList<string> unassigned, int copied, IReadOnlyList<DatasetSplitFile> skippedExisting, bool dryRun)
     {
         Splits = splits;
         Classes = classes;
         Files = files;
         UnassignedFiles = unassigned;
         CopiedCount = copied;
-        SkippedExistingCount = skippedExisting;
+        SkippedExistingFiles = skippedExisting;
         DryRun = dryRun;
     }
 
@@ -41,8 +41,14 @@ public sealed class DatasetSplitReport
     /// <summary>Gets the number of files copied (0 in a dry run).</summary>
     public int CopiedCount { get; }
 
-    /// <summary>Gets the number of files left alone because they already existed (<see cref="ExistingFilePolicy.Skip"/>).</summary>
-    public int SkippedExistingCount { get; }
+    /// <summary>
+    /// Gets the number of files left alone because they already existed: identical to their source under
+    /// <see cref="ExistingFilePolicy.SkipIdentical"/> (a second run of the same split), any content under <see cref="ExistingFilePolicy.Skip"/>.
+    /// </summary>
+    public int SkippedExistingCount => SkippedExistingFiles.Count;
+
+    /// <summary>Gets the planned copies that were skipped because the destination already existed (see <see cref="SkippedExistingCount"/>), in plan order.</summary>
+    public IReadOnlyList<DatasetSplitFile> SkippedExistingFiles { get; }
 
     /// <summary>Gets a value indicating whether this was a dry run.</summary>
     public bool DryRun { get; }

@@ -21,7 +21,11 @@ public static class DatasetSplitter
     /// <returns>The counts per split and class, the planned copies and the unassigned files.</returns>
     /// <exception cref="DirectoryNotFoundException">The source folder does not exist.</exception>
     /// <exception cref="ArgumentException">The splits are empty, mixed, overlapping, duplicated or sum above 1, or the destination is the source.</exception>
-    /// <exception cref="IOException">Under <see cref="ExistingFilePolicy.Throw"/>: destination files already exist (nothing is copied).</exception>
+    /// <exception cref="IOException">
+    /// Under <see cref="ExistingFilePolicy.SkipIdentical"/> (the default): a destination file exists with other content
+    /// than its source, named in the message; under <see cref="ExistingFilePolicy.Throw"/>: destination files already
+    /// exist. Nothing is copied in either case.
+    /// </exception>
     public static DatasetSplitReport Split(DatasetSplitOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -116,20 +120,49 @@ public static class DatasetSplitter
         var existing = plan.Where(p => File.Exists(p.Destination)).ToList();
         if (existing.Count > 0 && options.ExistingFiles == ExistingFilePolicy.Throw && !options.DryRun)
         {
-            throw new IOException($"{existing.Count} destination files already exist, for example '{existing[0].Destination}'. Nothing was copied. Choose another destination or set ExistingFiles to Skip or Overwrite.");
+            throw new IOException($"{existing.Count} destination files already exist, for example '{existing[0].Destination}'. Nothing was copied. Choose another destination or set ExistingFiles to SkipIdentical, Skip or Overwrite.");
+        }
+
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (!options.DryRun && options.ExistingFiles == ExistingFilePolicy.SkipIdentical)
+        {
+            var different = new List<DatasetSplitFile>();
+            foreach (var item in existing)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (IsIdentical(item.Source, item.Destination))
+                {
+                    keep.Add(item.Destination);
+                }
+                else
+                {
+                    different.Add(item);
+                }
+            }
+
+            if (different.Count > 0)
+            {
+                throw new IOException(
+                    $"{different.Count} destination {(different.Count == 1 ? "file exists" : "files exist")} with other content than {(different.Count == 1 ? "its source" : "their sources")}: " +
+                    $"'{different[0].Destination}' differs from '{different[0].Source}'" + (different.Count > 1 ? $" (and {different.Count - 1} more)" : string.Empty) +
+                    ". Nothing was copied. Identical files are skipped; for these, remove them, choose another destination, or set ExistingFiles to Overwrite (replace them) or Skip (keep them).");
+            }
+        }
+        else if (options.ExistingFiles == ExistingFilePolicy.Skip)
+        {
+            keep.UnionWith(existing.Select(e => e.Destination));
         }
 
         var copied = 0;
-        var skipped = 0;
+        var skipped = new List<DatasetSplitFile>();
         if (!options.DryRun)
         {
-            var existingSet = existing.Select(e => e.Destination).ToHashSet(StringComparer.Ordinal);
             foreach (var item in plan)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (existingSet.Contains(item.Destination) && options.ExistingFiles == ExistingFilePolicy.Skip)
+                if (keep.Contains(item.Destination))
                 {
-                    skipped++;
+                    skipped.Add(item);
                     continue;
                 }
 
@@ -143,6 +176,41 @@ public static class DatasetSplitter
         var report = new DatasetSplitReport([.. splits.Select(s => s.Name)], [.. perClass.Keys], plan, unassigned, copied, skipped, options.DryRun);
         Log.SplitDone(options.Logger, copied, destination, string.Join("; ", report.Splits.Select(s => $"{s}: " + string.Join(", ", report.Classes.Select(c => $"{c} {report.Count(s, c)}")))));
         return report;
+    }
+
+    /// <summary>Whether a destination is a regular file with the same length and bytes as its source.</summary>
+    private static bool IsIdentical(string source, string destination)
+    {
+        // Never open a FIFO or device that sits where a copy would go: it could block or stream forever.
+        if (FileTypeProbe.GetKind(destination) is not (FileKind.Regular or FileKind.Unknown))
+        {
+            return false;
+        }
+
+        if (new FileInfo(source).Length != new FileInfo(destination).Length)
+        {
+            return false;
+        }
+
+        const int BufferSize = 1 << 16;
+        using var a = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+        using var b = new FileStream(destination, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+        var bufferA = new byte[BufferSize];
+        var bufferB = new byte[BufferSize];
+        while (true)
+        {
+            var readA = a.ReadAtLeast(bufferA, BufferSize, throwOnEndOfStream: false);
+            var readB = b.ReadAtLeast(bufferB, BufferSize, throwOnEndOfStream: false);
+            if (readA != readB || !bufferA.AsSpan(0, readA).SequenceEqual(bufferB.AsSpan(0, readB)))
+            {
+                return false;
+            }
+
+            if (readA == 0)
+            {
+                return true;
+            }
+        }
     }
 
     private static DatasetSplitFile Plan(string sourceFile, string destination, string split, string className)

@@ -35,11 +35,15 @@ public sealed record ImagePreprocessing
     public Interpolation Interpolation { get; init; } = Interpolation.Nearest;
 
     /// <summary>
-    /// Gets the factor pixel values (0–255) are multiplied by, such as 1/255; <see langword="null"/> or 0 for none
-    /// (Keras skips <c>rescale = 0</c>, as <c>if self.rescale:</c> is false).
+    /// Gets the factor pixel values (0–255) are multiplied by, such as <c>1.0 / 255</c>; <see langword="null"/> for none.
     /// </summary>
+    /// <remarks>
+    /// 0 is refused: R's <c>rescale = 1/255</c> typed in C# as <c>Rescale = 1/255</c> is integer division, which is 0,
+    /// and would train on unscaled 0–255 pixels without a word. This departs from Keras, where <c>rescale = 0</c> means
+    /// no rescaling. Model files written before this check that stored 0 load with <see langword="null"/>.
+    /// </remarks>
     /// <value>The default value is <see langword="null"/>.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is 0, NaN or infinite.</exception>
     public double? Rescale
     {
         get;
@@ -47,7 +51,16 @@ public sealed record ImagePreprocessing
         {
             if (value is { } v && !double.IsFinite(v))
             {
-                throw new ArgumentOutOfRangeException(nameof(Rescale), v, "ImagePreprocessing.Rescale must be a finite factor such as 1.0 / 255; use null (or 0, as in Keras) for no rescaling.");
+                throw new ArgumentOutOfRangeException(nameof(Rescale), v, "ImagePreprocessing.Rescale must be a finite factor such as 1.0 / 255; use null for no rescaling.");
+            }
+
+            if (value == 0)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(Rescale),
+                    value,
+                    "ImagePreprocessing.Rescale is 0, which would multiply every pixel by zero. If you wrote Rescale = 1/255: that is integer division, and 1/255 is 0 in C#; write 1.0 / 255. " +
+                    "For no rescaling use null (the default); unlike Keras, ConvViz does not read 0 as 'no rescaling'.");
             }
 
             field = value;
@@ -95,7 +108,7 @@ public sealed record ImagePreprocessing
 
         using var scope = NewDisposeScope();
         var x = pixels.to_type(ScalarType.Float32, copy: true);
-        if (Rescale is { } rescale && rescale != 0)
+        if (Rescale is { } rescale)
         {
             using var factor = Scalars.Create(rescale);
             x = x.mul(factor);

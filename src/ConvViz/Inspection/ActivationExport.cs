@@ -41,8 +41,8 @@ public static class ActivationExport
     /// <summary>Writes a tensor as a NumPy <c>.npy</c> file (format 1.0, little-endian float32, C order).</summary>
     /// <param name="tensor">The tensor; not disposed.</param>
     /// <param name="path">The file to create or overwrite.</param>
-    /// <param name="kerasOrder">Whether to write a 4-D tensor as [N, H, W, C] instead of [N, C, H, W].</param>
-    public static void SaveNpy(Tensor tensor, string path, bool kerasOrder = false)
+    /// <param name="kerasOrder">Whether to write a 4-D tensor as Keras' [N, H, W, C] (the default, as <see cref="ActivationSet.SaveNpy"/>) instead of [N, C, H, W].</param>
+    public static void SaveNpy(Tensor tensor, string path, bool kerasOrder = true)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -52,8 +52,8 @@ public static class ActivationExport
     /// <summary>Writes a tensor in NumPy <c>.npy</c> format (1.0, little-endian float32, C order) to a stream.</summary>
     /// <param name="tensor">The tensor; not disposed.</param>
     /// <param name="stream">A writable stream; left open.</param>
-    /// <param name="kerasOrder">Whether to write a 4-D tensor as [N, H, W, C] instead of [N, C, H, W].</param>
-    public static void WriteNpy(Tensor tensor, Stream stream, bool kerasOrder = false)
+    /// <param name="kerasOrder">Whether to write a 4-D tensor as Keras' [N, H, W, C] (the default, as <see cref="ActivationSet.SaveNpy"/>) instead of [N, C, H, W].</param>
+    public static void WriteNpy(Tensor tensor, Stream stream, bool kerasOrder = true)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(stream);

@@ -16,10 +16,12 @@ public sealed class ActivationSet : IReadOnlyDictionary<string, Tensor>, IDispos
 {
     private readonly LayerInfo[] _layers;
     private readonly Dictionary<string, Tensor> _tensors;
+    private readonly int _modelLayerCount;
     private bool _disposed;
 
-    internal ActivationSet(IReadOnlyList<LayerInfo> layers, IReadOnlyList<Tensor> tensors)
+    internal ActivationSet(IReadOnlyList<LayerInfo> layers, IReadOnlyList<Tensor> tensors, int modelLayerCount)
     {
+        _modelLayerCount = modelLayerCount;
         _layers = [.. layers];
         _tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (var i = 0; i < _layers.Length; i++)
@@ -64,21 +66,30 @@ public sealed class ActivationSet : IReadOnlyDictionary<string, Tensor>, IDispos
         }
     }
 
-    /// <summary>Gets the activations of a layer by its 0-based model index. The set keeps ownership.</summary>
-    /// <param name="layerIndex">The layer's <see cref="LayerInfo.Index"/>.</param>
+    /// <summary>
+    /// Gets the activations of a layer by its 0-based model index, or a negative index from the end of the model
+    /// (−1 is the model's last layer), as <see cref="IntermediateModel.From(Model, int)"/> takes it. The set keeps ownership.
+    /// </summary>
+    /// <param name="layerIndex">The layer's <see cref="LayerInfo.Index"/>, or a negative index from the end of the model.</param>
     /// <returns>The activations.</returns>
-    /// <exception cref="KeyNotFoundException">The layer is not in the set.</exception>
+    /// <exception cref="KeyNotFoundException">The layer is not in the set; the message lists the indices that are.</exception>
     public Tensor GetByIndex(int layerIndex)
     {
+        var resolved = layerIndex < 0 ? _modelLayerCount + layerIndex : layerIndex;
         foreach (var layer in _layers)
         {
-            if (layer.Index == layerIndex)
+            if (layer.Index == resolved)
             {
                 return this[layer.Name];
             }
         }
 
-        throw new KeyNotFoundException($"Layer index {layerIndex} is not in this activation set; it holds: {string.Join(", ", _layers.Select(l => l.Index))}.");
+        var which = layerIndex < 0
+            ? resolved < 0
+                ? $"Layer index {layerIndex} (the model has {_modelLayerCount} layers, so -{_modelLayerCount}..-1 from the end)"
+                : $"Layer index {layerIndex} (layer {resolved} of the model's {_modelLayerCount})"
+            : $"Layer index {layerIndex}";
+        throw new KeyNotFoundException($"{which} is not in this activation set; it holds: {string.Join(", ", _layers.Select(l => l.Index))}.");
     }
 
     /// <inheritdoc/>

@@ -38,7 +38,9 @@ public sealed class IntermediateModel
         }
     }
 
-    /// <summary>Gets the deepest requested layer: the one whose output <see cref="Predict(Tensor)"/> returns.</summary>
+    /// <summary>
+    /// Gets the deepest requested layer: with one requested layer, the one whose output <see cref="Predict(Tensor)"/> returns.
+    /// </summary>
     public LayerInfo Layer => _layers[^1];
 
     /// <summary>Gets the requested layers, ordered by index.</summary>
@@ -110,12 +112,17 @@ public sealed class IntermediateModel
         return new IntermediateModel(model, spatial);
     }
 
-    /// <summary>Computes the deepest requested layer's activations for a batch, in evaluation mode and without gradients.</summary>
+    /// <summary>
+    /// Computes the requested layer's activations for a batch, in evaluation mode and without gradients. For an
+    /// intermediate model of several layers use <see cref="Run(Tensor)"/>, which returns all of them.
+    /// </summary>
     /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape, already preprocessed; not disposed.</param>
     /// <returns>The activations [N, C, H, W] (or [N, F] for flat layers). The caller owns the tensor and must dispose it.</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model.</exception>
+    /// <exception cref="InvalidOperationException">The intermediate model has several layers; the message names them and <see cref="Run(Tensor)"/>.</exception>
     public Tensor Predict(Tensor input)
     {
+        EnsureSingleLayer();
         NativeBackend.EnsureLoaded();
         _model.ValidateInput(input);
         using var mode = _model.BeginInference("IntermediateModel");
@@ -125,29 +132,34 @@ public sealed class IntermediateModel
     }
 
     /// <summary>
-    /// Computes the deepest requested layer's activations for one image, prepared with <paramref name="preprocessing"/>
+    /// Computes the requested layer's activations for one image, prepared with <paramref name="preprocessing"/>
     /// (resize with its interpolation, colour conversion, rescaling, standardisation) so the activations mean what
-    /// they meant in training.
+    /// they meant in training. For several layers use <see cref="Run(Image{Rgb24}, ImagePreprocessing)"/>.
     /// </summary>
     /// <param name="image">An RGB image of any size; not disposed.</param>
     /// <param name="preprocessing">The preprocessing used in training (<see cref="Model.GetImagePreprocessing"/>).</param>
     /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
     /// <exception cref="ArgumentException">The preprocessing does not produce the model's input shape.</exception>
+    /// <exception cref="InvalidOperationException">The intermediate model has several layers; the message names them and <see cref="Run(Tensor)"/>.</exception>
     public Tensor Predict(Image<Rgb24> image, ImagePreprocessing preprocessing)
     {
+        EnsureSingleLayer();
         using var input = ToModelInput(image, preprocessing);
         return Predict(input);
     }
 
     /// <summary>
-    /// Computes the deepest requested layer's activations for one image file, prepared with the model's training-time
+    /// Computes the requested layer's activations for one image file, prepared with the model's training-time
     /// preprocessing (<see cref="Model.GetImagePreprocessing"/>), like the blog's <c>image_load</c> + <c>predict</c>.
+    /// For several layers use <see cref="Run(string)"/>.
     /// </summary>
     /// <param name="imagePath">An image file in one of the default formats (JPEG, PNG, BMP, binary netpbm).</param>
     /// <returns>The activations [1, C, H, W] or [1, F]; the caller owns the tensor.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    /// <exception cref="InvalidOperationException">The intermediate model has several layers; the message names them and <see cref="Run(Tensor)"/>.</exception>
     public Tensor Predict(string imagePath)
     {
+        EnsureSingleLayer();
         using var input = _model.LoadImage(imagePath);
         return Predict(input);
     }
@@ -169,7 +181,7 @@ public sealed class IntermediateModel
             t.MoveToOuterDisposeScope();
         }
 
-        return new ActivationSet(_layers, captured);
+        return new ActivationSet(_layers, captured, _model.Layers.Count);
     }
 
     /// <summary>Computes every requested layer's activations for one image prepared with <paramref name="preprocessing"/>.</summary>
@@ -191,6 +203,17 @@ public sealed class IntermediateModel
     {
         using var input = _model.LoadImage(imagePath);
         return Run(input);
+    }
+
+    private void EnsureSingleLayer()
+    {
+        if (_layers.Length > 1)
+        {
+            throw new InvalidOperationException(
+                $"This intermediate model has {_layers.Length} layers ({string.Join(", ", _layers.Select(l => $"{l.Name} (index {l.Index})"))}), " +
+                "but Predict returns one tensor. Call Run(...) instead: it returns all of them from one forward pass as an ActivationSet " +
+                "(set[\"name\"] or set.GetByIndex(index)). For one layer, create IntermediateModel.From(model, layerIndex).");
+        }
     }
 
     private Tensor ToModelInput(Image<Rgb24> image, ImagePreprocessing preprocessing)

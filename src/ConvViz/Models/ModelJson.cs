@@ -171,7 +171,8 @@ internal static class ModelJson
             TargetWidth = Int(root, "target_width", ctx),
             ColorMode = Enum<ColorMode>(root, "color_mode", ctx),
             Interpolation = Enum<Interpolation>(root, "interpolation", ctx),
-            Rescale = NullableDouble(root, "rescale", ctx),
+            // Files written before ImagePreprocessing refused 0 may store 0, which meant no rescaling (as Keras' rescale = 0).
+            Rescale = NullableDouble(root, "rescale", ctx) is { } rescale && rescale != 0 ? rescale : null,
             SamplewiseCenter = Bool(root, "samplewise_center", ctx),
             SamplewiseStdNormalization = Bool(root, "samplewise_std_normalization", ctx),
             FeaturewiseMean = NullableFloats(root, "featurewise_mean", ctx),

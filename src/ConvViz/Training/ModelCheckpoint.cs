@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using System.Globalization;
 using ConvViz.Models;
 
 namespace ConvViz.Training;
@@ -12,17 +11,27 @@ namespace ConvViz.Training;
 /// </summary>
 public sealed class ModelCheckpoint : Callback
 {
+    private readonly CheckpointPath _path;
     private double _best = double.NaN;
 
     /// <summary>Creates the callback.</summary>
-    /// <param name="filePath">The target file; <c>{epoch}</c> is replaced by the 1-based epoch number (as Keras formats it).</param>
+    /// <param name="filePath">
+    /// The target file. As in Keras, it may hold Python format fields, filled at the end of each epoch:
+    /// <c>{epoch}</c> is the 1-based epoch number and any logged value (<c>{loss}</c>, <c>{val_loss}</c>,
+    /// <c>{accuracy}</c>, …) is that epoch's value, so <c>weights.{epoch:02d}-{val_loss:.2f}.h5</c> writes
+    /// <c>weights.03-0.41.h5</c>. Format specs: <c>[0][width][.precision][type]</c> with type <c>d</c> (the epoch only),
+    /// <c>f</c>, <c>e</c> or none (Python's <c>repr</c>); <c>{{</c> and <c>}}</c> are literal braces. Numbers are
+    /// formatted as Python does, independent of the current culture.
+    /// </param>
+    /// <exception cref="ArgumentException">The path is empty, or a field is malformed or has an unsupported format spec.</exception>
     public ModelCheckpoint(string filePath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        _path = CheckpointPath.Parse(filePath, nameof(filePath));
         FilePath = filePath;
     }
 
-    /// <summary>Gets the target file path (may contain <c>{epoch}</c>).</summary>
+    /// <summary>Gets the target file path as given, with its format fields (<c>{epoch:02d}</c>, <c>{val_loss:.2f}</c>, …).</summary>
     public string FilePath { get; }
 
     /// <summary>Gets the logged quantity to watch when <see cref="SaveBestOnly"/> is set.</summary>
@@ -59,6 +68,7 @@ public sealed class ModelCheckpoint : Callback
     public int? LastSavedEpoch { get; private set; }
 
     /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The path has a field that is neither <c>epoch</c> nor a logged value; the message lists the names there are.</exception>
     public override void OnEpochEnd(EpochEventArgs e)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -80,7 +90,7 @@ public sealed class ModelCheckpoint : Callback
             _best = current;
         }
 
-        var path = Path.GetFullPath(FilePath.Replace("{epoch}", (epoch + 1).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var path = Path.GetFullPath(_path.Format(epoch + 1, logs));
         WriteAtomically(context.Model, path);
         LastSavedPath = path;
         LastSavedEpoch = epoch;

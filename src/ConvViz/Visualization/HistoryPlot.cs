@@ -84,20 +84,31 @@ public static class HistoryPlot
 
     /// <summary>Writes the chart to an SVG file (UTF-8), replacing it.</summary>
     /// <param name="history">The history.</param>
-    /// <param name="path">The file path, usually ending in <c>.svg</c>.</param>
+    /// <param name="path">The file path; it must end in <c>.svg</c> (the chart is SVG text, never PNG or another raster format).</param>
     /// <param name="options">The settings, or <see langword="null"/> for the defaults.</param>
-    /// <exception cref="ArgumentException">The history has no epochs, or a requested metric is not in it.</exception>
+    /// <exception cref="ArgumentException">The path does not end in <c>.svg</c>; the history has no epochs, or a requested metric is not in it.</exception>
     public static void Save(TrainingHistory history, string path, HistoryPlotOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        var extension = Path.GetExtension(path);
+        if (!string.Equals(extension, ".svg", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException(
+                $"HistoryPlot writes SVG, so the file must end in .svg; '{path}' " +
+                (extension.Length == 0 ? "has no extension" : $"ends in {extension}") +
+                $" and would hold SVG text under a wrong name. Use '{Path.ChangeExtension(path, ".svg")}' (a browser or any image viewer with SVG support opens it), " +
+                "or HistoryPlot.ToSvg for the text.",
+                nameof(path));
+        }
+
         AtomicFile.WriteText(path, ToSvg(history, options));
     }
 
     /// <summary>Writes the history's chart to an SVG file: the counterpart of R's <c>plot(history)</c>.</summary>
     /// <param name="history">The history.</param>
-    /// <param name="path">The file path, usually ending in <c>.svg</c>.</param>
+    /// <param name="path">The file path; it must end in <c>.svg</c>.</param>
     /// <param name="options">The settings, or <see langword="null"/> for the defaults.</param>
-    /// <exception cref="ArgumentException">The history has no epochs, or a requested metric is not in it.</exception>
+    /// <exception cref="ArgumentException">The path does not end in <c>.svg</c>; the history has no epochs, or a requested metric is not in it.</exception>
     public static void Plot(this TrainingHistory history, string path, HistoryPlotOptions? options = null) => Save(history, path, options);
 
     /// <summary>Returns tick values covering [min, max] at a 1-2-5 step aiming at about <paramref name="target"/> ticks.</summary>

@@ -116,6 +116,79 @@ public sealed class DatasetSplitterTests : IDisposable
     }
 
     [Fact]
+    public void Split_SecondRun_SkipsTheIdenticalFilesByDefaultAndReportsThem()
+    {
+        // R's file.copy keeps existing files, so the blog's script can run twice; so can the splitter, by default.
+        DatasetSplitOptions Options() => new()
+        {
+            SourceDirectory = Source,
+            DestinationDirectory = Destination,
+            Splits = [DatasetSplit.ByIndexRange("train", 1, 20), DatasetSplit.ByIndexRange("test", 21, 25)],
+        };
+        var first = DatasetSplitter.Split(Options());
+        var existing = System.IO.Path.Combine(Destination, "train", "cat", "cat.3.jpg");
+        var written = File.GetLastWriteTimeUtc(existing);
+        File.Delete(System.IO.Path.Combine(Destination, "test", "dog", "dog.22.jpg"));
+
+        var second = DatasetSplitter.Split(Options());
+
+        Assert.Equal(ExistingFilePolicy.SkipIdentical, Options().ExistingFiles);
+        Assert.Equal(50, first.CopiedCount);
+        Assert.Empty(first.SkippedExistingFiles);
+        Assert.Equal(1, second.CopiedCount);
+        Assert.Equal(49, second.SkippedExistingCount);
+        Assert.Equal(second.Files.Where(f => !f.Destination.EndsWith("dog.22.jpg", StringComparison.Ordinal)), second.SkippedExistingFiles);
+        Assert.Contains("copied 1, kept 49 existing", second.ToString(), StringComparison.Ordinal);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(existing));
+        Assert.Equal("dog 22", File.ReadAllText(System.IO.Path.Combine(Destination, "test", "dog", "dog.22.jpg")));
+    }
+
+    [Theory]
+    [InlineData("keep me")] // another length
+    [InlineData("dog X")] // the same length, other bytes
+    public void Split_ExistingDifferentFile_IsRefusedByDefaultNamingIt(string content)
+    {
+        var existing = System.IO.Path.Combine(Destination, "train", "dog", "dog.5.jpg");
+        var identical = System.IO.Path.Combine(Destination, "train", "dog", "dog.4.jpg");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(existing)!);
+        File.WriteAllText(existing, content);
+        File.WriteAllText(identical, "dog 4");
+        DatasetSplitOptions Options(ExistingFilePolicy policy) => new()
+        {
+            SourceDirectory = Source,
+            DestinationDirectory = Destination,
+            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+            ExistingFiles = policy,
+        };
+
+        var ex = Assert.Throws<IOException>(() => DatasetSplitter.Split(new DatasetSplitOptions
+        {
+            SourceDirectory = Source,
+            DestinationDirectory = Destination,
+            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+        }));
+
+        Assert.Contains($"'{existing}' differs from '{System.IO.Path.Combine(Source, "dog.5.jpg")}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was copied", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Overwrite", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("dog.4.jpg", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(System.IO.Path.Combine(Destination, "train", "cat")));
+        Assert.Equal(content, File.ReadAllText(existing));
+
+        var overwritten = DatasetSplitter.Split(Options(ExistingFilePolicy.Overwrite));
+        Assert.Equal(20, overwritten.CopiedCount);
+        Assert.Equal("dog 5", File.ReadAllText(existing));
+        var again = DatasetSplitter.Split(Options(ExistingFilePolicy.SkipIdentical));
+        Assert.Equal(20, again.SkippedExistingCount);
+    }
+
+    [Fact]
+    public void ExistingFiles_UndefinedValue_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DatasetSplitOptions { SourceDirectory = Source, DestinationDirectory = Destination, Splits = [], ExistingFiles = (ExistingFilePolicy)17 });
+    }
+
+    [Fact]
     public void Split_InvalidSplits_Throw()
     {
         DatasetSplitOptions Options(params DatasetSplit[] splits) => new() { SourceDirectory = Source, DestinationDirectory = Destination, Splits = splits };

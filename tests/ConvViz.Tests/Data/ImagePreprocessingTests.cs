@@ -19,11 +19,24 @@ public sealed class ImagePreprocessingTests
     }
 
     [Fact]
-    public void Standardize_RescaleZero_IsANoOpAsInKeras()
+    public void Rescale_IntegerDivisionZero_IsRefusedNamingTheFix()
     {
-        // Keras: `if self.rescale: x *= self.rescale`, so rescale = 0 leaves the pixels alone.
+        // R's `rescale = 1/255` typed as C# is integer division: 0. Keras reads 0 as "no rescaling"; ConvViz refuses it.
+        const int rOneOver255 = 1 / 255;
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ImagePreprocessing { Rescale = rOneOver255 });
+
+        Assert.Equal("Rescale", ex.ParamName);
+        Assert.Contains("1/255 is 0 in C#", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("write 1.0 / 255", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no rescaling use null", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rescale_Null_LeavesThePixelsAlone()
+    {
         using var scope = NewDisposeScope();
-        var pp = new ImagePreprocessing { TargetHeight = 1, TargetWidth = 2, Rescale = 0 };
+        var pp = new ImagePreprocessing { TargetHeight = 1, TargetWidth = 2, Rescale = null };
 
         var y = pp.Standardize(tensor(new float[] { 2, 4, 6, 8, 10, 12 }).reshape(1, 3, 1, 2));
 

@@ -58,6 +58,32 @@ public sealed class ActivationExportTests
     }
 
     [Fact]
+    public void SaveNpy_BothFunctions_DefaultToKerasOrder()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var dir = Directory.CreateTempSubdirectory("convviz-npy-default").FullName;
+        try
+        {
+            using var set = IntermediateModel.From(model, [0]).Run(rand(1, 3, 150, 150));
+            var single = Path.Combine(dir, "single.npy");
+            using var nchw = new MemoryStream();
+
+            ActivationExport.SaveNpy(set["conv2d"], single);
+            var fromSet = set.SaveNpy(Path.Combine(dir, "set"))[0];
+            ActivationExport.WriteNpy(set["conv2d"], nchw, kerasOrder: false);
+
+            Assert.Equal(File.ReadAllBytes(fromSet), File.ReadAllBytes(single));
+            Assert.Contains("'shape': (1, 148, 148, 8), }", Encoding.ASCII.GetString(File.ReadAllBytes(single), 10, 118), StringComparison.Ordinal);
+            Assert.Contains("'shape': (1, 8, 148, 148), }", Encoding.ASCII.GetString(nchw.ToArray(), 10, 118), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WriteNpy_OneDimensional_UsesATupleWithTrailingComma()
     {
         using var scope = NewDisposeScope();

@@ -92,6 +92,36 @@ public sealed class IntermediateModelTests
     }
 
     [Fact]
+    public void Predict_SeveralLayers_ThrowsNamingTheLayersAndRun()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var intermediate = IntermediateModel.From(model, [0, 4]);
+        var input = rand(1, 3, 150, 150);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => { using var _ = intermediate.Predict(input); });
+
+        Assert.Contains("conv2d (index 0), max_pooling2d_1 (index 4)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Run(", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ActivationSet", ex.Message, StringComparison.Ordinal);
+        using var image = new Image<Rgb24>(150, 150);
+        Assert.Throws<InvalidOperationException>(() => { using var _ = intermediate.Predict(image, new ImagePreprocessing { TargetHeight = 150, TargetWidth = 150 }); });
+        Assert.Throws<InvalidOperationException>(() => { using var _ = intermediate.Predict("no-such-file.png"); });
+    }
+
+    [Fact]
+    public void Predict_DuplicateIndicesOfOneLayer_IsOneLayer()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var input = rand(1, 3, 150, 150);
+
+        using var twice = IntermediateModel.From(model, [5, 5]).Predict(input);
+
+        Assert.Equal([1L, 64L, 33L, 33L], twice.shape);
+    }
+
+    [Fact]
     public void Run_StopsAtTheDeepestRequestedLayer()
     {
         using var scope = NewDisposeScope();
@@ -127,6 +157,24 @@ public sealed class IntermediateModelTests
         Assert.True(model.Module.training);
         Assert.True(set.Values.Single().allclose(expected), "dropout must be off");
         Assert.False(set.Values.Single().requires_grad);
+    }
+
+    [Fact]
+    public void GetByIndex_NegativeIndex_CountsFromTheEndOfTheModelAsFrom()
+    {
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().Build();
+        var count = model.Layers.Count;
+        using var set = IntermediateModel.From(model, [5, -1]).Run(rand(1, 3, 150, 150));
+
+        Assert.Same(set.GetByIndex(count - 1), set.GetByIndex(-1));
+        Assert.Same(set.GetByIndex(5), set.GetByIndex(5 - count));
+        Assert.Equal(IntermediateModel.From(model, -1).Layer.Name, set.Layers[^1].Name);
+        var missing = Assert.Throws<KeyNotFoundException>(() => set.GetByIndex(-2));
+        Assert.Contains($"layer {count - 2} of the model's {count}", missing.Message, StringComparison.Ordinal);
+        Assert.Contains($"it holds: 5, {count - 1}.", missing.Message, StringComparison.Ordinal);
+        var beyond = Assert.Throws<KeyNotFoundException>(() => set.GetByIndex(-count - 1));
+        Assert.Contains($"-{count}..-1", beyond.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,10 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
 using static TorchSharp.torch;
@@ -67,5 +71,69 @@ public sealed class ModelFormatCompatibilityTests
         var dense = Assert.IsType<DenseOptions>(model.Layers[8].Options);
         Assert.Equal((6, Activation.SELU, Initializer.Ones), (dense.Units, dense.Activation, dense.BiasInitializer));
         Assert.False(Assert.IsType<BatchNormalizationOptions>(model.Layers[9].Options).Center);
+    }
+
+    [Theory]
+    [InlineData("0", null)]
+    [InlineData("1", 1.0)]
+    [InlineData("0.00392156862745098", 1.0 / 255)]
+    [InlineData("null", null)]
+    public void A_file_written_before_Rescale_refused_0_loads_with_0_as_no_rescaling(string storedRescale, double? expected)
+    {
+        // Before ImagePreprocessing refused 0, a model could be saved with rescale 0 (Keras' "no rescaling"). Such a
+        // file is an existing fixture with the preprocessing metadata that writer produced; it must still load.
+        var path = Path.Combine(Path.GetTempPath(), $"convviz-rescale-{Guid.NewGuid():N}.convviz");
+        try
+        {
+            File.WriteAllBytes(path, WithPreprocessing(
+                File.ReadAllBytes(Path.Combine(Directory, "format-0.1-global-average.convviz")),
+                "{\"target_height\":8,\"target_width\":8,\"color_mode\":\"Grayscale\",\"interpolation\":\"Nearest\",\"rescale\":" + storedRescale +
+                ",\"samplewise_center\":false,\"samplewise_std_normalization\":false,\"featurewise_mean\":null,\"featurewise_std\":null}"));
+
+            using var model = Model.Load(path);
+
+            Assert.Equal(expected, model.Preprocessing!.Rescale);
+            Assert.Equal(["Conv2D", "GlobalAveragePooling2D", "Dense"], model.Layers.Select(l => l.TypeName).ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Adds a <c>preprocessing</c> metadata entry to a model file and recomputes its content checksum.</summary>
+    private static byte[] WithPreprocessing(byte[] file, string preprocessingJson)
+    {
+        var headerLength = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(file));
+        var header = JsonNode.Parse(file.AsSpan(8, headerLength))!.AsObject();
+        var data = file.AsSpan(8 + headerLength);
+        var metadata = header["__metadata__"]!.AsObject();
+        metadata["preprocessing"] = preprocessingJson;
+
+        // The checksum covers the metadata (ordinal key order, each key and value length-prefixed) and the data section.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[8];
+        foreach (var (key, value) in metadata.Where(p => p.Key != "content_sha256").OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var text in new[] { key, value!.GetValue<string>() })
+            {
+                var bytes = Encoding.UTF8.GetBytes(text);
+                BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
+                hash.AppendData(length);
+                hash.AppendData(bytes);
+            }
+        }
+
+        hash.AppendData(data);
+        metadata["content_sha256"] = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var newHeader = Encoding.UTF8.GetBytes(header.ToJsonString());
+        var padded = new byte[(newHeader.Length + 7) / 8 * 8];
+        padded.AsSpan().Fill((byte)' ');
+        newHeader.CopyTo(padded, 0);
+        var result = new byte[8 + padded.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)padded.Length);
+        padded.CopyTo(result, 8);
+        data.CopyTo(result.AsSpan(8 + padded.Length));
+        return result;
     }
 }

@@ -134,6 +134,51 @@ public sealed class HistoryPlotTests
         }
     }
 
+    [Theory]
+    [InlineData("history.png", "ends in .png")]
+    [InlineData("history.PNG", "ends in .PNG")]
+    [InlineData("history.jpg", "ends in .jpg")]
+    [InlineData("history", "has no extension")]
+    public void Save_AnyExtensionButSvg_IsRefusedAndWritesNothing(string name, string reason)
+    {
+        var history = History(0, 2, withValidation: true);
+        var directory = Directory.CreateTempSubdirectory("convviz-history").FullName;
+        try
+        {
+            var path = Path.Combine(directory, name);
+
+            var ex = Assert.Throws<ArgumentException>(() => HistoryPlot.Save(history, path));
+
+            Assert.Equal("path", ex.ParamName);
+            Assert.Contains("must end in .svg", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.ChangeExtension(path, ".svg"), ex.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() => history.Plot(path));
+            Assert.Empty(Directory.GetFiles(directory));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Save_UpperCaseSvgExtension_IsAccepted()
+    {
+        var history = History(0, 2, withValidation: true);
+        var path = Path.Combine(Path.GetTempPath(), "convviz-history-" + Guid.NewGuid().ToString("N") + ".SVG");
+        try
+        {
+            HistoryPlot.Save(history, path);
+
+            Assert.Equal(s_svg + "svg", XDocument.Load(path).Root!.Name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void ToSvg_MatchesTheGoldenFile()
     {
