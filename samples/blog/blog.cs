@@ -43,8 +43,7 @@ DatasetSplitter.Split(new DatasetSplitOptions
     SourceDirectory = source,
     DestinationDirectory = splitRoot,
     Splits = [DatasetSplit.ByIndexRange("train", 1, lastTrain), DatasetSplit.ByIndexRange("test", lastTrain + 1, lastTest)],
-    ExistingFiles = ExistingFilePolicy.Skip,
-});
+});  // a second run keeps the files already copied, as R's file.copy does
 
 // R: image_data_generator(rotation_range = 40, width_shift_range = 0.2, height_shift_range = 0.2, shear_range = 0.2,
 //    zoom_range = 0.2, horizontal_flip = TRUE, fill_mode = "nearest", samplewise_std_normalization = TRUE)
