@@ -56,7 +56,7 @@ public static class Notebook
 
     /// <summary>The filters (kernels) of a Conv2D layer as small pictures: what each one looks for.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="layerName">The Conv2D layer, or <see langword="null"/> for the first one.</param>
+    /// <param name="layerName">A layer with filters (such as Conv2D), or <see langword="null"/> for the first one.</param>
     /// <param name="options">Grid settings, or <see langword="null"/> for an 8× enlargement.</param>
     /// <returns>The filter grid.</returns>
     public static NotebookFigure Filters(Model model, string? layerName = null, FilterGridOptions? options = null)
@@ -64,7 +64,7 @@ public static class Notebook
         ArgumentNullException.ThrowIfNull(model);
         options ??= new FilterGridOptions { Scale = 8 };
         using var grid = layerName is null ? FilterGrid.RenderFirstLayer(model, options) : FilterGrid.RenderLayer(model, layerName, options);
-        var layer = layerName is null ? model.Layers.First(l => l.TypeName == "Conv2D") : model.GetLayer(layerName);
+        var layer = layerName is null ? model.Layers.First(l => l.Options.HasFilters) : model.GetLayer(layerName);
         var caption = layerName is null
             ? "One colour tile per filter: its kernel's red, green and blue weights, stretched from the filter's lowest weight (dark) to its highest (bright)."
             : "One row per filter, one column per input channel: each kernel's weights from low to high.";

@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
@@ -25,7 +26,7 @@ public static class GradCam
     /// <param name="model">The model.</param>
     /// <param name="input">A preprocessed image [1, C, H, W] (or [C, H, W]); not disposed.</param>
     /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
-    /// <param name="options">The layer, the target and the normalisation; defaults (the last Conv2D layer, the score
+    /// <param name="options">The layer, the target and the normalisation; defaults (<see cref="DefaultLayer"/>, the score
     /// before the output activation, normalised) if <see langword="null"/>.</param>
     /// <returns>The heatmap [H, W] at the input's resolution (in [0, 1] when normalised); the caller owns it.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
@@ -41,6 +42,66 @@ public static class GradCam
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
     public static Tensor ComputeBatch(Model model, Tensor input, int classIndex, GradCamOptions? options = null) =>
         ComputeMaps(model, input, classIndex, options ?? new GradCamOptions(), plusPlus: false);
+
+    /// <summary>
+    /// Gets the layer whose feature maps Grad-CAM and Grad-CAM++ explain when <see cref="GradCamOptions.LayerName"/> is
+    /// not set (and the HTML report's Grad-CAM layer when <c>HtmlReportOptions.GradCamLayer</c> is not set): among the
+    /// layers with spatial output that lead to the classifier (in a chain, the feature-map layers that end at the
+    /// <c>Flatten</c> or global pooling layer), the last one with filters (<see cref="LayerOptions.HasFilters"/>, a
+    /// convolution), as tf-keras-vis does; when none of them has filters, the last one that is not
+    /// <see cref="LayerOptions.IsTrainingOnly"/>. For the blog's model it is <c>conv2d_4</c>, its last Conv2D layer.
+    /// </summary>
+    /// <param name="model">The model; its output must be class scores (flat).</param>
+    /// <returns>The layer.</returns>
+    /// <exception cref="ArgumentException">The model's output is not flat, or no layer with spatial output leads to it.</exception>
+    public static LayerInfo DefaultLayer(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.OutputShape.IsSpatial)
+        {
+            throw new ArgumentException(
+                $"The model's output is {model.OutputShape}, not class scores: Grad-CAM needs a model that ends in a Dense layer.", nameof(model));
+        }
+
+        return FindDefaultLayer(model)
+            ?? throw new ArgumentException("No layer of the model outputs feature maps, so there is no layer for Grad-CAM.", nameof(model));
+    }
+
+    /// <summary>The rule of <see cref="DefaultLayer"/> without the checks: <see langword="null"/> when no layer with spatial output leads to the output.</summary>
+    internal static LayerInfo? FindDefaultLayer(Model model)
+    {
+        // In a chain, the layers that lead to the classifier with spatial output are the run of feature-map layers
+        // that ends at the last layer whose output is spatial (the one before Flatten or the global pooling).
+        var layers = model.Layers;
+        var end = layers.Count - 1;
+        while (end >= 0 && !layers[end].OutputShape.IsSpatial)
+        {
+            end--;
+        }
+
+        var start = end;
+        while (start > 0 && layers[start - 1].OutputShape.IsSpatial)
+        {
+            start--;
+        }
+
+        LayerInfo? fallback = null;
+        for (var i = end; i >= start && i >= 0; i--)
+        {
+            var options = layers[i].Options;
+            if (options.HasFilters)
+            {
+                return layers[i];
+            }
+
+            if (fallback is null && !options.IsTrainingOnly)
+            {
+                fallback = layers[i];
+            }
+        }
+
+        return fallback;
+    }
 
     /// <summary>Explains one image [1, C, H, W] or [C, H, W]; the caller owns the map [H, W].</summary>
     internal static Tensor ComputeOne(Model model, Tensor input, int classIndex, GradCamOptions options, bool plusPlus)

@@ -6,7 +6,7 @@ namespace ConvViz.Inspection;
 public sealed record GradCamOptions
 {
     /// <summary>Gets the layer whose feature maps are weighted (a convolution or pooling layer).</summary>
-    /// <value>The default value is <see langword="null"/>: the last Conv2D layer.</value>
+    /// <value>The default value is <see langword="null"/>: <see cref="GradCam.DefaultLayer"/>, the last convolution before the classifier.</value>
     /// <exception cref="ArgumentException">The value is empty or white space.</exception>
     public string? LayerName
     {
@@ -15,7 +15,7 @@ public sealed record GradCamOptions
         {
             if (value is not null && string.IsNullOrWhiteSpace(value))
             {
-                throw new ArgumentException("GradCamOptions.LayerName must be a layer name such as 'conv2d_3', or null for the last Conv2D layer.", nameof(LayerName));
+                throw new ArgumentException("GradCamOptions.LayerName must be a layer name such as 'conv2d_3', or null for GradCam.DefaultLayer (the last convolution before the classifier).", nameof(LayerName));
             }
 
             field = value;

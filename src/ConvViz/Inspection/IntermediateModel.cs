@@ -96,14 +96,18 @@ public sealed class IntermediateModel
         return new IntermediateModel(model, layerIndices.Select(i => LayerRunner.Resolve(model, i, nameof(layerIndices))).ToList());
     }
 
-    /// <summary>Creates an intermediate model that returns every layer producing feature maps (convolution and pooling layers).</summary>
+    /// <summary>
+    /// Creates an intermediate model that returns every layer producing feature maps (convolution and pooling layers):
+    /// every layer with spatial output except those that act only in training (<see cref="LayerOptions.IsTrainingOnly"/>,
+    /// such as Dropout, whose maps are its input's). Both HTML report layouts draw the same layers.
+    /// </summary>
     /// <param name="model">The model; it must outlive the intermediate model.</param>
     /// <returns>The intermediate model.</returns>
     /// <exception cref="ArgumentException">The model has no such layer.</exception>
     public static IntermediateModel FromFeatureMapLayers(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var spatial = model.Layers.Where(l => l.OutputShape.IsSpatial && l.Options is not DropoutOptions).ToList();
+        var spatial = model.Layers.Where(IsFeatureMapLayer).ToList();
         if (spatial.Count == 0)
         {
             throw new ArgumentException("The model has no layer that outputs feature maps.", nameof(model));
@@ -111,6 +115,9 @@ public sealed class IntermediateModel
 
         return new IntermediateModel(model, spatial);
     }
+
+    /// <summary>Whether a layer's output is feature maps worth drawing: spatial, from a layer that acts at inference (not <see cref="LayerOptions.IsTrainingOnly"/>).</summary>
+    internal static bool IsFeatureMapLayer(LayerInfo layer) => layer.OutputShape.IsSpatial && !layer.Options.IsTrainingOnly;
 
     /// <summary>
     /// Computes the requested layer's activations for a batch, in evaluation mode and without gradients. For an

@@ -1,7 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
@@ -39,13 +38,13 @@ internal static class LayerRunner
     /// <summary>Resolves a layer name (ordinal, case-sensitive as in Keras).</summary>
     public static LayerInfo Resolve(Model model, string layerName, string paramName) => model.ResolveLayer(layerName, paramName);
 
-    /// <summary>Resolves a layer that must produce feature maps (height, width, channels); by default the last such Conv2D layer.</summary>
+    /// <summary>Resolves a layer that must produce feature maps (height, width, channels); by default <see cref="GradCam.DefaultLayer"/>.</summary>
     public static LayerInfo ResolveSpatial(Model model, string? layerName, string paramName)
     {
         if (layerName is null)
         {
-            return model.Layers.LastOrDefault(l => l.Options is Conv2DOptions && l.OutputShape.IsSpatial)
-                ?? throw new ArgumentException("The model has no Conv2D layer; pass the name of a layer that outputs feature maps.", paramName);
+            return GradCam.FindDefaultLayer(model)
+                ?? throw new ArgumentException("No layer of the model outputs feature maps; pass the name of a layer that does.", paramName);
         }
 
         var layer = Resolve(model, layerName, paramName);

@@ -16,19 +16,19 @@ namespace ConvViz.Visualization;
 public static class FilterGrid
 {
     /// <summary>
-    /// Draws the kernels of the first Conv2D layer as colour tiles, one per filter, each stretched from its own minimum to its
+    /// Draws the kernels of the first layer with filters (<see cref="LayerOptions.HasFilters"/>, such as Conv2D) as colour tiles, one per filter, each stretched from its own minimum to its
     /// maximum over all three channels (so the colour balance of a filter is kept). Single-channel inputs give grey tiles.
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns it.</returns>
-    /// <exception cref="ArgumentException">The model has no Conv2D layer, or its first one does not read 1 or 3 channels.</exception>
+    /// <exception cref="ArgumentException">The model has no layer with filters, or the first one does not read 1 or 3 channels.</exception>
     public static Image<Rgb24> RenderFirstLayer(Model model, FilterGridOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new FilterGridOptions();
-        var layer = model.Layers.FirstOrDefault(l => l.Options is Conv2DOptions)
-            ?? throw new ArgumentException("The model has no Conv2D layer.", nameof(model));
+        var layer = model.Layers.FirstOrDefault(l => l.Options.HasFilters)
+            ?? throw new ArgumentException("The model has no layer with filters (such as Conv2D).", nameof(model));
         var (values, outChannels, inChannels, kh, kw) = ReadKernel(model, layer);
         if (inChannels is not (1 or 3))
         {
@@ -51,14 +51,14 @@ public static class FilterGrid
     }
 
     /// <summary>
-    /// Draws a Conv2D layer's kernels as a grid: row = filter (output channel), column = input channel, one colormapped
+    /// Draws the kernels of a layer with filters (<see cref="LayerOptions.HasFilters"/>, such as Conv2D) as a grid: row = filter (output channel), column = input channel, one colormapped
     /// tile per 2-D kernel, all on one shared scale (the layer's minimum to maximum) so weights are comparable.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="layerName">The name of a Conv2D layer.</param>
+    /// <param name="layerName">The name of a layer with filters (such as Conv2D).</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns it.</returns>
-    /// <exception cref="ArgumentException">The layer does not exist or is not a Conv2D layer.</exception>
+    /// <exception cref="ArgumentException">The layer does not exist or has no filters.</exception>
     public static Image<Rgb24> RenderLayer(Model model, string layerName, FilterGridOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -185,11 +185,11 @@ public static class FilterGrid
     private static (float[] Values, int Out, int In, int Kh, int Kw) ReadKernel(Model model, LayerInfo layer)
     {
         NativeBackend.EnsureLoaded();
-        if (layer.Options is not Conv2DOptions)
+        if (!layer.Options.HasFilters)
         {
             throw new ArgumentException(
-                $"Layer '{layer.Name}' is a {layer.TypeName} layer, which has no convolution kernel. Conv2D layers: " +
-                string.Join(", ", model.Layers.Where(l => l.Options is Conv2DOptions).Select(l => l.Name)) + ".", nameof(layer));
+                $"Layer '{layer.Name}' is a {layer.TypeName} layer, which has no convolution kernel. Layers with filters: " +
+                string.Join(", ", model.Layers.Where(l => l.Options.HasFilters).Select(l => l.Name)) + ".", nameof(layer));
         }
 
         using var kernel = model.GetWeight(layer.Index, "kernel");

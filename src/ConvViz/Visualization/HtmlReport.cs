@@ -6,7 +6,6 @@ using System.Text;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -202,7 +201,7 @@ public static class HtmlReport
 
         html.Append("</tbody>\n</table></figure>\n");
 
-        if (!model.OutputShape.IsSpatial && model.Layers.Any(l => l.Options is Conv2DOptions))
+        if (!model.OutputShape.IsSpatial && GradCam.FindDefaultLayer(model) is not null)
         {
             var target = options.GradCamClass ?? ranking[0];
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
@@ -247,7 +246,7 @@ public static class HtmlReport
 
     private static void AppendFilters(StringBuilder html, Model model)
     {
-        var first = model.Layers.FirstOrDefault(l => l.Options is Conv2DOptions);
+        var first = model.Layers.FirstOrDefault(l => l.Options.HasFilters);
         if (first is null || first.InputShape.Channels is not (1 or 3))
         {
             return;

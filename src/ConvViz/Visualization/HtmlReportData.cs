@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -79,8 +78,8 @@ internal static class HtmlReportData
         }
 
         root["methods"] = methods;
-        var hasConv = !model.OutputShape.IsSpatial && model.Layers.Any(l => l.Options is Conv2DOptions);
-        var camLayer = hasConv ? LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options)) : null;
+        var hasCam = !model.OutputShape.IsSpatial && GradCam.FindDefaultLayer(model) is not null;
+        var camLayer = hasCam ? LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options)) : null;
         root["camLayer"] = camLayer?.Name;
         try
         {
@@ -237,7 +236,7 @@ internal static class HtmlReportData
     {
         if (options.Layers is null)
         {
-            return [.. model.Layers.Where(l => l.OutputShape.IsSpatial)];
+            return [.. model.Layers.Where(IntermediateModel.IsFeatureMapLayer)];
         }
 
         var result = new List<LayerInfo>();
@@ -282,7 +281,7 @@ internal static class HtmlReportData
     private static JsonArray Filters(Model model)
     {
         var result = new JsonArray();
-        var first = model.Layers.FirstOrDefault(l => l.Options is Conv2DOptions);
+        var first = model.Layers.FirstOrDefault(l => l.Options.HasFilters);
         if (first is not null && first.InputShape.Channels is 1 or 3)
         {
             using var image = FilterGrid.RenderFirstLayer(model);
@@ -304,8 +303,8 @@ internal static class HtmlReportData
         var s = options.PatternSettings;
         foreach (var name in options.PatternLayers)
         {
-            var layer = model.Layers.FirstOrDefault(l => l.Name == name && l.Options is Conv2DOptions)
-                ?? throw new ArgumentException($"HtmlReportOptions.PatternLayers names '{name}', which is not a Conv2D layer of the model; Conv2D layers: {string.Join(", ", model.Layers.Where(l => l.Options is Conv2DOptions).Select(l => l.Name))}.", nameof(options));
+            var layer = model.Layers.FirstOrDefault(l => l.Name == name && l.Options.HasFilters)
+                ?? throw new ArgumentException($"HtmlReportOptions.PatternLayers names '{name}', which is not a layer with filters (such as Conv2D) of the model; layers with filters: {string.Join(", ", model.Layers.Where(l => l.Options.HasFilters).Select(l => l.Name))}.", nameof(options));
             var channels = Enumerable.Range(0, Math.Min(options.PatternChannels, layer.OutputShape.Channels)).ToArray();
             using var run = ActivationMaximization.RunLayer(model, name, channels, s);
             using var image = FilterGrid.RenderPatterns(model, run);

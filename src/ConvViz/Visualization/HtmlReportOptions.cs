@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Inspection;
+using ConvViz.Models.Layers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SixLabors.ImageSharp;
@@ -59,7 +60,7 @@ public sealed record HtmlReportOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public int? GradCamClass { get; init; }
 
-    /// <summary>Gets the layer used by Grad-CAM; the last Conv2D layer if <see langword="null"/>.</summary>
+    /// <summary>Gets the layer used by Grad-CAM; <see cref="GradCam.DefaultLayer"/> (the last convolution before the classifier) if <see langword="null"/>.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public string? GradCamLayer { get; init; }
 
@@ -89,7 +90,7 @@ public sealed record HtmlReportOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public IReadOnlyList<HtmlReportImage>? Images { get; init; }
 
-    /// <summary>Gets the names of the layers whose activations are embedded; all convolution and pooling layers if <see langword="null"/>.</summary>
+    /// <summary>Gets the names of the layers whose activations are embedded; if <see langword="null"/>, the layers of <see cref="IntermediateModel.FromFeatureMapLayers"/> (spatial output, not training-only), as in the static layout.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public IReadOnlyList<string>? Layers { get; init; }
 
@@ -105,7 +106,7 @@ public sealed record HtmlReportOptions
         }
     } = [HtmlReportAttribution.GradCam, HtmlReportAttribution.GradCamPlusPlus, HtmlReportAttribution.Saliency, HtmlReportAttribution.SmoothGrad, HtmlReportAttribution.IntegratedGradients];
 
-    /// <summary>Gets the convolution layers for which activation-maximisation patterns are computed and shown (interactive layout); none if empty.</summary>
+    /// <summary>Gets the layers with filters (<see cref="LayerOptions.HasFilters"/>, such as Conv2D) for which activation-maximisation patterns are computed and shown (interactive layout); none if empty.</summary>
     /// <value>The default value is empty.</value>
     public IReadOnlyList<string> PatternLayers
     {

@@ -228,6 +228,35 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
+    public void Create_BothLayouts_DrawTheSameFeatureMapLayers_LeavingOutSpatialDropout()
+    {
+        // Dropout acts only in training (LayerOptions.IsTrainingOnly): its maps at inference are its input's, so
+        // neither layout draws them, and both use GradCam.DefaultLayer.
+        using var scope = NewDisposeScope();
+        manual_seed(42);
+        using var model = new SequentialBuilder(32, 32, 3)
+            .AddConv2D(4, 3, Activation.ReLU)
+            .AddDropout(0.5)
+            .AddMaxPooling2D(2)
+            .AddFlatten()
+            .AddDense(2, Activation.Softmax)
+            .Build();
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(5));
+
+        var staticHtml = HtmlReport.Create(model, new HtmlReportOptions { Layout = HtmlReportLayout.Static, Input = input });
+        var interactive = HtmlReport.Create(model, new HtmlReportOptions { Images = [new("x", input)], Attributions = [HtmlReportAttribution.GradCam] });
+
+        var drawnStatic = Regex.Matches(staticHtml, "alt=\"Feature maps of ([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        using var data = ReportData(interactive);
+        var drawnInteractive = data.RootElement.GetProperty("layers").EnumerateArray()
+            .Where(l => l.GetProperty("shown").GetBoolean()).Select(l => l.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(["conv2d", "max_pooling2d"], drawnStatic);
+        Assert.Equal(drawnStatic, drawnInteractive);
+        Assert.Contains("Grad-CAM: where layer &#39;conv2d&#39;", staticHtml, StringComparison.Ordinal);
+        Assert.Equal("conv2d", data.RootElement.GetProperty("camLayer").GetString());
+    }
+
+    [Fact]
     public void Create_Interactive_EscapesNamesInsideTheEmbeddedData()
     {
         using var scope = NewDisposeScope();

@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("Activation", "activation")]
 public sealed record ActivationOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     /// <summary>Gets the activation.</summary>
     /// <value>There is no default; the value is required.</value>
     public required Activation Activation { get; init { ThrowIfUndefined(value, nameof(Activation)); field = value; } }

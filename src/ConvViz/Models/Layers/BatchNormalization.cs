@@ -15,6 +15,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("BatchNormalization", "batch_normalization")]
 public sealed record BatchNormalizationOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     /// <summary>
     /// Gets the momentum of the moving averages, Keras' definition:
     /// moving = momentum · moving + (1 − momentum) · batch. (PyTorch's momentum is 1 − this value.)

@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("Conv2D", "conv2d")]
 public sealed record Conv2DOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="true"/>: the kernel is [filters, input channels, kernel height, kernel width].</value>
+    public override bool HasFilters => true;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     /// <summary>Gets the number of output channels (Keras <c>filters</c>); at least 1.</summary>
     /// <value>There is no default; the value is required.</value>
     public required int Filters { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Filters)); field = value; } }

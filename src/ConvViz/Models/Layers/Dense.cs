@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("Dense", "dense")]
 public sealed record DenseOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     /// <summary>Gets the number of outputs; at least 1.</summary>
     /// <value>There is no default; the value is required.</value>
     public required int Units { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Units)); field = value; } }

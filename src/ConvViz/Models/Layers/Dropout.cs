@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("Dropout", "dropout")]
 public sealed record DropoutOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="true"/>: dropout is the identity outside training.</value>
+    public override bool IsTrainingOnly => true;
+
     /// <summary>Gets the fraction of inputs dropped while training, in [0, 1).</summary>
     /// <value>There is no default; the value is required.</value>
     public required double Rate

@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("Flatten", "flatten")]
 public sealed record FlattenOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     internal static FlattenOptions Read(LayerReader r) => new();
 
     internal override void WriteFields(LayerWriter w)

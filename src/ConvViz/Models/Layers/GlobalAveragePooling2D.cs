@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("GlobalAveragePooling2D", "global_average_pooling2d")]
 public sealed record GlobalAveragePooling2DOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     internal static GlobalAveragePooling2DOptions Read(LayerReader r) => new();
 
     internal override void WriteFields(LayerWriter w)

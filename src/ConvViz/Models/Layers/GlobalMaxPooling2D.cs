@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("GlobalMaxPooling2D", "global_max_pooling2d")]
 public sealed record GlobalMaxPooling2DOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     internal static GlobalMaxPooling2DOptions Read(LayerReader r) => new();
 
     internal override void WriteFields(LayerWriter w)

@@ -24,6 +24,21 @@ public abstract record LayerOptions
     /// <summary>Gets the layer type: Keras' class name (<c>Conv2D</c>, <c>Dense</c>, …), shown in summaries and stored in model files.</summary>
     public string TypeName => LayerTypeAttribute.Of(GetType()).TypeName;
 
+    /// <summary>
+    /// Gets a value indicating whether the layer slides learned filters over feature maps, one output channel per
+    /// filter (a convolution, such as <c>Conv2D</c>): its weight <c>kernel</c> has the TorchSharp shape
+    /// [filters, input channels, kernel height, kernel width], which <c>FilterGrid</c> draws, and the last such layer
+    /// before the classifier is the default Grad-CAM layer. Each layer type declares it in its own file.
+    /// </summary>
+    public abstract bool HasFilters { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the layer acts only while training (such as <c>Dropout</c>): in evaluation and
+    /// inference its output equals its input, so its feature maps are its input's and are not drawn again. Each layer
+    /// type declares it in its own file.
+    /// </summary>
+    public abstract bool IsTrainingOnly { get; }
+
     /// <summary>Gets the prefix of automatic names (Keras' snake-case name: <c>conv2d</c>, <c>max_pooling2d</c>, …).</summary>
     internal string NamePrefix => LayerTypeAttribute.Of(GetType()).NamePrefix;
 

@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("MaxPooling2D", "max_pooling2d")]
 public sealed record MaxPooling2DOptions : Pooling2DOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     internal static MaxPooling2DOptions Read(LayerReader r) =>
         new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding") };
 

@@ -8,6 +8,14 @@ namespace ConvViz.Models.Layers;
 [LayerType("ZeroPadding2D", "zero_padding2d")]
 public sealed record ZeroPadding2DOptions : LayerOptions
 {
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool HasFilters => false;
+
+    /// <inheritdoc/>
+    /// <value><see langword="false"/>.</value>
+    public override bool IsTrainingOnly => false;
+
     /// <summary>Gets the zero rows added above.</summary>
     /// <value>The default value is 1, as Keras' <c>padding = c(1, 1)</c>.</value>
     public int Top { get; init { ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Top)); field = value; } } = 1;
