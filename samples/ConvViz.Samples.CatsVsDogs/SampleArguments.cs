@@ -15,7 +15,7 @@ internal sealed class SampleArguments
           --epochs <n>        Training epochs (default: 8 on the bundled data, about a minute on 2 cores; 100 with --data, as the blog).
           --out <folder>      Output folder (default: ./convviz-output).
           --seed <n>          Seed of the weights, shuffling, augmentation and dropout (default: 42).
-          --image-size <n>    Height and width of the model input (default: 150, as the blog; at least 76).
+          --image-size <n>    Height and width of the model input (default: 150, as the blog; at least 40).
           --help              Show this text.
         """;
 
@@ -62,9 +62,9 @@ internal sealed class SampleArguments
                     break;
                 case "--image-size":
                     imageSize = Positive(name, Value(args, ref i));
-                    if (imageSize.Value < 76)
+                    if (imageSize.Value < 40)
                     {
-                        throw new ArgumentException($"--image-size {imageSize} is too small for the blog's model (five 3×3 convolutions and three poolings need at least 76 pixels).");
+                        throw new ArgumentException($"--image-size {imageSize} is too small for the blog's model (five 3×3 convolutions and three 2×2 poolings need at least 40 pixels: 40 → 38 → 36 → 18 → 16 → 8 → 6 → 3 → 1).");
                     }
 
                     break;
