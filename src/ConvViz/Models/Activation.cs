@@ -31,4 +31,13 @@ public enum Activation
 
     /// <summary>Softplus, log(1 + e^x).</summary>
     Softplus,
+
+    /// <summary>ReLU capped at 6, min(max(x, 0), 6) (Keras <c>"relu6"</c>).</summary>
+    ReLU6,
+
+    /// <summary>Swish (SiLU), x · sigmoid(x) (Keras <c>"swish"</c>, <c>"silu"</c>).</summary>
+    Swish,
+
+    /// <summary>Gaussian error linear unit, exact form x · Φ(x) = x · (1 + erf(x / √2)) / 2 (Keras <c>"gelu"</c>, whose default is not the tanh approximation).</summary>
+    GELU,
 }

@@ -29,10 +29,19 @@ internal static class ActivationFunctions
         Activation.SELU => nn.functional.selu(x),
         Activation.LeakyReLU => x.leaky_relu(LeakyReLUSlopeScalar),
         Activation.Softplus => Softplus(x),
+        Activation.ReLU6 => nn.functional.relu6(x),
+        Activation.Swish => Swish(x),
+        Activation.GELU => nn.functional.gelu(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 
     /// <summary>softplus(x) = max(x, 0) + log1p(exp(−|x|)): overflow-free, and without TorchSharp's temporary Scalars.</summary>
+    private static Tensor Swish(Tensor x)
+    {
+        using var gate = nn.functional.sigmoid(x);
+        return x.mul(gate);
+    }
+
     private static Tensor Softplus(Tensor x)
     {
         using var positive = nn.functional.relu(x);

@@ -258,6 +258,21 @@ public sealed class SequentialBuilder
     /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
     public SequentialBuilder AddMaxPooling2D(MaxPooling2DOptions options) => Add(options);
 
+    /// <summary>Adds Keras' <c>ReLU</c> layer (<c>layer_activation_relu(max_value, negative_slope, threshold)</c>).</summary>
+    /// <param name="maxValue">The cap, or <see langword="null"/> for none; at least 0.</param>
+    /// <param name="negativeSlope">The slope below the threshold; at least 0.</param>
+    /// <param name="threshold">The threshold.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range (the message names the layer).</exception>
+    public SequentialBuilder AddReLU(double? maxValue = null, double negativeSlope = 0, double threshold = 0) =>
+        Add(() => new ReLUOptions { MaxValue = maxValue, NegativeSlope = negativeSlope, Threshold = threshold }, nameof(maxValue), nameof(negativeSlope), nameof(threshold));
+
+    /// <summary>Adds Keras' <c>ReLU</c> layer with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public SequentialBuilder AddReLU(ReLUOptions options) => Add(options);
+
     /// <summary>Adds zero padding of <paramref name="rows"/> rows above and below and <paramref name="columns"/> columns left and right (Keras <c>layer_zero_padding_2d(padding = c(rows, columns))</c>).</summary>
     /// <param name="rows">Zero rows on each side; at least 0.</param>
     /// <param name="columns">Zero columns on each side; at least 0.</param>

@@ -24,6 +24,7 @@ public sealed class LayerCapabilitiesTests
         (new GlobalAveragePooling2DOptions(), false, false),
         (new GlobalMaxPooling2DOptions(), false, false),
         (new MaxPooling2DOptions(), false, false),
+        (new ReLUOptions(), false, false),
         (new ZeroPadding2DOptions(), false, false),
     ];
 

@@ -15,6 +15,18 @@ internal readonly struct LayerWriter(Utf8JsonWriter writer)
 
     public void Bool(string name, bool value) => writer.WriteBoolean(name, value);
 
+    public void NullableDouble(string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
     public void Enum<T>(string name, T value)
         where T : struct, Enum => writer.WriteString(name, value.ToString());
 
@@ -47,6 +59,8 @@ internal readonly struct LayerReader(JsonElement layer, string context)
     public double Double(string name) => ModelJson.Double(layer, name, context);
 
     public bool Bool(string name) => ModelJson.Bool(layer, name, context);
+
+    public double? NullableDouble(string name) => ModelJson.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Double(name);
 
     public T Enum<T>(string name)
         where T : struct, Enum => ModelJson.Enum<T>(layer, name, context);
