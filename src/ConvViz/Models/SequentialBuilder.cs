@@ -273,6 +273,20 @@ public sealed class SequentialBuilder
     /// <exception cref="ArgumentException">The name is taken.</exception>
     public SequentialBuilder AddReLU(ReLUOptions options) => Add(options);
 
+    /// <summary>Adds Keras' <c>Rescaling</c> layer, x · <paramref name="scale"/> + <paramref name="offset"/> (<c>layer_rescaling(scale, offset)</c>).</summary>
+    /// <param name="scale">The factor; not 0 (in C#, <c>1 / 255</c> is 0: write <c>1.0 / 255</c>).</param>
+    /// <param name="offset">The value added after scaling.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range (the message names the layer).</exception>
+    public SequentialBuilder AddRescaling(double scale, double offset = 0) =>
+        Add(() => new RescalingOptions { Scale = scale, Offset = offset }, nameof(scale), nameof(offset));
+
+    /// <summary>Adds Keras' <c>Rescaling</c> layer with a chosen name.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name is taken.</exception>
+    public SequentialBuilder AddRescaling(RescalingOptions options) => Add(options);
+
     /// <summary>Adds zero padding of <paramref name="rows"/> rows above and below and <paramref name="columns"/> columns left and right (Keras <c>layer_zero_padding_2d(padding = c(rows, columns))</c>).</summary>
     /// <param name="rows">Zero rows on each side; at least 0.</param>
     /// <param name="columns">Zero columns on each side; at least 0.</param>

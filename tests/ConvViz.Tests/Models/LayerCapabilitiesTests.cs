@@ -25,6 +25,7 @@ public sealed class LayerCapabilitiesTests
         (new GlobalMaxPooling2DOptions(), false, false),
         (new MaxPooling2DOptions(), false, false),
         (new ReLUOptions(), false, false),
+        (new RescalingOptions { Scale = 2 }, false, false),
         (new ZeroPadding2DOptions(), false, false),
     ];
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Tests.Models;
 
 /// <summary>
-/// Keras' ReLU layer and the relu6, swish and gelu activations against values computed by hand (Python's math module,
+/// Keras' ReLU and Rescaling layers and the relu6, swish and gelu activations against values computed by hand (Python's math module,
 /// following Keras' backend code for ReLU, including its clip at 0 when a cap is set with a negative threshold).
 /// </summary>
 public sealed class ReLULayerTests
@@ -78,6 +78,24 @@ public sealed class ReLULayerTests
         Assert.Equal("MaxValue", Assert.Throws<ArgumentOutOfRangeException>(() => new ReLUOptions { MaxValue = -1 }).ParamName);
         Assert.Equal("NegativeSlope", Assert.Throws<ArgumentOutOfRangeException>(() => new ReLUOptions { NegativeSlope = -0.1 }).ParamName);
         Assert.Equal("Threshold", Assert.Throws<ArgumentOutOfRangeException>(() => new ReLUOptions { Threshold = double.NaN }).ParamName);
+    }
+
+    [Fact]
+    public void Rescaling_ScalesThenOffsets_AndRefusesAZeroScale()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new SequentialBuilder(1, s_inputs.Length, 1).AddRescaling(1.0 / 255).AddRescaling(2, -1).Build();
+
+        var output = model.Predict(Inputs()).flatten().data<float>().ToArray();
+
+        for (var i = 0; i < s_inputs.Length; i++)
+        {
+            Assert.Equal((s_inputs[i] / 255.0 * 2) - 1, output[i], 1e-6);
+        }
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new RescalingOptions { Scale = 1 / 255 });
+        Assert.Equal("Scale", ex.ParamName);
+        Assert.Contains("1.0 / 255", ex.Message, StringComparison.Ordinal);
     }
 
     private static Tensor Inputs() => tensor(s_inputs).reshape(1, 1, 1, s_inputs.Length);
