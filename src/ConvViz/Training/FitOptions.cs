@@ -101,6 +101,10 @@ public sealed record FitOptions
     /// Gets what <c>Fit</c> prints to <see cref="ProgressWriter"/>: by default a Keras-style progress bar on an
     /// interactive console, one line per epoch when the output is redirected, and nothing when <see cref="Progress"/> is
     /// set. Set <see cref="TrainingVerbosity.Silent"/> to print nothing, or a style to print it in addition to <see cref="Progress"/>.
+    /// Whenever it prints, it also prints what Keras prints about the data: each <see cref="ImageFolderDataset"/>'s
+    /// <see cref="ImageFolderDataset.FoundMessage"/> ("Found 2000 images belonging to 2 classes.", training data first,
+    /// then validation data) once at the start, and a "Warning: Skipping image: …" line for every file a dataset skips
+    /// (those skipped before the fit are listed above its "Found" line). The datasets' <c>ILogger</c> messages do not change.
     /// </summary>
     /// <value>The default value is <see cref="TrainingVerbosity.Auto"/>.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="TrainingVerbosity"/> member.</exception>
