@@ -61,7 +61,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             throw new InvalidDataException($"Found no usable images in the class folders of '{directory}' (subset {options.Subset}). Supported extensions: {string.Join(", ", extensions.Order(StringComparer.Ordinal))}.");
         }
 
-        Seed = options.Seed ?? Random.Shared.Next();
+        Seed = options.Seed ?? SeedStore.Next(SeedComponent.ImageFolderDataset) ?? Random.Shared.Next();
         _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
         if (options.CacheImages)
         {
@@ -387,7 +387,10 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     /// </summary>
     public string FoundMessage { get; }
 
-    /// <summary>Gets the seed of shuffling and augmentation (the option's seed, or the one picked at random).</summary>
+    /// <summary>
+    /// Gets the seed of shuffling and augmentation: the option's seed, else the next one drawn from the global seed of
+    /// <c>ConvVizRuntime.Seed</c>, else one picked at random.
+    /// </summary>
     public int Seed { get; }
 
     /// <summary>Gets the image files in sorted order (class-major), including any that were skipped.</summary>

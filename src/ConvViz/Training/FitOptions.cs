@@ -157,8 +157,9 @@ public sealed record FitOptions
     public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = NullLogger.Instance;
 
     /// <summary>
-    /// Gets the seed of libtorch's global generator (it drives Dropout), or <see langword="null"/> to leave the global
-    /// generator alone. The generator is seeded at the start of every epoch from this seed and the epoch number, so a
+    /// Gets the seed of libtorch's global generator (it drives Dropout), or <see langword="null"/> to use the fit seed
+    /// derived from the global seed of <see cref="Models.ConvVizRuntime.Seed"/> (the same for every fit, so a resumed fit
+    /// draws the masks of an uninterrupted one) or, when none is set, to leave the global generator alone. The generator is seeded at the start of every epoch from this seed and the epoch number, so a
     /// run resumed at epoch e (<see cref="InitialEpoch"/> = e) draws the same Dropout masks as an uninterrupted run.
     /// Seeded runs on the CPU repeat exactly when the model's weights and the data source are seeded too.
     /// </summary>

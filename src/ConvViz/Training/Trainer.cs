@@ -87,7 +87,7 @@ internal static class Trainer
                     cursor.Restart(epoch);
                 }
 
-                if (options.Seed is { } seed)
+                if ((options.Seed ?? SeedStore.Fixed(SeedComponent.Fit)) is { } seed)
                 {
                     // Seeded per epoch (not once per Fit) so that a run resumed at this epoch draws the same Dropout masks.
                     manual_seed(SeedMixer.Mix(seed, epoch, 3L << 32));
