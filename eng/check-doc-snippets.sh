@@ -3,7 +3,8 @@
 #
 # Compiles every ```csharp block of README.md and docs/**/*.md against the current library, so snippets never rot.
 # Each block is a complete top-level program; it becomes its own project under artifacts/doc-snippets/ and is built
-# (all projects in one solution, so the library is built once). With --run, README's first snippet is also run
+# (all projects in one solution, so the library is built once). A block may start with file-based-app lines
+# `#:package Name@Version` (a package the snippet needs besides ConvViz); they become package references. With --run, README's first snippet is also run
 # through eng/run-with-libtorch.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,13 +26,17 @@ for rel in files:
         name = f"Snippet{n:02d}"
         d = os.path.join(out, name)
         os.makedirs(d)
+        code = m.group(1)
+        packages = re.findall(r"^#:package[ \t]+([\w.]+)@([\w.+-]+)[ \t]*$", code, re.M)
+        code = re.sub(r"^#:package", "// #:package", code, flags=re.M)
+        references = "".join(f'<PackageReference Include="{p}" VersionOverride="{v}" />' for p, v in packages)
         with open(os.path.join(d, "Program.cs"), "w", encoding="utf-8") as f:
-            f.write(f"// {rel}:{line}\n#pragma warning disable CS1591\n" + m.group(1))
+            f.write(f"// {rel}:{line}\n#pragma warning disable CS1591\n" + code)
         with open(os.path.join(d, name + ".csproj"), "w", encoding="utf-8") as f:
             f.write(f"""<Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup><OutputType>Exe</OutputType><ConvVizNeedsNativeBackend>true</ConvVizNeedsNativeBackend>
     <NoWarn>$(NoWarn);CS1591;IDE0005;IDE0073;IDE0161;IDE0130</NoWarn><GenerateDocumentationFile>true</GenerateDocumentationFile></PropertyGroup>
-  <ItemGroup><ProjectReference Include="{repo}/src/ConvViz/ConvViz.csproj" /></ItemGroup>
+  <ItemGroup><ProjectReference Include="{repo}/src/ConvViz/ConvViz.csproj" />{references}</ItemGroup>
 </Project>
 """)
         print(f"{name}: {rel}:{line}")

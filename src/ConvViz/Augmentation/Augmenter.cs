@@ -220,10 +220,13 @@ public sealed class Augmenter : IImageAugmenter
     /// <param name="stdNormalization">Whether to store the featurewise standard deviation.</param>
     /// <param name="augmenter">An augmenter to apply before measuring, or <see langword="null"/> (Keras <c>augment=FALSE</c>).</param>
     /// <param name="rounds">How many augmented copies of the samples to measure.</param>
-    /// <param name="seed">The seed of the augmentation draws.</param>
+    /// <param name="seed">
+    /// The seed of the augmentation draws, or <see langword="null"/> for the next one drawn from the global seed of
+    /// <c>ConvVizRuntime.Seed</c> (0 when none is set).
+    /// </param>
     /// <returns>A copy of <paramref name="preprocessing"/> with <see cref="ImagePreprocessing.FeaturewiseMean"/> / <see cref="ImagePreprocessing.FeaturewiseStd"/> set.</returns>
     /// <exception cref="ArgumentException">The images do not match the preprocessing's channel count.</exception>
-    public static ImagePreprocessing Fit(ImagePreprocessing preprocessing, Tensor images, bool center, bool stdNormalization, Augmenter? augmenter = null, int rounds = 1, int seed = 0)
+    public static ImagePreprocessing Fit(ImagePreprocessing preprocessing, Tensor images, bool center, bool stdNormalization, Augmenter? augmenter = null, int rounds = 1, int? seed = null)
     {
         ArgumentNullException.ThrowIfNull(preprocessing);
         ArgumentNullException.ThrowIfNull(images);
@@ -245,9 +248,10 @@ public sealed class Augmenter : IImageAugmenter
         if (augmenter is not null)
         {
             var copies = new List<Tensor>();
+            var first = seed ?? SeedStore.Next(SeedComponent.AugmenterFit) ?? 0;
             for (var r = 0; r < rounds; r++)
             {
-                copies.Add(augmenter.Augment(x.to_type(ScalarType.Float32), unchecked(seed + r)).to_type(ScalarType.Float64));
+                copies.Add(augmenter.Augment(x.to_type(ScalarType.Float32), unchecked(first + r)).to_type(ScalarType.Float64));
             }
 
             x = cat(copies, 0);

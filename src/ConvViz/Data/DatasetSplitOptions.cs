@@ -29,8 +29,11 @@ public sealed record DatasetSplitOptions
     }
 
     /// <summary>Gets the seed of the per-class shuffle for fraction splits.</summary>
-    /// <value>The default value is 0.</value>
-    public int Seed { get; init; }
+    /// <value>
+    /// The default value is 0, or, when <c>ConvVizRuntime.Seed</c> set a global seed before these options were
+    /// created, the next split seed drawn from it.
+    /// </value>
+    public int Seed { get; init; } = SeedStore.Next(SeedComponent.DatasetSplit) ?? 0;
 
     /// <summary>Gets the character between class name, number and extension in file names.</summary>
     /// <value>The default value is '.' (<c>cat.1.jpg</c>).</value>

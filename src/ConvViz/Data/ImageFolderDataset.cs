@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using ConvViz.Imaging;
@@ -53,13 +54,14 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             ValidateAll();
         }
 
+        FoundMessage = string.Create(CultureInfo.InvariantCulture, $"Found {SampleCount} images belonging to {classes.Count} classes.");
         Log.FoundImages(options.Logger, SampleCount, classes.Count);
         if (SampleCount == 0)
         {
             throw new InvalidDataException($"Found no usable images in the class folders of '{directory}' (subset {options.Subset}). Supported extensions: {string.Join(", ", extensions.Order(StringComparer.Ordinal))}.");
         }
 
-        Seed = options.Seed ?? Random.Shared.Next();
+        Seed = options.Seed ?? SeedStore.Next(SeedComponent.ImageFolderDataset) ?? Random.Shared.Next();
         _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
         if (options.CacheImages)
         {
@@ -378,7 +380,17 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     /// <inheritdoc/>
     public ImagePreprocessing Preprocessing => _options.Preprocessing;
 
-    /// <summary>Gets the seed of shuffling and augmentation (the option's seed, or the one picked at random).</summary>
+    /// <summary>
+    /// Gets Keras' summary line of the dataset, "Found N images belonging to K classes.", as it was logged when the
+    /// dataset was created (N counts the files left after <see cref="ImageFolderDatasetOptions.ValidateFilesOnOpen"/>).
+    /// <c>Fit</c> prints it at its start when it prints progress.
+    /// </summary>
+    public string FoundMessage { get; }
+
+    /// <summary>
+    /// Gets the seed of shuffling and augmentation: the option's seed, else the next one drawn from the global seed of
+    /// <c>ConvVizRuntime.Seed</c>, else one picked at random.
+    /// </summary>
     public int Seed { get; }
 
     /// <summary>Gets the image files in sorted order (class-major), including any that were skipped.</summary>
@@ -389,6 +401,14 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
     /// <summary>Gets the files left out so far under <see cref="BadFilePolicy.Skip"/>, in file order.</summary>
     public IReadOnlyList<SkippedImageFile> SkippedFiles => [.. _skipped.OrderBy(p => p.Key).Select(p => p.Value)];
+
+    /// <summary>
+    /// Occurs once for every file the dataset leaves out under <see cref="BadFilePolicy.Skip"/>, right after the
+    /// "Skipping image" warning is logged. It is raised on the thread that decoded the file (a background worker
+    /// during <see cref="GetBatches"/>), so a handler must be quick and thread-safe. <c>Fit</c> uses it to print the
+    /// warnings with its progress.
+    /// </summary>
+    public event EventHandler<SkippedImageFile>? FileSkipped;
 
     /// <inheritdoc/>
     /// <exception cref="InvalidImageFileException">Under <see cref="BadFilePolicy.Throw"/>: an image file cannot be used (thrown when its batch is reached).</exception>
@@ -651,9 +671,11 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
     private void Skip(int index, InvalidImageFileException ex)
     {
-        if (_skipped.TryAdd(index, new SkippedImageFile(_paths[index], ex.Problem, ex.Message)))
+        var file = new SkippedImageFile(_paths[index], ex.Problem, ex.Message);
+        if (_skipped.TryAdd(index, file))
         {
             Log.SkippedImage(_options.Logger, ex.Message);
+            FileSkipped?.Invoke(this, file);
         }
     }
 

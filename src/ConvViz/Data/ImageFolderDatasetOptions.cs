@@ -36,7 +36,10 @@ public sealed record ImageFolderDatasetOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Shuffle { get; init; } = true;
 
-    /// <summary>Gets the seed of shuffling and augmentation, or <see langword="null"/> to pick one at random (see <see cref="ImageFolderDataset.Seed"/>).</summary>
+    /// <summary>
+    /// Gets the seed of shuffling and augmentation, or <see langword="null"/> to draw one from the global seed of
+    /// <c>ConvVizRuntime.Seed</c> or, when none is set, pick one at random (see <see cref="ImageFolderDataset.Seed"/>).
+    /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public int? Seed { get; init; }
 

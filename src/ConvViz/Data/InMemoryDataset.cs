@@ -22,14 +22,17 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
     /// <param name="batchSize">Batch size; at least 1.</param>
     /// <param name="classMode">The label layout.</param>
     /// <param name="shuffle">Whether each epoch visits the samples in a new, seeded order.</param>
-    /// <param name="seed">Seed of the shuffle order.</param>
+    /// <param name="seed">
+    /// Seed of the shuffle order, or <see langword="null"/> for the next seed drawn from the global seed of
+    /// <c>ConvVizRuntime.Seed</c> (0 when none is set).
+    /// </param>
     /// <param name="classNames">Class names in label order, or <see langword="null"/>.</param>
     /// <param name="sampleWeights">
     /// Keras' <c>sample_weight</c>: one finite, non-negative weight per image [N], carried on each <see cref="Batch"/>
     /// and multiplied into that sample's loss by <c>Fit</c> and <c>Evaluate</c>; or <see langword="null"/> for none.
     /// </param>
     /// <exception cref="ArgumentException">The shapes do not fit together, the images do not have 1, 3 or 4 channels, or a sample weight is negative or not finite.</exception>
-    public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int seed = 0, IReadOnlyList<string>? classNames = null, Tensor? sampleWeights = null)
+    public InMemoryDataset(Tensor images, Tensor? labels, int batchSize, ClassMode classMode = ClassMode.Categorical, bool shuffle = false, int? seed = null, IReadOnlyList<string>? classNames = null, Tensor? sampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -72,7 +75,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
         BatchSize = batchSize;
         ClassMode = classMode;
         Shuffle = shuffle;
-        Seed = seed;
+        Seed = seed ?? SeedStore.Next(SeedComponent.InMemoryDataset) ?? 0;
         ClassNames = classNames?.ToArray() ?? [];
         Preprocessing = new ImagePreprocessing
         {
@@ -103,7 +106,7 @@ public sealed class InMemoryDataset : IBatchSource, IDisposable
     /// <summary>Gets a value indicating whether each epoch is shuffled.</summary>
     public bool Shuffle { get; }
 
-    /// <summary>Gets the shuffle seed.</summary>
+    /// <summary>Gets the shuffle seed (the given one, or the one drawn from the global seed).</summary>
     public int Seed { get; }
 
     /// <inheritdoc/>

@@ -31,8 +31,11 @@ public sealed record ActivationMaximizationOptions
     } = 0.02;
 
     /// <summary>Gets the seed of the starting noise.</summary>
-    /// <value>The default value is 0.</value>
-    public int Seed { get; init; }
+    /// <value>
+    /// The default value is 0, or, when <c>ConvVizRuntime.Seed</c> set a global seed before these options were
+    /// created, the next activation-maximization seed drawn from it.
+    /// </value>
+    public int Seed { get; init; } = SeedStore.Next(SeedComponent.ActivationMaximization) ?? 0;
 
     /// <summary>Gets the smallest input value the model saw in training (after preprocessing); the image is clamped to it.</summary>
     /// <value>The default value is 0 (images rescaled by 1/255).</value>

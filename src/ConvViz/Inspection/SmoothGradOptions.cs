@@ -43,6 +43,9 @@ public sealed record SmoothGradOptions : AttributionOptions
     } = 50;
 
     /// <summary>Gets the seed of the noise; the same seed and options give the same map.</summary>
-    /// <value>The default value is 0.</value>
-    public int Seed { get; init; }
+    /// <value>
+    /// The default value is 0, or, when <c>ConvVizRuntime.Seed</c> set a global seed before these options were
+    /// created, the next SmoothGrad seed drawn from it.
+    /// </value>
+    public int Seed { get; init; } = SeedStore.Next(SeedComponent.SmoothGrad) ?? 0;
 }

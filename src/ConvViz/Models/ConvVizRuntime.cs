@@ -61,6 +61,56 @@ public static class ConvVizRuntime
         }
     }
 
+    /// <summary>Gets the global seed set by <see cref="Seed"/>, or <see langword="null"/> when none is set (the default).</summary>
+    public static int? GlobalSeed => SeedStore.Seed;
+
+    /// <summary>
+    /// Sets one global seed for the whole process, like R keras' <c>use_session_with_seed(42)</c>: it seeds libtorch's
+    /// global generator (<c>torch.manual_seed</c>) and becomes the source of every seed you leave unset:
+    /// <list type="bullet">
+    /// <item><description>weight initialization of <see cref="SequentialBuilder.Build"/> without <see cref="SequentialBuilder.WithSeed"/>;</description></item>
+    /// <item><description>shuffling, augmentation draws and saved-file names of an <see cref="Data.ImageFolderDataset"/> without <see cref="Data.ImageFolderDatasetOptions.Seed"/>,
+    /// and the shuffle of an <see cref="Data.InMemoryDataset"/> created without a seed;</description></item>
+    /// <item><description>the augmentation draws of <see cref="Augmentation.Augmenter.Fit"/> without a seed, and the split shuffle of new
+    /// <see cref="Data.DatasetSplitOptions"/>;</description></item>
+    /// <item><description>Dropout in <c>Fit</c> without <c>FitOptions.Seed</c> (one fit seed, the same for every fit, so a resumed fit repeats an
+    /// uninterrupted one);</description></item>
+    /// <item><description>the noise of new <c>SmoothGradOptions</c> and <c>ActivationMaximizationOptions</c> whose <c>Seed</c> is not set.</description></item>
+    /// </list>
+    /// Each of these draws its seeds in order from its own sequence (the global seed, the component, the n-th draw),
+    /// so the first model built gets one seed and the second another, and a seed you set explicitly always wins.
+    /// Calling <see cref="Seed"/> again restarts every sequence.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>What it makes reproducible.</b> The same program, run again with the same seed in a process with the
+    /// same number of libtorch threads (<see cref="SetThreads"/>), on the CPU, with the same ConvViz, TorchSharp and
+    /// libtorch versions on the same kind of CPU, gives bit-identical weights, shuffles, augmented images, Dropout
+    /// masks, training history and attribution noise. So does a second run in the same process after calling
+    /// <see cref="Seed"/> again. The number of data-loading workers does not matter (every image's augmentation has its
+    /// own seed).</para>
+    /// <para><b>What it does not.</b> Runs with a different thread count (sums are split differently), on CUDA (some of
+    /// its kernels are not deterministic), with bfloat16 on a different CPU, or with other library versions may differ
+    /// in the last bits, and those differences grow during training. Objects created in a different order (or from
+    /// several threads at once) get different seeds from the sequences. Random numbers drawn outside ConvViz
+    /// (<see cref="Random.Shared"/>, your own <c>torch.rand</c> calls, which also move libtorch's global generator
+    /// used by layers you run yourself) are not covered, and explicit seeds are kept as they are.</para>
+    /// </remarks>
+    /// <param name="seed">The seed.</param>
+    /// <exception cref="NativeBackendMissingException">TorchSharp's native backend cannot be loaded.</exception>
+    public static void Seed(int seed)
+    {
+        NativeBackend.EnsureLoaded();
+        SeedStore.Set(seed);
+        torch.manual_seed(seed);
+    }
+
+    /// <summary>
+    /// Clears the global seed set by <see cref="Seed"/>: unset seeds are again chosen as without it (TorchSharp's
+    /// global generator for weights, a random seed for image-folder datasets, 0 elsewhere). libtorch's global generator
+    /// is left where it is.
+    /// </summary>
+    public static void ClearSeed() => SeedStore.Set(null);
+
     /// <summary>Gets the number of threads libtorch uses inside one operation (intra-op parallelism).</summary>
     /// <exception cref="NativeBackendMissingException">TorchSharp's native backend cannot be loaded.</exception>
     public static int Threads

@@ -57,7 +57,10 @@ public sealed class SequentialBuilder
     /// <summary>Gets the output shape of the last layer added (the input shape if there is none).</summary>
     public LayerShape OutputShape => _layers.Count == 0 ? LayerShape.FromImage(InputShape) : _layers[^1].OutputShape;
 
-    /// <summary>Gets the seed for weight initialization, or <see langword="null"/> to use TorchSharp's global generator.</summary>
+    /// <summary>
+    /// Gets the seed for weight initialization, or <see langword="null"/> for the next seed drawn from the global seed
+    /// of <see cref="ConvVizRuntime.Seed"/> or, when none is set, TorchSharp's global generator.
+    /// </summary>
     public int? Seed { get; private set; }
 
     /// <summary>
@@ -115,7 +118,7 @@ public sealed class SequentialBuilder
 
         NativeBackend.EnsureLoaded();
         _built = true;
-        using var generator = Seed is { } seed ? new Generator(unchecked((ulong)seed)) : null;
+        using var generator = (Seed ?? SeedStore.Next(SeedComponent.Weights)) is { } seed ? new Generator(unchecked((ulong)seed)) : null;
         return new Model(InputShape, _layers, generator);
     }
 

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -20,6 +21,9 @@ public sealed class ConsoleProgressReporter : IProgress<TrainingProgress>
     private readonly bool _bar;
     private int _lastEpoch = -1;
     private int _lastWidth;
+
+    /// <summary>Lines from other threads (skipped-file warnings of the data workers), written on the next report.</summary>
+    private readonly ConcurrentQueue<string> _pending = new();
 
     /// <summary>Creates a reporter.</summary>
     /// <param name="writer">Where to write, or <see langword="null"/> for <see cref="Console.Out"/>.</param>
@@ -48,6 +52,7 @@ public sealed class ConsoleProgressReporter : IProgress<TrainingProgress>
     public void Report(TrainingProgress value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        WritePending();
         if (value.Epoch != _lastEpoch)
         {
             _lastEpoch = value.Epoch;
@@ -84,6 +89,39 @@ public sealed class ConsoleProgressReporter : IProgress<TrainingProgress>
         }
 
         _writer.Flush();
+    }
+
+    /// <summary>Queues a line from any thread; it is written before the next progress line (see <see cref="WritePending"/>).</summary>
+    /// <param name="line">The line.</param>
+    internal void Enqueue(string line) => _pending.Enqueue(line);
+
+    /// <summary>Writes a whole line of its own (a dataset's "Found …" line, a warning), ending a bar drawn so far.</summary>
+    /// <param name="line">The line.</param>
+    internal void WriteLine(string line)
+    {
+        if (_lastWidth > 0)
+        {
+            _writer.WriteLine();
+            _lastWidth = 0;
+        }
+
+        _writer.WriteLine(line);
+    }
+
+    /// <summary>Writes the queued lines, on the thread that reports progress.</summary>
+    internal void WritePending()
+    {
+        var any = false;
+        while (_pending.TryDequeue(out var line))
+        {
+            WriteLine(line);
+            any = true;
+        }
+
+        if (any)
+        {
+            _writer.Flush();
+        }
     }
 
     /// <summary>Rewrites the current line, blanking what is left of a longer previous one.</summary>

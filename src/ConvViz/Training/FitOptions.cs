@@ -101,6 +101,10 @@ public sealed record FitOptions
     /// Gets what <c>Fit</c> prints to <see cref="ProgressWriter"/>: by default a Keras-style progress bar on an
     /// interactive console, one line per epoch when the output is redirected, and nothing when <see cref="Progress"/> is
     /// set. Set <see cref="TrainingVerbosity.Silent"/> to print nothing, or a style to print it in addition to <see cref="Progress"/>.
+    /// Whenever it prints, it also prints what Keras prints about the data: each <see cref="ImageFolderDataset"/>'s
+    /// <see cref="ImageFolderDataset.FoundMessage"/> ("Found 2000 images belonging to 2 classes.", training data first,
+    /// then validation data) once at the start, and a "Warning: Skipping image: …" line for every file a dataset skips
+    /// (those skipped before the fit are listed above its "Found" line). The datasets' <c>ILogger</c> messages do not change.
     /// </summary>
     /// <value>The default value is <see cref="TrainingVerbosity.Auto"/>.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="TrainingVerbosity"/> member.</exception>
@@ -153,8 +157,9 @@ public sealed record FitOptions
     public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = NullLogger.Instance;
 
     /// <summary>
-    /// Gets the seed of libtorch's global generator (it drives Dropout), or <see langword="null"/> to leave the global
-    /// generator alone. The generator is seeded at the start of every epoch from this seed and the epoch number, so a
+    /// Gets the seed of libtorch's global generator (it drives Dropout), or <see langword="null"/> to use the fit seed
+    /// derived from the global seed of <see cref="Models.ConvVizRuntime.Seed"/> (the same for every fit, so a resumed fit
+    /// draws the masks of an uninterrupted one) or, when none is set, to leave the global generator alone. The generator is seeded at the start of every epoch from this seed and the epoch number, so a
     /// run resumed at epoch e (<see cref="InitialEpoch"/> = e) draws the same Dropout masks as an uninterrupted run.
     /// Seeded runs on the CPU repeat exactly when the model's weights and the data source are seeded too.
     /// </summary>

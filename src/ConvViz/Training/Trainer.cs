@@ -41,7 +41,8 @@ internal static class Trainer
         var keys = Keys(compilation);
         var module = model.Module;
         var wasTraining = module.training;
-        var progress = ProgressFor(options);
+        var (progress, console) = ProgressFor(options);
+        using var dataMessages = console is null ? null : new DataMessages(console, train, options.ValidationData);
 
         using var cursor = new BatchCursor(train, options.InitialEpoch, cancellationToken);
 
@@ -86,7 +87,7 @@ internal static class Trainer
                     cursor.Restart(epoch);
                 }
 
-                if (options.Seed is { } seed)
+                if ((options.Seed ?? SeedStore.Fixed(SeedComponent.Fit)) is { } seed)
                 {
                     // Seeded per epoch (not once per Fit) so that a run resumed at this epoch draws the same Dropout masks.
                     manual_seed(SeedMixer.Mix(seed, epoch, 3L << 32));
@@ -394,16 +395,16 @@ internal static class Trainer
     }
 
     /// <summary>The progress receiver of a fit: the user's, or the library's console reporter chosen by <see cref="FitOptions.Verbosity"/>.</summary>
-    private static IProgress<TrainingProgress>? ProgressFor(FitOptions options)
+    private static (IProgress<TrainingProgress>? Progress, ConsoleProgressReporter? Console) ProgressFor(FitOptions options)
     {
         var verbosity = options.Verbosity;
         if (verbosity == TrainingVerbosity.Auto && options.Progress is not null)
         {
-            return options.Progress;
+            return (options.Progress, null);
         }
 
         var console = verbosity == TrainingVerbosity.Silent ? null : new ConsoleProgressReporter(options.ProgressWriter, verbosity);
-        return options.Progress is null ? console : console is null ? options.Progress : new BothProgress(options.Progress, console);
+        return (options.Progress is null ? console : console is null ? options.Progress : new BothProgress(options.Progress, console), console);
     }
 
     private sealed class BothProgress(IProgress<TrainingProgress> first, IProgress<TrainingProgress> second) : IProgress<TrainingProgress>

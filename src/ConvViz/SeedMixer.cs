@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Data;
+namespace ConvViz;
 
 /// <summary>
 /// Deterministic seed derivation (SplitMix64 finaliser). Unlike <see cref="HashCode"/>, which is randomised per
