@@ -151,7 +151,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
 
     var written = new List<(string What, string Path)>();
     var previewPath = Path.Combine(output, "augmentation-preview.png");
-    AugmentationPreview.Save(augmenter, preprocessing, [trainData.FilePaths[0], trainData.FilePaths[^1]], arguments.Seed, previewPath);
+    AugmentationGrid.Save(augmenter, preprocessing, [trainData.FilePaths[0], trainData.FilePaths[^1]], previewPath, variants: 4, arguments.Seed);
     written.Add(("augmentation preview (left: as loaded; right: four random augmentations)", previewPath));
     Console.WriteLine($"Found {trainData.SampleCount} training images and {testData.SampleCount} test images belonging to {trainData.ClassNames.Count} classes ({string.Join(", ", trainData.ClassNames)}).");
 
@@ -215,7 +215,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     Console.WriteLine();
     using var scope = NewDisposeScope();
     var input = model.LoadImage(catPhoto); // decode, resize, samplewise standardisation: the training-time steps
-    using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(catPhoto, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
+    using var shown = model.LoadImageForDisplay(catPhoto); // the same steps before standardisation, for display
     var top = model.PredictClasses(input)[0];
     Console.WriteLine($"{Path.GetFileName(catPhoto)}: predicted '{top.ClassName}' with probability {top.Probability:F3}" +
         (arguments.DataDirectory is null ? " (the demo model knows only boots and sneakers; the cat is here for its feature maps)." : "."));
@@ -233,20 +233,11 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         written.Add(($"feature maps of layer {r} (R) / {layer.Index} (0-based), {layer.Name}", path));
     }
 
-    var heatmap = GradCam.Compute(model, input, top.ClassIndex);
     var gradCamPath = Path.Combine(output, "grad-cam.png");
-    using (var overlay = HeatmapOverlay.RenderOnPhoto(catPhoto, heatmap))
-    {
-        overlay.SaveAsPng(gradCamPath);
-    }
-
+    HeatmapOverlay.SaveGradCam(model, catPhoto, gradCamPath); // the predicted class, top
     written.Add(($"Grad-CAM overlay for '{top.ClassName}' (last Conv2D layer), on the photo at its own size", gradCamPath));
     var filtersPath = Path.Combine(output, "filters-layer1.png");
-    using (var filters = FilterGrid.RenderFirstLayer(model, new FilterGridOptions { Scale = 8 }))
-    {
-        filters.SaveAsPng(filtersPath);
-    }
-
+    FilterGrid.SaveFirstLayer(model, filtersPath, new FilterGridOptions { Scale = 8 });
     written.Add(("filters of the first Conv2D layer", filtersPath));
 
     // The report compares images: the cat, the first test image of each class and the first misclassified test image.
@@ -254,7 +245,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     var photos = new List<Image<Rgb24>>();
     void AddTestImage(string label, string file)
     {
-        var photo = TensorImages.ToImage(ImageLoader.LoadPixels(file, model.GetImagePreprocessing(), ImageDecodingOptions.Default), 0, 255);
+        var photo = model.LoadImageForDisplay(file);
         photos.Add(photo);
         reportImages.Add(new HtmlReportImage($"{label}: {Path.GetFileName(file)}", model.LoadImage(file), photo));
     }
@@ -285,12 +276,10 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     {
         Title = arguments.DataDirectory is null ? "ConvViz: the blog's CNN on the bundled demo data" : "ConvViz: the blog's CNN on Dogs vs. Cats",
         Images = reportImages,
-        ClassNames = model.ClassNames,
         HistorySvg = svg,
         PatternLayers = [model.Layers[5].Name], // R's get_layer(index = 6)
         SizeBudget = 8 << 20, // four images with every channel of every layer: about 6.5 MB
-        // The samples standardise each image, so the network saw values of about ±2.5 standard deviations.
-        PatternSettings = new HtmlReportOptions().PatternSettings with { InputMin = -2.5, InputMax = 2.5 },
+        // Class names and the patterns' input range (about ±2.5 for these standardised images) come from the model.
     });
     foreach (var photo in photos)
     {

@@ -4,7 +4,6 @@
 // feature-map grids of chosen layers, filter grids, Grad-CAM, saliency and the one-file HTML report.
 using System.Globalization;
 using ConvViz;
-using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
@@ -87,7 +86,6 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
     }
 
     // The preprocessing the model was trained with travels in the file; without it, the model falls back to a plain resize.
-    var preprocessing = model.GetImagePreprocessing();
     if (model.Preprocessing is null)
     {
         Console.WriteLine("The model file has no preprocessing; using a plain resize to the input size without standardisation.");
@@ -97,7 +95,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
     var written = new List<string>();
     using var scope = NewDisposeScope();
     var input = model.LoadImage(imagePath);
-    using var shown = TensorImages.ToImage(ImageLoader.LoadPixels(imagePath, preprocessing, ImageDecodingOptions.Default), 0, 255);
+    using var shown = model.LoadImageForDisplay(imagePath); // the photo as the model sees it, before standardisation
 
     var layers = layerArguments.Count == 0
         ? [.. model.Layers.Where(l => l.Options is Conv2DOptions or MaxPooling2DOptions)]
@@ -151,18 +149,19 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         // A photo smaller than the model's input (a 28×28 shoe) is drawn at the input size instead, where it is legible.
         var photoSize = Image.Identify(imagePath);
         var small = photoSize.Width < model.InputShape.Width && photoSize.Height < model.InputShape.Height;
-        using (var overlay = small ? HeatmapOverlay.Render(shown, gradCam) : HeatmapOverlay.RenderOnPhoto(imagePath, gradCam))
+        if (small)
         {
-            overlay.SaveAsPng(gradCamPath);
+            HeatmapOverlay.Save(shown, gradCam, gradCamPath);
+        }
+        else
+        {
+            HeatmapOverlay.SaveOnPhoto(imagePath, gradCam, gradCamPath);
         }
 
         written.Add(gradCamPath);
         var saliency = Saliency.Compute(model, input, classIndex);
         var saliencyPath = Path.Combine(output, $"saliency-class{classIndex}.png");
-        using (var map = HeatmapOverlay.RenderHeatmap(saliency, Colormap.Inferno))
-        {
-            map.SaveAsPng(saliencyPath);
-        }
+        HeatmapOverlay.SaveHeatmap(saliency, saliencyPath, Colormap.Inferno);
 
         written.Add(saliencyPath);
     }
@@ -173,7 +172,6 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         Title = $"ConvViz: {Path.GetFileName(modelPath)} on {Path.GetFileName(imagePath)}",
         Input = input,
         InputImage = shown,
-        ClassNames = model.ClassNames.Count > 0 ? model.ClassNames : null,
         GradCamClass = classArgument,
     });
     written.Add(reportPath);
@@ -197,23 +195,21 @@ static string SavePatterns(Model model, LayerInfo layer, string output)
     using var result = ActivationMaximization.RunLayer(model, layer.Name, channels, settings);
     Console.WriteLine($"  mean activation before → after: {result.InitialActivations.Average():F3} → {result.FinalActivations.Average():F3}");
     var path = Path.Combine(output, $"patterns-{layer.Index:D2}-{layer.Name}.png");
-    using var grid = FilterGrid.RenderPatterns(model, result, new PatternGridOptions { Columns = 8 });
-    grid.SaveAsPng(path);
+    FilterGrid.SavePatterns(model, result, path, new PatternGridOptions { Columns = 8 });
     return path;
 }
 
 static ActivationMaximizationOptions PatternSettings(Model model)
 {
     // The range of the inputs the model was trained on, after its own preprocessing: about ±2.5 standard deviations
-    // for standardised images (the samples' samplewise_std_normalization), otherwise 0 to 255 × rescale.
-    var p = model.Preprocessing;
-    var standardised = p is not null && (p.SamplewiseStdNormalization || p.SamplewiseCenter || p.FeaturewiseStd is not null || p.FeaturewiseMean is not null);
-    var (low, high) = standardised ? (-2.5, 2.5) : (0.0, 255 * (p?.Rescale ?? 1.0));
-    return new ActivationMaximizationOptions
+    // for standardised images (the samples' samplewise_std_normalization), otherwise 0 to 255 × rescale. Without
+    // preprocessing this sample feeds the model plain 0–255 pixels.
+    var settings = new ActivationMaximizationOptions
     {
-        Steps = 160, StepSize = 0.02, NoiseAmplitude = 0.1, Seed = 1, InputMin = low, InputMax = high,
+        Steps = 160, StepSize = 0.02, NoiseAmplitude = 0.1, Seed = 1,
         Jitter = 4, BlurSigma = 1.0, BlurEvery = 4, Decay = 0.01,
     };
+    return model.Preprocessing is null ? settings with { InputMax = 255 } : settings.WithInputRangeOf(model);
 }
 
 static LayerInfo Resolve(Model model, string argument)

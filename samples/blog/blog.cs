@@ -20,7 +20,6 @@ using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Training;
 using ConvViz.Visualization;
-using SixLabors.ImageSharp;
 using static TorchSharp.torch;
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -109,26 +108,22 @@ var cat = model.LoadImage(catPhoto);
 var predicted = model.PredictClasses(cat)[0];
 Console.WriteLine($"{Path.GetFileName(catPhoto)}: '{predicted.ClassName}' with probability {predicted.Probability:F3}");
 var layer6 = model.Layers[5]; // R's index = 6 is 1-based
-var maps = IntermediateModel.From(model, layer6.Index).Predict(cat);
-var gridPath = Path.Combine(output, $"layer6-{layer6.Name}.png");
-FeatureMapGrid.SaveLayer(maps, layer6, gridPath);
+using var activations = IntermediateModel.From(model, layer6.Index).Run(cat);
+var gridPath = activations.SaveGrids(output)[0]; // layer6-conv2d_3.png: layer{R index}-{name}.png
 
-// Beyond the blog: where the network looked (Grad-CAM), and an explorable report of every layer.
+// Beyond the blog: where the network looked (Grad-CAM, on the photo, for the predicted class), and an explorable
+// report of every layer (class names and the patterns' input range come from the model).
 var gradCamPath = Path.Combine(output, "grad-cam.png");
-using (var overlay = HeatmapOverlay.RenderOnPhoto(catPhoto, GradCam.Compute(model, cat, predicted.ClassIndex)))
-{
-    overlay.SaveAsPng(gradCamPath);
-}
+HeatmapOverlay.SaveGradCam(model, catPhoto, gradCamPath);
 
 var reportPath = Path.Combine(output, "report.html");
+using var shown = model.LoadImageForDisplay(catPhoto); // the photo as the model sees it, before standardisation
 HtmlReport.Save(model, reportPath, new HtmlReportOptions
 {
     Title = "The blog's CNN, under the hood",
-    Images = [new HtmlReportImage(Path.GetFileName(catPhoto), cat)],
-    ClassNames = model.ClassNames,
+    Images = [new HtmlReportImage(Path.GetFileName(catPhoto), cat, shown)],
     HistorySvg = HistoryPlot.ToSvg(history),
     PatternLayers = [layer6.Name],
-    PatternSettings = new HtmlReportOptions().PatternSettings with { InputMin = -2.5, InputMax = 2.5 },
 });
 
 Console.WriteLine($"Layer 6 ({layer6.Name}, {layer6.OutputShape}) feature maps: {gridPath}");

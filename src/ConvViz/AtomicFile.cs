@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using SixLabors.ImageSharp;
+
 namespace ConvViz;
 
 /// <summary>
@@ -23,6 +25,18 @@ internal static class AtomicFile
             using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
             writer.Write(text);
         });
+    }
+
+    /// <summary>Writes an image to <paramref name="path"/> atomically as a PNG file: the one place the library's <c>Save</c> methods write PNGs.</summary>
+    /// <param name="path">The target file; an existing file is replaced.</param>
+    /// <param name="image">The image; not disposed.</param>
+    /// <returns>The full path written.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or has no folder.</exception>
+    /// <exception cref="IOException">The file cannot be written or renamed.</exception>
+    public static string WritePng(string path, Image image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return Write(path, stream => image.SaveAsPng(stream));
     }
 
     /// <summary>Writes <paramref name="path"/> atomically with the content <paramref name="write"/> puts in the stream.</summary>

@@ -98,6 +98,37 @@ public static class ImageLoader
         return Convert(data, name, preprocessing, decoding);
     }
 
+    /// <summary>
+    /// Loads an image file as the model sees it, for display: decoded, resized and colour-converted exactly as
+    /// <see cref="Load(string, ImagePreprocessing)"/> does, but before rescaling and standardisation, as an RGB image
+    /// (grey for a grayscale model; the alpha channel of an RGBA model is dropped). Keras users write
+    /// <c>image_load(path, target_size = c(150, 150))</c> and plot it.
+    /// </summary>
+    /// <param name="path">The image file (a format of <see cref="ImageDecodingOptions.Default"/>: JPEG, PNG, BMP or netpbm).</param>
+    /// <param name="preprocessing">Target size, colour mode and interpolation (standardisation is not applied).</param>
+    /// <returns>An image of the preprocessing's target size; the caller owns (disposes) it.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be used.</exception>
+    public static Image<Rgb24> LoadForDisplay(string path, ImagePreprocessing preprocessing) =>
+        LoadForDisplay(path, preprocessing, ImageDecodingOptions.Default);
+
+    /// <summary>Loads an image file as the model sees it, for display, before rescaling and standardisation (see <see cref="LoadForDisplay(string, ImagePreprocessing)"/>).</summary>
+    /// <param name="path">The image file.</param>
+    /// <param name="preprocessing">Target size, colour mode and interpolation (standardisation is not applied).</param>
+    /// <param name="decoding">Formats and limits for decoding.</param>
+    /// <returns>An image of the preprocessing's target size; the caller owns (disposes) it.</returns>
+    /// <exception cref="InvalidImageFileException">The file cannot be used.</exception>
+    public static Image<Rgb24> LoadForDisplay(string path, ImagePreprocessing preprocessing, ImageDecodingOptions decoding)
+    {
+        using var scope = NewDisposeScope();
+        var pixels = LoadPixels(path, preprocessing, decoding);
+        if (pixels.shape[1] == 4)
+        {
+            pixels = pixels.narrow(1, 0, 3);
+        }
+
+        return TensorImages.ToImage(pixels, 0, 255);
+    }
+
     /// <summary>Converts a decoded image to float32 [1, C, H, W] with values 0–255, resized and colour-converted but not standardised.</summary>
     /// <param name="image">The image; not modified or disposed.</param>
     /// <param name="preprocessing">Target size, colour mode and interpolation (standardisation is not applied).</param>

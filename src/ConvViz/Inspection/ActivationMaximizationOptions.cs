@@ -1,5 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
+using ConvViz.Models;
+
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="ActivationMaximization"/> (gradient ascent on the input, Chollet's recipe).</summary>
@@ -37,13 +40,61 @@ public sealed record ActivationMaximizationOptions
     /// </value>
     public int Seed { get; init; } = SeedStore.Next(SeedComponent.ActivationMaximization) ?? 0;
 
-    /// <summary>Gets the smallest input value the model saw in training (after preprocessing); the image is clamped to it.</summary>
+    /// <summary>Gets the smallest input value the model saw in training (after preprocessing); the image is clamped to it.
+    /// <see cref="WithInputRangeOf"/> sets it from a model's preprocessing.</summary>
     /// <value>The default value is 0 (images rescaled by 1/255).</value>
-    public double InputMin { get; init; }
+    public double InputMin
+    {
+        get;
+        init
+        {
+            field = value;
+            HasExplicitInputRange = true;
+        }
+    }
 
-    /// <summary>Gets the largest input value the model saw in training (after preprocessing); the image is clamped to it.</summary>
+    /// <summary>Gets the largest input value the model saw in training (after preprocessing); the image is clamped to it.
+    /// <see cref="WithInputRangeOf"/> sets it from a model's preprocessing.</summary>
     /// <value>The default value is 1 (images rescaled by 1/255).</value>
-    public double InputMax { get; init; } = 1.0;
+    public double InputMax
+    {
+        get;
+        init
+        {
+            field = value;
+            HasExplicitInputRange = true;
+        }
+    } = 1.0;
+
+    /// <summary>Gets a value indicating whether <see cref="InputMin"/> or <see cref="InputMax"/> was set (in an initializer
+    /// or a <see langword="with"/> expression) rather than left at its default.</summary>
+    internal bool HasExplicitInputRange { get; private init; }
+
+    /// <summary>
+    /// Returns a copy whose <see cref="InputMin"/> and <see cref="InputMax"/> are the range of the inputs
+    /// <paramref name="model"/> saw in training, from its <see cref="Model.Preprocessing"/>: about ±2.5 (standard deviations)
+    /// for standardised images (<see cref="ImagePreprocessing.SamplewiseStdNormalization"/> or
+    /// <see cref="ImagePreprocessing.FeaturewiseStd"/>); ±127.5 × rescale for images only centred
+    /// (<see cref="ImagePreprocessing.SamplewiseCenter"/> or <see cref="ImagePreprocessing.FeaturewiseMean"/>); otherwise
+    /// 0 to 255 × rescale (so [0, 1] for <c>rescale = 1/255</c>, [0, 255] without rescaling). A model without
+    /// preprocessing does not say what it was trained on: the copy keeps this range.
+    /// </summary>
+    /// <param name="model">The model whose input range is used.</param>
+    /// <returns>A copy with the model's input range; every other setting is kept.</returns>
+    public ActivationMaximizationOptions WithInputRangeOf(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Preprocessing is not { } p)
+        {
+            return this;
+        }
+
+        var full = 255.0 * Math.Abs(p.Rescale ?? 1.0);
+        var (low, high) = p.SamplewiseStdNormalization || p.FeaturewiseStd is not null
+            ? (-2.5, 2.5)
+            : p.SamplewiseCenter || p.FeaturewiseMean is not null ? (-full / 2, full / 2) : (0.0, full);
+        return this with { InputMin = low, InputMax = high };
+    }
 
     /// <summary>Gets the amplitude of the starting noise around the middle of the input range, as a fraction of the range.</summary>
     /// <value>The default value is 0.1 (Chollet's U(0.4, 0.6) for inputs in [0, 1]).</value>

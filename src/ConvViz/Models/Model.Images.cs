@@ -1,6 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Imaging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
@@ -45,6 +47,22 @@ public sealed partial class Model
         }
 
         return ImageLoader.Load(imagePath, GetImagePreprocessing());
+    }
+
+    /// <summary>
+    /// Loads an image file as this model sees it, for display: resized and colour-converted with the model's
+    /// preprocessing (<see cref="GetImagePreprocessing"/>), before rescaling and standardisation, as an RGB image of the
+    /// model's input size. Show it next to <see cref="LoadImage"/>'s tensor, or pass it as the report's input image.
+    /// </summary>
+    /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
+    /// <returns>An image of the model's input size; the caller owns (disposes) it.</returns>
+    /// <exception cref="InvalidImageFileException">The file is missing, unreadable, corrupt, too large or not an enabled format.</exception>
+    public Image<Rgb24> LoadImageForDisplay(string imagePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        return ImageLoader.LoadForDisplay(imagePath, GetImagePreprocessing());
     }
 
     private int _warnedNoPreprocessing;

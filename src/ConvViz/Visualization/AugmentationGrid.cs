@@ -18,6 +18,23 @@ public static class AugmentationGrid
 {
     private const int Gap = 4;
 
+    /// <summary>Renders the grid as <see cref="Render"/> does and writes it as a PNG file.</summary>
+    /// <param name="augmenter">The augmentation to preview.</param>
+    /// <param name="preprocessing">The loading steps (size, colour mode, interpolation) applied before augmenting.</param>
+    /// <param name="files">1 to 8 image files, one row each.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="variants">The augmentations per image (1 to 8).</param>
+    /// <param name="seed">The seed of the first augmentation; row r, column c uses <c>seed + r × variants + c</c>.</param>
+    /// <exception cref="ArgumentException">No files are given, or more than 8, or <paramref name="variants"/> is outside 1 to 8.</exception>
+    /// <exception cref="InvalidImageFileException">A file cannot be decoded.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Save(Augmenter augmenter, ImagePreprocessing preprocessing, IReadOnlyList<string> files, string path, int variants = 4, int seed = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = Render(augmenter, preprocessing, files, variants, seed);
+        AtomicFile.WritePng(path, image);
+    }
+
     /// <summary>Renders the grid.</summary>
     /// <param name="augmenter">The augmentation to preview.</param>
     /// <param name="preprocessing">The loading steps (size, colour mode, interpolation) applied before augmenting.</param>

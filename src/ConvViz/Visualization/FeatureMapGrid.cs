@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Imaging;
+using ConvViz.Inspection;
 using ConvViz.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -47,7 +48,7 @@ public static class FeatureMapGrid
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var image = Render(activations, options);
-        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
+        AtomicFile.WritePng(path, image);
     }
 
     /// <summary>Renders a layer's feature maps, titled with the layer, and writes them as a PNG file.</summary>
@@ -60,7 +61,42 @@ public static class FeatureMapGrid
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var image = RenderLayer(activations, layer, options);
-        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
+        AtomicFile.WritePng(path, image);
+    }
+
+    /// <summary>
+    /// Saves one feature-map grid per layer with spatial output in an activation set, each titled with its layer, like
+    /// keract's <c>display_activations(activations, save = TRUE)</c>. The files are named
+    /// <c>layer{R index}-{layer name}.png</c>, where the R index is the 1-based index R's <c>get_layer(model, index = k)</c>
+    /// takes (<see cref="LayerInfo.Index"/> + 1): for example <c>layer6-conv2d_3.png</c> for the blog's sixth layer.
+    /// </summary>
+    /// <param name="activations">The activations, for example from <see cref="IntermediateModel.Run(Tensor)"/>; not disposed.</param>
+    /// <param name="directory">The output folder; created if missing. Existing files of the same names are replaced.</param>
+    /// <param name="options">Grid settings for every layer; defaults if <see langword="null"/>.</param>
+    /// <returns>The paths written, in layer order. Layers without spatial output (Flatten, Dense, Dropout after them, global
+    /// pooling) have no grid and are skipped: they are in the set's <see cref="ActivationSet.Layers"/> but not in the result.</returns>
+    /// <exception cref="ArgumentException">A channel or sample of <paramref name="options"/> does not exist in a layer.</exception>
+    /// <exception cref="ObjectDisposedException">The set has been disposed.</exception>
+    /// <exception cref="IOException">A file cannot be written.</exception>
+    public static IReadOnlyList<string> SaveGrids(this ActivationSet activations, string directory, FeatureMapGridOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory.CreateDirectory(directory);
+        var paths = new List<string>(activations.Count);
+        foreach (var layer in activations.Layers)
+        {
+            if (!layer.OutputShape.IsSpatial)
+            {
+                continue;
+            }
+
+            var path = Path.Combine(directory, $"layer{layer.Index + 1}-{layer.Name}.png");
+            SaveLayer(activations[layer.Name], layer, path, options);
+            paths.Add(path);
+        }
+
+        return paths;
     }
 
     /// <summary>Renders and reports the value range mapped to the ends of the colour scale (NaN for per-map scaling) and the labels drawn.</summary>

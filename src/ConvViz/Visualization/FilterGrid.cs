@@ -124,6 +124,47 @@ public static class FilterGrid
         return RenderPatternTiles(result, layer, options ?? new PatternGridOptions());
     }
 
+    /// <summary>Draws the first layer's kernels as <see cref="RenderFirstLayer"/> does and writes them as a PNG file.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The model has no layer with filters, or the first one does not read 1 or 3 channels.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void SaveFirstLayer(Model model, string path, FilterGridOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = RenderFirstLayer(model, options);
+        AtomicFile.WritePng(path, image);
+    }
+
+    /// <summary>Draws a layer's kernels as <see cref="RenderLayer"/> does and writes them as a PNG file.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="layerName">The name of a layer with filters (such as Conv2D).</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The layer does not exist or has no filters.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void SaveLayer(Model model, string layerName, string path, FilterGridOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = RenderLayer(model, layerName, options);
+        AtomicFile.WritePng(path, image);
+    }
+
+    /// <summary>Draws activation-maximisation patterns as <see cref="RenderPatterns"/> does and writes them as a PNG file.</summary>
+    /// <param name="model">The model the patterns were computed for.</param>
+    /// <param name="result">The activation-maximisation result; not disposed.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The model has no layer of the result's name, or the images do not have 1 or 3 channels.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void SavePatterns(Model model, ActivationMaximizationResult result, string path, PatternGridOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = RenderPatterns(model, result, options);
+        AtomicFile.WritePng(path, image);
+    }
+
     private static Image<Rgb24> RenderPatternTiles(ActivationMaximizationResult result, LayerInfo layer, PatternGridOptions options)
     {
         var images = result.Images;

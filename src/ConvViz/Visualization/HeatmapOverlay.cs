@@ -2,6 +2,7 @@
 
 using ConvViz.Imaging;
 using ConvViz.Inspection;
+using ConvViz.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -94,6 +95,92 @@ public static class HeatmapOverlay
 
         canvas.DrawTile(0, tile);
         return canvas.ToImage();
+    }
+
+    /// <summary>Blends a heatmap over an image as <see cref="Render"/> does and writes the result as a PNG file.</summary>
+    /// <param name="image">The image shown under the heatmap; not modified or disposed.</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1]; not disposed.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Save(Image<Rgb24> image, Tensor heatmap, string path, HeatmapOverlayOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var overlay = Render(image, heatmap, options);
+        AtomicFile.WritePng(path, overlay);
+    }
+
+    /// <summary>Blends a heatmap over a photo at its full resolution as <see cref="RenderOnPhoto"/> does and writes the result as a PNG file.</summary>
+    /// <param name="photoPath">The photo the heatmap's model input was loaded from.</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1] at the model's input size; not disposed.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
+    /// <exception cref="InvalidImageFileException">The photo cannot be loaded.</exception>
+    /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void SaveOnPhoto(string photoPath, Tensor heatmap, string path, HeatmapOverlayOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var overlay = RenderOnPhoto(photoPath, heatmap, options);
+        AtomicFile.WritePng(path, overlay);
+    }
+
+    /// <summary>Draws a heatmap alone as <see cref="RenderHeatmap"/> does and writes it as a PNG file.</summary>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1]; not disposed.</param>
+    /// <param name="path">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="colormap">The colour scale.</param>
+    /// <param name="scale">The integer upscaling factor (nearest neighbour).</param>
+    /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void SaveHeatmap(Tensor heatmap, string path, Colormap colormap = Colormap.Jet, int scale = 1)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var image = RenderHeatmap(heatmap, colormap, scale);
+        AtomicFile.WritePng(path, image);
+    }
+
+    /// <summary>
+    /// Explains a photo with Grad-CAM and writes the overlay on the photo, at the photo's own size, as a PNG file: in one
+    /// call what <see cref="Model.LoadImage"/>, <see cref="Model.PredictClasses(Tensor)"/>,
+    /// <see cref="GradCam.Compute(Model, Tensor, int, GradCamOptions?)"/>, <see cref="RenderOnPhoto"/> and a save do.
+    /// The photo is loaded with the model's own preprocessing (<see cref="Model.GetImagePreprocessing"/>).
+    /// </summary>
+    /// <param name="model">The model to explain; not disposed.</param>
+    /// <param name="photoPath">The photo (a format of <see cref="ImageDecodingOptions.Default"/>: JPEG, PNG, BMP or netpbm).</param>
+    /// <param name="outputPath">The PNG file to create or overwrite (written atomically).</param>
+    /// <param name="options">Grad-CAM settings (layer, target); defaults if <see langword="null"/>.</param>
+    /// <param name="classIndex">The class to explain; the predicted class (the top one) if <see langword="null"/>.</param>
+    /// <param name="overlayOptions">Overlay settings (colormap, alpha); defaults if <see langword="null"/>.</param>
+    /// <returns>The class explained, with its name from <see cref="Model.ClassNames"/> (when known) and the model's output for it
+    /// (for a single sigmoid unit, p for class 1 and 1 − p for class 0).</returns>
+    /// <exception cref="InvalidImageFileException">The photo cannot be loaded.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classIndex"/> is not a class of the model.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat (it has no class scores).</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static ClassPrediction SaveGradCam(
+        Model model, string photoPath, string outputPath, GradCamOptions? options = null, int? classIndex = null, HeatmapOverlayOptions? overlayOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(photoPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
+        using var scope = NewDisposeScope();
+        var input = model.LoadImage(photoPath);
+        var explained = model.PredictClasses(input)[0];
+        if (classIndex is { } wanted && wanted != explained.ClassIndex)
+        {
+            var outputs = TensorData.ToArray(model.Predict(input));
+            var classes = outputs.Length == 1 ? 2 : outputs.Length;
+            ArgumentOutOfRangeException.ThrowIfNegative(wanted, nameof(classIndex));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(wanted, classes, nameof(classIndex));
+            var probability = outputs.Length == 1 ? (wanted == 1 ? outputs[0] : 1 - outputs[0]) : outputs[wanted];
+            explained = new ClassPrediction(wanted, wanted < model.ClassNames.Count ? model.ClassNames[wanted] : null, probability);
+        }
+
+        var heatmap = GradCam.Compute(model, input, explained.ClassIndex, options);
+        using var overlay = RenderOnPhoto(photoPath, heatmap, overlayOptions);
+        AtomicFile.WritePng(outputPath, overlay);
+        return explained;
     }
 
     private static (int H, int W) Size(Tensor heatmap)

@@ -44,11 +44,20 @@ public static class HtmlReport
         ArgumentNullException.ThrowIfNull(model);
         NativeBackend.EnsureLoaded();
         options ??= new HtmlReportOptions();
+        if (options.ClassNames is null && model.ClassNames.Count > 0)
+        {
+            options = options with { ClassNames = model.ClassNames };
+        }
+
         var images = ImagesOf(options);
         return options.Layout == HtmlReportLayout.Static
             ? CreateStatic(model, images.Count == 0 ? options : options with { Input = images[0].Input, InputImage = images[0].Photo })
             : CreateInteractive(model, images, options);
     }
+
+    /// <summary>The pattern settings used: <see cref="HtmlReportOptions.PatternSettings"/>, with the model's input range unless the range was set explicitly.</summary>
+    internal static ActivationMaximizationOptions PatternSettingsFor(Model model, HtmlReportOptions options) =>
+        options.PatternSettings.HasExplicitInputRange ? options.PatternSettings : options.PatternSettings.WithInputRangeOf(model);
 
     private static List<HtmlReportImage> ImagesOf(HtmlReportOptions options)
     {

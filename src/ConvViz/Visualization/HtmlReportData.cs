@@ -300,7 +300,7 @@ internal static class HtmlReportData
     private static JsonArray Patterns(Model model, HtmlReportOptions options)
     {
         var result = new JsonArray();
-        var s = options.PatternSettings;
+        var s = HtmlReport.PatternSettingsFor(model, options);
         foreach (var name in options.PatternLayers)
         {
             var layer = model.Layers.FirstOrDefault(l => l.Name == name && l.Options.HasFilters)

@@ -35,7 +35,8 @@ public sealed record HtmlReportOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public Image<Rgb24>? InputImage { get; init; }
 
-    /// <summary>Gets the class names, by output index; indices are shown if <see langword="null"/>.</summary>
+    /// <summary>Gets the class names, by output index; if <see langword="null"/>, the model's <see cref="Models.Model.ClassNames"/>
+    /// (set by <c>Fit</c> from the training folders and saved with the model), or indices when the model has none.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
@@ -130,8 +131,12 @@ public sealed record HtmlReportOptions
         }
     } = 8;
 
-    /// <summary>Gets the activation-maximisation settings of the patterns; the page states them.</summary>
-    /// <value>The default value is 160 steps of size 0.02 from seeded noise 0.1 in [0, 1], with jitter 4, a Gaussian blur (sigma 1) every 4 steps and decay 0.01.</value>
+    /// <summary>Gets the activation-maximisation settings of the patterns; the page states them. Unless
+    /// <see cref="ActivationMaximizationOptions.InputMin"/> or <see cref="ActivationMaximizationOptions.InputMax"/> is set
+    /// explicitly, the patterns use the input range the model saw in training, from its preprocessing
+    /// (<see cref="ActivationMaximizationOptions.WithInputRangeOf"/>: about ±2.5 for standardised images, [0, 1] for
+    /// <c>rescale = 1/255</c>); a model without preprocessing uses [0, 1].</summary>
+    /// <value>The default value is 160 steps of size 0.02 from seeded noise 0.1 in the model's input range, with jitter 4, a Gaussian blur (sigma 1) every 4 steps and decay 0.01.</value>
     public ActivationMaximizationOptions PatternSettings
     {
         get;
