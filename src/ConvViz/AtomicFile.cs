@@ -39,6 +39,23 @@ internal static class AtomicFile
         return Write(path, stream => image.SaveAsPng(stream));
     }
 
+    /// <summary>
+    /// Checks <paramref name="path"/>, renders the image (only then, so a bad path costs nothing), writes it as a PNG file
+    /// atomically and disposes it: the one body of every picture type's <c>Save</c>.
+    /// </summary>
+    /// <param name="path">The target file; an existing file is replaced.</param>
+    /// <param name="render">Renders the image; the image it returns is disposed here.</param>
+    /// <returns>The full path written.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or white space.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static string WritePng(string path, Func<Image> render)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(render);
+        using var image = render();
+        return WritePng(path, image);
+    }
+
     /// <summary>Writes <paramref name="path"/> atomically with the content <paramref name="write"/> puts in the stream.</summary>
     /// <param name="path">The target file; an existing file is replaced.</param>
     /// <param name="write">Writes the whole content to the stream it is given (a write-only, seekable file stream; do not dispose it).</param>

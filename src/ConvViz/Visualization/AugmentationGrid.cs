@@ -30,9 +30,7 @@ public static class AugmentationGrid
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Save(Augmenter augmenter, ImagePreprocessing preprocessing, IReadOnlyList<string> files, string path, int variants = 4, int seed = 0)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = Render(augmenter, preprocessing, files, variants, seed);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => Render(augmenter, preprocessing, files, variants, seed));
     }
 
     /// <summary>Renders the grid.</summary>

@@ -46,9 +46,7 @@ public static class FeatureMapGrid
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
     public static void Save(Tensor activations, string path, FeatureMapGridOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = Render(activations, options);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => Render(activations, options));
     }
 
     /// <summary>Renders a layer's feature maps, titled with the layer, and writes them as a PNG file.</summary>
@@ -59,9 +57,7 @@ public static class FeatureMapGrid
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid, or the maps do not have the layer's output shape.</exception>
     public static void SaveLayer(Tensor activations, LayerInfo layer, string path, FeatureMapGridOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = RenderLayer(activations, layer, options);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => RenderLayer(activations, layer, options));
     }
 
     /// <summary>

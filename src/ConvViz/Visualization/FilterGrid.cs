@@ -132,9 +132,7 @@ public static class FilterGrid
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void SaveFirstLayer(Model model, string path, FilterGridOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = RenderFirstLayer(model, options);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => RenderFirstLayer(model, options));
     }
 
     /// <summary>Draws a layer's kernels as <see cref="RenderLayer"/> does and writes them as a PNG file.</summary>
@@ -146,9 +144,7 @@ public static class FilterGrid
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void SaveLayer(Model model, string layerName, string path, FilterGridOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = RenderLayer(model, layerName, options);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => RenderLayer(model, layerName, options));
     }
 
     /// <summary>Draws activation-maximisation patterns as <see cref="RenderPatterns"/> does and writes them as a PNG file.</summary>
@@ -160,9 +156,7 @@ public static class FilterGrid
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void SavePatterns(Model model, ActivationMaximizationResult result, string path, PatternGridOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = RenderPatterns(model, result, options);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => RenderPatterns(model, result, options));
     }
 
     private static Image<Rgb24> RenderPatternTiles(ActivationMaximizationResult result, LayerInfo layer, PatternGridOptions options)

@@ -106,9 +106,7 @@ public static class HeatmapOverlay
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Save(Image<Rgb24> image, Tensor heatmap, string path, HeatmapOverlayOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var overlay = Render(image, heatmap, options);
-        AtomicFile.WritePng(path, overlay);
+        AtomicFile.WritePng(path, () => Render(image, heatmap, options));
     }
 
     /// <summary>Blends a heatmap over a photo at its full resolution as <see cref="RenderOnPhoto"/> does and writes the result as a PNG file.</summary>
@@ -121,9 +119,7 @@ public static class HeatmapOverlay
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void SaveOnPhoto(string photoPath, Tensor heatmap, string path, HeatmapOverlayOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var overlay = RenderOnPhoto(photoPath, heatmap, options);
-        AtomicFile.WritePng(path, overlay);
+        AtomicFile.WritePng(path, () => RenderOnPhoto(photoPath, heatmap, options));
     }
 
     /// <summary>Draws a heatmap alone as <see cref="RenderHeatmap"/> does and writes it as a PNG file.</summary>
@@ -135,9 +131,7 @@ public static class HeatmapOverlay
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void SaveHeatmap(Tensor heatmap, string path, Colormap colormap = Colormap.Jet, int scale = 1)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var image = RenderHeatmap(heatmap, colormap, scale);
-        AtomicFile.WritePng(path, image);
+        AtomicFile.WritePng(path, () => RenderHeatmap(heatmap, colormap, scale));
     }
 
     /// <summary>
