@@ -261,6 +261,22 @@ public sealed class SequentialBuilder
     /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
     public SequentialBuilder AddMaxPooling2D(MaxPooling2DOptions options) => Add(options);
 
+    /// <summary>Adds a depthwise convolution (Keras <c>layer_depthwise_conv_2d(kernel_size, depth_multiplier, activation)</c>).</summary>
+    /// <param name="kernelSize">The square kernel's side; at least 1.</param>
+    /// <param name="depthMultiplier">Kernels per input channel; at least 1.</param>
+    /// <param name="activation">The activation.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range (the message names the layer).</exception>
+    /// <exception cref="ArgumentException">The input is not a feature map or is smaller than the kernel.</exception>
+    public SequentialBuilder AddDepthwiseConv2D(int kernelSize, int depthMultiplier = 1, Activation activation = Activation.Linear) =>
+        Add(() => new DepthwiseConv2DOptions { KernelSize = kernelSize, DepthMultiplier = depthMultiplier, Activation = activation }, nameof(kernelSize), nameof(depthMultiplier));
+
+    /// <summary>Adds a depthwise convolution with all of Keras' arguments.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the input, or the name is taken.</exception>
+    public SequentialBuilder AddDepthwiseConv2D(DepthwiseConv2DOptions options) => Add(options);
+
     /// <summary>Adds Keras' <c>ReLU</c> layer (<c>layer_activation_relu(max_value, negative_slope, threshold)</c>).</summary>
     /// <param name="maxValue">The cap, or <see langword="null"/> for none; at least 0.</param>
     /// <param name="negativeSlope">The slope below the threshold; at least 0.</param>

@@ -19,6 +19,7 @@ public sealed class LayerCapabilitiesTests
         (new BatchNormalizationOptions(), false, false),
         (new Conv2DOptions { Filters = 4, KernelSize = 3 }, true, false),
         (new DenseOptions { Units = 2 }, false, false),
+        (new DepthwiseConv2DOptions { KernelSize = 3 }, false, false),
         (new DropoutOptions { Rate = 0.3 }, false, true),
         (new FlattenOptions(), false, false),
         (new GlobalAveragePooling2DOptions(), false, false),

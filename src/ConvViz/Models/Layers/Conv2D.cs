@@ -81,57 +81,96 @@ public sealed record Conv2DOptions : LayerOptions
     internal override LayerDefinition Define(LayerContext context)
     {
         var input = context.RequireSpatial();
-        var (k, s, d) = (KernelSize, Strides, DilationRate);
+        var (outH, outW, padding) = ConvolutionGeometry.Resolve(context, input, KernelSize, Strides, DilationRate, Padding, Filters);
+        long receptive = (long)KernelSize.Height * KernelSize.Width;
+        var spec = new ConvolutionSpec(
+            "kernel", Filters, input.Channels, Groups: 1, KernelSize, Strides, DilationRate, Activation, UseBias, KernelInitializer, BiasInitializer,
+            FanIn: receptive * input.Channels, FanOut: receptive * Filters);
+        return new LayerDefinition(new LayerShape(outH, outW, Filters), spec.Tensors(), g => new Conv2DModule(context.Name, spec, padding, g));
+    }
+}
+
+/// <summary>
+/// The output size and padding of a 2-D convolution window (Conv2D, DepthwiseConv2D), with the errors that name the
+/// layer: strides combined with dilation, or a kernel that does not fit.
+/// </summary>
+internal static class ConvolutionGeometry
+{
+    public static (int Height, int Width, WindowPadding Padding) Resolve(LayerContext context, LayerShape input, Size2D k, Size2D s, Size2D d, Padding padding, int outChannels)
+    {
         if ((s.Height > 1 || s.Width > 1) && (d.Height > 1 || d.Width > 1))
         {
             throw context.ShapeError($"strides {s} cannot be combined with dilation rate {d} (Keras allows only one of them above 1)");
         }
 
-        var outH = ConvArithmetic.OutputSize(input.Height, k.Height, s.Height, d.Height, Padding);
-        var outW = ConvArithmetic.OutputSize(input.Width, k.Width, s.Width, d.Width, Padding);
+        var outH = ConvArithmetic.OutputSize(input.Height, k.Height, s.Height, d.Height, padding);
+        var outW = ConvArithmetic.OutputSize(input.Width, k.Width, s.Width, d.Width, padding);
         if (outH < 1 || outW < 1)
         {
             var extent = $"{ConvArithmetic.EffectiveKernel(k.Height, d.Height)}×{ConvArithmetic.EffectiveKernel(k.Width, d.Width)}";
             throw context.ShapeError(
-                $"a {k} kernel (extent {extent} with dilation {d}) does not fit a {input.Height}×{input.Width} input; the output would be {LayerContext.FormatShape(outH, outW, Filters)}. Use a smaller kernel or Padding.Same");
+                $"a {k} kernel (extent {extent} with dilation {d}) does not fit a {input.Height}×{input.Width} input; the output would be {LayerContext.FormatShape(outH, outW, outChannels)}. Use a smaller kernel or Padding.Same");
         }
 
-        var padding = context.WindowPaddingFor(k, s, d, Padding);
-        var inChannels = input.Channels;
-        List<TensorSpec> tensors = [new("kernel", [Filters, inChannels, k.Height, k.Width], true)];
+        return (checked((int)outH), checked((int)outW), context.WindowPaddingFor(k, s, d, padding));
+    }
+}
+
+/// <summary>What a convolution module needs: its kernel's name and shape [filters, input channels / groups, h, w], the window, the activation, the bias and the initializers with their fans.</summary>
+internal sealed record ConvolutionSpec(
+    string KernelName,
+    int Filters,
+    int InChannels,
+    int Groups,
+    Size2D KernelSize,
+    Size2D Strides,
+    Size2D DilationRate,
+    Activation Activation,
+    bool UseBias,
+    Initializer KernelInitializer,
+    Initializer BiasInitializer,
+    long FanIn,
+    long FanOut)
+{
+    public long[] KernelShape => [Filters, InChannels / Groups, KernelSize.Height, KernelSize.Width];
+
+    public List<TensorSpec> Tensors()
+    {
+        List<TensorSpec> tensors = [new(KernelName, KernelShape, true)];
         if (UseBias)
         {
             tensors.Add(new("bias", [Filters], true));
         }
 
-        return new LayerDefinition(new LayerShape(checked((int)outH), checked((int)outW), Filters), tensors, g => new Conv2DModule(context.Name, inChannels, this, padding, g));
+        return tensors;
     }
 }
 
-/// <summary>Conv2D with Keras' initializers and a fused activation. Parameters: <c>kernel</c> [out, in, kh, kw], <c>bias</c> [out].</summary>
 internal sealed class Conv2DModule : LayerModule
 {
+    private readonly string _kernelName;
     private readonly bool _useBias;
     private readonly long[] _strides;
     private readonly long[] _convPadding;
     private readonly long[]? _explicitPadding;
     private readonly long[] _dilation;
+    private readonly long _groups;
     private readonly Activation _activation;
 
-    public Conv2DModule(string name, int inChannels, Conv2DOptions options, WindowPadding padding, Generator? generator)
+    public Conv2DModule(string name, ConvolutionSpec spec, WindowPadding padding, Generator? generator)
         : base(name)
     {
-        var (kh, kw) = (options.KernelSize.Height, options.KernelSize.Width);
-        long receptive = (long)kh * kw;
-        AddParameter("kernel", [options.Filters, inChannels, kh, kw], options.KernelInitializer, receptive * inChannels, receptive * options.Filters, generator);
-        _useBias = options.UseBias;
+        _kernelName = spec.KernelName;
+        AddParameter(spec.KernelName, spec.KernelShape, spec.KernelInitializer, spec.FanIn, spec.FanOut, generator);
+        _useBias = spec.UseBias;
         if (_useBias)
         {
-            AddParameter("bias", [options.Filters], options.BiasInitializer, options.Filters, options.Filters, generator);
+            AddParameter("bias", [spec.Filters], spec.BiasInitializer, spec.Filters, spec.Filters, generator);
         }
 
-        _strides = [options.Strides.Height, options.Strides.Width];
-        _dilation = [options.DilationRate.Height, options.DilationRate.Width];
+        _strides = [spec.Strides.Height, spec.Strides.Width];
+        _dilation = [spec.DilationRate.Height, spec.DilationRate.Width];
+        _groups = spec.Groups;
         if (padding.IsSymmetric)
         {
             _convPadding = [padding.Top, padding.Left];
@@ -142,14 +181,13 @@ internal sealed class Conv2DModule : LayerModule
             _explicitPadding = padding.ToPadArgument();
         }
 
-        _activation = options.Activation;
+        _activation = spec.Activation;
     }
 
-    /// <summary>Stores the kernel with channels-last strides (or contiguous), so libtorch's convolution keeps that layout through the network.</summary>
     internal override void ApplyLayout(MemoryLayout layout)
     {
         using var noGrad = no_grad();
-        var kernel = Param("kernel");
+        var kernel = Param(_kernelName);
         var converted = Model.ToLayout(kernel, layout);
         if (!ReferenceEquals(converted, kernel))
         {
@@ -169,9 +207,9 @@ internal sealed class Conv2DModule : LayerModule
     internal override Tensor ForwardBeforeActivation(Tensor input)
     {
         using var x = CastForCompute(input);
-        using var kernel = CastForCompute(Param("kernel"));
+        using var kernel = CastForCompute(Param(_kernelName));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
         using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
-        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation);
+        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, _groups);
     }
 }
