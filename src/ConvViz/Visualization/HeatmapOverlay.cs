@@ -163,10 +163,8 @@ public static class HeatmapOverlay
         var explained = model.PredictClasses(input)[0];
         if (classIndex is { } wanted && wanted != explained.ClassIndex)
         {
+            LayerRunner.ValidateClassIndex(model, wanted, nameof(classIndex));
             var outputs = TensorData.ToArray(model.Predict(input));
-            var classes = outputs.Length == 1 ? 2 : outputs.Length;
-            ArgumentOutOfRangeException.ThrowIfNegative(wanted, nameof(classIndex));
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(wanted, classes, nameof(classIndex));
             var probability = outputs.Length == 1 ? (wanted == 1 ? outputs[0] : 1 - outputs[0]) : outputs[wanted];
             explained = new ClassPrediction(wanted, wanted < model.ClassNames.Count ? model.ClassNames[wanted] : null, probability);
         }

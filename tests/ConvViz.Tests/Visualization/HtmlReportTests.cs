@@ -327,7 +327,8 @@ public sealed partial class HtmlReportTests
             Messages.Add(formatter(state, exception));
     }
 
-    private static Model CreateSmallModel() =>
+    /// <summary>A small untrained 32×32×3 classifier (two convolutions, Dropout, two classes), shared with <see cref="OneCallTests"/>.</summary>
+    internal static Model CreateSmallModel() =>
         new SequentialBuilder(32, 32, 3)
             .AddConv2D(4, 3, Activation.ReLU)
             .AddMaxPooling2D(2)

@@ -61,10 +61,7 @@ public sealed class OneCallTests
     public void SaveGradCam_NonSquarePhoto_WritesWhatTheFiveCallsWrite_ForThePredictedClass()
     {
         using var scope = NewDisposeScope();
-        manual_seed(5);
-        using var model = CreateSmallModel();
-        model.Preprocessing = s_standardised;
-        model.ClassNames = ["boot", "sneaker"];
+        using var model = CreateClassifier();
         using var directory = new TempDirectory();
         var photo = WritePhoto(directory.Combine("photo.png"), 45, 30);
         var output = directory.Combine("grad-cam.png");
@@ -85,10 +82,7 @@ public sealed class OneCallTests
     public void SaveGradCam_OtherClass_ExplainsThatClassWithItsNameAndProbability()
     {
         using var scope = NewDisposeScope();
-        manual_seed(5);
-        using var model = CreateSmallModel();
-        model.Preprocessing = s_standardised;
-        model.ClassNames = ["boot", "sneaker"];
+        using var model = CreateClassifier();
         using var directory = new TempDirectory();
         var photo = WritePhoto(directory.Combine("photo.png"), 32, 32);
         var predicted = model.PredictImageClass(photo);
@@ -227,13 +221,15 @@ public sealed class OneCallTests
         Assert.True(Pixels(expected).AsSpan().SequenceEqual(Pixels(actual)), "The saved PNG differs from the rendered image.");
     }
 
-    private static Model CreateSmallModel() =>
-        new SequentialBuilder(32, 32, 3)
-            .AddConv2D(4, 3, Activation.ReLU)
-            .AddMaxPooling2D(2)
-            .AddConv2D(6, 3, Activation.ReLU)
-            .AddFlatten()
-            .AddDropout(0.5)
-            .AddDense(2, Activation.Softmax)
-            .Build();
+    private static Model CreateSmallModel() => HtmlReportTests.CreateSmallModel();
+
+    /// <summary>The small model with seeded weights, standardising preprocessing and class names.</summary>
+    private static Model CreateClassifier()
+    {
+        manual_seed(5);
+        var model = CreateSmallModel();
+        model.Preprocessing = s_standardised;
+        model.ClassNames = ["boot", "sneaker"];
+        return model;
+    }
 }
