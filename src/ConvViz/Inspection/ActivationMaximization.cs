@@ -115,7 +115,7 @@ public static class ActivationMaximization
                     shifted = leaf.roll([jitter.Next(-options.Jitter, options.Jitter + 1), jitter.Next(-options.Jitter, options.Jitter + 1)], [2, 3]);
                 }
 
-                var activation = LayerRunner.Run(model, shifted, 0, layer.Index, beforeActivation: classMode && options.Target == AttributionTarget.Score);
+                var activation = LayerRunner.Run(model, shifted, layer.Index, beforeActivation: classMode && options.Target == AttributionTarget.Score);
                 var perFilter = classMode
                     ? ClassScore.Select(activation, index.view(-1), negative, options.Target)
                     : activation.gather(1, index.expand(n, 1, activation.shape[2], activation.shape[3])).mean([1, 2, 3]);

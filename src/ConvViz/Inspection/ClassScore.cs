@@ -18,22 +18,23 @@ internal static class ClassScore
     }
 
     /// <summary>
-    /// Runs layers <paramref name="first"/>..last on <paramref name="x"/> and returns each image's score [N] for its
-    /// class: the pre-activation score or the probability, per <paramref name="target"/>. For a single output unit,
-    /// class 1 is the unit and class 0 its opposite (−logit, or 1 − p). The caller owns the tensor.
+    /// Runs the model on <paramref name="x"/> and returns each image's score [N] for its class: the pre-activation score
+    /// or the probability, per <paramref name="target"/>. For a single output unit, class 1 is the unit and class 0 its
+    /// opposite (−logit, or 1 − p). The caller owns the tensor.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="x">The input of layer <paramref name="first"/>; not disposed.</param>
-    /// <param name="first">The first layer to run.</param>
+    /// <param name="x">The input batch; not disposed.</param>
     /// <param name="classIndex">One class for every image.</param>
     /// <param name="target">The quantity to return.</param>
-    public static Tensor Compute(Model model, Tensor x, int first, int classIndex, AttributionTarget target)
+    /// <param name="run">How the evaluation departs from a plain pass (a replaced layer value); <see cref="AttributionTarget.Score"/> also stops the output layer before its activation.</param>
+    public static Tensor Compute(Model model, Tensor x, int classIndex, AttributionTarget target, GraphRun? run = null)
     {
-        var output = LayerRunner.Run(model, x, first, model.Layers.Count - 1, beforeActivation: target == AttributionTarget.Score);
+        var request = (run ?? GraphRun.Plain) with { OutputBeforeActivation = target == AttributionTarget.Score };
+        var output = model.Run(x, [model.Layers.Count - 1], request)[0];
         return Select(output, classIndex, target);
     }
 
-    /// <summary>Picks each row's class from an output [N, units] (see <see cref="Compute(Model, Tensor, int, int, AttributionTarget)"/>); disposes <paramref name="output"/>.</summary>
+    /// <summary>Picks each row's class from an output [N, units] (see <see cref="Compute"/>); disposes <paramref name="output"/>.</summary>
     public static Tensor Select(Tensor output, int classIndex, AttributionTarget target)
     {
         using (output)

@@ -8,9 +8,9 @@ namespace ConvViz.Inspection;
 
 /// <summary>
 /// Grad-CAM (Selvaraju et al. 2017): which regions of the input made a convolution layer vote for a class.
-/// The forward pass is split at the layer: its activation A becomes a leaf that requires gradients, the rest of the
-/// network runs from it, and the channel weights are the spatial means of d score / d A. The map is
-/// ReLU(Σ weight·A), upsampled bilinearly to the input size and (by default) divided by its maximum.
+/// In one evaluation of the model's graph, the layer's activation A is replaced by a leaf that requires gradients and
+/// the rest of the graph (skip connections included) runs from it; the channel weights are the spatial means of
+/// d score / d A. The map is ReLU(Σ weight·A), upsampled bilinearly to the input size and (by default) divided by its maximum.
 /// </summary>
 /// <remarks>
 /// <para>By default the score is the class score before the output activation (<see cref="AttributionTarget.Score"/>),
@@ -129,18 +129,25 @@ public static class GradCam
 
         using var mode = model.BeginInference(plusPlus ? "GradCamPlusPlus" : "GradCam");
         using var scope = NewDisposeScope();
-        Tensor activation;
-        using (no_grad())
-        {
-            activation = LayerRunner.Run(model, input, 0, layer.Index);
-        }
 
+        // One evaluation of the whole graph: the layer's value A is replaced by a leaf that requires gradients, and
+        // everything after it (skip paths included) runs from that leaf; the layers before it run without autograd.
+        Tensor? activation = null;
         Tensor gradient;
         using (enable_grad())
         {
-            var leaf = activation.detach().requires_grad_(true);
-            var score = ClassScore.Compute(model, leaf, layer.Index + 1, classIndex, options.Target).sum();
-            gradient = autograd.grad([score], [leaf], allow_unused: true)[0];
+            var run = new GraphRun
+            {
+                ReplaceAt = layer.Index,
+                Replace = value =>
+                {
+                    activation = value.detach().requires_grad_(true);
+                    return activation.alias();
+                },
+                GradientsFromReplacement = true,
+            };
+            var score = ClassScore.Compute(model, input, classIndex, options.Target, run).sum();
+            gradient = autograd.grad([score], [activation!], allow_unused: true)[0];
         }
 
         using var noGrad = no_grad();
@@ -149,8 +156,9 @@ public static class GradCam
             return zeros(input.shape[0], input.shape[2], input.shape[3]).MoveToOuterDisposeScope();
         }
 
-        var weights = plusPlus ? PlusPlusWeights(gradient, activation) : gradient.mean([2, 3], keepdim: true);
-        var cam = nn.functional.relu(weights.mul(activation).sum(1, keepdim: true));
+        var values = activation!.detach();
+        var weights = plusPlus ? PlusPlusWeights(gradient, values) : gradient.mean([2, 3], keepdim: true);
+        var cam = nn.functional.relu(weights.mul(values).sum(1, keepdim: true));
         cam = nn.functional.interpolate(cam, size: [input.shape[2], input.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(1);
         return (options.Normalize ? NormaliseByMax(cam) : cam.clamp_min(Scalars.Zero)).MoveToOuterDisposeScope();
     }

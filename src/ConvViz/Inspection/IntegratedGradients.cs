@@ -53,8 +53,8 @@ public static class IntegratedGradients
         using (no_grad())
         {
             diff = x.sub(baseline);
-            inputScores = ToArray(ClassScore.Compute(model, x, 0, classIndex, options.Target));
-            baselineScores = ToArray(ClassScore.Compute(model, baseline, 0, classIndex, options.Target));
+            inputScores = ToArray(ClassScore.Compute(model, x, classIndex, options.Target));
+            baselineScores = ToArray(ClassScore.Compute(model, baseline, classIndex, options.Target));
         }
 
         var sum = zeros_like(x);

@@ -135,7 +135,7 @@ public sealed class IntermediateModel
         using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return LayerRunner.Run(_model, input, 0, Layer.Index).MoveToOuterDisposeScope();
+        return LayerRunner.Run(_model, input, Layer.Index).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -182,7 +182,7 @@ public sealed class IntermediateModel
         using var mode = _model.BeginInference("IntermediateModel");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var captured = _model.RunLayers(input, 0, _layers.Select(l => l.Index).ToArray());
+        var captured = _model.Run(input, _layers.Select(l => l.Index).ToArray());
         foreach (var t in captured)
         {
             t.MoveToOuterDisposeScope();

@@ -8,17 +8,17 @@ namespace ConvViz.Inspection;
 /// <summary>Runs slices of a <see cref="Model"/>'s layers and resolves layer references; shared by the inspection tools.</summary>
 internal static class LayerRunner
 {
-    /// <summary>Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) in the current mode through the model's batch boundary; returns the float32 output, owned by the caller.</summary>
-    public static Tensor Run(Model model, Tensor input, int first, int last) => model.RunLayers(input, first, [last])[0];
+    /// <summary>Runs the ancestors of layer <paramref name="layer"/> and the layer itself in the current mode through the model's graph executor; returns its float32 output, owned by the caller.</summary>
+    public static Tensor Run(Model model, Tensor input, int layer) => model.Run(input, [layer])[0];
 
     /// <summary>
-    /// Runs layers <paramref name="first"/>..<paramref name="last"/> (inclusive) like <see cref="Run(Model, Tensor, int, int)"/>;
-    /// when <paramref name="beforeActivation"/> is true the last layer stops before its activation (a Dense or Conv2D
-    /// layer's fused activation is skipped, a standalone Activation layer passes its input through), which gives the
-    /// class scores before softmax or sigmoid. Returns the float32 output, owned by the caller.
+    /// Runs layer <paramref name="layer"/> like <see cref="Run(Model, Tensor, int)"/>; when <paramref name="beforeActivation"/>
+    /// is true the layer stops before its activation (a Dense or Conv2D layer's fused activation is skipped, a standalone
+    /// Activation layer passes its input through), which gives the class scores before softmax or sigmoid. Returns the
+    /// float32 output, owned by the caller.
     /// </summary>
-    public static Tensor Run(Model model, Tensor input, int first, int last, bool beforeActivation) =>
-        model.RunLayers(input, first, [last], lastBeforeActivation: beforeActivation)[0];
+    public static Tensor Run(Model model, Tensor input, int layer, bool beforeActivation) =>
+        model.Run(input, [layer], new GraphRun { OutputBeforeActivation = beforeActivation })[0];
 
     /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
     public static Tensor AsSingleImage(Tensor input, string paramName)

@@ -60,7 +60,7 @@ public static class Saliency
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var leaf = input.detach().to_type(ScalarType.Float32, copy: true).requires_grad_(true);
-        var score = ClassScore.Compute(model, leaf, 0, classIndex, target).sum();
+        var score = ClassScore.Compute(model, leaf, classIndex, target).sum();
         return autograd.grad([score], [leaf])[0].detach().MoveToOuterDisposeScope();
     }
 }

@@ -7,12 +7,14 @@ namespace ConvViz.Models;
 /// <summary>Describes one layer of a built <see cref="Model"/>: its position, name, type, options, shapes and size.</summary>
 public sealed class LayerInfo
 {
-    internal LayerInfo(int index, string name, LayerOptions options, LayerShape inputShape, LayerShape outputShape, long parameterCount, long trainableParameterCount, IReadOnlyList<string> weightNames)
+    internal LayerInfo(int index, string name, LayerOptions options, IReadOnlyList<LayerInfo> inputs, IReadOnlyList<LayerShape> inputShapes, LayerShape outputShape, long parameterCount, long trainableParameterCount, IReadOnlyList<string> weightNames)
     {
         Index = index;
         Name = name;
         Options = options;
-        InputShape = inputShape;
+        Inputs = inputs;
+        InputShapes = inputShapes;
+        InputShape = inputShapes[0];
         OutputShape = outputShape;
         ParameterCount = parameterCount;
         TrainableParameterCount = trainableParameterCount;
@@ -31,9 +33,18 @@ public sealed class LayerInfo
     /// <summary>Gets the layer type: Keras' class name (<c>Conv2D</c>, <c>MaxPooling2D</c>, <c>Dense</c>, …).</summary>
     public string TypeName => Options.TypeName;
 
+    /// <summary>
+    /// Gets the layers whose outputs this layer takes, in order: the previous layer in a sequential model, two or more
+    /// for a merge (<c>Add</c>, <c>Concatenate</c>, …), and none for the layer that takes the model's input image (the
+    /// first layer of a sequential model, or a functional model's <c>InputLayer</c>).
+    /// </summary>
+    public IReadOnlyList<LayerInfo> Inputs { get; }
 
-    /// <summary>Gets the shape the layer receives, Keras order, batch axis excluded.</summary>
+    /// <summary>Gets the shape the layer receives (for a merge, its first input's), Keras order, batch axis excluded.</summary>
     public LayerShape InputShape { get; }
+
+    /// <summary>Gets the shapes of all the layer's inputs, in order (one for every layer but the merges).</summary>
+    public IReadOnlyList<LayerShape> InputShapes { get; }
 
     /// <summary>Gets the shape the layer produces, Keras order, batch axis excluded.</summary>
     public LayerShape OutputShape { get; }

@@ -6,7 +6,7 @@ namespace ConvViz.Models;
 
 /// <summary>
 /// The batch boundary: the one place where a batch enters the network (device, float32, memory layout) and where
-/// outputs leave it (float32), and the one loop that runs a range of layers. Training, evaluation, prediction and
+/// outputs leave it (float32), and the one graph executor that runs the layers. Training, evaluation, prediction and
 /// every inspection tool go through it.
 /// </summary>
 public sealed partial class Model
@@ -90,47 +90,92 @@ public sealed partial class Model
     internal Tensor ToModelDevice(Tensor tensor) => tensor.device == TorchDevice ? tensor.alias() : tensor.to(TorchDevice);
 
     /// <summary>
-    /// Runs layers <paramref name="first"/> up to the largest of <paramref name="outputs"/> in the current mode and returns
-    /// the float32 outputs of the listed layers, in the order listed. When <paramref name="first"/> is 0, the input goes
-    /// through the batch boundary (<see cref="ToNetworkInput"/>); otherwise it must be the previous layer's output on the
-    /// model's device. Intermediate outputs are disposed as soon as the next layer has used them (autograd keeps what it needs).
+    /// The graph executor, through which every forward pass goes (Fit, Evaluate, Predict, <see cref="Forward"/>, the
+    /// intermediate outputs, every attribution and the report). It runs, in topological order and in the current mode,
+    /// only the layers that <paramref name="outputs"/> need, and returns their float32 values in the order listed. The
+    /// input enters through the batch boundary (<see cref="ToNetworkInput"/>); each intermediate value is disposed right
+    /// after its last reader has run (autograd keeps what it needs). <paramref name="run"/> can give layers' values
+    /// instead of computing them, replace one layer's value inside the evaluation (what attribution at a layer needs:
+    /// the rest of the graph, skip paths included, runs from the replacement), and stop the last layer before its
+    /// activation.
     /// </summary>
-    /// <param name="input">The input; not disposed.</param>
-    /// <param name="first">The first layer to run.</param>
-    /// <param name="outputs">The layers whose outputs to return; each at least <paramref name="first"/>.</param>
-    /// <param name="lastBeforeActivation">When true, the last layer run (the largest of <paramref name="outputs"/>) stops
-    /// before its activation (<c>LayerModule.ForwardBeforeActivation</c>): the class scores before softmax or sigmoid.</param>
-    /// <returns>The outputs; the caller owns them. Four-dimensional outputs are [N, C, H, W] in meaning, with strides of <see cref="Layout"/>.</returns>
-    internal Tensor[] RunLayers(Tensor input, int first, IReadOnlyList<int> outputs, bool lastBeforeActivation = false)
+    /// <param name="input">A batch [N, C, H, W] matching <see cref="InputShape"/>; not disposed. It may be
+    /// <see langword="null"/> when the given values make the input unnecessary.</param>
+    /// <param name="outputs">The layers whose values to return.</param>
+    /// <param name="run">Given values, a replacement and the activation switch; none if <see langword="null"/>.</param>
+    /// <returns>The values; the caller owns them. Four-dimensional values are [N, C, H, W] in meaning, with strides of <see cref="Layout"/>.</returns>
+    internal Tensor[] Run(Tensor? input, IReadOnlyList<int> outputs, GraphRun? run = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(input);
-        if (outputs.Count == 0 || outputs.Min() < first || outputs.Max() >= _modules.Length || first < 0)
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Count == 0 || outputs.Min() < 0 || outputs.Max() >= _modules.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(outputs), $"Layer outputs must lie in {first}..{_modules.Length - 1}.");
+            throw new ArgumentOutOfRangeException(nameof(outputs), $"Layer outputs must lie in 0..{_modules.Length - 1}.");
         }
 
-        if (first == 0)
+        run ??= GraphRun.Plain;
+        var given = run.Given;
+        var plan = given.Count == 0 && outputs is [var only] && only == _modules.Length - 1 ? _fullPlan : GraphPlan.Create(_inputs, outputs, given.Keys.ToArray());
+        if (plan.ReadsInput)
         {
+            ArgumentNullException.ThrowIfNull(input);
             ValidateInput(input);
         }
 
-        var last = outputs.Max();
+        var values = new Tensor?[plan.Last + 1];
+        var readers = (int[])plan.Readers.Clone();
         var results = new Tensor?[outputs.Count];
-        var x = first == 0 ? ToNetworkInput(input) : input.alias();
+        var x = plan.ReadsInput ? ToNetworkInput(input!) : null;
+        IDisposable? gradMode = run.ReplaceAt >= 0 && run.GradientsFromReplacement ? no_grad() : null;
         try
         {
-            for (var i = first; i <= last; i++)
+            for (var i = 0; i <= plan.Last; i++)
             {
-                var y = lastBeforeActivation && i == last ? _modules[i].ForwardBeforeActivation(x) : _modules[i].call(x);
-                x.Dispose();
-                x = y;
-                for (var j = 0; j < outputs.Count; j++)
+                var isOutput = outputs.Contains(i);
+                Tensor value;
+                if (!plan.Computed[i])
                 {
-                    if (outputs[j] == i)
+                    if ((readers[i] == 0 && !isOutput) || !given.TryGetValue(i, out var supplied))
                     {
-                        results[j] = x.dtype == ScalarType.Float32 ? x.alias() : x.to_type(ScalarType.Float32);
+                        continue;
                     }
+
+                    value = supplied.alias();
+                }
+                else
+                {
+                    value = Evaluate(i, x, values, readers, run.OutputBeforeActivation && i == plan.Last);
+                    if (i == run.ReplaceAt)
+                    {
+                        var replaced = run.Replace!(value);
+                        value.Dispose();
+                        value = replaced;
+                        if (gradMode is not null)
+                        {
+                            gradMode.Dispose();
+                            gradMode = enable_grad();
+                        }
+                    }
+                }
+
+                if (isOutput)
+                {
+                    for (var j = 0; j < outputs.Count; j++)
+                    {
+                        if (outputs[j] == i)
+                        {
+                            results[j] = value.dtype == ScalarType.Float32 ? value.alias() : value.to_type(ScalarType.Float32);
+                        }
+                    }
+                }
+
+                if (readers[i] == 0)
+                {
+                    value.Dispose();
+                }
+                else
+                {
+                    values[i] = value;
                 }
             }
 
@@ -147,19 +192,49 @@ public sealed partial class Model
         }
         finally
         {
-            x.Dispose();
+            gradMode?.Dispose();
+            foreach (var v in values)
+            {
+                v?.Dispose();
+            }
+
+            x?.Dispose();
         }
     }
 
-    /// <summary>Runs layers 0..<paramref name="lastLayer"/> and returns the last one's float32 output (see <see cref="RunLayers"/>).</summary>
+    /// <summary>Runs layer <paramref name="index"/> on its inputs' values and frees each input after its last reader.</summary>
+    private Tensor Evaluate(int index, Tensor? input, Tensor?[] values, int[] readers, bool beforeActivation)
+    {
+        var sources = _inputs[index];
+        var arguments = new Tensor[sources.Count];
+        for (var k = 0; k < sources.Count; k++)
+        {
+            arguments[k] = sources[k] == LayerGraphBuilder.ModelInput ? input! : values[sources[k]]!;
+        }
+
+        var module = _modules[index];
+        var output = beforeActivation && arguments.Length == 1 ? module.ForwardBeforeActivation(arguments[0]) : module.Invoke(arguments);
+        foreach (var source in sources)
+        {
+            if (source != LayerGraphBuilder.ModelInput && --readers[source] == 0)
+            {
+                values[source]!.Dispose();
+                values[source] = null;
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>Runs the layers up to <paramref name="lastLayer"/> and returns its float32 output (see <see cref="Run"/>).</summary>
     /// <param name="input">A batch [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
-    /// <param name="lastLayer">The 0-based index of the last layer to run.</param>
+    /// <param name="lastLayer">The 0-based index of the layer.</param>
     /// <returns>The layer's output; the caller owns it.</returns>
     internal Tensor ForwardTo(Tensor input, int lastLayer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastLayer);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(lastLayer, _modules.Length);
-        return RunLayers(input, 0, [lastLayer])[0];
+        return Run(input, [lastLayer])[0];
     }
 
     /// <summary>Returns <paramref name="x"/> with the strides of <paramref name="layout"/> (4-D tensors only; others unchanged).</summary>
@@ -200,4 +275,31 @@ public sealed partial class Model
         var shape = x.shape;
         return s[1] == 1 && s[3] == shape[1] && s[2] == shape[1] * shape[3] && s[0] == shape[1] * shape[2] * shape[3];
     }
+}
+
+/// <summary>
+/// How one evaluation of a model's graph departs from a plain forward pass (see <see cref="Model.Run"/>).
+/// </summary>
+internal sealed record GraphRun
+{
+    /// <summary>A plain forward pass.</summary>
+    public static readonly GraphRun Plain = new();
+
+    /// <summary>Gets a value indicating whether the last layer evaluated stops before its activation (the class scores before softmax or sigmoid).</summary>
+    public bool OutputBeforeActivation { get; init; }
+
+    /// <summary>Gets values supplied for layers instead of computing them (not disposed); their ancestors run only if another layer needs them.</summary>
+    public IReadOnlyDictionary<int, Tensor> Given { get; init; } = new Dictionary<int, Tensor>();
+
+    /// <summary>Gets the layer whose computed value <see cref="Replace"/> replaces, or −1 for none.</summary>
+    public int ReplaceAt { get; init; } = -1;
+
+    /// <summary>Gets the replacement: called once with the layer's value (not to be disposed), returns the value the rest of the graph uses (the executor owns it).</summary>
+    public Func<Tensor, Tensor>? Replace { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the layers before the replacement run without autograd and the ones after it
+    /// with: for gradients with respect to the replaced value only, without the cost of recording the rest.
+    /// </summary>
+    public bool GradientsFromReplacement { get; init; }
 }

@@ -144,7 +144,7 @@ public sealed partial class Model
                 using var owned = batch;
                 cancellationToken.ThrowIfCancellationRequested();
                 using var batchScope = NewDisposeScope();
-                var output = RunLayers(batch, 0, [_modules.Length - 1])[0].cpu();
+                var output = Run(batch, [_modules.Length - 1])[0].cpu();
                 outputs.Add(output.DetachFromDisposeScope());
             }
 

@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 namespace ConvViz.Models;
 
 /// <summary>
-/// A sequential CNN built by <see cref="SequentialBuilder"/> or loaded by <see cref="Load(string)"/>: one TorchSharp
-/// module per layer, named as in Keras. The model owns its native parameters; dispose it when done.
+/// A CNN built by <see cref="SequentialBuilder"/> or <see cref="FunctionalBuilder"/>, or loaded by <see cref="Load(string)"/>:
+/// a graph of layers in topological order (a chain for sequential models), one TorchSharp module per layer, named as in
+/// Keras. The model owns its native parameters; dispose it when done.
 /// </summary>
 /// <remarks>
 /// <see cref="Predict(Tensor)"/> and <see cref="PredictClasses(Tensor)"/> may run concurrently on several threads (they
@@ -22,7 +23,9 @@ public sealed partial class Model : IDisposable
 {
     private readonly LayerModule[] _modules;
     private readonly LayerSpec[] _specs;
-    private readonly nn.Module<Tensor, Tensor> _network;
+    private readonly IReadOnlyList<int>[] _inputs;
+    private readonly GraphPlan _fullPlan;
+    private readonly GraphModule _network;
     private readonly LayerInfo[] _layers;
     private readonly TrainingState _training = new();
     private bool _disposed;
@@ -31,6 +34,9 @@ public sealed partial class Model : IDisposable
     {
         InputShape = inputShape;
         _specs = specs.ToArray();
+        _inputs = [.. _specs.Select(s => s.Inputs)];
+        _fullPlan = GraphPlan.Create(_inputs, [_specs.Length - 1], []);
+        IsSequential = _specs.Select((s, i) => s.Inputs is [var only] && only == i - 1 && !s.Options.IsModelInput).All(b => b);
         _modules = new LayerModule[_specs.Length];
         _layers = new LayerInfo[_specs.Length];
         try
@@ -41,10 +47,11 @@ public sealed partial class Model : IDisposable
                 _modules[i] = spec.CreateModule(generator);
                 var trainable = _modules[i].parameters().Sum(p => p.numel());
                 var total = trainable + _modules[i].buffers().Sum(b => b.numel());
-                _layers[i] = new LayerInfo(i, spec.Name, spec.Options, spec.InputShape, spec.OutputShape, total, trainable, [.. spec.Tensors.Select(t => t.Name)]);
+                var inputs = spec.Inputs.Where(j => j != LayerGraphBuilder.ModelInput).Select(j => _layers[j]).ToArray();
+                _layers[i] = new LayerInfo(i, spec.Name, spec.Options, inputs, spec.InputShapes, spec.OutputShape, total, trainable, [.. spec.Tensors.Select(t => t.Name)]);
             }
 
-            _network = nn.Sequential(_modules.Select(m => (m.GetName(), (nn.Module<Tensor, Tensor>)m)));
+            _network = new GraphModule(_modules, Forward);
         }
         catch
         {
@@ -66,8 +73,19 @@ public sealed partial class Model : IDisposable
     /// <summary>Gets the output shape of the last layer.</summary>
     public LayerShape OutputShape => _layers[^1].OutputShape;
 
-    /// <summary>Gets the layers in order; <see cref="LayerInfo.Index"/> is 0-based.</summary>
+    /// <summary>
+    /// Gets the layers in topological order (each after the layers it takes); <see cref="LayerInfo.Index"/> is 0-based and
+    /// <see cref="LayerInfo.Inputs"/> lists each layer's inputs. The last layer is the output.
+    /// </summary>
     public IReadOnlyList<LayerInfo> Layers => _layers;
+
+    /// <summary>
+    /// Gets a value indicating whether the model is a chain of layers without an input layer, as
+    /// <see cref="SequentialBuilder"/> builds (Keras' <c>Sequential</c>): each layer takes the previous one's output.
+    /// Otherwise it is a functional model (<see cref="FunctionalBuilder"/>), whose <see cref="Summary"/> shows each
+    /// layer's inputs.
+    /// </summary>
+    public bool IsSequential { get; }
 
     /// <summary>Gets the total number of parameters (trainable and not), as Keras' <c>Total params</c>.</summary>
     public long ParameterCount => _layers.Sum(l => l.ParameterCount);
@@ -136,7 +154,10 @@ public sealed partial class Model : IDisposable
         }
     } = [];
 
-    /// <summary>Gets the underlying TorchSharp module (a <c>Sequential</c> of the layers). The model keeps ownership: do not dispose it.</summary>
+    /// <summary>
+    /// Gets the underlying TorchSharp module: the layers' modules registered under the layer names (parameters are
+    /// named <c>conv2d.kernel</c>, …), whose <c>forward</c> is <see cref="Forward"/>. The model keeps ownership: do not dispose it.
+    /// </summary>
     public nn.Module<Tensor, Tensor> Module
     {
         get
@@ -263,7 +284,7 @@ public sealed partial class Model : IDisposable
 
     /// <summary>Describes the model like Keras' <c>summary(model)</c>. Nothing is printed: call <see cref="ModelSummary.ToString"/>.</summary>
     /// <returns>The summary: one row per layer and the parameter totals.</returns>
-    public ModelSummary Summary() => new(_layers);
+    public ModelSummary Summary() => new(_layers, IsSequential);
 
     /// <summary>
     /// Moves the parameters to <paramref name="device"/>, with the optimizer state the model owns (its moments keep their
@@ -308,7 +329,7 @@ public sealed partial class Model : IDisposable
     public Tensor Forward(Tensor input)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return RunLayers(input, 0, [_modules.Length - 1])[0];
+        return Run(input, [_modules.Length - 1])[0];
     }
 
     internal void ValidateInput(Tensor input)

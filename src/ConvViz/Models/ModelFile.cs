@@ -237,7 +237,7 @@ internal static class ModelFile
             VerifyChecksum(handle, metadata, dataStart, dataLength);
 
             // Everything is validated; only now are native tensors allocated. The seed keeps the global RNG untouched.
-            var model = builder.WithSeed(0).Build();
+            var model = builder.Build(0);
             try
             {
                 LoadWeights(model, handle, dataStart, plan);
@@ -353,7 +353,7 @@ internal static class ModelFile
 
     /// <summary>Checks the tensor table against the architecture: names, dtypes, shapes, sizes and a contiguous, in-bounds data section.</summary>
     private static List<(int Layer, TensorSpec Tensor, long Begin)> PlanTensors(
-        SequentialBuilder builder, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries, IEnumerable<string>? trainingTensors, long dataLength)
+        LayerGraphBuilder builder, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries, IEnumerable<string>? trainingTensors, long dataLength)
     {
         var plan = new List<(int, TensorSpec, long)>();
         var expectedNames = new HashSet<string>(trainingTensors ?? [], StringComparer.Ordinal);
@@ -422,7 +422,7 @@ internal static class ModelFile
     /// and every slot tensor must exist with its parameter's shape. Returns each slot tensor's name and shape.
     /// </summary>
     private static Dictionary<string, long[]> PlanTrainingState(
-        SequentialBuilder builder, CompileOptions? compile, SavedTrainingState training, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries)
+        LayerGraphBuilder builder, CompileOptions? compile, SavedTrainingState training, Dictionary<string, (string DType, long[] Shape, long Begin, long End)> entries)
     {
         if (compile is null)
         {

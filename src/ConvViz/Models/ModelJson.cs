@@ -24,12 +24,27 @@ internal static class ModelJson
         w.WriteNumber("channels", inputShape.Channels);
         w.WriteEndObject();
         w.WriteStartArray("layers");
-        foreach (var layer in layers)
+        for (var i = 0; i < layers.Count; i++)
         {
+            var layer = layers[i];
             w.WriteStartObject();
             w.WriteString("type", layer.Options.TypeName);
             w.WriteString("name", layer.Name);
             layer.Options.WriteFields(new LayerWriter(w));
+
+            // A layer that takes the previous one (or, first, the model's input) stores nothing: chain files stay as
+            // they were. Any other layer lists its inputs by name, in order.
+            if (layer.Inputs is not [var only] || only != i - 1)
+            {
+                w.WriteStartArray("inputs");
+                foreach (var input in layer.Inputs)
+                {
+                    w.WriteStringValue(layers[input].Name);
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -37,13 +52,17 @@ internal static class ModelJson
         w.WriteEndObject();
     });
 
-    /// <summary>Rebuilds a builder from an architecture document; every layer is validated by the builder itself.</summary>
-    public static SequentialBuilder ReadArchitecture(string json) => Read(json, "architecture", root =>
+    /// <summary>
+    /// Rebuilds the layer graph from an architecture document; every layer is validated by the graph builder itself. A
+    /// layer without <c>inputs</c> takes the previous layer (the first one, the model's input); <c>inputs</c> names
+    /// earlier layers.
+    /// </summary>
+    public static LayerGraphBuilder ReadArchitecture(string json) => Read(json, "architecture", root =>
     {
         var input = Get(root, "input_shape", "architecture");
         var ctx = "architecture.input_shape";
         var shape = Guard(ctx, () => new ImageShape(Int(input, "height", ctx), Int(input, "width", ctx), Int(input, "channels", ctx)));
-        var builder = new SequentialBuilder(shape);
+        var builder = new LayerGraphBuilder(shape);
         var layers = Get(root, "layers", "architecture");
         if (layers.ValueKind != JsonValueKind.Array || layers.GetArrayLength() == 0)
         {
@@ -63,12 +82,49 @@ internal static class ModelJson
             var name = String(layer, "name", ctx);
             var layerContext = ctx;
             var options = Guard(ctx, () => LayerRegistry.Read(type, new LayerReader(layer, layerContext), layerContext) with { Name = name });
-            Guard(ctx, () => builder.Add(options));
+            var inputs = ReadInputs(builder, layer, index, ctx);
+            Guard(ctx, () => builder.Add(options, inputs));
             index++;
         }
 
+        Guard("architecture.layers", () =>
+        {
+            builder.ValidateConnected(builder.Count - 1);
+            return builder;
+        });
         return builder;
     });
+
+    /// <summary>Reads a layer's <c>inputs</c> (names of earlier layers); without the field, the previous layer (or the model's input).</summary>
+    private static int[] ReadInputs(LayerGraphBuilder builder, JsonElement layer, int index, string context)
+    {
+        if (!layer.TryGetProperty("inputs", out var inputs))
+        {
+            return [index - 1];
+        }
+
+        if (inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0 || inputs.GetArrayLength() > MaxLayers)
+        {
+            throw Invalid($"{context}.inputs must be a non-empty array of layer names");
+        }
+
+        var result = new List<int>();
+        foreach (var input in inputs.EnumerateArray())
+        {
+            var name = input.ValueKind == JsonValueKind.String ? input.GetString()! : throw Invalid($"{context}.inputs must contain layer names");
+            var source = builder.IndexOf(name);
+            if (source < 0)
+            {
+                throw Invalid(
+                    $"{context}.inputs names '{name}', which is not an earlier layer: layers are stored in topological order, each after the layers it takes, " +
+                    "so this is a cycle, a layer out of order, or a missing layer; the file is corrupt or was edited");
+            }
+
+            result.Add(source);
+        }
+
+        return [.. result];
+    }
 
     public static string WriteCompile(CompileOptions options) => Write(w =>
     {

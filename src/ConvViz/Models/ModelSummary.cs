@@ -6,26 +6,37 @@ using System.Text;
 namespace ConvViz.Models;
 
 /// <summary>
-/// What Keras' <c>summary(model)</c> reports: one row per layer (name, type, output shape, parameters) and the
-/// parameter totals. <see cref="ToString"/> renders the Keras 2.3 table (the blog's era table with its
-/// <c>Model: "sequential"</c> header); nothing is printed.
+/// What Keras' <c>summary(model)</c> reports: one row per layer (name, type, output shape, parameters; for a
+/// functional model also the layers it is connected to) and the parameter totals. <see cref="ToString"/> renders the
+/// Keras 2.3 table (the blog's era table with its <c>Model: "sequential"</c> header, or the functional table with
+/// its "Connected to" column); nothing is printed.
 /// </summary>
 public sealed class ModelSummary
 {
     /// <summary>The width of the Keras table.</summary>
     public const int LineLength = 65;
 
+    /// <summary>The width of Keras' functional table (with the "Connected to" column).</summary>
+    public const int FunctionalLineLength = 98;
+
     private static readonly int[] s_columnEnds = [29, 55, 65];
 
-    internal ModelSummary(IReadOnlyList<LayerInfo> layers)
+    // Keras: positions [.33, .55, .67, 1] of 98 characters.
+    private static readonly int[] s_functionalColumnEnds = [32, 53, 65, 98];
+
+    internal ModelSummary(IReadOnlyList<LayerInfo> layers, bool isSequential)
     {
         Layers = layers.ToArray();
+        IsSequential = isSequential;
         TotalParameters = Layers.Sum(l => l.ParameterCount);
         TrainableParameters = Layers.Sum(l => l.TrainableParameterCount);
     }
 
     /// <summary>Gets the rows: each layer's name, kind (the Keras type), output shape and parameter count.</summary>
     public IReadOnlyList<LayerInfo> Layers { get; }
+
+    /// <summary>Gets a value indicating whether the model is sequential (a chain); otherwise the table has Keras' "Connected to" column.</summary>
+    public bool IsSequential { get; }
 
     /// <summary>Gets the total number of parameters (Keras' <c>Total params</c>).</summary>
     public long TotalParameters { get; }
@@ -37,24 +48,42 @@ public sealed class ModelSummary
     public long NonTrainableParameters => TotalParameters - TrainableParameters;
 
     /// <summary>
-    /// Renders the table as Keras 2.3 prints it: the <c>Model: "sequential"</c> header (Keras ≥ 2.3), then 65
-    /// characters wide, columns ending at 29, 55 and 65, fields cut to their column (so long types lose their closing
-    /// parenthesis, as in Keras), and totals with thousands separators. Lines end with <c>\n</c>.
+    /// Renders the table as Keras 2.3 prints it: for a sequential model the <c>Model: "sequential"</c> header (Keras ≥
+    /// 2.3), then 65 characters wide, columns ending at 29, 55 and 65; for a functional model the <c>Model: "model"</c>
+    /// header, 98 characters wide, columns ending at 32, 53, 65 and 98, the last one "Connected to" (each input as
+    /// <c>name[0][0]</c>, further inputs on their own lines). Fields are cut to their column (so long types lose their
+    /// closing parenthesis, as in Keras), and totals have thousands separators. Lines end with <c>\n</c>.
     /// </summary>
     /// <returns>The table, for example ending in <c>Total params: 385,090</c>, <c>Trainable params: 385,090</c>, <c>Non-trainable params: 0</c>.</returns>
     public override string ToString()
     {
         var text = new StringBuilder();
-        var rule = new string('_', LineLength);
-        var doubleRule = new string('=', LineLength);
-        text.Append("Model: \"sequential\"\n");
+        var width = IsSequential ? LineLength : FunctionalLineLength;
+        var columns = IsSequential ? s_columnEnds : s_functionalColumnEnds;
+        var rule = new string('_', width);
+        var doubleRule = new string('=', width);
+        text.Append(IsSequential ? "Model: \"sequential\"\n" : "Model: \"model\"\n");
         text.Append(rule).Append('\n');
-        AppendRow(text, "Layer (type)", "Output Shape", "Param #");
+        AppendRow(text, columns, IsSequential ? ["Layer (type)", "Output Shape", "Param #"] : ["Layer (type)", "Output Shape", "Param #", "Connected to"]);
         text.Append(doubleRule).Append('\n');
         for (var i = 0; i < Layers.Count; i++)
         {
             var layer = Layers[i];
-            AppendRow(text, $"{layer.Name} ({layer.TypeName})", layer.OutputShape.ToString(), layer.ParameterCount.ToString(CultureInfo.InvariantCulture));
+            string[] fields = [$"{layer.Name} ({layer.TypeName})", layer.OutputShape.ToString(), layer.ParameterCount.ToString(CultureInfo.InvariantCulture)];
+            if (IsSequential)
+            {
+                AppendRow(text, columns, fields);
+            }
+            else
+            {
+                var connections = layer.Inputs.Select(input => $"{input.Name}[0][0]").ToArray();
+                AppendRow(text, columns, [.. fields, connections.FirstOrDefault() ?? string.Empty]);
+                foreach (var connection in connections.Skip(1))
+                {
+                    AppendRow(text, columns, [string.Empty, string.Empty, string.Empty, connection]);
+                }
+            }
+
             text.Append(i == Layers.Count - 1 ? doubleRule : rule).Append('\n');
         }
 
@@ -67,7 +96,7 @@ public sealed class ModelSummary
 
     private static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 
-    private static void AppendRow(StringBuilder text, params string[] fields)
+    private static void AppendRow(StringBuilder text, int[] columnEnds, string[] fields)
     {
         // Keras: each field starts one character before the previous column's end (that character becomes a space),
         // then the line is cut to and padded to the column end.
@@ -81,7 +110,7 @@ public sealed class ModelSummary
             }
 
             line.Append(fields[i]);
-            var end = s_columnEnds[i];
+            var end = columnEnds[i];
             if (line.Length > end)
             {
                 line.Length = end;

@@ -2,7 +2,6 @@
 
 using System.Globalization;
 using ConvViz.Models.Layers;
-using static TorchSharp.torch;
 
 namespace ConvViz.Models;
 
@@ -20,9 +19,7 @@ namespace ConvViz.Models;
 /// </remarks>
 public sealed class SequentialBuilder
 {
-    private readonly List<LayerSpec> _layers = [];
-    private readonly Dictionary<string, int> _nameCounters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
+    private readonly LayerGraphBuilder _graph;
     private bool _built;
 
     /// <summary>Starts a model whose input is an image of the given Keras-order shape (height, width, channels).</summary>
@@ -36,6 +33,7 @@ public sealed class SequentialBuilder
         }
 
         InputShape = inputShape;
+        _graph = new LayerGraphBuilder(inputShape);
     }
 
     /// <summary>Starts a model whose input is an image of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
@@ -52,10 +50,10 @@ public sealed class SequentialBuilder
     public ImageShape InputShape { get; }
 
     /// <summary>Gets the number of layers added so far.</summary>
-    public int Count => _layers.Count;
+    public int Count => _graph.Count;
 
     /// <summary>Gets the output shape of the last layer added (the input shape if there is none).</summary>
-    public LayerShape OutputShape => _layers.Count == 0 ? LayerShape.FromImage(InputShape) : _layers[^1].OutputShape;
+    public LayerShape OutputShape => _graph.ShapeOf(_graph.Count - 1);
 
     /// <summary>
     /// Gets the seed for weight initialization, or <see langword="null"/> for the next seed drawn from the global seed
@@ -90,17 +88,15 @@ public sealed class SequentialBuilder
     {
         ArgumentNullException.ThrowIfNull(layer);
         ThrowIfBuilt();
-        var name = ResolveName(layer.Name, layer.NamePrefix, layer.TypeName);
-        var context = new LayerContext(_layers.Count, name.Value, layer.TypeName, OutputShape);
-        var definition = layer.Define(context);
-        var named = layer.Name == name.Value ? layer : layer with { Name = name.Value };
-        _names.Add(name.Value, _layers.Count);
-        _layers.Add(new LayerSpec(named, context.Input, definition));
-        if (name.Prefix is not null)
+        if (layer.MinInputs > 1 || layer.IsModelInput)
         {
-            _nameCounters[name.Prefix] = name.NextCounter;
+            throw new ArgumentException(
+                $"A sequential model cannot hold a {layer.TypeName} layer: it {(layer.IsModelInput ? "is a functional model's input" : "merges several earlier layers")}. Build the model with FunctionalBuilder.",
+                nameof(layer));
         }
 
+        // The previous layer, or the model's input (LayerGraphBuilder.ModelInput = -1) for the first one.
+        _graph.Add(layer, [_graph.Count - 1]);
         return this;
     }
 
@@ -111,18 +107,16 @@ public sealed class SequentialBuilder
     public Model Build()
     {
         ThrowIfBuilt();
-        if (_layers.Count == 0)
+        if (_graph.Count == 0)
         {
             throw new InvalidOperationException("The model has no layers; add at least one layer before Build().");
         }
 
         NativeBackend.EnsureLoaded();
         _built = true;
-        using var generator = (Seed ?? SeedStore.Next(SeedComponent.Weights)) is { } seed ? new Generator(unchecked((ulong)seed)) : null;
-        return new Model(InputShape, _layers, generator);
+        return _graph.Build(Seed);
     }
 
-    /// <summary>Gets the layers added so far (used by loading to check sizes before any native allocation).</summary>
     /// <summary>Adds a standalone activation (Keras <c>layer_activation(activation)</c>).</summary>
     /// <param name="activation">The activation.</param>
     /// <returns>This builder.</returns>
@@ -321,7 +315,8 @@ public sealed class SequentialBuilder
     /// <exception cref="ArgumentException">The input is not a feature map, or the name is taken.</exception>
     public SequentialBuilder AddZeroPadding2D(ZeroPadding2DOptions options) => Add(options);
 
-    internal IReadOnlyList<LayerSpec> Layers => _layers;
+    /// <summary>Gets the layers added so far.</summary>
+    internal IReadOnlyList<LayerSpec> Layers => _graph.Layers;
 
     /// <summary>
     /// Adds a layer whose options a shorthand creates from plain arguments: an argument the options reject fails with
@@ -344,40 +339,13 @@ public sealed class SequentialBuilder
             throw new ArgumentOutOfRangeException(
                 parameter,
                 ex.ActualValue,
-                $"Layer {_layers.Count} '{ResolveName(null, type.NamePrefix, type.TypeName).Value}' ({type.TypeName}) on input shape {OutputShape}: {parameter} = {FormatValue(ex.ActualValue)} is not valid: {reason}.");
+                $"Layer {_graph.Count} '{_graph.NextAutomaticName(type.NamePrefix, type.TypeName)}' ({type.TypeName}) on input shape {OutputShape}: {parameter} = {FormatValue(ex.ActualValue)} is not valid: {reason}.");
         }
 
         return Add(options);
     }
 
     private static string FormatValue(object? value) => value is IFormattable f ? f.ToString(null, CultureInfo.InvariantCulture) : value?.ToString() ?? "null";
-
-    private ResolvedName ResolveName(string? requested, string prefix, string typeName)
-    {
-        if (requested is not null)
-        {
-            if (_names.TryGetValue(requested, out var other))
-            {
-                throw new ArgumentException(
-                    $"Layer {_layers.Count} ({typeName}) cannot be named '{requested}': layer {other} already has that name. Layer names must be unique within a model.",
-                    "options");
-            }
-
-            return new ResolvedName(requested, null, 0);
-        }
-
-        _nameCounters.TryGetValue(prefix, out var n);
-        while (true)
-        {
-            var candidate = n == 0 ? prefix : string.Create(CultureInfo.InvariantCulture, $"{prefix}_{n}");
-            if (!_names.ContainsKey(candidate))
-            {
-                return new ResolvedName(candidate, prefix, n + 1);
-            }
-
-            n++;
-        }
-    }
 
     private void ThrowIfBuilt()
     {
@@ -386,6 +354,4 @@ public sealed class SequentialBuilder
             throw new InvalidOperationException("Cannot add layers after Build(): this builder has already built its model; start a new SequentialBuilder.");
         }
     }
-
-    private readonly record struct ResolvedName(string Value, string? Prefix, int NextCounter);
 }

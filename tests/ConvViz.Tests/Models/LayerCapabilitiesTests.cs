@@ -15,6 +15,9 @@ public sealed class LayerCapabilitiesTests
     private static readonly (LayerOptions Layer, bool HasFilters, bool IsTrainingOnly)[] Expected =
     [
         (new ActivationOptions { Activation = Activation.ReLU }, false, false),
+        (new AddOptions(), false, false),
+        (new ConcatenateOptions(), false, false),
+        (new InputLayerOptions(), false, false),
         (new AveragePooling2DOptions(), false, false),
         (new BatchNormalizationOptions(), false, false),
         (new Conv2DOptions { Filters = 4, KernelSize = 3 }, true, false),

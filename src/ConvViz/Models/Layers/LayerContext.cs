@@ -4,15 +4,37 @@ using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
 
-/// <summary>Where a layer is being added: its index, resolved name, type and input shape; builds the errors that name them.</summary>
+/// <summary>
+/// Where a layer is being added: its index, resolved name, type and inputs (their shapes, and the names of the layers
+/// that produce them); builds the errors that name them.
+/// </summary>
 /// <param name="Index">The 0-based layer index.</param>
 /// <param name="Name">The resolved (unique) layer name.</param>
 /// <param name="TypeName">The layer type (Keras class name).</param>
-/// <param name="Input">The input shape.</param>
-internal sealed record LayerContext(int Index, string Name, string TypeName, LayerShape Input)
+/// <param name="Inputs">The input shapes, in the order the layer takes them (one for every layer but the merges).</param>
+/// <param name="InputNames">The names of the layers that produce the inputs (<c>input</c> for the model's input).</param>
+internal sealed record LayerContext(int Index, string Name, string TypeName, IReadOnlyList<LayerShape> Inputs, IReadOnlyList<string> InputNames)
 {
-    /// <summary>An error saying why the layer cannot follow its input.</summary>
-    public ArgumentException ShapeError(string reason) => new($"Layer {Index} '{Name}' ({TypeName}) cannot follow input shape {Input}: {reason}.");
+    /// <summary>A context with one input produced by the layer (or model input) <paramref name="inputName"/>.</summary>
+    public LayerContext(int index, string name, string typeName, LayerShape input, string inputName = "input")
+        : this(index, name, typeName, [input], [inputName])
+    {
+    }
+
+    /// <summary>Gets the (first) input shape: the only one, for every layer but the merges.</summary>
+    public LayerShape Input => Inputs[0];
+
+    /// <summary>An error saying why the layer cannot follow its input (merges: its inputs, each with its producer and shape).</summary>
+    public ArgumentException ShapeError(string reason) => new(Inputs.Count == 1
+        ? $"Layer {Index} '{Name}' ({TypeName}) cannot follow input shape {Input}: {reason}."
+        : $"Layer {Index} '{Name}' ({TypeName}) cannot merge {DescribeInputs()}: {reason}.");
+
+    /// <summary>Lists the inputs as <c>'conv2d' (None, 8, 8, 16) and 'conv2d_1' (None, 8, 8, 32)</c>.</summary>
+    public string DescribeInputs()
+    {
+        var parts = Inputs.Select((shape, i) => $"'{InputNames[i]}' {shape}").ToArray();
+        return parts.Length <= 2 ? string.Join(" and ", parts) : string.Join(", ", parts[..^1]) + " and " + parts[^1];
+    }
 
     /// <summary>Returns the input when it is a feature map, otherwise throws.</summary>
     public LayerShape RequireSpatial() =>

@@ -29,6 +29,14 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// Runs the layer on its inputs (one for every layer but the merges, which override this). The graph executor calls
+    /// this, never <c>forward</c> directly.
+    /// </summary>
+    /// <param name="inputs">The inputs, in the layer's order; not disposed.</param>
+    /// <returns>A tensor the caller owns.</returns>
+    internal virtual Tensor Invoke(IReadOnlyList<Tensor> inputs) => call(inputs[0]);
+
+    /// <summary>
     /// Runs the layer without its final activation (the score before softmax or sigmoid), for attribution methods that
     /// differentiate the class score rather than the saturating probability. Layers without an activation run as usual;
     /// a standalone activation layer returns its input.

@@ -39,6 +39,15 @@ public abstract record LayerOptions
     /// </summary>
     public abstract bool IsTrainingOnly { get; }
 
+    /// <summary>Gets the fewest inputs the layer takes: 1, or 2 for the merges (<c>Add</c>, <c>Concatenate</c>, …).</summary>
+    internal virtual int MinInputs => 1;
+
+    /// <summary>Gets the most inputs the layer takes: 1, or <see cref="int.MaxValue"/> for the merges.</summary>
+    internal virtual int MaxInputs => 1;
+
+    /// <summary>Gets a value indicating whether the layer is the model's input (Keras' <c>InputLayer</c>): it takes the image itself and passes it on.</summary>
+    internal virtual bool IsModelInput => false;
+
     /// <summary>Gets the prefix of automatic names (Keras' snake-case name: <c>conv2d</c>, <c>max_pooling2d</c>, …).</summary>
     internal string NamePrefix => LayerTypeAttribute.Of(GetType()).NamePrefix;
 

@@ -1,0 +1,172 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using ConvViz.Models.Layers;
+using static TorchSharp.torch;
+
+namespace ConvViz.Models;
+
+/// <summary>
+/// The one place where layers are named, connected and validated, for <see cref="SequentialBuilder"/>,
+/// <see cref="FunctionalBuilder"/> and the model file reader. Layers are kept in topological order: a layer can only
+/// take the outputs of layers added before it, so the graph has no cycle by construction. A chain is the special case
+/// where each layer takes the previous one.
+/// </summary>
+internal sealed class LayerGraphBuilder
+{
+    /// <summary>The input index that stands for the model's input image.</summary>
+    public const int ModelInput = -1;
+
+    private readonly List<LayerSpec> _layers = [];
+    private readonly Dictionary<string, int> _nameCounters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
+
+    public LayerGraphBuilder(ImageShape inputShape) => InputShape = inputShape;
+
+    public ImageShape InputShape { get; }
+
+    public IReadOnlyList<LayerSpec> Layers => _layers;
+
+    public int Count => _layers.Count;
+
+    /// <summary>Gets the output shape of a layer, or the input image's shape for <see cref="ModelInput"/>.</summary>
+    public LayerShape ShapeOf(int index) => index == ModelInput ? LayerShape.FromImage(InputShape) : _layers[index].OutputShape;
+
+    /// <summary>Gets the name of a layer, or <c>input</c> for <see cref="ModelInput"/>.</summary>
+    public string NameOf(int index) => index == ModelInput ? "input" : _layers[index].Name;
+
+    /// <summary>Gets the index of the layer named <paramref name="name"/>, or −2 when there is none.</summary>
+    public int IndexOf(string name) => _names.TryGetValue(name, out var index) ? index : -2;
+
+    /// <summary>
+    /// Names, checks and defines a layer that takes the outputs of <paramref name="inputs"/>; a failure leaves the graph
+    /// unchanged (no name is used up).
+    /// </summary>
+    /// <returns>The new layer's index.</returns>
+    /// <exception cref="ArgumentException">The name is taken, the inputs are wrong in number or not earlier layers, or the options do not fit them.</exception>
+    public int Add(LayerOptions layer, IReadOnlyList<int> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var index = _layers.Count;
+        var name = ResolveName(layer.Name, layer.NamePrefix, layer.TypeName);
+        ValidateInputs(layer, index, name.Value, inputs);
+        var context = new LayerContext(index, name.Value, layer.TypeName, [.. inputs.Select(ShapeOf)], [.. inputs.Select(NameOf)]);
+        var definition = layer.Define(context);
+        var named = layer.Name == name.Value ? layer : layer with { Name = name.Value };
+        _names.Add(name.Value, index);
+        _layers.Add(new LayerSpec(named, [.. inputs], context.Inputs, definition));
+        if (name.Prefix is not null)
+        {
+            _nameCounters[name.Prefix] = name.NextCounter;
+        }
+
+        return index;
+    }
+
+    /// <summary>Gets the name the next layer of this type would get automatically.</summary>
+    public string NextAutomaticName(string prefix, string typeName) => ResolveName(null, prefix, typeName).Value;
+
+    /// <summary>
+    /// Checks that every layer leads to <paramref name="output"/>, the last layer (the one output a model has): a layer
+    /// that does not would be computed for nothing, or was meant to be connected.
+    /// </summary>
+    /// <exception cref="ArgumentException">A layer is not connected to the output (the message names it and the fix).</exception>
+    public void ValidateConnected(int output)
+    {
+        var reaches = new bool[_layers.Count];
+        reaches[output] = true;
+        for (var i = output; i >= 0; i--)
+        {
+            if (!reaches[i])
+            {
+                continue;
+            }
+
+            foreach (var input in _layers[i].Inputs.Where(j => j != ModelInput))
+            {
+                reaches[input] = true;
+            }
+        }
+
+        var stray = Enumerable.Range(0, _layers.Count).FirstOrDefault(i => !reaches[i], -1);
+        if (stray >= 0)
+        {
+            var layer = _layers[stray];
+            throw new ArgumentException(
+                $"Layer {stray} '{layer.Name}' ({layer.Options.TypeName}, output {layer.OutputShape}) is not connected to the model's output " +
+                $"'{_layers[output].Name}' ({_layers[output].Options.TypeName}, output {_layers[output].OutputShape}). Use its output as an input of a later layer, " +
+                "or leave it out: a model has one output, and every layer leads to it.");
+        }
+    }
+
+    /// <summary>Creates the model from the layers (the last one is the output), with weights from <paramref name="seed"/> (or the global seed).</summary>
+    public Model Build(int? seed)
+    {
+        NativeBackend.EnsureLoaded();
+        using var generator = (seed ?? SeedStore.Next(SeedComponent.Weights)) is { } s ? new Generator(unchecked((ulong)s)) : null;
+        return new Model(InputShape, _layers, generator);
+    }
+
+    private void ValidateInputs(LayerOptions layer, int index, string name, IReadOnlyList<int> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count < layer.MinInputs || inputs.Count > layer.MaxInputs)
+        {
+            var wanted = layer.MaxInputs == int.MaxValue ? $"at least {layer.MinInputs} inputs" : layer.MinInputs == 1 ? "one input" : $"{layer.MinInputs} inputs";
+            throw new ArgumentException(
+                $"Layer {index} '{name}' ({layer.TypeName}) takes {wanted}, but {inputs.Count} were given" +
+                (layer.MinInputs > 1 ? ": a merge combines the outputs of two or more earlier layers (FunctionalBuilder)." : "."),
+                "inputs");
+        }
+
+        foreach (var input in inputs)
+        {
+            if (input < ModelInput || input >= index)
+            {
+                throw new ArgumentException(
+                    $"Layer {index} '{name}' ({layer.TypeName}) cannot take the output of layer {input}: a layer takes only the outputs of layers added before it " +
+                    $"(0..{index - 1}), which keeps the model free of cycles.",
+                    "inputs");
+            }
+
+            if (input == ModelInput && _layers.Count > 0 && _layers[0].Options.IsModelInput)
+            {
+                throw new ArgumentException($"Layer {index} '{name}' ({layer.TypeName}) must take the model's input through its input layer '{_layers[0].Name}'.", "inputs");
+            }
+        }
+
+        if (layer.IsModelInput && (index != 0 || inputs is not [ModelInput]))
+        {
+            throw new ArgumentException($"Layer {index} '{name}' ({layer.TypeName}) is a model input; a model has one, layer 0, added by FunctionalBuilder.", "inputs");
+        }
+    }
+
+    private ResolvedName ResolveName(string? requested, string prefix, string typeName)
+    {
+        if (requested is not null)
+        {
+            if (_names.TryGetValue(requested, out var other))
+            {
+                throw new ArgumentException(
+                    $"Layer {_layers.Count} ({typeName}) cannot be named '{requested}': layer {other} already has that name. Layer names must be unique within a model.",
+                    "options");
+            }
+
+            return new ResolvedName(requested, null, 0);
+        }
+
+        _nameCounters.TryGetValue(prefix, out var n);
+        while (true)
+        {
+            var candidate = n == 0 ? prefix : string.Create(CultureInfo.InvariantCulture, $"{prefix}_{n}");
+            if (!_names.ContainsKey(candidate))
+            {
+                return new ResolvedName(candidate, prefix, n + 1);
+            }
+
+            n++;
+        }
+    }
+
+    private readonly record struct ResolvedName(string Value, string? Prefix, int NextCounter);
+}
