@@ -45,11 +45,14 @@ public static class GradCam
 
     /// <summary>
     /// Gets the layer whose feature maps Grad-CAM and Grad-CAM++ explain when <see cref="GradCamOptions.LayerName"/> is
-    /// not set (and the HTML report's Grad-CAM layer when <c>HtmlReportOptions.GradCamLayer</c> is not set): among the
-    /// layers with spatial output that lead to the classifier (in a chain, the feature-map layers that end at the
-    /// <c>Flatten</c> or global pooling layer), the last one with filters (<see cref="LayerOptions.HasFilters"/>, a
-    /// convolution), as tf-keras-vis does; when none of them has filters, the last one that is not
-    /// <see cref="LayerOptions.IsTrainingOnly"/>. For the blog's model it is <c>conv2d_4</c>, its last Conv2D layer.
+    /// not set (and the HTML report's Grad-CAM layer when <c>HtmlReportOptions.GradCamLayer</c> is not set). Start from
+    /// the last layer with a spatial output that every path to the classifier goes through (in a chain, the layer
+    /// before <c>Flatten</c> or the global pooling; in a residual network, the last block's output, not a convolution
+    /// inside the block that the skip connection bypasses), and go back along single-input layers with spatial outputs,
+    /// stopping after a merge: the last of them with filters (<see cref="LayerOptions.HasFilters"/>, a convolution), as
+    /// tf-keras-vis does; when none has filters, the last one that is not <see cref="LayerOptions.IsTrainingOnly"/> (for
+    /// a ResNet, the last block's output activation, as pytorch-grad-cam's usual choice). For the blog's model it is
+    /// <c>conv2d_4</c>, its last Conv2D layer.
     /// </summary>
     /// <param name="model">The model; its output must be class scores (flat).</param>
     /// <returns>The layer.</returns>
@@ -70,37 +73,44 @@ public static class GradCam
     /// <summary>The rule of <see cref="DefaultLayer"/> without the checks: <see langword="null"/> when no layer with spatial output leads to the output.</summary>
     internal static LayerInfo? FindDefaultLayer(Model model)
     {
-        // In a chain, the layers that lead to the classifier with spatial output are the run of feature-map layers
-        // that ends at the last layer whose output is spatial (the one before Flatten or the global pooling).
+        // The layers every path from the input to the output goes through: in topological order, no connection jumps
+        // over them. In a chain that is every layer; in a residual network, the block outputs (not the convolutions
+        // inside a block, which a skip connection bypasses).
         var layers = model.Layers;
+        var bypassed = new bool[layers.Count];
+        foreach (var layer in layers)
+        {
+            var from = layer.Inputs.Count == 0 ? -1 : layer.Inputs.Min(i => i.Index);
+            for (var k = from + 1; k < layer.Index; k++)
+            {
+                bypassed[k] = true;
+            }
+        }
+
+        // The last such layer with a spatial output, then back along the single-input layers before it while their
+        // outputs stay spatial: the run of feature-map layers that ends at Flatten or the global pooling (in a
+        // residual network, the last block's tail, from its merge on).
         var end = layers.Count - 1;
-        while (end >= 0 && !layers[end].OutputShape.IsSpatial)
+        while (end >= 0 && (bypassed[end] || !layers[end].OutputShape.IsSpatial))
         {
             end--;
         }
 
-        var start = end;
-        while (start > 0 && layers[start - 1].OutputShape.IsSpatial)
+        if (end < 0)
         {
-            start--;
+            return null;
         }
 
-        LayerInfo? fallback = null;
-        for (var i = end; i >= start && i >= 0; i--)
+        var run = new List<LayerInfo> { layers[end] };
+        var current = layers[end];
+        while (current.Inputs is [var previous] && previous.OutputShape.IsSpatial && !previous.Options.IsModelInput
+            && current.Options.MinInputs == 1)
         {
-            var options = layers[i].Options;
-            if (options.HasFilters)
-            {
-                return layers[i];
-            }
-
-            if (fallback is null && !options.IsTrainingOnly)
-            {
-                fallback = layers[i];
-            }
+            run.Add(previous);
+            current = previous;
         }
 
-        return fallback;
+        return run.FirstOrDefault(l => l.Options.HasFilters) ?? run.FirstOrDefault(l => !l.Options.IsTrainingOnly && !l.Options.IsModelInput);
     }
 
     /// <summary>Explains one image [1, C, H, W] or [C, H, W]; the caller owns the map [H, W].</summary>
