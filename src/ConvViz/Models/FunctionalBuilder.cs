@@ -107,6 +107,29 @@ public sealed class FunctionalBuilder
         return Output(_graph.Add(layer, indices));
     }
 
+    /// <summary>
+    /// Applies a whole model to an earlier output (Keras: <c>x = conv_base(x)</c>): its layers (all but its input layer)
+    /// are copied with their names, options and connections, and, at <see cref="Build"/>, their current weights. The
+    /// inner layers stay addressable by name and index; the built model does not share weights with <paramref name="model"/>.
+    /// </summary>
+    /// <param name="model">The model to nest; keep it undisposed until <see cref="Build"/>.</param>
+    /// <param name="input">The output it takes.</param>
+    /// <returns>The output of the nested model's last layer.</returns>
+    /// <exception cref="ArgumentException">The nested model's input shape is not the input's shape, the input comes from
+    /// another builder, or one of its layer names is taken (the builder is left unchanged).</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="model"/> is disposed.</exception>
+    public LayerOutput Add(Model model, LayerOutput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfBuilt();
+        if (!ReferenceEquals(input.Owner, this))
+        {
+            throw new ArgumentException($"Input '{input.LayerName}' {input.Shape} of the nested model belongs to another FunctionalBuilder.", nameof(input));
+        }
+
+        return Output(_graph.AddModel(model, input.Index));
+    }
+
     /// <summary>Creates the model whose output is <paramref name="output"/>. The builder cannot be used afterwards.</summary>
     /// <param name="output">The model's output: the last layer added.</param>
     /// <returns>The model; the caller owns it and must dispose it.</returns>

@@ -20,6 +20,7 @@ internal sealed class LayerGraphBuilder
     private readonly List<LayerSpec> _layers = [];
     private readonly Dictionary<string, int> _nameCounters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
+    private readonly List<(int Layer, Model Source, int SourceLayer)> _copies = [];
 
     public LayerGraphBuilder(ImageShape inputShape) => InputShape = inputShape;
 
@@ -63,6 +64,62 @@ internal sealed class LayerGraphBuilder
         return index;
     }
 
+    /// <summary>
+    /// Adds the layers of <paramref name="inner"/> (all but its input layer) after <paramref name="input"/>, keeping
+    /// their names, options and connections; their weights are copied from <paramref name="inner"/> at
+    /// <see cref="Build"/>. A failure leaves the graph unchanged.
+    /// </summary>
+    /// <returns>The index of the copy of the inner model's output layer.</returns>
+    /// <exception cref="ArgumentException">The inner model's input shape differs from <paramref name="input"/>'s, or a name is taken.</exception>
+    public int AddModel(Model inner, int input)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ObjectDisposedException.ThrowIf(inner.IsDisposed, inner);
+        var shape = ShapeOf(input);
+        if (!shape.Equals(LayerShape.FromImage(inner.InputShape)))
+        {
+            throw new ArgumentException(
+                $"The nested model takes input {LayerShape.FromImage(inner.InputShape)}, but '{NameOf(input)}' outputs {shape}. " +
+                "Build the nested model for that input shape.",
+                nameof(inner));
+        }
+
+        var count = _layers.Count;
+        var copies = _copies.Count;
+        var map = new Dictionary<int, int> { [ModelInput] = input };
+        try
+        {
+            for (var j = 0; j < inner.Specs.Count; j++)
+            {
+                var spec = inner.Specs[j];
+                if (spec.Options.IsModelInput)
+                {
+                    map[j] = input;
+                    continue;
+                }
+
+                map[j] = Add(spec.Options, [.. spec.Inputs.Select(k => map[k])]);
+                _copies.Add((map[j], inner, j));
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            foreach (var spec in _layers.Skip(count))
+            {
+                _names.Remove(spec.Name);
+            }
+
+            _layers.RemoveRange(count, _layers.Count - count);
+            _copies.RemoveRange(copies, _copies.Count - copies);
+            throw new ArgumentException(
+                $"The nested model's layers cannot be added: {ex.Message} Nested layers keep their names; rename the outer layer, or build the nested model with other names.",
+                nameof(inner),
+                ex);
+        }
+
+        return map[inner.Specs.Count - 1];
+    }
+
     /// <summary>Gets the name the next layer of this type would get automatically.</summary>
     public string NextAutomaticName(string prefix, string typeName) => ResolveName(null, prefix, typeName).Value;
 
@@ -99,12 +156,30 @@ internal sealed class LayerGraphBuilder
         }
     }
 
-    /// <summary>Creates the model from the layers (the last one is the output), with weights from <paramref name="seed"/> (or the global seed).</summary>
+    /// <summary>
+    /// Creates the model from the layers (the last one is the output), with weights from <paramref name="seed"/> (or the
+    /// global seed), except the layers of nested models, whose weights are copied from them.
+    /// </summary>
     public Model Build(int? seed)
     {
         NativeBackend.EnsureLoaded();
         using var generator = (seed ?? SeedStore.Next(SeedComponent.Weights)) is { } s ? new Generator(unchecked((ulong)s)) : null;
-        return new Model(InputShape, _layers, generator);
+        var model = new Model(InputShape, _layers, generator);
+        try
+        {
+            foreach (var (layer, source, sourceLayer) in _copies)
+            {
+                ObjectDisposedException.ThrowIf(source.IsDisposed, source);
+                model.CopyLayerWeights(layer, source, sourceLayer);
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return model;
     }
 
     private void ValidateInputs(LayerOptions layer, int index, string name, IReadOnlyList<int> inputs)

@@ -246,6 +246,26 @@ public sealed partial class Model : IDisposable
         return (layer, module.get_parameter(weightName) ?? module.get_buffer(weightName)!);
     }
 
+    /// <summary>Gets a value indicating whether the model was disposed.</summary>
+    internal bool IsDisposed => _disposed;
+
+    /// <summary>Copies every parameter and buffer of <paramref name="source"/>'s layer <paramref name="sourceLayer"/> into this model's layer <paramref name="layer"/> (same options, so same names and shapes).</summary>
+    internal void CopyLayerWeights(int layer, Model source, int sourceLayer)
+    {
+        using var noGrad = no_grad();
+        var from = source._modules[sourceLayer];
+        var to = _modules[layer];
+        foreach (var (name, parameter) in from.named_parameters())
+        {
+            to.get_parameter(name)!.copy_(parameter);
+        }
+
+        foreach (var (name, buffer) in from.named_buffers())
+        {
+            to.get_buffer(name)!.copy_(buffer);
+        }
+    }
+
     internal LayerInfo ResolveLayer(int index, string paramName)
     {
         var count = _layers.Length;

@@ -100,6 +100,24 @@ public sealed class SequentialBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds a whole model as the next part of this one (Keras' <c>keras_model_sequential() %&gt;% conv_base %&gt;% …</c>):
+    /// its layers (all but a functional model's input layer) are copied with their names, options and connections,
+    /// and, at <see cref="Build"/>, their current weights. The inner layers stay addressable by name and index, as
+    /// keract's <c>nested = TRUE</c> shows them; the built model does not share weights with <paramref name="model"/>.
+    /// </summary>
+    /// <param name="model">The model to nest; keep it undisposed until <see cref="Build"/>.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The nested model's input shape is not the current output shape, or one of its
+    /// layer names is taken (the builder is left unchanged).</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="model"/> is disposed.</exception>
+    public SequentialBuilder AddModel(Model model)
+    {
+        ThrowIfBuilt();
+        _graph.AddModel(model, _graph.Count - 1);
+        return this;
+    }
+
     /// <summary>Creates the model. The builder cannot be used afterwards.</summary>
     /// <returns>The model; the caller owns it and must dispose it.</returns>
     /// <exception cref="InvalidOperationException">No layer was added, or the builder was already built.</exception>

@@ -321,4 +321,48 @@ public sealed class GraphModelTests
         Assert.StartsWith("Model: \"sequential\"\n" + new string('_', 65), model.Summary().ToString(), StringComparison.Ordinal);
         Assert.Equal("conv2d.kernel", model.Module.named_parameters().First().name);
     }
+
+    [Fact]
+    public void A_nested_model_keeps_its_weights_and_its_layers_stay_addressable()
+    {
+        // Keras' classic Sequential(conv_base, flatten, dense, dense), with a functional residual model as the base.
+        using var scope = NewDisposeScope();
+        var f = new FunctionalBuilder(new ImageShape(8, 8, 3)).WithSeed(3);
+        var stem = f.Add(new Conv2DOptions { Name = "base_stem", Filters = 4, KernelSize = 3, Padding = Padding.Same, Activation = Activation.ReLU }, f.Input);
+        var branch = f.Add(new Conv2DOptions { Name = "base_branch", Filters = 4, KernelSize = 3, Padding = Padding.Same }, stem);
+        using var convBase = f.Build(f.Add(new AddOptions { Name = "base_add" }, stem, branch));
+
+        using var model = new SequentialBuilder(8, 8, 3).WithSeed(4).AddModel(convBase).AddFlatten().AddDense(8, Activation.ReLU).AddDense(2, Activation.Softmax).Build();
+
+        Assert.Equal(["base_stem", "base_branch", "base_add", "flatten", "dense", "dense_1"], model.Layers.Select(l => l.Name));
+        Assert.Equal(["base_stem", "base_branch"], model.GetLayer("base_add").Inputs.Select(l => l.Name));
+        Assert.Empty(model.GetLayer("base_stem").Inputs);
+        var input = GraphModels.Input(2);
+        using var inner = IntermediateModel.From(model, "base_add").Predict(input);
+        Assert.Equal(convBase.Forward(input).data<float>().ToArray(), inner.data<float>().ToArray());
+
+        // A copy, not a share: changing the outer model leaves the base alone.
+        var baseBias = convBase.GetWeight(1, "bias").data<float>().ToArray();
+        model.SetWeight(0, "bias", tensor(new[] { 0.25f, 0.25f, 0.25f, 0.25f }));
+
+        Assert.Equal(baseBias, convBase.GetWeight(1, "bias").data<float>().ToArray());
+        Assert.Equal([0.25f, 0.25f, 0.25f, 0.25f], model.GetWeight(0, "bias").data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Nesting_refuses_a_wrong_input_shape_and_name_clashes_and_leaves_the_builder_unchanged()
+    {
+        using var inner = new SequentialBuilder(8, 8, 3).AddConv2D(2, 3).Build();
+        var builder = new SequentialBuilder(8, 8, 3).AddConv2D(3, 1);
+
+        var clash = Assert.Throws<ArgumentException>(() => builder.AddModel(inner));
+        var f = new FunctionalBuilder(new ImageShape(4, 4, 3));
+        var shape = Assert.Throws<ArgumentException>(() => f.Add(inner, f.Input));
+
+        Assert.Contains("cannot be named 'conv2d': layer 0 already has that name", clash.Message);
+        Assert.Contains("rename", clash.Message);
+        Assert.Equal(1, builder.Count);
+        Assert.Contains("The nested model takes input (None, 8, 8, 3), but 'input_layer' outputs (None, 4, 4, 3)", shape.Message);
+        Assert.Equal(1, f.Count);
+    }
 }
