@@ -9,6 +9,12 @@ if (args.Length > 0 && args[0] == "compare")
     return CompareCommand.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "graph-overhead")
+{
+    // graph-overhead [ROUNDS] [BATCH]: all layers' activations in one call against a plain forward, interleaved.
+    return GraphBenchmarks.RunSideBySide(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT
