@@ -152,6 +152,7 @@ public sealed class ModelPersistenceTests : IDisposable
     [InlineData(typeof(OptimizerOptions), 9)]
     [InlineData(typeof(CompileOptions), 4)]
     [InlineData(typeof(Conv2DOptions), 10)]
+    [InlineData(typeof(ReshapeOptions), 2)]
     [InlineData(typeof(MaxPooling2DOptions), 4)]
     [InlineData(typeof(AveragePooling2DOptions), 4)]
     [InlineData(typeof(DenseOptions), 6)]
