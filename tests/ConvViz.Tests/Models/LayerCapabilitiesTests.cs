@@ -52,6 +52,14 @@ public sealed class LayerCapabilitiesTests
     }
 
     [Fact]
+    public void A_grouped_convolution_has_no_filters_to_draw()
+    {
+        // Its kernel [filters, in / groups, kh, kw] does not give every filter a slice per input channel.
+        Assert.True(new Conv2DOptions { Filters = 4, KernelSize = 3, Groups = 1 }.HasFilters);
+        Assert.False(new Conv2DOptions { Filters = 4, KernelSize = 3, Groups = 2 }.HasFilters);
+    }
+
+    [Fact]
     public void Every_layer_type_of_the_assembly_is_listed()
     {
         Assert.Equal(LayerRegistry.TypeNames, Expected.Select(e => e.Layer.TypeName).Order(StringComparer.Ordinal));
