@@ -5,7 +5,8 @@ namespace ConvViz.Models;
 /// <summary>
 /// Explicit padding of a convolution or pooling window, in rows above and below and columns left and right of the
 /// input, for models converted from ONNX or CNTK, whose <c>pads</c> need not be Keras' <c>"valid"</c> or
-/// <c>"same"</c>. Set it as the layer's <c>ExplicitPadding</c> (Conv2D, DepthwiseConv2D and the window poolings); it replaces <see cref="Padding"/>, which must stay <see cref="Padding.Valid"/>.
+/// <c>"same"</c>. Set it as the layer's <c>ExplicitPadding</c> (Conv2D, DepthwiseConv2D, SeparableConv2D and the
+/// window poolings); it replaces <see cref="Padding"/>, which must stay <see cref="Padding.Valid"/>.
 /// </summary>
 /// <remarks>
 /// The output length along an axis is ⌊(n + before + after − extent) / stride⌋ + 1, as ONNX computes it. Convolutions

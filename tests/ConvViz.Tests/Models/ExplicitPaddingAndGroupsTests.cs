@@ -107,6 +107,7 @@ public sealed class ExplicitPaddingAndGroupsTests
         [
             new Conv2DOptions { Filters = 1, KernelSize = 2, Padding = Padding.Same, ExplicitPadding = padding },
             new DepthwiseConv2DOptions { KernelSize = 2, Padding = Padding.Same, ExplicitPadding = padding },
+            new SeparableConv2DOptions { Filters = 1, KernelSize = 2, Padding = Padding.Same, ExplicitPadding = padding },
             new MaxPooling2DOptions { Padding = Padding.Same, ExplicitPadding = padding },
             new AveragePooling2DOptions { Padding = Padding.Same, ExplicitPadding = padding },
         ];

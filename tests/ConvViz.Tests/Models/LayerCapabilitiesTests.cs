@@ -26,6 +26,7 @@ public sealed class LayerCapabilitiesTests
         (new AveragePooling2DOptions(), false, false),
         (new BatchNormalizationOptions(), false, false),
         (new Conv2DOptions { Filters = 4, KernelSize = 3 }, true, false),
+        (new SeparableConv2DOptions { Filters = 4, KernelSize = 3 }, false, false),
         (new ReshapeOptions { TargetShape = [4] }, false, false),
         (new DenseOptions { Units = 2 }, false, false),
         (new DepthwiseConv2DOptions { KernelSize = 3 }, false, false),

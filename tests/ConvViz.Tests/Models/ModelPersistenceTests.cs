@@ -153,6 +153,7 @@ public sealed class ModelPersistenceTests : IDisposable
     [InlineData(typeof(CompileOptions), 4)]
     [InlineData(typeof(Conv2DOptions), 12)]
     [InlineData(typeof(DepthwiseConv2DOptions), 11)]
+    [InlineData(typeof(SeparableConv2DOptions), 13)]
     [InlineData(typeof(ReshapeOptions), 2)]
     [InlineData(typeof(MaxPooling2DOptions), 5)]
     [InlineData(typeof(AveragePooling2DOptions), 5)]

@@ -127,7 +127,7 @@ public sealed record Conv2DOptions : LayerOptions
 }
 
 /// <summary>
-/// The output size and padding of a 2-D convolution window (Conv2D, DepthwiseConv2D), with the errors
+/// The output size and padding of a 2-D convolution window (Conv2D, DepthwiseConv2D, SeparableConv2D), with the errors
 /// that name the layer: strides combined with dilation, explicit padding with 'same', or a kernel that does not fit.
 /// </summary>
 internal static class ConvolutionGeometry
@@ -184,7 +184,7 @@ internal sealed record ConvolutionSpec(
 
 /// <summary>
 /// The sliding window of a convolution module: strides, dilation and padding (symmetric padding inside <c>conv2d</c>,
-/// asymmetric padding as an explicit zero pad first).
+/// asymmetric padding as an explicit zero pad first). Shared by <see cref="Conv2DModule"/> and the separable convolution.
 /// </summary>
 internal sealed class ConvolutionWindow
 {
