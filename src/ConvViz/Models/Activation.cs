@@ -40,4 +40,11 @@ public enum Activation
 
     /// <summary>Gaussian error linear unit, exact form x · Φ(x) = x · (1 + erf(x / √2)) / 2 (Keras <c>"gelu"</c>, whose default is not the tanh approximation).</summary>
     GELU,
+
+    /// <summary>
+    /// Hard sigmoid as Keras 2.x and R keras define it, clip(0.2 · x + 0.5, 0, 1) (Keras <c>"hard_sigmoid"</c>): 0 below
+    /// −2.5, 1 above 2.5. Keras 3 changed the formula to relu6(x + 3) / 6 (0 below −3, 1 above 3); ConvViz keeps the
+    /// Keras 2.x one, which the models it reads were trained with.
+    /// </summary>
+    HardSigmoid,
 }

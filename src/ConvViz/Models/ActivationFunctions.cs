@@ -14,6 +14,9 @@ internal static class ActivationFunctions
     // native call (see Scalars); these paths pass process-lifetime Scalars instead.
     private static readonly TorchSharp.Scalar LeakyReLUSlopeScalar = Scalars.Permanent(LeakyReLUSlope);
 
+    /// <summary>The slope of Keras 2.x's hard sigmoid, clip(0.2 · x + 0.5, 0, 1).</summary>
+    private static readonly TorchSharp.Scalar s_hardSigmoidSlope = Scalars.Permanent(0.2);
+
     /// <summary>Applies the activation. Softmax runs over the channel axis (1) of [N, C, H, W] or the feature axis of [N, F].</summary>
     /// <param name="x">The input; not disposed.</param>
     /// <param name="activation">The activation.</param>
@@ -32,15 +35,25 @@ internal static class ActivationFunctions
         Activation.ReLU6 => nn.functional.relu6(x),
         Activation.Swish => Swish(x),
         Activation.GELU => nn.functional.gelu(x),
+        Activation.HardSigmoid => HardSigmoid(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 
-    /// <summary>softplus(x) = max(x, 0) + log1p(exp(−|x|)): overflow-free, and without TorchSharp's temporary Scalars.</summary>
     private static Tensor Swish(Tensor x)
     {
         using var gate = nn.functional.sigmoid(x);
         return x.mul(gate);
     }
+
+    /// <summary>Keras 2.x's hard sigmoid, clip(0.2 · x + 0.5, 0, 1) (not Keras 3's relu6(x + 3) / 6; see <see cref="Activation.HardSigmoid"/>).</summary>
+    private static Tensor HardSigmoid(Tensor x)
+    {
+        using var scaled = x.mul(s_hardSigmoidSlope);
+        using var shifted = scaled.add(Scalars.Half, Scalars.One);
+        return shifted.clamp(Scalars.Zero, Scalars.One);
+    }
+
+    /// <summary>softplus(x) = max(x, 0) + log1p(exp(−|x|)): overflow-free, and without TorchSharp's temporary Scalars.</summary>
 
     private static Tensor Softplus(Tensor x)
     {

@@ -20,6 +20,17 @@ internal static class ConvArithmetic
             : input < k ? 0 : ((input - k) / stride) + 1;
     }
 
+    /// <summary>
+    /// The output length along one axis with explicit padding (ONNX <c>pads</c>): ⌊(n + before + after − k_eff) / s⌋ + 1,
+    /// 0 when the window does not fit the padded input.
+    /// </summary>
+    public static long OutputSize(int input, int kernel, int stride, int dilation, int before, int after)
+    {
+        var padded = (long)input + before + after;
+        var k = EffectiveKernel(kernel, dilation);
+        return padded < k ? 0 : ((padded - k) / stride) + 1;
+    }
+
     /// <summary>TensorFlow's 'same' padding along one axis: (before, after), the larger half after.</summary>
     public static (int Before, int After) SamePadding(int input, int kernel, int stride, int dilation)
     {

@@ -17,10 +17,17 @@ public sealed class LayerCapabilitiesTests
         (new ActivationOptions { Activation = Activation.ReLU }, false, false),
         (new AddOptions(), false, false),
         (new ConcatenateOptions(), false, false),
+        (new SubtractOptions(), false, false),
+        (new MultiplyOptions(), false, false),
+        (new AverageOptions(), false, false),
+        (new MaximumOptions(), false, false),
+        (new MinimumOptions(), false, false),
         (new InputLayerOptions(), false, false),
         (new AveragePooling2DOptions(), false, false),
         (new BatchNormalizationOptions(), false, false),
         (new Conv2DOptions { Filters = 4, KernelSize = 3 }, true, false),
+        (new SeparableConv2DOptions { Filters = 4, KernelSize = 3 }, false, false),
+        (new ReshapeOptions { TargetShape = [4] }, false, false),
         (new DenseOptions { Units = 2 }, false, false),
         (new DepthwiseConv2DOptions { KernelSize = 3 }, false, false),
         (new DropoutOptions { Rate = 0.3 }, false, true),
@@ -43,6 +50,14 @@ public sealed class LayerCapabilitiesTests
 
         Assert.Equal(hasFilters, layer.HasFilters);
         Assert.Equal(isTrainingOnly, layer.IsTrainingOnly);
+    }
+
+    [Fact]
+    public void A_grouped_convolution_has_no_filters_to_draw()
+    {
+        // Its kernel [filters, in / groups, kh, kw] does not give every filter a slice per input channel.
+        Assert.True(new Conv2DOptions { Filters = 4, KernelSize = 3, Groups = 1 }.HasFilters);
+        Assert.False(new Conv2DOptions { Filters = 4, KernelSize = 3, Groups = 2 }.HasFilters);
     }
 
     [Fact]

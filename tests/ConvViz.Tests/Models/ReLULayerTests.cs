@@ -43,6 +43,8 @@ public sealed class ReLULayerTests
     [Theory]
     [InlineData(Activation.ReLU6, new[] { 0.0, 0, 0, 0, 0.25, 1, 2.5, 6 })]
     [InlineData(Activation.Swish, new[] { -0.14227761953270035, -0.2736382857095345, -0.1887703343990727, 0.0, 0.14054412522144952, 0.7310585786300049, 2.3103545499468914, 6.993622641639196 })]
+    // Keras 2.x / R keras hard_sigmoid, clip(0.2x + 0.5, 0, 1); Keras 3's relu6(x + 3) / 6 would give 0.25 at −1.5, 0.75 at 1.5.
+    [InlineData(Activation.HardSigmoid, new[] { 0.0, 0.2, 0.4, 0.5, 0.55, 0.7, 1.0, 1.0 })]
     [InlineData(Activation.GELU, new[] { -0.00404969409489031, -0.10021080190328713, -0.15426876936299344, 0.0, 0.14967658142073093, 0.8413447460685429, 2.4844758366855597, 6.999999999991041 })]
     public void Activation_MatchesItsFormula(Activation activation, double[] expected)
     {
@@ -55,6 +57,26 @@ public sealed class ReLULayerTests
         {
             Assert.Equal(expected[i], output[i], 1e-6);
         }
+    }
+
+    [Theory]
+    [InlineData("linear", Activation.Linear)]
+    [InlineData("relu", Activation.ReLU)]
+    [InlineData("relu6", Activation.ReLU6)]
+    [InlineData("sigmoid", Activation.Sigmoid)]
+    [InlineData("hard_sigmoid", Activation.HardSigmoid)]
+    [InlineData("tanh", Activation.Tanh)]
+    [InlineData("softmax", Activation.Softmax)]
+    [InlineData("swish", Activation.Swish)]
+    [InlineData("elu", Activation.ELU)]
+    [InlineData("selu", Activation.SELU)]
+    [InlineData("gelu", Activation.GELU)]
+    public void EveryKerasActivationName_HasAMember(string kerasName, Activation expected)
+    {
+        // Keras' snake_case name without '_' is the member name, ignoring case.
+        var member = Enum.GetValues<Activation>().Single(a => string.Equals(a.ToString(), kerasName.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+
+        Assert.Equal(expected, member);
     }
 
     [Fact]

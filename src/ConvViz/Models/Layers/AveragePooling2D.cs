@@ -17,13 +17,16 @@ public sealed record AveragePooling2DOptions : Pooling2DOptions
     public override bool IsTrainingOnly => false;
 
     internal static AveragePooling2DOptions Read(LayerReader r) =>
-        new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding") };
+        new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding"), ExplicitPadding = ReadExplicitPadding(r) };
 
     internal override LayerDefinition Define(LayerContext context) =>
         DefineWindow(context, (pool, strides, padding) => new AvgPool2DModule(context.Name, pool, strides, padding));
 }
 
-/// <summary>Average pooling; with 'same' padding each output averages only the real (unpadded) positions, as TensorFlow.</summary>
+/// <summary>
+/// Average pooling; with padding ('same' or explicit) each output averages only the real (unpadded) positions, as
+/// TensorFlow and ONNX's <c>count_include_pad = 0</c>.
+/// </summary>
 internal sealed class AvgPool2DModule : LayerModule
 {
     private readonly (long, long) _pool;

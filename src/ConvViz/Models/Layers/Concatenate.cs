@@ -23,7 +23,7 @@ public sealed record ConcatenateOptions : MergeOptions
         var first = context.Inputs[0];
         if (context.Inputs.Any(s => s.IsSpatial != first.IsSpatial || (s.IsSpatial && (s.Height != first.Height || s.Width != first.Width))))
         {
-            throw context.ShapeError(first.IsSpatial
+            throw context.ShapeError(context.Inputs.All(s => s.IsSpatial)
                 ? "Concatenate joins feature maps along the channel axis, so their height and width must agree. Resize one branch first (a strided convolution or pooling, or ZeroPadding2D)"
                 : "Concatenate joins flat inputs or feature maps, not both. Flatten or globally pool the feature maps first");
         }

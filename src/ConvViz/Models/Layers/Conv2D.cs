@@ -9,8 +9,12 @@ namespace ConvViz.Models.Layers;
 public sealed record Conv2DOptions : LayerOptions
 {
     /// <inheritdoc/>
-    /// <value><see langword="true"/>: the kernel is [filters, input channels, kernel height, kernel width].</value>
-    public override bool HasFilters => true;
+    /// <value>
+    /// <see langword="true"/>: the kernel is [filters, input channels, kernel height, kernel width]; <see langword="false"/>
+    /// for a grouped convolution (<see cref="Groups"/> above 1), whose kernel [filters, input channels / groups, height,
+    /// width] does not give each filter a slice for every input channel.
+    /// </value>
+    public override bool HasFilters => Groups == 1;
 
     /// <inheritdoc/>
     /// <value><see langword="false"/>.</value>
@@ -31,6 +35,21 @@ public sealed record Conv2DOptions : LayerOptions
     /// <summary>Gets the padding.</summary>
     /// <value>The default value is <see cref="Padding.Valid"/>.</value>
     public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
+
+    /// <summary>
+    /// Gets explicit zero padding (top, bottom, left, right), as ONNX's <c>pads</c>, in place of <see cref="Padding"/>
+    /// (which must then stay <see cref="Padding.Valid"/>); <see langword="null"/> for <see cref="Padding"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>. Stored in the model file only when set.</value>
+    public Padding2D? ExplicitPadding { get; init; }
+
+    /// <summary>
+    /// Gets the number of groups (Keras <c>groups</c>): the input channels and the filters are split into this many groups,
+    /// and each group of filters sees only its group of input channels. The input channels and <see cref="Filters"/> must
+    /// both be divisible by it.
+    /// </summary>
+    /// <value>The default value is 1 (an ordinary convolution). Stored in the model file only when it is not 1.</value>
+    public int Groups { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Groups)); field = value; } } = 1;
 
     /// <summary>Gets the dilation rate. As in Keras, a rate above 1 cannot be combined with strides above 1.</summary>
     /// <value>The default value is 1 × 1.</value>
@@ -63,6 +82,8 @@ public sealed record Conv2DOptions : LayerOptions
         UseBias = r.Bool("use_bias"),
         KernelInitializer = r.Enum<Initializer>("kernel_initializer"),
         BiasInitializer = r.Enum<Initializer>("bias_initializer"),
+        ExplicitPadding = r.Has("explicit_padding") ? Padding2D.FromArray(r.Ints("explicit_padding")) : null,
+        Groups = r.Has("groups") ? r.Int("groups") : 1,
     };
 
     internal override void WriteFields(LayerWriter w)
@@ -76,35 +97,50 @@ public sealed record Conv2DOptions : LayerOptions
         w.Bool("use_bias", UseBias);
         w.Enum("kernel_initializer", KernelInitializer);
         w.Enum("bias_initializer", BiasInitializer);
+        if (ExplicitPadding is { } explicitPadding)
+        {
+            w.Ints("explicit_padding", explicitPadding.ToArray());
+        }
+
+        if (Groups != 1)
+        {
+            w.Int("groups", Groups);
+        }
     }
 
     internal override LayerDefinition Define(LayerContext context)
     {
         var input = context.RequireSpatial();
-        var (outH, outW, padding) = ConvolutionGeometry.Resolve(context, input, KernelSize, Strides, DilationRate, Padding, Filters);
+        if (input.Channels % Groups != 0 || Filters % Groups != 0)
+        {
+            throw context.ShapeError(
+                $"Groups = {Groups} must divide both the input channels ({input.Channels}) and Filters ({Filters}). Choose a number of groups that divides both, or change Filters");
+        }
+
+        var (outH, outW, padding) = ConvolutionGeometry.Resolve(context, input, KernelSize, Strides, DilationRate, Padding, Filters, ExplicitPadding);
         long receptive = (long)KernelSize.Height * KernelSize.Width;
         var spec = new ConvolutionSpec(
-            "kernel", Filters, input.Channels, Groups: 1, KernelSize, Strides, DilationRate, Activation, UseBias, KernelInitializer, BiasInitializer,
-            FanIn: receptive * input.Channels, FanOut: receptive * Filters);
+            "kernel", Filters, input.Channels, Groups, KernelSize, Strides, DilationRate, Activation, UseBias, KernelInitializer, BiasInitializer,
+            FanIn: receptive * (input.Channels / Groups), FanOut: receptive * Filters);
         return new LayerDefinition(new LayerShape(outH, outW, Filters), spec.Tensors(), g => new Conv2DModule(context.Name, spec, padding, g));
     }
 }
 
 /// <summary>
-/// The output size and padding of a 2-D convolution window (Conv2D, DepthwiseConv2D), with the errors that name the
-/// layer: strides combined with dilation, or a kernel that does not fit.
+/// The output size and padding of a 2-D convolution window (Conv2D, DepthwiseConv2D, SeparableConv2D), with the errors
+/// that name the layer: strides combined with dilation, explicit padding with 'same', or a kernel that does not fit.
 /// </summary>
 internal static class ConvolutionGeometry
 {
-    public static (int Height, int Width, WindowPadding Padding) Resolve(LayerContext context, LayerShape input, Size2D k, Size2D s, Size2D d, Padding padding, int outChannels)
+    public static (int Height, int Width, WindowPadding Padding) Resolve(
+        LayerContext context, LayerShape input, Size2D k, Size2D s, Size2D d, Padding padding, int outChannels, Padding2D? explicitPadding = null)
     {
         if ((s.Height > 1 || s.Width > 1) && (d.Height > 1 || d.Width > 1))
         {
             throw context.ShapeError($"strides {s} cannot be combined with dilation rate {d} (Keras allows only one of them above 1)");
         }
 
-        var outH = ConvArithmetic.OutputSize(input.Height, k.Height, s.Height, d.Height, padding);
-        var outW = ConvArithmetic.OutputSize(input.Width, k.Width, s.Width, d.Width, padding);
+        var (outH, outW, window) = context.Window(k, s, d, padding, explicitPadding);
         if (outH < 1 || outW < 1)
         {
             var extent = $"{ConvArithmetic.EffectiveKernel(k.Height, d.Height)}×{ConvArithmetic.EffectiveKernel(k.Width, d.Width)}";
@@ -112,7 +148,7 @@ internal static class ConvolutionGeometry
                 $"a {k} kernel (extent {extent} with dilation {d}) does not fit a {input.Height}×{input.Width} input; the output would be {LayerContext.FormatShape(outH, outW, outChannels)}. Use a smaller kernel or Padding.Same");
         }
 
-        return (checked((int)outH), checked((int)outW), context.WindowPaddingFor(k, s, d, padding));
+        return (checked((int)outH), checked((int)outW), window);
     }
 }
 
@@ -146,14 +182,59 @@ internal sealed record ConvolutionSpec(
     }
 }
 
-internal sealed class Conv2DModule : LayerModule
+/// <summary>
+/// The sliding window of a convolution module: strides, dilation and padding (symmetric padding inside <c>conv2d</c>,
+/// asymmetric padding as an explicit zero pad first). Shared by <see cref="Conv2DModule"/> and the separable convolution.
+/// </summary>
+internal sealed class ConvolutionWindow
 {
-    private readonly string _kernelName;
-    private readonly bool _useBias;
     private readonly long[] _strides;
     private readonly long[] _convPadding;
     private readonly long[]? _explicitPadding;
     private readonly long[] _dilation;
+
+    public ConvolutionWindow(Size2D strides, Size2D dilation, WindowPadding padding)
+    {
+        _strides = [strides.Height, strides.Width];
+        _dilation = [dilation.Height, dilation.Width];
+        if (padding.IsSymmetric)
+        {
+            _convPadding = [padding.Top, padding.Left];
+        }
+        else
+        {
+            _convPadding = [0, 0];
+            _explicitPadding = padding.ToPadArgument();
+        }
+    }
+
+    /// <summary>Convolves <paramref name="x"/> (not disposed) with <paramref name="kernel"/>; the caller owns the result.</summary>
+    public Tensor Convolve(Tensor x, Tensor kernel, Tensor? bias, long groups)
+    {
+        using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
+        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
+    }
+
+    /// <summary>Lays out a kernel parameter in <paramref name="layout"/> in place.</summary>
+    public static void ApplyLayout(Tensor kernel, MemoryLayout layout)
+    {
+        using var noGrad = no_grad();
+        var converted = Model.ToLayout(kernel, layout);
+        if (!ReferenceEquals(converted, kernel))
+        {
+            using (converted)
+            {
+                kernel.set_(converted);
+            }
+        }
+    }
+}
+
+internal sealed class Conv2DModule : LayerModule
+{
+    private readonly string _kernelName;
+    private readonly bool _useBias;
+    private readonly ConvolutionWindow _window;
     private readonly long _groups;
     private readonly Activation _activation;
 
@@ -168,35 +249,12 @@ internal sealed class Conv2DModule : LayerModule
             AddParameter("bias", [spec.Filters], spec.BiasInitializer, spec.Filters, spec.Filters, generator);
         }
 
-        _strides = [spec.Strides.Height, spec.Strides.Width];
-        _dilation = [spec.DilationRate.Height, spec.DilationRate.Width];
+        _window = new ConvolutionWindow(spec.Strides, spec.DilationRate, padding);
         _groups = spec.Groups;
-        if (padding.IsSymmetric)
-        {
-            _convPadding = [padding.Top, padding.Left];
-        }
-        else
-        {
-            _convPadding = [0, 0];
-            _explicitPadding = padding.ToPadArgument();
-        }
-
         _activation = spec.Activation;
     }
 
-    internal override void ApplyLayout(MemoryLayout layout)
-    {
-        using var noGrad = no_grad();
-        var kernel = Param(_kernelName);
-        var converted = Model.ToLayout(kernel, layout);
-        if (!ReferenceEquals(converted, kernel))
-        {
-            using (converted)
-            {
-                kernel.set_(converted);
-            }
-        }
-    }
+    internal override void ApplyLayout(MemoryLayout layout) => ConvolutionWindow.ApplyLayout(Param(_kernelName), layout);
 
     public override Tensor forward(Tensor input)
     {
@@ -209,7 +267,6 @@ internal sealed class Conv2DModule : LayerModule
         using var x = CastForCompute(input);
         using var kernel = CastForCompute(Param(_kernelName));
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
-        using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
-        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, _groups);
+        return _window.Convolve(x, kernel, bias, _groups);
     }
 }

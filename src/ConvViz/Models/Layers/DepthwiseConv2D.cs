@@ -36,6 +36,13 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
     /// <value>The default value is <see cref="Padding.Valid"/>.</value>
     public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
 
+    /// <summary>
+    /// Gets explicit zero padding (top, bottom, left, right), as ONNX's <c>pads</c>, in place of <see cref="Padding"/>
+    /// (which must then stay <see cref="Padding.Valid"/>); <see langword="null"/> for <see cref="Padding"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>. Stored in the model file only when set.</value>
+    public Padding2D? ExplicitPadding { get; init; }
+
     /// <summary>Gets the number of kernels per input channel (Keras <c>depth_multiplier</c>); at least 1.</summary>
     /// <value>The default value is 1.</value>
     public int DepthMultiplier { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(DepthMultiplier)); field = value; } } = 1;
@@ -71,6 +78,7 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
         UseBias = r.Bool("use_bias"),
         DepthwiseInitializer = r.Enum<Initializer>("depthwise_initializer"),
         BiasInitializer = r.Enum<Initializer>("bias_initializer"),
+        ExplicitPadding = r.Has("explicit_padding") ? Padding2D.FromArray(r.Ints("explicit_padding")) : null,
     };
 
     internal override void WriteFields(LayerWriter w)
@@ -84,6 +92,10 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
         w.Bool("use_bias", UseBias);
         w.Enum("depthwise_initializer", DepthwiseInitializer);
         w.Enum("bias_initializer", BiasInitializer);
+        if (ExplicitPadding is { } explicitPadding)
+        {
+            w.Ints("explicit_padding", explicitPadding.ToArray());
+        }
     }
 
     internal override LayerDefinition Define(LayerContext context)
@@ -91,7 +103,7 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
         var input = context.RequireSpatial();
         var channels = input.Channels;
         var filters = checked(channels * DepthMultiplier);
-        var (outH, outW, padding) = ConvolutionGeometry.Resolve(context, input, KernelSize, Strides, DilationRate, Padding, filters);
+        var (outH, outW, padding) = ConvolutionGeometry.Resolve(context, input, KernelSize, Strides, DilationRate, Padding, filters, ExplicitPadding);
         long receptive = (long)KernelSize.Height * KernelSize.Width;
         var spec = new ConvolutionSpec(
             "depthwise_kernel", filters, channels, Groups: channels, KernelSize, Strides, DilationRate, Activation, UseBias, DepthwiseInitializer, BiasInitializer,

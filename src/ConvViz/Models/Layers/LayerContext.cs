@@ -36,12 +36,43 @@ internal sealed record LayerContext(int Index, string Name, string TypeName, IRe
         return parts.Length <= 2 ? string.Join(" and ", parts) : string.Join(", ", parts[..^1]) + " and " + parts[^1];
     }
 
+    /// <summary>An error about the layer's own options (cross-field rules), naming the layer.</summary>
+    public ArgumentException OptionsError(string reason) => new($"Layer {Index} '{Name}' ({TypeName}): {reason}.");
+
     /// <summary>Returns the input when it is a feature map, otherwise throws.</summary>
     public LayerShape RequireSpatial() =>
         Input.IsSpatial ? Input : throw ShapeError($"{TypeName} needs a feature-map input (None, height, width, channels)");
 
     /// <summary>Formats dimensions as a Keras shape, <c>(None, 2, 2, 4)</c>.</summary>
     public static string FormatShape(params long[] dimensions) => $"(None, {string.Join(", ", dimensions)})";
+
+    /// <summary>
+    /// The padding of a window and the output size it gives: <paramref name="explicitPadding"/> when set (refused with
+    /// <see cref="Padding.Same"/>), otherwise TensorFlow's 'same' padding or none. The sizes are 0 or less when the
+    /// window does not fit.
+    /// </summary>
+    public (long Height, long Width, WindowPadding Padding) Window(Size2D kernel, Size2D strides, Size2D dilation, Padding padding, Padding2D? explicitPadding)
+    {
+        var input = Input;
+        if (explicitPadding is not { } p)
+        {
+            return (
+                ConvArithmetic.OutputSize(input.Height, kernel.Height, strides.Height, dilation.Height, padding),
+                ConvArithmetic.OutputSize(input.Width, kernel.Width, strides.Width, dilation.Width, padding),
+                WindowPaddingFor(kernel, strides, dilation, padding));
+        }
+
+        if (padding != Padding.Valid)
+        {
+            throw OptionsError(
+                $"ExplicitPadding {p} replaces Padding, so it cannot be combined with Padding.{padding}. Leave Padding at Valid, or set ExplicitPadding to null for TensorFlow's 'same' padding");
+        }
+
+        return (
+            ConvArithmetic.OutputSize(input.Height, kernel.Height, strides.Height, dilation.Height, p.Top, p.Bottom),
+            ConvArithmetic.OutputSize(input.Width, kernel.Width, strides.Width, dilation.Width, p.Left, p.Right),
+            new WindowPadding(p.Top, p.Bottom, p.Left, p.Right));
+    }
 
     /// <summary>TensorFlow's 'same' padding for a window (zero for 'valid').</summary>
     public WindowPadding WindowPaddingFor(Size2D kernel, Size2D strides, Size2D dilation, Padding padding)

@@ -38,6 +38,17 @@ internal readonly struct LayerWriter(Utf8JsonWriter writer)
         writer.WriteEndArray();
     }
 
+    public void Ints(string name, IReadOnlyList<int> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteNumberValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
     public void NullableSize(string name, Size2D? value)
     {
         if (value is { } size)
@@ -66,6 +77,22 @@ internal readonly struct LayerReader(JsonElement layer, string context)
         where T : struct, Enum => ModelJson.Enum<T>(layer, name, context);
 
     public Size2D Size(string name) => ModelJson.Size(layer, name, context);
+
+    /// <summary>Whether the optional field is present (fields written only when they differ from their default).</summary>
+    public bool Has(string name) => layer.ValueKind == JsonValueKind.Object && layer.TryGetProperty(name, out _);
+
+    /// <summary>An array of 1–8 32-bit integers; the options validate their values.</summary>
+    public int[] Ints(string name)
+    {
+        var e = ModelJson.Get(layer, name, context);
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() is >= 1 and <= 8
+            && e.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _)))
+        {
+            return [.. e.EnumerateArray().Select(v => v.GetInt32())];
+        }
+
+        throw ModelJson.Invalid($"{context}.{name} must be an array of 1 to 8 32-bit integers");
+    }
 
     public Size2D? NullableSize(string name) => ModelJson.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Size(name);
 }

@@ -17,13 +17,13 @@ public sealed record MaxPooling2DOptions : Pooling2DOptions
     public override bool IsTrainingOnly => false;
 
     internal static MaxPooling2DOptions Read(LayerReader r) =>
-        new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding") };
+        new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding"), ExplicitPadding = ReadExplicitPadding(r) };
 
     internal override LayerDefinition Define(LayerContext context) =>
         DefineWindow(context, (pool, strides, padding) => new MaxPool2DModule(context.Name, pool, strides, padding));
 }
 
-/// <summary>Max pooling; 'same' padding pads with −∞ so padded positions never win.</summary>
+/// <summary>Max pooling; padding ('same' or explicit) pads with −∞ so padded positions never win, as TensorFlow and ONNX.</summary>
 internal sealed class MaxPool2DModule : LayerModule
 {
     private readonly long[] _pool;
