@@ -187,10 +187,11 @@ internal sealed class LayerGraphBuilder
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count < layer.MinInputs || inputs.Count > layer.MaxInputs)
         {
-            var wanted = layer.MaxInputs == int.MaxValue ? $"at least {layer.MinInputs} inputs" : layer.MinInputs == 1 ? "one input" : $"{layer.MinInputs} inputs";
+            var wanted = layer.MaxInputs == int.MaxValue ? $"at least {layer.MinInputs} inputs" : layer.MinInputs == 1 ? "one input" : $"exactly {layer.MinInputs} inputs";
+            var given = inputs.Count == 1 ? "1 was given" : $"{inputs.Count} were given";
             throw new ArgumentException(
-                $"Layer {index} '{name}' ({layer.TypeName}) takes {wanted}, but {inputs.Count} were given" +
-                (layer.MinInputs > 1 ? ": a merge combines the outputs of two or more earlier layers (FunctionalBuilder)." : "."),
+                $"Layer {index} '{name}' ({layer.TypeName}) takes {wanted}, but {given}" +
+                (layer.MinInputs > 1 ? ": a merge combines the outputs of earlier layers (FunctionalBuilder.Add(options, a, b))." : "."),
                 "inputs");
         }
 

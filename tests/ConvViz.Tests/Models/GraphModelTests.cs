@@ -226,7 +226,7 @@ public sealed class GraphModelTests
         var output = Assert.Throws<ArgumentException>(() => f.Build(other.Input));
 
         Assert.Contains("belongs to another FunctionalBuilder", foreign.Message);
-        Assert.Contains("takes at least 2 inputs, but 1 were given", single.Message);
+        Assert.Contains("takes at least 2 inputs, but 1 was given", single.Message);
         Assert.Contains("Build the model with FunctionalBuilder", sequential.Message);
         Assert.Contains("belongs to another FunctionalBuilder", output.Message);
     }

@@ -142,8 +142,8 @@ public sealed class MergeLayerTests
         var three = Assert.Throws<ArgumentException>(() => f.Add(new SubtractOptions(), a, a, f.Input));
         var one = Assert.Throws<ArgumentException>(() => f.Add(new SubtractOptions(), a));
 
-        Assert.Contains("takes 2 inputs, but 3 were given", three.Message, StringComparison.Ordinal);
-        Assert.Contains("takes 2 inputs, but 1 were given", one.Message, StringComparison.Ordinal);
+        Assert.Contains("takes exactly 2 inputs, but 3 were given", three.Message, StringComparison.Ordinal);
+        Assert.Contains("takes exactly 2 inputs, but 1 was given", one.Message, StringComparison.Ordinal);
         Assert.Equal("subtract", f.Add(new SubtractOptions(), a, f.Input).LayerName);
     }
 
