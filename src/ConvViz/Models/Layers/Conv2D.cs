@@ -6,7 +6,7 @@ namespace ConvViz.Models.Layers;
 
 /// <summary>A 2-D convolution layer (Keras <c>layer_conv_2d</c> / <c>Conv2D</c>) with its arguments.</summary>
 [LayerType("Conv2D", "conv2d")]
-public sealed record Conv2DOptions : LayerOptions
+public sealed record Conv2DOptions : ConvolutionOptions
 {
     /// <inheritdoc/>
     /// <value>
@@ -16,32 +16,9 @@ public sealed record Conv2DOptions : LayerOptions
     /// </value>
     public override bool HasFilters => Groups == 1;
 
-    /// <inheritdoc/>
-    /// <value><see langword="false"/>.</value>
-    public override bool IsTrainingOnly => false;
-
     /// <summary>Gets the number of output channels (Keras <c>filters</c>); at least 1.</summary>
     /// <value>There is no default; the value is required.</value>
     public required int Filters { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Filters)); field = value; } }
-
-    /// <summary>Gets the kernel height and width; <c>3</c> or <c>(3, 5)</c>.</summary>
-    /// <value>There is no default; the value is required.</value>
-    public required Size2D KernelSize { get; init { ThrowIfEmpty(value, nameof(KernelSize)); field = value; } }
-
-    /// <summary>Gets the strides.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D Strides { get; init { ThrowIfEmpty(value, nameof(Strides)); field = value; } } = 1;
-
-    /// <summary>Gets the padding.</summary>
-    /// <value>The default value is <see cref="Padding.Valid"/>.</value>
-    public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
-
-    /// <summary>
-    /// Gets explicit zero padding (top, bottom, left, right), as ONNX's <c>pads</c>, in place of <see cref="Padding"/>
-    /// (which must then stay <see cref="Padding.Valid"/>); <see langword="null"/> for <see cref="Padding"/>.
-    /// </summary>
-    /// <value>The default value is <see langword="null"/>. Stored in the model file only when set.</value>
-    public Padding2D? ExplicitPadding { get; init; }
 
     /// <summary>
     /// Gets the number of groups (Keras <c>groups</c>): the input channels and the filters are split into this many groups,
@@ -51,25 +28,9 @@ public sealed record Conv2DOptions : LayerOptions
     /// <value>The default value is 1 (an ordinary convolution). Stored in the model file only when it is not 1.</value>
     public int Groups { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Groups)); field = value; } } = 1;
 
-    /// <summary>Gets the dilation rate. As in Keras, a rate above 1 cannot be combined with strides above 1.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D DilationRate { get; init { ThrowIfEmpty(value, nameof(DilationRate)); field = value; } } = 1;
-
-    /// <summary>Gets the activation applied to the output.</summary>
-    /// <value>The default value is <see cref="Activation.Linear"/>, as Keras.</value>
-    public Activation Activation { get; init { ThrowIfUndefined(value, nameof(Activation)); field = value; } } = Activation.Linear;
-
-    /// <summary>Gets a value indicating whether the layer adds a bias.</summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool UseBias { get; init; } = true;
-
     /// <summary>Gets the kernel initializer.</summary>
     /// <value>The default value is <see cref="Initializer.GlorotUniform"/>, as Keras.</value>
     public Initializer KernelInitializer { get; init { ThrowIfUndefined(value, nameof(KernelInitializer)); field = value; } } = Initializer.GlorotUniform;
-
-    /// <summary>Gets the bias initializer.</summary>
-    /// <value>The default value is <see cref="Initializer.Zeros"/>, as Keras.</value>
-    public Initializer BiasInitializer { get; init { ThrowIfUndefined(value, nameof(BiasInitializer)); field = value; } } = Initializer.Zeros;
 
     internal static Conv2DOptions Read(LayerReader r) => new()
     {
@@ -82,7 +43,7 @@ public sealed record Conv2DOptions : LayerOptions
         UseBias = r.Bool("use_bias"),
         KernelInitializer = r.Enum<Initializer>("kernel_initializer"),
         BiasInitializer = r.Enum<Initializer>("bias_initializer"),
-        ExplicitPadding = r.Has("explicit_padding") ? Padding2D.FromArray(r.Ints("explicit_padding")) : null,
+        ExplicitPadding = ReadExplicitPadding(r),
         Groups = r.Has("groups") ? r.Int("groups") : 1,
     };
 
@@ -97,10 +58,7 @@ public sealed record Conv2DOptions : LayerOptions
         w.Bool("use_bias", UseBias);
         w.Enum("kernel_initializer", KernelInitializer);
         w.Enum("bias_initializer", BiasInitializer);
-        if (ExplicitPadding is { } explicitPadding)
-        {
-            w.Ints("explicit_padding", explicitPadding.ToArray());
-        }
+        WriteExplicitPadding(w);
 
         if (Groups != 1)
         {

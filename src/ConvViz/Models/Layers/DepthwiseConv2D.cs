@@ -14,58 +14,19 @@ namespace ConvViz.Models.Layers;
 /// Keras' fans for this kernel: height × width × channels in, height × width × multiplier out.
 /// </remarks>
 [LayerType("DepthwiseConv2D", "depthwise_conv2d")]
-public sealed record DepthwiseConv2DOptions : LayerOptions
+public sealed record DepthwiseConv2DOptions : ConvolutionOptions
 {
     /// <inheritdoc/>
     /// <value><see langword="false"/>: each kernel sees one channel, so there are no [filters, input channels, h, w] kernels to draw.</value>
     public override bool HasFilters => false;
 
-    /// <inheritdoc/>
-    /// <value><see langword="false"/>.</value>
-    public override bool IsTrainingOnly => false;
-
-    /// <summary>Gets the kernel height and width; <c>3</c> or <c>(3, 5)</c>.</summary>
-    /// <value>There is no default; the value is required.</value>
-    public required Size2D KernelSize { get; init { ThrowIfEmpty(value, nameof(KernelSize)); field = value; } }
-
-    /// <summary>Gets the strides.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D Strides { get; init { ThrowIfEmpty(value, nameof(Strides)); field = value; } } = 1;
-
-    /// <summary>Gets the padding.</summary>
-    /// <value>The default value is <see cref="Padding.Valid"/>.</value>
-    public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
-
-    /// <summary>
-    /// Gets explicit zero padding (top, bottom, left, right), as ONNX's <c>pads</c>, in place of <see cref="Padding"/>
-    /// (which must then stay <see cref="Padding.Valid"/>); <see langword="null"/> for <see cref="Padding"/>.
-    /// </summary>
-    /// <value>The default value is <see langword="null"/>. Stored in the model file only when set.</value>
-    public Padding2D? ExplicitPadding { get; init; }
-
     /// <summary>Gets the number of kernels per input channel (Keras <c>depth_multiplier</c>); at least 1.</summary>
     /// <value>The default value is 1.</value>
     public int DepthMultiplier { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(DepthMultiplier)); field = value; } } = 1;
 
-    /// <summary>Gets the dilation rate. As in Keras, a rate above 1 cannot be combined with strides above 1.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D DilationRate { get; init { ThrowIfEmpty(value, nameof(DilationRate)); field = value; } } = 1;
-
-    /// <summary>Gets the activation applied to the output.</summary>
-    /// <value>The default value is <see cref="Activation.Linear"/>, as Keras.</value>
-    public Activation Activation { get; init { ThrowIfUndefined(value, nameof(Activation)); field = value; } } = Activation.Linear;
-
-    /// <summary>Gets whether the layer adds a bias per output channel.</summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool UseBias { get; init; } = true;
-
     /// <summary>Gets the initializer of the depthwise kernel (Keras <c>depthwise_initializer</c>).</summary>
     /// <value>The default value is <see cref="Initializer.GlorotUniform"/>.</value>
     public Initializer DepthwiseInitializer { get; init { ThrowIfUndefined(value, nameof(DepthwiseInitializer)); field = value; } } = Initializer.GlorotUniform;
-
-    /// <summary>Gets the initializer of the bias.</summary>
-    /// <value>The default value is <see cref="Initializer.Zeros"/>.</value>
-    public Initializer BiasInitializer { get; init { ThrowIfUndefined(value, nameof(BiasInitializer)); field = value; } } = Initializer.Zeros;
 
     internal static DepthwiseConv2DOptions Read(LayerReader r) => new()
     {
@@ -78,7 +39,7 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
         UseBias = r.Bool("use_bias"),
         DepthwiseInitializer = r.Enum<Initializer>("depthwise_initializer"),
         BiasInitializer = r.Enum<Initializer>("bias_initializer"),
-        ExplicitPadding = r.Has("explicit_padding") ? Padding2D.FromArray(r.Ints("explicit_padding")) : null,
+        ExplicitPadding = ReadExplicitPadding(r),
     };
 
     internal override void WriteFields(LayerWriter w)
@@ -92,10 +53,7 @@ public sealed record DepthwiseConv2DOptions : LayerOptions
         w.Bool("use_bias", UseBias);
         w.Enum("depthwise_initializer", DepthwiseInitializer);
         w.Enum("bias_initializer", BiasInitializer);
-        if (ExplicitPadding is { } explicitPadding)
-        {
-            w.Ints("explicit_padding", explicitPadding.ToArray());
-        }
+        WriteExplicitPadding(w);
     }
 
     internal override LayerDefinition Define(LayerContext context)

@@ -13,7 +13,7 @@ namespace ConvViz.Models.Layers;
 /// <remarks>
 /// <para>Weights, in Keras' order: <c>depthwise_kernel</c> [channels × multiplier, 1, height, width] (Keras stores
 /// [height, width, channels, multiplier]), <c>pointwise_kernel</c> [filters, channels × multiplier, 1, 1] (Keras: [1, 1,
-/// channels × multiplier, filters]) and, with <see cref="UseBias"/>, <c>bias</c> [filters]. SeparableConv2D(32, 3) on 16
+/// channels × multiplier, filters]) and, with <see cref="ConvolutionOptions.UseBias"/>, <c>bias</c> [filters]. SeparableConv2D(32, 3) on 16
 /// channels has 16 · 9 + 16 · 32 + 32 = 688 parameters, as in Keras. Glorot initialisation uses Keras' fans: height ×
 /// width × channels in and height × width × multiplier out for the depthwise kernel, channels × multiplier in and
 /// filters out for the pointwise kernel.</para>
@@ -22,54 +22,19 @@ namespace ConvViz.Models.Layers;
 /// so it is not the default Grad-CAM layer either; name it to use it there.</para>
 /// </remarks>
 [LayerType("SeparableConv2D", "separable_conv2d")]
-public sealed record SeparableConv2DOptions : LayerOptions
+public sealed record SeparableConv2DOptions : ConvolutionOptions
 {
     /// <inheritdoc/>
     /// <value><see langword="false"/>: there is no [filters, input channels, h, w] kernel to draw (see the remarks).</value>
     public override bool HasFilters => false;
 
-    /// <inheritdoc/>
-    /// <value><see langword="false"/>.</value>
-    public override bool IsTrainingOnly => false;
-
     /// <summary>Gets the number of output channels of the pointwise convolution (Keras <c>filters</c>); at least 1.</summary>
     /// <value>There is no default; the value is required.</value>
     public required int Filters { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Filters)); field = value; } }
 
-    /// <summary>Gets the depthwise kernel height and width; <c>3</c> or <c>(3, 5)</c>.</summary>
-    /// <value>There is no default; the value is required.</value>
-    public required Size2D KernelSize { get; init { ThrowIfEmpty(value, nameof(KernelSize)); field = value; } }
-
-    /// <summary>Gets the strides of the depthwise convolution.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D Strides { get; init { ThrowIfEmpty(value, nameof(Strides)); field = value; } } = 1;
-
-    /// <summary>Gets the padding of the depthwise convolution.</summary>
-    /// <value>The default value is <see cref="Padding.Valid"/>.</value>
-    public Padding Padding { get; init { ThrowIfUndefined(value, nameof(Padding)); field = value; } } = Padding.Valid;
-
-    /// <summary>
-    /// Gets explicit zero padding (top, bottom, left, right) of the depthwise convolution, as ONNX's <c>pads</c>, in place
-    /// of <see cref="Padding"/> (which must then stay <see cref="Padding.Valid"/>); <see langword="null"/> for <see cref="Padding"/>.
-    /// </summary>
-    /// <value>The default value is <see langword="null"/>. Stored in the model file only when set.</value>
-    public Padding2D? ExplicitPadding { get; init; }
-
-    /// <summary>Gets the dilation rate of the depthwise convolution. As in Keras, a rate above 1 cannot be combined with strides above 1.</summary>
-    /// <value>The default value is 1 × 1.</value>
-    public Size2D DilationRate { get; init { ThrowIfEmpty(value, nameof(DilationRate)); field = value; } } = 1;
-
     /// <summary>Gets the number of depthwise kernels per input channel (Keras <c>depth_multiplier</c>); at least 1.</summary>
     /// <value>The default value is 1.</value>
     public int DepthMultiplier { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(DepthMultiplier)); field = value; } } = 1;
-
-    /// <summary>Gets the activation applied to the output.</summary>
-    /// <value>The default value is <see cref="Activation.Linear"/>, as Keras.</value>
-    public Activation Activation { get; init { ThrowIfUndefined(value, nameof(Activation)); field = value; } } = Activation.Linear;
-
-    /// <summary>Gets a value indicating whether the layer adds a bias per output channel (after the pointwise convolution).</summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool UseBias { get; init; } = true;
 
     /// <summary>Gets the initializer of the depthwise kernel (Keras <c>depthwise_initializer</c>).</summary>
     /// <value>The default value is <see cref="Initializer.GlorotUniform"/>, as Keras.</value>
@@ -78,10 +43,6 @@ public sealed record SeparableConv2DOptions : LayerOptions
     /// <summary>Gets the initializer of the pointwise kernel (Keras <c>pointwise_initializer</c>).</summary>
     /// <value>The default value is <see cref="Initializer.GlorotUniform"/>, as Keras.</value>
     public Initializer PointwiseInitializer { get; init { ThrowIfUndefined(value, nameof(PointwiseInitializer)); field = value; } } = Initializer.GlorotUniform;
-
-    /// <summary>Gets the initializer of the bias.</summary>
-    /// <value>The default value is <see cref="Initializer.Zeros"/>, as Keras.</value>
-    public Initializer BiasInitializer { get; init { ThrowIfUndefined(value, nameof(BiasInitializer)); field = value; } } = Initializer.Zeros;
 
     internal static SeparableConv2DOptions Read(LayerReader r) => new()
     {
@@ -96,7 +57,7 @@ public sealed record SeparableConv2DOptions : LayerOptions
         DepthwiseInitializer = r.Enum<Initializer>("depthwise_initializer"),
         PointwiseInitializer = r.Enum<Initializer>("pointwise_initializer"),
         BiasInitializer = r.Enum<Initializer>("bias_initializer"),
-        ExplicitPadding = r.Has("explicit_padding") ? Padding2D.FromArray(r.Ints("explicit_padding")) : null,
+        ExplicitPadding = ReadExplicitPadding(r),
     };
 
     internal override void WriteFields(LayerWriter w)
@@ -112,10 +73,7 @@ public sealed record SeparableConv2DOptions : LayerOptions
         w.Enum("depthwise_initializer", DepthwiseInitializer);
         w.Enum("pointwise_initializer", PointwiseInitializer);
         w.Enum("bias_initializer", BiasInitializer);
-        if (ExplicitPadding is { } explicitPadding)
-        {
-            w.Ints("explicit_padding", explicitPadding.ToArray());
-        }
+        WriteExplicitPadding(w);
     }
 
     internal override LayerDefinition Define(LayerContext context)
