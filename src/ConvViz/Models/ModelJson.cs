@@ -338,19 +338,6 @@ internal static class ModelJson
     private static T ParseEnum<T>(JsonElement e, string context)
         where T : struct, Enum => JsonFields.ParseEnum<T>(e, context);
 
-    internal static Size2D Size(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2
-            && e[0].ValueKind == JsonValueKind.Number && e[1].ValueKind == JsonValueKind.Number
-            && e[0].TryGetInt32(out var h) && e[1].TryGetInt32(out var w) && h > 0 && w > 0)
-        {
-            return new Size2D(h, w);
-        }
-
-        throw Invalid($"{context}.{name} must be [height, width] with positive integers");
-    }
-
     private static float[]? NullableFloats(JsonElement obj, string name, string context)
     {
         var e = Get(obj, name, context);

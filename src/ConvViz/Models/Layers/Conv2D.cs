@@ -188,7 +188,7 @@ internal sealed class Conv2DModule : LayerModule
     {
         using var noGrad = no_grad();
         var kernel = Param(_kernelName);
-        var converted = Model.ToLayout(kernel, layout);
+        var converted = TensorLayout.Convert(kernel, layout);
         if (!ReferenceEquals(converted, kernel))
         {
             using (converted)
