@@ -241,40 +241,10 @@ public sealed partial class Model
     /// <param name="x">The tensor; not disposed.</param>
     /// <param name="layout">The layout.</param>
     /// <returns><paramref name="x"/> itself when it already has that layout, otherwise a new tensor the caller owns.</returns>
-    internal static Tensor ToLayout(Tensor x, MemoryLayout layout)
-    {
-        if (x.dim() != 4)
-        {
-            return x;
-        }
-
-        if (layout == MemoryLayout.ChannelsFirst)
-        {
-            return x.is_contiguous() ? x : x.contiguous();
-        }
-
-        if (IsChannelsLast(x))
-        {
-            return x;
-        }
-
-        using var nhwc = x.permute(0, 2, 3, 1);
-        using var dense = nhwc.contiguous();
-        return dense.permute(0, 3, 1, 2);
-    }
+    internal static Tensor ToLayout(Tensor x, MemoryLayout layout) => ConvViz.Models.Layers.TensorLayout.Convert(x, layout);
 
     /// <summary>Gets a value indicating whether a 4-D tensor has channels-last (NHWC) strides.</summary>
-    internal static bool IsChannelsLast(Tensor x)
-    {
-        if (x.dim() != 4)
-        {
-            return false;
-        }
-
-        var s = x.stride();
-        var shape = x.shape;
-        return s[1] == 1 && s[3] == shape[1] && s[2] == shape[1] * shape[3] && s[0] == shape[1] * shape[2] * shape[3];
-    }
+    internal static bool IsChannelsLast(Tensor x) => ConvViz.Models.Layers.TensorLayout.IsChannelsLast(x);
 }
 
 /// <summary>

@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Data;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
@@ -36,26 +35,6 @@ public sealed partial class Model
         return RunInference(Slices(images, count, batchSize), CancellationToken.None);
     }
 
-    /// <summary>Predicts the outputs for every batch of one pass over <paramref name="source"/> (its epoch-0 order; turn shuffling off to keep file order).</summary>
-    /// <param name="source">The batches; labels are ignored.</param>
-    /// <returns>The outputs [samples, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
-    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
-    public Tensor Predict(IBatchSource source) => Predict(source, CancellationToken.None);
-
-    /// <summary>Predicts the outputs for every batch of one pass over <paramref name="source"/> (its epoch-0 order; turn shuffling off to keep file order).</summary>
-    /// <param name="source">The batches; labels are ignored.</param>
-    /// <param name="cancellationToken">Stops between batches.</param>
-    /// <returns>The outputs [samples, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
-    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
-    /// <exception cref="OperationCanceledException">The operation was cancelled.</exception>
-    public Tensor Predict(IBatchSource source, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        NativeBackend.EnsureLoaded();
-        return RunInference(FromSource(source, cancellationToken), cancellationToken);
-    }
-
     /// <summary>Predicts the class of each image, like Keras' <c>predict_classes</c>, with names from <see cref="ClassNames"/>.</summary>
     /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
     /// <returns>One prediction per image.</returns>
@@ -72,37 +51,8 @@ public sealed partial class Model
     /// <exception cref="InvalidOperationException">The model's output is not flat (it does not end in Dense or global pooling).</exception>
     public IReadOnlyList<ClassPrediction> PredictClasses(Tensor images, int batchSize)
     {
-        if (OutputShape.IsSpatial)
-        {
-            throw new InvalidOperationException($"The model's output {OutputShape} is a feature map, not class scores; end the model with a Dense layer.");
-        }
-
+        ThrowIfOutputIsNotClassScores();
         using var probabilities = Predict(images, batchSize);
-        return ToClasses(probabilities);
-    }
-
-    /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
-    /// <param name="source">The batches; labels are ignored.</param>
-    /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
-    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
-    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
-    public IReadOnlyList<ClassPrediction> PredictClasses(IBatchSource source) => PredictClasses(source, CancellationToken.None);
-
-    /// <summary>Predicts the class of every sample of one pass over <paramref name="source"/>.</summary>
-    /// <param name="source">The batches; labels are ignored.</param>
-    /// <param name="cancellationToken">Stops between batches.</param>
-    /// <returns>One prediction per sample, in the source's epoch-0 order.</returns>
-    /// <exception cref="ArgumentException">A batch does not match <see cref="InputShape"/>.</exception>
-    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
-    /// <exception cref="OperationCanceledException">The operation was cancelled.</exception>
-    public IReadOnlyList<ClassPrediction> PredictClasses(IBatchSource source, CancellationToken cancellationToken)
-    {
-        if (OutputShape.IsSpatial)
-        {
-            throw new InvalidOperationException($"The model's output {OutputShape} is a feature map, not class scores; end the model with a Dense layer.");
-        }
-
-        using var probabilities = Predict(source, cancellationToken);
         return ToClasses(probabilities);
     }
 
@@ -114,15 +64,23 @@ public sealed partial class Model
         }
     }
 
-    private IEnumerable<Tensor> FromSource(IBatchSource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Predicts the outputs of <paramref name="batches"/> (each validated against <see cref="InputShape"/> by the
+    /// caller's enumerator and disposed here); the entry of the prediction over a batch source.
+    /// </summary>
+    internal Tensor PredictBatches(IEnumerable<Tensor> batches, CancellationToken cancellationToken)
     {
-        foreach (var batch in source.GetBatches(0, cancellationToken))
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        NativeBackend.EnsureLoaded();
+        return RunInference(batches, cancellationToken);
+    }
+
+    /// <summary>Refuses class predictions for a model whose output is a feature map.</summary>
+    internal void ThrowIfOutputIsNotClassScores()
+    {
+        if (OutputShape.IsSpatial)
         {
-            using (batch)
-            {
-                ValidateInput(batch.Images);
-                yield return batch.Images.alias();
-            }
+            throw new InvalidOperationException($"The model's output {OutputShape} is a feature map, not class scores; end the model with a Dense layer.");
         }
     }
 
@@ -166,7 +124,7 @@ public sealed partial class Model
         }
     }
 
-    private ClassPrediction[] ToClasses(Tensor probabilities)
+    internal ClassPrediction[] ToClasses(Tensor probabilities)
     {
         using var scope = NewDisposeScope();
         var n = (int)probabilities.shape[0];

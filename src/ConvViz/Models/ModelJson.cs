@@ -259,23 +259,11 @@ internal static class ModelJson
             .ToArray();
     });
 
-    public static InvalidDataException Invalid(string reason, Exception? inner = null) => new(reason, inner);
+    public static InvalidDataException Invalid(string reason, Exception? inner = null) => JsonFields.Invalid(reason, inner);
 
-    public static JsonElement Get(JsonElement obj, string name, string context)
-    {
-        if (obj.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid($"{context} must be a JSON object");
-        }
+    public static JsonElement Get(JsonElement obj, string name, string context) => JsonFields.Get(obj, name, context);
 
-        return obj.TryGetProperty(name, out var value) ? value : throw Invalid($"{context}.{name} is missing");
-    }
-
-    public static string String(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid($"{context}.{name} must be a string");
-    }
+    public static string String(JsonElement obj, string name, string context) => JsonFields.String(obj, name, context);
 
     private static T Guard<T>(string context, Func<T> create)
     {
@@ -335,59 +323,20 @@ internal static class ModelJson
         w.WriteEndArray();
     }
 
-    internal static int Int(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) ? v : throw Invalid($"{context}.{name} must be a 32-bit integer");
-    }
+    internal static int Int(JsonElement obj, string name, string context) => JsonFields.Int(obj, name, context);
 
-    internal static double Double(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        return e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var v) && double.IsFinite(v) ? v : throw Invalid($"{context}.{name} must be a finite number");
-    }
+    internal static double Double(JsonElement obj, string name, string context) => JsonFields.Double(obj, name, context);
 
     private static double? NullableDouble(JsonElement obj, string name, string context) =>
         Get(obj, name, context).ValueKind == JsonValueKind.Null ? null : Double(obj, name, context);
 
-    internal static bool Bool(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        return e.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw Invalid($"{context}.{name} must be true or false"),
-        };
-    }
+    internal static bool Bool(JsonElement obj, string name, string context) => JsonFields.Bool(obj, name, context);
 
     internal static T Enum<T>(JsonElement obj, string name, string context)
-        where T : struct, Enum => ParseEnum<T>(Get(obj, name, context), $"{context}.{name}");
+        where T : struct, Enum => JsonFields.Enum<T>(obj, name, context);
 
     private static T ParseEnum<T>(JsonElement e, string context)
-        where T : struct, Enum
-    {
-        if (e.ValueKind == JsonValueKind.String && System.Enum.TryParse<T>(e.GetString(), ignoreCase: false, out var value)
-            && System.Enum.IsDefined(value) && char.IsAsciiLetter(e.GetString()![0]))
-        {
-            return value;
-        }
-
-        throw Invalid($"{context} must be one of {string.Join(", ", System.Enum.GetNames<T>())}");
-    }
-
-    internal static Size2D Size(JsonElement obj, string name, string context)
-    {
-        var e = Get(obj, name, context);
-        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2
-            && e[0].ValueKind == JsonValueKind.Number && e[1].ValueKind == JsonValueKind.Number
-            && e[0].TryGetInt32(out var h) && e[1].TryGetInt32(out var w) && h > 0 && w > 0)
-        {
-            return new Size2D(h, w);
-        }
-
-        throw Invalid($"{context}.{name} must be [height, width] with positive integers");
-    }
+        where T : struct, Enum => JsonFields.ParseEnum<T>(e, context);
 
     private static float[]? NullableFloats(JsonElement obj, string name, string context)
     {

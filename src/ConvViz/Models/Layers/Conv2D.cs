@@ -177,7 +177,7 @@ internal sealed class ConvolutionWindow
     public static void ApplyLayout(Tensor kernel, MemoryLayout layout)
     {
         using var noGrad = no_grad();
-        var converted = Model.ToLayout(kernel, layout);
+        var converted = TensorLayout.Convert(kernel, layout);
         if (!ReferenceEquals(converted, kernel))
         {
             using (converted)

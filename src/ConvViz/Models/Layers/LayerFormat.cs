@@ -65,18 +65,18 @@ internal readonly struct LayerWriter(Utf8JsonWriter writer)
 /// <summary>Strictly reads a layer's option fields; every error names the field (<c>architecture.layers[3].filters must be …</c>).</summary>
 internal readonly struct LayerReader(JsonElement layer, string context)
 {
-    public int Int(string name) => ModelJson.Int(layer, name, context);
+    public int Int(string name) => JsonFields.Int(layer, name, context);
 
-    public double Double(string name) => ModelJson.Double(layer, name, context);
+    public double Double(string name) => JsonFields.Double(layer, name, context);
 
-    public bool Bool(string name) => ModelJson.Bool(layer, name, context);
+    public bool Bool(string name) => JsonFields.Bool(layer, name, context);
 
-    public double? NullableDouble(string name) => ModelJson.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Double(name);
+    public double? NullableDouble(string name) => JsonFields.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Double(name);
 
     public T Enum<T>(string name)
-        where T : struct, Enum => ModelJson.Enum<T>(layer, name, context);
+        where T : struct, Enum => JsonFields.Enum<T>(layer, name, context);
 
-    public Size2D Size(string name) => ModelJson.Size(layer, name, context);
+    public Size2D Size(string name) => ReadSize(layer, name, context);
 
     /// <summary>Whether the optional field is present (fields written only when they differ from their default).</summary>
     public bool Has(string name) => layer.ValueKind == JsonValueKind.Object && layer.TryGetProperty(name, out _);
@@ -84,17 +84,31 @@ internal readonly struct LayerReader(JsonElement layer, string context)
     /// <summary>An array of 1–8 32-bit integers; the options validate their values.</summary>
     public int[] Ints(string name)
     {
-        var e = ModelJson.Get(layer, name, context);
+        var e = JsonFields.Get(layer, name, context);
         if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() is >= 1 and <= 8
             && e.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _)))
         {
             return [.. e.EnumerateArray().Select(v => v.GetInt32())];
         }
 
-        throw ModelJson.Invalid($"{context}.{name} must be an array of 1 to 8 32-bit integers");
+        throw JsonFields.Invalid($"{context}.{name} must be an array of 1 to 8 32-bit integers");
     }
 
-    public Size2D? NullableSize(string name) => ModelJson.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Size(name);
+    public Size2D? NullableSize(string name) => JsonFields.Get(layer, name, context).ValueKind == JsonValueKind.Null ? null : Size(name);
+
+    /// <summary>Reads a <see cref="Size2D"/> stored as [height, width] with positive integers.</summary>
+    public static Size2D ReadSize(JsonElement obj, string name, string context)
+    {
+        var e = JsonFields.Get(obj, name, context);
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2
+            && e[0].ValueKind == JsonValueKind.Number && e[1].ValueKind == JsonValueKind.Number
+            && e[0].TryGetInt32(out var h) && e[1].TryGetInt32(out var w) && h > 0 && w > 0)
+        {
+            return new Size2D(h, w);
+        }
+
+        throw JsonFields.Invalid($"{context}.{name} must be [height, width] with positive integers");
+    }
 }
 
 /// <summary>
@@ -113,7 +127,7 @@ internal static class LayerRegistry
     public static LayerOptions Read(string typeName, LayerReader reader, string context) =>
         Readers.Value.TryGetValue(typeName, out var read)
             ? read(reader)
-            : throw ModelJson.Invalid($"{context}.type '{typeName}' is not a layer type this version knows; known types: {string.Join(", ", TypeNames)}");
+            : throw JsonFields.Invalid($"{context}.type '{typeName}' is not a layer type this version knows; known types: {string.Join(", ", TypeNames)}");
 
     private static FrozenDictionary<string, Func<LayerReader, LayerOptions>> Discover()
     {
