@@ -91,7 +91,7 @@ public static class HtmlReport
             .Append("<script>").Append(CheckScript).Append("</script>\n</head>\n<body>\n")
             .Append("<header><h1>").Append(Encode(options.Title)).Append("</h1><div class=\"row\">Image: <span id=\"images\"></span></div></header>\n")
             .Append("<noscript><p class=\"note\">This page needs JavaScript; for a page without script (and for printing) create the report with HtmlReportOptions.Layout = Static.</p></noscript>\n")
-            .Append("<div id=\"notes\"></div>\n<main>\n<div>\n");
+            .Append("<div id=\"notes\"></div>\n<main").Append(model.IsSequential ? string.Empty : " class=\"graph-model\"").Append(">\n<div>\n");
         AppendGraph(html, data.Graph, interactive: true);
         html.Append("<section><h2>Layers</h2><p class=\"muted\">Click a layer to see its channels. # is 0-based; R is R's <code>get_layer(index = R)</code>.")
             .Append(model.IsSequential ? string.Empty : " Connected to: the layers whose outputs the layer reads (none: the input image).").Append("</p>\n")

@@ -8,11 +8,11 @@ internal static class HtmlReportPage
     public const string Css = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{padding:.6em 1.2em;background:#234;color:#fff}header h1{margin:0;font-size:1.3em}
-main{display:grid;grid-template-columns:minmax(18em,26em) 1fr;gap:1em;padding:1em}
+main{display:grid;grid-template-columns:minmax(18em,26em) 1fr;gap:1em;padding:1em}main.graph-model{grid-template-columns:minmax(18em,34em) 1fr}
 section{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.6em .8em;margin-bottom:1em}
 h2{font-size:1.05em;margin:.2em 0 .5em}
 table{border-collapse:collapse;font-size:.85em;width:100%}td,th{border-bottom:1px solid #eee;padding:.2em .4em;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums}main.graph-model td.shape{white-space:nowrap}
 tr.layer{cursor:pointer}tr.layer.off{color:#999;cursor:default}tr.layer.sel{background:#def}
 button{font:inherit;margin:.1em;padding:.2em .6em;border:1px solid #99a;border-radius:3px;background:#f4f4f8;cursor:pointer}
 button[aria-pressed=true]{background:#246;color:#fff}
@@ -29,7 +29,7 @@ figure img{image-rendering:pixelated;max-width:100%}
 .bar{display:inline-block;height:.8em;background:#48c;vertical-align:middle}
 .graph{overflow:auto;max-height:75vh;margin-top:.4em}details summary{cursor:pointer;font-size:.9em}
 svg.model-graph g.node.on{cursor:pointer}svg.model-graph g.node.on:hover rect,svg.model-graph g.node:focus rect{stroke:#246;stroke-width:2}
-svg.model-graph g.node:focus{outline:none}svg.model-graph g.node.sel rect{stroke:#e60;stroke-width:3}svg.model-graph g.node.off text{fill:#999}
+svg.model-graph g.node:focus{outline:none}svg.model-graph g.node.sel rect,svg.model-graph g.node.on.sel:hover rect{stroke:#e60;stroke-width:3}svg.model-graph g.node.off text{fill:#999}
 """;
 
     public const string Script = """
@@ -61,11 +61,11 @@ function renderImages(){var box=$('images');box.textContent='';D.images.forEach(
 function actIndex(name){var ai=-1;acts.forEach(function(a,j){if(a.name===name){ai=j;}});return ai;}
 function select(ai){S.layer=ai;S.ch=0;update();}
 function renderLayers(){var tb=$('layers');tb.textContent='';
-  if(!D.inputLayer){var r0=el('tr',{class:'layer off'});r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{},'input'));r0.appendChild(el('td',{},D.inputShape));r0.appendChild(el('td',{class:'n'},'0'));if(!D.sequential){r0.appendChild(el('td',{},''));}tb.appendChild(r0);}
+  if(!D.inputLayer){var r0=el('tr',{class:'layer off'});r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{},'input'));r0.appendChild(el('td',{class:'shape'},D.inputShape));r0.appendChild(el('td',{class:'n'},'0'));if(!D.sequential){r0.appendChild(el('td',{},''));}tb.appendChild(r0);}
   D.layers.forEach(function(l){var ai=actIndex(l.name);
     var tr=el('tr',{class:'layer'+(ai<0?' off':''),'data-layer':l.name});
     tr.appendChild(el('td',{class:'n'},String(l.index)));tr.appendChild(el('td',{class:'n'},String(l.index+1)));
-    tr.appendChild(el('td',{},l.name+' ('+l.kind+')'));tr.appendChild(el('td',{},l.shape));tr.appendChild(el('td',{class:'n'},l.params.toLocaleString('en-US')));
+    tr.appendChild(el('td',{},l.name+' ('+l.kind+')'));tr.appendChild(el('td',{class:'shape'},l.shape));tr.appendChild(el('td',{class:'n'},l.params.toLocaleString('en-US')));
     if(!D.sequential){tr.appendChild(el('td',{class:'inputs'},l.inputs.join(', ')));}
     if(ai>=0&&D.images.length){tr.tabIndex=0;tr.onclick=function(){select(ai);};tr.onkeydown=function(e){if(e.key==='Enter'){select(ai);}};}
     tb.appendChild(tr);});}
