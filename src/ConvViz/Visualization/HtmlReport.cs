@@ -6,7 +6,6 @@ using System.Text;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -199,7 +198,7 @@ public static class HtmlReport
             .Append(". Index is 0-based (R's <code>get_layer(index = i)</code> is row i − 1).</p>\n");
     }
 
-    private static bool HasInputLayer(Model model) => model.Layers.Count > 0 && model.Layers[0].Options is InputLayerOptions;
+    private static bool HasInputLayer(Model model) => model.Layers.Count > 0 && model.Layers[0].Options.IsModelInput;
 
     /// <summary>The layer graph (<see cref="ModelGraphLayout"/>), open for a graph model and folded for a chain, where it adds nothing to the table's order.</summary>
     private static void AppendGraph(StringBuilder html, ModelGraphLayout graph, bool interactive)

@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
@@ -73,7 +72,7 @@ internal static class HtmlReportData
 
         root["layers"] = layers;
         root["sequential"] = model.IsSequential;
-        root["inputLayer"] = model.Layers.Count > 0 && model.Layers[0].Options is InputLayerOptions;
+        root["inputLayer"] = model.Layers.Count > 0 && model.Layers[0].Options.IsModelInput;
         root["graph"] = graph.ToJson();
 
         // Predictions and attribution maps per image.

@@ -5,7 +5,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ConvViz.Models;
-using ConvViz.Models.Layers;
 
 namespace ConvViz.Visualization;
 
@@ -82,7 +81,7 @@ internal sealed class ModelGraphLayout
         var layers = model.Layers;
         var nodes = new List<Node>();
         Node? image = null;
-        if (layers.Any(l => l.Inputs.Count == 0 && l.Options is not InputLayerOptions))
+        if (layers.Any(l => l.Inputs.Count == 0 && !l.Options.IsModelInput))
         {
             image = new Node(null, "input", "Input", model.InputShape.ToString(), 0);
             nodes.Add(image);
@@ -225,7 +224,7 @@ internal sealed class ModelGraphLayout
         foreach (var n in Nodes)
         {
             var merge = n.Layer?.Inputs.Count > 1;
-            var fill = n.Layer is null || n.Layer.Options is InputLayerOptions ? "#eef2fb" : merge ? "#fdf3e1" : "#ffffff";
+            var fill = n.Layer is null || n.Layer.Options.IsModelInput ? "#eef2fb" : merge ? "#fdf3e1" : "#ffffff";
             var inputs = n.Layer is null ? "the model's input image" : n.Layer.Inputs.Count == 0 ? "input image" : string.Join(", ", n.Layer.Inputs.Select(i => i.Name));
             var label = n.Layer is null ? $"input image {n.Shape}" : $"layer {n.Layer.Index}: {n.Name} ({n.TypeName}) {n.Shape}, inputs: {inputs}";
             svg.Append("<g class=\"node").Append(n.Layer is null ? " model-input" : string.Empty).Append('"');
