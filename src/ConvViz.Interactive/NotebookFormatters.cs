@@ -141,25 +141,35 @@ public static class NotebookFormatters
         return model.Summary().ToString();
     }
 
+    /// <summary>
+    /// Keras' summary table with both indices; a graph (non-sequential) model gets Keras' functional header and its
+    /// "Connected to" column: each input as <c>name[0][0]</c>, one per line, empty for the layer that takes the image.
+    /// </summary>
     private static string SummaryHtml(ModelSummary summary, Model? model)
     {
-        var rows = summary.Layers.Select(l => new[]
+        var graph = !summary.IsSequential;
+        var rows = summary.Layers.Select(l =>
         {
-            l.Index.ToString(CultureInfo.InvariantCulture),
-            (l.Index + 1).ToString(CultureInfo.InvariantCulture),
-            $"{Html.Encode(l.Name)} <span style=\"color:#777\">({Html.Encode(l.TypeName)})</span>",
-            Html.Encode(l.OutputShape.ToString()),
-            Html.Number(l.ParameterCount),
+            string[] cells =
+            [
+                l.Index.ToString(CultureInfo.InvariantCulture),
+                (l.Index + 1).ToString(CultureInfo.InvariantCulture),
+                $"{Html.Encode(l.Name)} <span style=\"color:#777\">({Html.Encode(l.TypeName)})</span>",
+                Html.Encode(l.OutputShape.ToString()),
+                Html.Number(l.ParameterCount),
+            ];
+            return graph ? [.. cells, string.Join("<br>", l.Inputs.Select(i => Html.Encode($"{i.Name}[0][0]")))] : cells;
         });
+        var name = graph ? "Model: \"model\"" : "Model: \"sequential\"";
         var head = model is null
-            ? "Model: \"sequential\""
-            : $"Model: \"sequential\", input {model.InputShape.Height}×{model.InputShape.Width}×{model.InputShape.Channels}";
+            ? name
+            : $"{name}, input {model.InputShape.Height}×{model.InputShape.Width}×{model.InputShape.Channels}";
         var body = new StringBuilder();
         body.Append(Html.Heading(head));
         body.Append(Html.Table(
-            ["index", "R index", "Layer (type)", "Output shape", "Param #"],
+            graph ? ["index", "R index", "Layer (type)", "Output shape", "Param #", "Connected to"] : ["index", "R index", "Layer (type)", "Output shape", "Param #"],
             rows,
-            [true, true, false, false, true]));
+            graph ? [true, true, false, false, true, false] : [true, true, false, false, true]));
         body.Append(CultureInfo.InvariantCulture, $"<div class=\"totals\">Total params: <b class=\"total-params\">{Html.Number(summary.TotalParameters)}</b><br>");
         body.Append(CultureInfo.InvariantCulture, $"Trainable params: {Html.Number(summary.TrainableParameters)}<br>");
         body.Append(CultureInfo.InvariantCulture, $"Non-trainable params: {Html.Number(summary.NonTrainableParameters)}</div>");

@@ -28,6 +28,32 @@ public sealed class FormatterTests
     }
 
     [Fact]
+    public void Graph_model_shows_the_functional_header_and_what_each_layer_is_connected_to()
+    {
+        using var model = ResidualModel();
+        var html = Html(model);
+
+        Assert.Contains("Model: &quot;model&quot;, input 16", html);
+        Assert.Contains(">Connected to</th>", html);
+
+        // input_layer takes the image (empty cell); the merge lists both inputs, one per line, as Keras writes them.
+        Assert.Matches("<td[^>]*>0</td><td[^>]*>1</td><td[^>]*>input_layer .*?</td>(<td[^>]*>[^<]*</td>){2}<td[^>]*></td></tr>", html);
+        Assert.Matches("<td[^>]*>conv2d_1 .*?</td>(<td[^>]*>[^<]*</td>){2}<td[^>]*>conv2d\\[0\\]\\[0\\]</td></tr>", html);
+        Assert.Matches("<td[^>]*>add .*?</td>(<td[^>]*>[^<]*</td>){2}<td[^>]*>conv2d\\[0\\]\\[0\\]<br>conv2d_1\\[0\\]\\[0\\]</td></tr>", html);
+        Assert.Contains("Connected to", Text(model));
+    }
+
+    [Fact]
+    public void Sequential_model_has_no_connected_to_column()
+    {
+        using var model = SmallModel();
+        var html = Html(model);
+
+        Assert.Contains("Model: &quot;sequential&quot;", html);
+        Assert.DoesNotContain("Connected to", html);
+    }
+
+    [Fact]
     public void Disposed_model_shows_disposed_instead_of_throwing()
     {
         var model = SmallModel();

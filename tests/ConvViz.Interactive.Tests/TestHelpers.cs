@@ -43,6 +43,17 @@ internal static partial class TestHelpers
             .AddDense(2, Activation.Softmax)
             .Build();
 
+    /// <summary>A residual block built as a graph: conv2d → conv2d_1, add(conv2d, conv2d_1), then a softmax classifier.</summary>
+    public static Model ResidualModel()
+    {
+        var f = new FunctionalBuilder(new ImageShape(16, 16, 3)).WithSeed(1);
+        var x = f.Add(new ConvViz.Models.Layers.Conv2DOptions { Filters = 4, KernelSize = 3, Padding = Padding.Same, Activation = Activation.ReLU }, f.Input);
+        var y = f.Add(new ConvViz.Models.Layers.Conv2DOptions { Filters = 4, KernelSize = 3, Padding = Padding.Same, Activation = Activation.ReLU }, x);
+        var s = f.Add(new ConvViz.Models.Layers.AddOptions(), x, y);
+        var flat = f.Add(new ConvViz.Models.Layers.FlattenOptions(), s);
+        return f.Build(f.Add(new ConvViz.Models.Layers.DenseOptions { Units = 2, Activation = Activation.Softmax }, flat));
+    }
+
     public static Model BlogModel() =>
         new SequentialBuilder(150, 150, 3)
             .WithSeed(1)

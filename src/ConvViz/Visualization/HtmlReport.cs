@@ -90,8 +90,12 @@ public static class HtmlReport
             .Append("<script>").Append(CheckScript).Append("</script>\n</head>\n<body>\n")
             .Append("<header><h1>").Append(Encode(options.Title)).Append("</h1><div class=\"row\">Image: <span id=\"images\"></span></div></header>\n")
             .Append("<noscript><p class=\"note\">This page needs JavaScript; for a page without script (and for printing) create the report with HtmlReportOptions.Layout = Static.</p></noscript>\n")
-            .Append("<div id=\"notes\"></div>\n<main>\n<div>\n<section><h2>Layers</h2><p class=\"muted\">Click a layer to see its channels. # is 0-based; R is R's <code>get_layer(index = R)</code>.</p>\n")
-            .Append("<table><thead><tr><th>#</th><th>R</th><th>Layer (type)</th><th>Output shape</th><th>Params</th></tr></thead><tbody id=\"layers\"></tbody></table>\n")
+            .Append("<div id=\"notes\"></div>\n<main").Append(model.IsSequential ? string.Empty : " class=\"graph-model\"").Append(">\n<div>\n");
+        AppendGraph(html, data.Graph, interactive: true);
+        html.Append("<section><h2>Layers</h2><p class=\"muted\">Click a layer to see its channels. # is 0-based; R is R's <code>get_layer(index = R)</code>.")
+            .Append(model.IsSequential ? string.Empty : " Connected to: the layers whose outputs the layer reads (none: the input image).").Append("</p>\n")
+            .Append("<table><thead><tr><th>#</th><th>R</th><th>Layer (type)</th><th>Output shape</th><th>Params</th>")
+            .Append(model.IsSequential ? string.Empty : "<th>Connected to</th>").Append("</tr></thead><tbody id=\"layers\"></tbody></table>\n")
             .Append("<p class=\"muted\">Total params: ").Append(model.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</p></section>\n");
         if (options.HistorySvg is { } svg)
         {
@@ -134,6 +138,11 @@ public static class HtmlReport
             .Append("<h1>").Append(Encode(options.Title)).Append("</h1>\n");
 
         AppendModelTable(html, model);
+        if (!model.IsSequential)
+        {
+            AppendGraph(html, ModelGraphLayout.Compute(model), interactive: false);
+        }
+
         if (options.HistorySvg is { } svg)
         {
             html.Append("<h2>Training history</h2>\n<figure><img alt=\"Training history\" src=\"data:image/svg+xml;base64,")
@@ -163,17 +172,52 @@ public static class HtmlReport
 
     private static void AppendModelTable(StringBuilder html, Model model)
     {
-        html.Append("<h2>Model</h2>\n<table>\n<thead><tr><th>#</th><th>Layer (type)</th><th>Output shape</th><th>Param #</th></tr></thead>\n<tbody>\n")
-            .Append("<tr><td class=\"n\"></td><td>input</td><td>").Append(Encode(model.InputShape.ToString())).Append("</td><td class=\"n\">0</td></tr>\n");
+        var graph = !model.IsSequential;
+        html.Append("<h2>Model</h2>\n<table>\n<thead><tr><th>#</th><th>Layer (type)</th><th>Output shape</th><th>Param #</th>")
+            .Append(graph ? "<th>Connected to</th>" : string.Empty).Append("</tr></thead>\n<tbody>\n");
+        if (!HasInputLayer(model))
+        {
+            html.Append("<tr><td class=\"n\"></td><td>input</td><td>").Append(Encode(model.InputShape.ToString())).Append("</td><td class=\"n\">0</td>")
+                .Append(graph ? "<td></td>" : string.Empty).Append("</tr>\n");
+        }
+
         foreach (var layer in model.Layers)
         {
             html.Append("<tr><td class=\"n\">").Append(layer.Index.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
                 .Append(Encode($"{layer.Name} ({layer.TypeName})")).Append("</td><td>").Append(Encode(layer.OutputShape.ToString()))
-                .Append("</td><td class=\"n\">").Append(layer.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
+                .Append("</td><td class=\"n\">").Append(layer.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append("</td>");
+            if (graph)
+            {
+                html.Append("<td>").Append(string.Join("<br>", layer.Inputs.Select(i => Encode(i.Name)))).Append("</td>");
+            }
+
+            html.Append("</tr>\n");
         }
 
         html.Append("</tbody>\n</table>\n<p>Total params: ").Append(model.ParameterCount.ToString("N0", CultureInfo.InvariantCulture))
             .Append(". Index is 0-based (R's <code>get_layer(index = i)</code> is row i − 1).</p>\n");
+    }
+
+    private static bool HasInputLayer(Model model) => model.Layers.Count > 0 && model.Layers[0].Options.IsModelInput;
+
+    /// <summary>The layer graph (<see cref="ModelGraphLayout"/>), open for a graph model and folded for a chain, where it adds nothing to the table's order.</summary>
+    private static void AppendGraph(StringBuilder html, ModelGraphLayout graph, bool interactive)
+    {
+        var layers = graph.Nodes.Count(n => n.Layer is not null);
+        var skips = graph.Edges.Count(e => e.IsSkip);
+        var summary = graph.IsSequential
+            ? $"{layers} layers in one chain: each layer reads the one above it."
+            : $"{layers} layers in {graph.RowCount} rows (row = longest path from the input); {skips} skip connection{(skips == 1 ? string.Empty : "s")} (orange, dashed, routed along the right).";
+        if (interactive)
+        {
+            html.Append("<section><h2>Graph</h2><details id=\"graph\"").Append(graph.IsSequential ? string.Empty : " open").Append("><summary>")
+                .Append(Encode(summary)).Append("</summary>\n<div class=\"graph\">").Append(graph.ToSvg(interactive: true))
+                .Append("</div><p class=\"muted\">Click a layer to see its channels. Arrows run from each input to the layer that reads it; orange dashed arrows jump over rows (skip connections).</p></details></section>\n");
+        }
+        else
+        {
+            html.Append("<h2>Graph</h2>\n<p>").Append(Encode(summary)).Append("</p>\n<div>").Append(graph.ToSvg(interactive: false)).Append("</div>\n");
+        }
     }
 
     private static void AppendInputSections(StringBuilder html, Model model, Tensor input, HtmlReportOptions options)

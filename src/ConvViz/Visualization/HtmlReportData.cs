@@ -22,7 +22,7 @@ internal static class HtmlReportData
     private const int MinChannels = 8;
     private const int MinTileSide = 8;
 
-    internal sealed record Result(string Json, IReadOnlyList<string> Reductions, long ActivationBytes);
+    internal sealed record Result(string Json, IReadOnlyList<string> Reductions, long ActivationBytes, ModelGraphLayout Graph);
 
     public static Result Build(Model model, IReadOnlyList<HtmlReportImage> images, HtmlReportOptions options)
     {
@@ -51,9 +51,11 @@ internal static class HtmlReportData
         root["cmaps"] = cmaps;
 
         var selected = SelectLayers(model, options);
+        var graph = ModelGraphLayout.Compute(model);
         var layers = new JsonArray();
         foreach (var l in model.Layers)
         {
+            var node = graph.Nodes.First(n => n.Layer == l);
             layers.Add(new JsonObject
             {
                 ["name"] = l.Name,
@@ -62,10 +64,16 @@ internal static class HtmlReportData
                 ["shape"] = l.OutputShape.ToString(),
                 ["params"] = l.ParameterCount,
                 ["shown"] = selected.Any(s => s.Name == l.Name),
+                ["inputs"] = new JsonArray([.. l.Inputs.Select(i => (JsonNode?)JsonValue.Create(i.Name))]),
+                ["row"] = node.Row,
+                ["col"] = node.Column,
             });
         }
 
         root["layers"] = layers;
+        root["sequential"] = model.IsSequential;
+        root["inputLayer"] = model.Layers.Count > 0 && model.Layers[0].Options.IsModelInput;
+        root["graph"] = graph.ToJson();
 
         // Predictions and attribution maps per image.
         int classCount = 0;
@@ -221,7 +229,7 @@ internal static class HtmlReportData
 
             root["acts"] = acts;
             root["notes"] = new JsonArray([.. reductions.Select(r => (JsonNode?)JsonValue.Create(r))]);
-            return new Result(root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }), reductions, activationBytes);
+            return new Result(root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }), reductions, activationBytes, graph);
         }
         finally
         {

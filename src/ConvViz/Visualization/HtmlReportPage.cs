@@ -8,11 +8,11 @@ internal static class HtmlReportPage
     public const string Css = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{padding:.6em 1.2em;background:#234;color:#fff}header h1{margin:0;font-size:1.3em}
-main{display:grid;grid-template-columns:minmax(18em,26em) 1fr;gap:1em;padding:1em}
+main{display:grid;grid-template-columns:minmax(18em,26em) 1fr;gap:1em;padding:1em}main.graph-model{grid-template-columns:minmax(18em,34em) 1fr}
 section{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.6em .8em;margin-bottom:1em}
 h2{font-size:1.05em;margin:.2em 0 .5em}
 table{border-collapse:collapse;font-size:.85em;width:100%}td,th{border-bottom:1px solid #eee;padding:.2em .4em;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums}main.graph-model td.shape{white-space:nowrap}
 tr.layer{cursor:pointer}tr.layer.off{color:#999;cursor:default}tr.layer.sel{background:#def}
 button{font:inherit;margin:.1em;padding:.2em .6em;border:1px solid #99a;border-radius:3px;background:#f4f4f8;cursor:pointer}
 button[aria-pressed=true]{background:#246;color:#fff}
@@ -27,6 +27,9 @@ button[aria-pressed=true]{background:#246;color:#fff}
 figure{display:inline-block;margin:.4em}figcaption{font-size:.85em;color:#555;max-width:44em}
 figure img{image-rendering:pixelated;max-width:100%}
 .bar{display:inline-block;height:.8em;background:#48c;vertical-align:middle}
+.graph{overflow:auto;max-height:75vh;margin-top:.4em}details summary{cursor:pointer;font-size:.9em}
+svg.model-graph g.node.on{cursor:pointer}svg.model-graph g.node.on:hover rect,svg.model-graph g.node:focus rect{stroke:#246;stroke-width:2}
+svg.model-graph g.node:focus{outline:none}svg.model-graph g.node.sel rect,svg.model-graph g.node.on.sel:hover rect{stroke:#e60;stroke-width:3}svg.model-graph g.node.off text{fill:#999}
 """;
 
     public const string Script = """
@@ -55,14 +58,22 @@ function paint(canvas,l,i,c,norm,cmap){
   ctx.putImageData(img,0,0);}
 function pressed(container,index){var bs=container.querySelectorAll('button');for(var i=0;i<bs.length;i++){bs[i].setAttribute('aria-pressed',String(i===index));}}
 function renderImages(){var box=$('images');box.textContent='';D.images.forEach(function(im,i){var b=el('button',{type:'button','data-image':String(i)},im.name);b.onclick=function(){S.img=i;update();};box.appendChild(b);});}
+function actIndex(name){var ai=-1;acts.forEach(function(a,j){if(a.name===name){ai=j;}});return ai;}
+function select(ai){S.layer=ai;S.ch=0;update();}
 function renderLayers(){var tb=$('layers');tb.textContent='';
-  var r0=el('tr',{class:'layer off'});r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{},'input'));r0.appendChild(el('td',{},D.inputShape));r0.appendChild(el('td',{class:'n'},'0'));tb.appendChild(r0);
-  D.layers.forEach(function(l){var ai=-1;acts.forEach(function(a,j){if(a.name===l.name){ai=j;}});
+  if(!D.inputLayer){var r0=el('tr',{class:'layer off'});r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{class:'n'},''));r0.appendChild(el('td',{},'input'));r0.appendChild(el('td',{class:'shape'},D.inputShape));r0.appendChild(el('td',{class:'n'},'0'));if(!D.sequential){r0.appendChild(el('td',{},''));}tb.appendChild(r0);}
+  D.layers.forEach(function(l){var ai=actIndex(l.name);
     var tr=el('tr',{class:'layer'+(ai<0?' off':''),'data-layer':l.name});
     tr.appendChild(el('td',{class:'n'},String(l.index)));tr.appendChild(el('td',{class:'n'},String(l.index+1)));
-    tr.appendChild(el('td',{},l.name+' ('+l.kind+')'));tr.appendChild(el('td',{},l.shape));tr.appendChild(el('td',{class:'n'},l.params.toLocaleString('en-US')));
-    if(ai>=0&&D.images.length){tr.tabIndex=0;tr.onclick=function(){S.layer=ai;S.ch=0;update();};tr.onkeydown=function(e){if(e.key==='Enter'){S.layer=ai;S.ch=0;update();}};}
+    tr.appendChild(el('td',{},l.name+' ('+l.kind+')'));tr.appendChild(el('td',{class:'shape'},l.shape));tr.appendChild(el('td',{class:'n'},l.params.toLocaleString('en-US')));
+    if(!D.sequential){tr.appendChild(el('td',{class:'inputs'},l.inputs.join(', ')));}
+    if(ai>=0&&D.images.length){tr.tabIndex=0;tr.onclick=function(){select(ai);};tr.onkeydown=function(e){if(e.key==='Enter'){select(ai);}};}
     tb.appendChild(tr);});}
+function wireGraph(){var gs=document.querySelectorAll('svg.model-graph g.node[data-layer]');
+  for(var i=0;i<gs.length;i++){(function(g){var ai=actIndex(g.getAttribute('data-layer'));
+    if(ai>=0&&D.images.length){g.classList.add('on');g.setAttribute('tabindex','0');g.setAttribute('role','button');
+      g.addEventListener('click',function(){select(ai);});g.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){select(ai);e.preventDefault();}});}
+    else if(D.images.length){g.classList.add('off');}})(gs[i]);}}
 function visibleChannels(l){var r=[];for(var c=0;c<l.kept;c++){if(!(S.hideDead&&isDead(l,S.img,c))){r.push(c);}}return r;}
 function renderGrid(){var g=$('grid');g.textContent='';if(S.layer<0){return;}var l=acts[S.layer],dead=0;
   for(var c=0;c<l.kept;c++){if(isDead(l,S.img,c)){dead++;}}
@@ -101,7 +112,7 @@ function renderAttr(){var im=D.images[S.img],box=$('classes');box.textContent=''
   $('attr-caption').textContent=S.method+' for '+D.classes[S.cls]+' ('+S.cls+') on '+im.name+', predicted probability '+(im.probs[S.cls]===null?'not finite':im.probs[S.cls].toFixed(4))+
     (S.method.indexOf('GradCam')===0?', layer '+D.camLayer:'')+'; jet colours from 0 (blue) to 1 (red), values here '+fmt(m.min)+' to '+fmt(m.max)+(m.max<=0?': the map is zero everywhere (no evidence for this class in this layer)':'')+'.';}
 function update(){pressed($('images'),S.img);
-  var rows=document.querySelectorAll('tr.layer');for(var i=0;i<rows.length;i++){rows[i].classList.toggle('sel',S.layer>=0&&rows[i].getAttribute('data-layer')===acts[S.layer].name);}
+  var rows=document.querySelectorAll('tr.layer,svg.model-graph g.node[data-layer]');for(var i=0;i<rows.length;i++){rows[i].classList.toggle('sel',S.layer>=0&&rows[i].getAttribute('data-layer')===acts[S.layer].name);}
   renderGrid();renderBig();renderAttr();}
 function move(delta){if(S.layer<0){return;}var v=visibleChannels(acts[S.layer]);if(!v.length){return;}var i=v.indexOf(S.ch);i=i<0?0:Math.max(0,Math.min(v.length-1,i+delta));S.ch=v[i];update();}
 document.addEventListener('keydown',function(e){var t=e.target&&e.target.tagName;if(t==='SELECT'||t==='INPUT'){return;}
@@ -121,7 +132,7 @@ D.notes.forEach(function(n){$('notes').appendChild(el('p',{class:'note'},n));});
 var ex=$('extras');D.filters.concat(D.patterns).forEach(function(f){var fig=el('figure',{});fig.appendChild(el('img',{src:f.src,alt:f.alt}));fig.appendChild(el('figcaption',{},f.caption));ex.appendChild(fig);});
 if(!D.filters.length&&!D.patterns.length){ex.appendChild(el('p',{class:'muted'},'No filters or patterns were computed (set HtmlReportOptions.PatternLayers for activation-maximisation patterns).'));}
 if(!D.images.length){['big-stage','attr-stage'].forEach(function(id){$(id).remove();});}else{renderImages();}
-renderLayers();update();
+renderLayers();wireGraph();update();
 document.body.setAttribute('data-ready','true');
 })();
 """;

@@ -257,6 +257,84 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
+    public void Save_ResidualGraphModel_ListsInputsDrawsTheGraphAndWritesAReportForTheBrowserCheck()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelGraphLayoutTests.CreateResidualModel();
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(7));
+        var path = Path.Combine(FindArtifacts(), "test-output", "HtmlReport", "residual.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        HtmlReport.Save(model, path, new HtmlReportOptions
+        {
+            Title = "A residual block (FunctionalBuilder)",
+            Images = [new("noise", input)],
+            ClassNames = ["cat", "dog"],
+            Attributions = [HtmlReportAttribution.GradCam],
+        });
+
+        var html = File.ReadAllText(path);
+        using var data = ReportData(html);
+        var root = data.RootElement;
+        Assert.False(root.GetProperty("sequential").GetBoolean());
+        Assert.True(root.GetProperty("inputLayer").GetBoolean());
+        var layers = root.GetProperty("layers").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!);
+        string[] InputsOf(string name) => [.. layers[name].GetProperty("inputs").EnumerateArray().Select(i => i.GetString()!)];
+        Assert.Empty(InputsOf("input_layer"));
+        Assert.Equal(["input_layer"], InputsOf("conv2d"));
+        Assert.Equal(["conv2d", "conv2d_1"], InputsOf("add"));
+        Assert.Equal(["add"], InputsOf("max_pooling2d"));
+        Assert.Equal([0, 1, 2, 3, 4], new[] { "input_layer", "conv2d", "conv2d_1", "add", "max_pooling2d" }.Select(n => layers[n].GetProperty("row").GetInt32()));
+
+        var graph = root.GetProperty("graph");
+        Assert.Equal(model.Layers.Count, graph.GetProperty("nodes").GetArrayLength());
+        var skip = Assert.Single(graph.GetProperty("edges").EnumerateArray(), e => e.GetProperty("skip").GetBoolean());
+        Assert.Equal(("conv2d", "add"), (skip.GetProperty("from").GetString(), skip.GetProperty("to").GetString()));
+
+        // One focusable box per layer in the page (wired by the script), the skip edge drawn, the graph open, and the
+        // layer table with its "Connected to" column.
+        Assert.Equal(model.Layers.Select(l => l.Name), GraphBoxes().Matches(html).Select(m => m.Groups[1].Value));
+        Assert.Single(Regex.Matches(html, "<path class=\"edge skip\" data-from=\"conv2d\" data-to=\"add\""));
+        Assert.Contains("<details id=\"graph\" open>", html, StringComparison.Ordinal);
+        Assert.Contains("<th>Connected to</th>", html, StringComparison.Ordinal);
+
+        // Dropout (training only) is drawn by neither layout; the merge is drawn by both; both list the inputs.
+        var staticHtml = HtmlReport.Create(model, new HtmlReportOptions { Layout = HtmlReportLayout.Static, Input = input, ClassNames = ["cat", "dog"] });
+        var drawnStatic = Regex.Matches(staticHtml, "alt=\"Feature maps of ([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        var drawnInteractive = root.GetProperty("acts").EnumerateArray().Select(a => a.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(["input_layer", "conv2d", "conv2d_1", "add", "max_pooling2d"], drawnStatic);
+        Assert.Equal(drawnStatic, drawnInteractive);
+        Assert.Contains("<td>conv2d<br>conv2d_1</td>", staticHtml, StringComparison.Ordinal);
+        Assert.Equal(model.Layers.Select(l => l.Name), GraphBoxes().Matches(staticHtml).Select(m => m.Groups[1].Value));
+        Assert.DoesNotContain("tabindex", staticHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td>input</td>", staticHtml, StringComparison.Ordinal);
+        Assert.Equal("conv2d_1", root.GetProperty("camLayer").GetString());
+    }
+
+    [Fact]
+    public void Create_Sequential_FoldsTheGraphAndKeepsTheTableWithoutConnectedTo()
+    {
+        using var model = CreateSmallModel();
+
+        var interactive = HtmlReport.Create(model);
+        var staticHtml = HtmlReport.Create(model, new HtmlReportOptions { Layout = HtmlReportLayout.Static });
+
+        Assert.Contains("<details id=\"graph\">", interactive, StringComparison.Ordinal);
+        Assert.Equal(model.Layers.Select(l => l.Name), GraphBoxes().Matches(interactive).Select(m => m.Groups[1].Value));
+        Assert.DoesNotContain("Connected to", interactive, StringComparison.Ordinal);
+        Assert.DoesNotContain("edge skip", interactive, StringComparison.Ordinal);
+        using var data = ReportData(interactive);
+        Assert.True(data.RootElement.GetProperty("sequential").GetBoolean());
+        Assert.Equal(["conv2d"], data.RootElement.GetProperty("layers")[1].GetProperty("inputs").EnumerateArray().Select(i => i.GetString()));
+        Assert.Empty(data.RootElement.GetProperty("layers")[0].GetProperty("inputs").EnumerateArray());
+
+        // The printable page keeps its table (with the input row) and leaves out a graph that would only repeat it.
+        Assert.DoesNotContain("Connected to", staticHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain("model-graph", staticHtml, StringComparison.Ordinal);
+        Assert.Contains("<td>input</td>", staticHtml, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_Interactive_EscapesNamesInsideTheEmbeddedData()
     {
         using var scope = NewDisposeScope();
@@ -353,4 +431,7 @@ public sealed partial class HtmlReportTests
 
     [GeneratedRegex("<img [^>]*src=\"([^\"]+)\"")]
     private static partial Regex ImageSources();
+
+    [GeneratedRegex("<g class=\"node\" data-layer=\"([^\"]+)\"")]
+    private static partial Regex GraphBoxes();
 }
