@@ -7,6 +7,7 @@ using ConvViz.Models.Layers;
 using ConvViz.Models.Onnx;
 using ConvViz.Training;
 using Microsoft.ML.OnnxRuntime;
+using Xunit.Abstractions;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
@@ -17,9 +18,19 @@ namespace ConvViz.Tests.Models;
 /// ONNX export, checked by running the exported file in ONNX Runtime against ConvViz's own forward pass. With
 /// CONVVIZ_ONNX_EXPORT_DIR set, every exported test model is also written there (the CI check runs onnx's checker on them).
 /// </summary>
-public sealed class OnnxExportTests
+public sealed class OnnxExportTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-5;
+
+    /// <summary>The layer types these tests export and compare; a new layer type must be mapped and added here.</summary>
+    private static readonly Type[] s_exportedTypes =
+    [
+        typeof(InputLayerOptions), typeof(Conv2DOptions), typeof(DepthwiseConv2DOptions), typeof(SeparableConv2DOptions), typeof(DenseOptions),
+        typeof(FlattenOptions), typeof(MaxPooling2DOptions), typeof(AveragePooling2DOptions), typeof(GlobalAveragePooling2DOptions),
+        typeof(GlobalMaxPooling2DOptions), typeof(BatchNormalizationOptions), typeof(ActivationOptions), typeof(ReLUOptions), typeof(RescalingOptions),
+        typeof(ReshapeOptions), typeof(ZeroPadding2DOptions), typeof(DropoutOptions), typeof(AddOptions), typeof(SubtractOptions), typeof(MultiplyOptions),
+        typeof(AverageOptions), typeof(MaximumOptions), typeof(MinimumOptions), typeof(ConcatenateOptions),
+    ];
 
     public static TheoryData<Activation> Activations => [.. Enum.GetValues<Activation>()];
 
@@ -44,6 +55,14 @@ public sealed class OnnxExportTests
 
         AssertClose(model.Forward(input), outputs[0]);
         Assert.Equal([3, 2], outputs[0].Dimensions.ToArray());
+    }
+
+    [Fact]
+    public void EveryLayerType_IsCoveredByTheseTests()
+    {
+        var all = typeof(LayerOptions).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(LayerOptions)) && !t.IsAbstract).Select(t => t.Name).Order(StringComparer.Ordinal);
+
+        Assert.Equal(all, s_exportedTypes.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -325,7 +344,7 @@ public sealed class OnnxExportTests
         return [.. results.Select(r => new DenseTensor(r.AsTensor<float>().ToArray(), r.AsTensor<float>().Dimensions))];
     }
 
-    private static void AssertClose(Tensor expected, DenseTensor actual)
+    private void AssertClose(Tensor expected, DenseTensor actual)
     {
         using var contiguous = expected.contiguous();
         Assert.Equal(contiguous.shape.Select(d => (int)d), actual.Dimensions.ToArray());
@@ -337,6 +356,7 @@ public sealed class OnnxExportTests
             worst = Math.Max(worst, Math.Abs(e[i] - a[i]) / Math.Max(1, Math.Abs(e[i])));
         }
 
+        output.WriteLine($"max relative difference {worst:E2} over {e.Length} values");
         Assert.True(worst <= Tolerance, $"ONNX Runtime differs from ConvViz by {worst:E2} (relative to max(1, |value|)); tolerance {Tolerance:E0}.");
     }
 
