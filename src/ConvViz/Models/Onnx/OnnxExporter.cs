@@ -3,7 +3,6 @@
 using System.Reflection;
 using System.Text.Json;
 using ConvViz.Imaging;
-using ConvViz.Models.Layers;
 using Google.Protobuf;
 
 namespace ConvViz.Models.Onnx;
@@ -60,7 +59,7 @@ internal static class OnnxExporter
         }
 
         var values = new string[layers.Count];
-        var mapper = new LayerMapper(model, g);
+        var writer = new OnnxLayerWriter(model, g);
         foreach (var layer in layers)
         {
             var inputs = layer.Inputs.Count == 0 ? [input] : layer.Inputs.Select(l => values[l.Index]).ToArray();
@@ -72,7 +71,8 @@ internal static class OnnxExporter
             }
 
             var first = g.NodeCount;
-            var produced = mapper.Map(layer, inputs);
+            writer.Layer = layer;
+            var produced = layer.Options.ToOnnx(writer, inputs);
             var name = ValueName(layer.Name);
             g.Name(layer.Name, produced, name, first);
             values[layer.Index] = name;
@@ -210,240 +210,4 @@ internal static class OnnxExporter
     private static string ReduceMean(OnnxGraph g, string scope, string x, int opset) => opset < 18
         ? g.Node(scope, "ReduceMean", [x], null, OnnxGraph.Ints("axes", 1, 2, 3), OnnxGraph.Int("keepdims", 1))
         : g.Node(scope, "ReduceMean", [x, g.Int64s(scope, "axes", 1, 2, 3)], null, OnnxGraph.Int("keepdims", 1));
-
-    /// <summary>Maps one layer onto nodes.</summary>
-    private sealed class LayerMapper(Model model, OnnxGraph g)
-    {
-        public string Map(LayerInfo layer, string[] inputs)
-        {
-            var scope = layer.Name;
-            var x = inputs[0];
-            switch (layer.Options)
-            {
-                case Conv2DOptions conv:
-                    return Activate(scope, Convolution(layer, x, "kernel", conv.Groups, conv.KernelSize, conv.Strides, conv.DilationRate, conv.Padding, conv.ExplicitPadding, conv.UseBias), conv.Activation);
-                case DepthwiseConv2DOptions depthwise:
-                    return Activate(scope, Convolution(layer, x, "depthwise_kernel", layer.InputShape.Channels, depthwise.KernelSize, depthwise.Strides, depthwise.DilationRate, depthwise.Padding, depthwise.ExplicitPadding, depthwise.UseBias), depthwise.Activation);
-                case SeparableConv2DOptions separable:
-                    {
-                        var depth = Convolution(layer, x, "depthwise_kernel", layer.InputShape.Channels, separable.KernelSize, separable.Strides, separable.DilationRate, separable.Padding, separable.ExplicitPadding, useBias: false);
-                        var point = Convolution(layer, depth, "pointwise_kernel", 1, 1, 1, 1, Padding.Valid, null, separable.UseBias, windowInput: false);
-                        return Activate(scope, point, separable.Activation);
-                    }
-
-                case DenseOptions dense:
-                    {
-                        List<string> gemmInputs = [x, Weight(layer, "kernel")];
-                        if (dense.UseBias)
-                        {
-                            gemmInputs.Add(Weight(layer, "bias"));
-                        }
-
-                        return Activate(scope, g.Node(scope, "Gemm", gemmInputs, null, OnnxGraph.Int("transB", 1)), dense.Activation);
-                    }
-
-                case FlattenOptions:
-                    if (!layer.InputShape.IsSpatial)
-                    {
-                        return x;
-                    }
-
-                    // Keras flattens channels-last: (H, W, C) order.
-                    return g.Node(scope, "Flatten", [g.Node(scope, "Transpose", [x], null, OnnxGraph.Ints("perm", 0, 2, 3, 1))], null, OnnxGraph.Int("axis", 1));
-                case MaxPooling2DOptions pool:
-                    return Pool(layer, "MaxPool", x, pool);
-                case AveragePooling2DOptions pool:
-                    return Pool(layer, "AveragePool", x, pool);
-                case GlobalAveragePooling2DOptions:
-                    return g.Node(scope, "Flatten", [g.Node(scope, "GlobalAveragePool", [x])], null, OnnxGraph.Int("axis", 1));
-                case GlobalMaxPooling2DOptions:
-                    return g.Node(scope, "Flatten", [g.Node(scope, "GlobalMaxPool", [x])], null, OnnxGraph.Int("axis", 1));
-                case BatchNormalizationOptions bn:
-                    {
-                        var channels = layer.InputShape.Channels;
-                        var gamma = bn.Scale ? Weight(layer, "gamma") : g.Floats(scope, "gamma", Enumerable.Repeat(1f, channels).ToArray(), channels);
-                        var beta = bn.Center ? Weight(layer, "beta") : g.Floats(scope, "beta", new float[channels], channels);
-                        return g.Node(scope, "BatchNormalization", [x, gamma, beta, Weight(layer, "moving_mean"), Weight(layer, "moving_variance")], null, OnnxGraph.Float("epsilon", (float)bn.Epsilon));
-                    }
-
-                case ActivationOptions activation:
-                    return Activate(scope, x, activation.Activation);
-                case ReLUOptions relu:
-                    return ReLU(scope, x, relu);
-                case RescalingOptions rescaling:
-                    {
-                        var scaled = g.Node(scope, "Mul", [x, g.Scalar(scope, "scale", (float)rescaling.Scale)]);
-                        return rescaling.Offset == 0 ? scaled : g.Node(scope, "Add", [scaled, g.Scalar(scope, "offset", (float)rescaling.Offset)]);
-                    }
-
-                case ReshapeOptions:
-                    {
-                        // Keras reshapes channels-last values: to NHWC, reshape, and back to NCHW for a feature map.
-                        var nhwc = layer.InputShape.IsSpatial ? g.Node(scope, "Transpose", [x], null, OnnxGraph.Ints("perm", 0, 2, 3, 1)) : x;
-                        long[] shape = [0, .. layer.OutputShape.Dimensions.Select(d => (long)d)];
-                        var reshaped = g.Node(scope, "Reshape", [nhwc, g.Int64s(scope, "shape", shape)]);
-                        return layer.OutputShape.IsSpatial ? g.Node(scope, "Transpose", [reshaped], null, OnnxGraph.Ints("perm", 0, 3, 1, 2)) : reshaped;
-                    }
-
-                case ZeroPadding2DOptions pad:
-                    return g.Node(scope, "Pad", [x, g.Int64s(scope, "pads", 0, 0, pad.Top, pad.Left, 0, 0, pad.Bottom, pad.Right)]);
-                case ConcatenateOptions:
-                    return g.Node(scope, "Concat", inputs, null, OnnxGraph.Int("axis", 1));
-                case SubtractOptions:
-                    return g.Node(scope, "Sub", [inputs[0], inputs[1]]);
-                case AddOptions:
-                    return Chain(scope, "Add", inputs);
-                case MultiplyOptions:
-                    return Chain(scope, "Mul", inputs);
-                case MaximumOptions:
-                    return Chain(scope, "Max", inputs);
-                case MinimumOptions:
-                    return Chain(scope, "Min", inputs);
-                case AverageOptions:
-                    return g.Node(scope, "Div", [Chain(scope, "Add", inputs), g.Scalar(scope, "count", inputs.Length)]);
-                default:
-                    throw new NotSupportedException(
-                        $"Layer {layer.Index} '{layer.Name}' ({layer.TypeName}) cannot be exported to ONNX: the exporter has no mapping for {layer.TypeName} layers yet.");
-            }
-        }
-
-        /// <summary>A binary operator applied left to right, as ConvViz's merges compute (same float rounding).</summary>
-        private string Chain(string scope, string op, IReadOnlyList<string> inputs)
-        {
-            var result = inputs[0];
-            for (var i = 1; i < inputs.Count; i++)
-            {
-                result = g.Node(scope, op, [result, inputs[i]]);
-            }
-
-            return result;
-        }
-
-        private string Convolution(LayerInfo layer, string x, string kernelName, int groups, Size2D kernel, Size2D strides, Size2D dilation, Padding padding, Padding2D? explicitPadding, bool useBias, bool windowInput = true)
-        {
-            var pads = windowInput
-                ? new LayerContext(layer.Index, layer.Name, layer.TypeName, layer.InputShape).Window(kernel, strides, dilation, padding, explicitPadding).Padding
-                : default;
-            List<string> inputs = [x, Weight(layer, kernelName)];
-            if (useBias)
-            {
-                inputs.Add(Weight(layer, "bias"));
-            }
-
-            return g.Node(layer.Name, "Conv", inputs, null,
-                OnnxGraph.Ints("kernel_shape", kernel.Height, kernel.Width),
-                OnnxGraph.Ints("strides", strides.Height, strides.Width),
-                OnnxGraph.Ints("dilations", dilation.Height, dilation.Width),
-                OnnxGraph.Ints("pads", pads.Top, pads.Left, pads.Bottom, pads.Right),
-                OnnxGraph.Int("group", groups));
-        }
-
-        private string Pool(LayerInfo layer, string op, string x, Pooling2DOptions pool)
-        {
-            var pads = new LayerContext(layer.Index, layer.Name, layer.TypeName, layer.InputShape).Window(pool.PoolSize, pool.EffectiveStrides, 1, pool.Padding, pool.ExplicitPadding).Padding;
-            List<AttributeProto> attributes =
-            [
-                OnnxGraph.Ints("kernel_shape", pool.PoolSize.Height, pool.PoolSize.Width),
-                OnnxGraph.Ints("strides", pool.EffectiveStrides.Height, pool.EffectiveStrides.Width),
-                OnnxGraph.Ints("pads", pads.Top, pads.Left, pads.Bottom, pads.Right),
-            ];
-            if (op == "AveragePool")
-            {
-                // Keras averages over the real pixels of a window only ('same' padding is not counted).
-                attributes.Add(OnnxGraph.Int("count_include_pad", 0));
-            }
-
-            return g.Node(layer.Name, op, [x], null, [.. attributes]);
-        }
-
-        private string ReLU(string scope, string x, ReLUOptions relu)
-        {
-            if (relu.NegativeSlope != 0 && relu.MaxValue is null && relu.Threshold == 0)
-            {
-                return g.Node(scope, "LeakyRelu", [x], null, OnnxGraph.Float("alpha", (float)relu.NegativeSlope));
-            }
-
-            string positive;
-            if (relu.Threshold != 0)
-            {
-                var threshold = g.Scalar(scope, "threshold", (float)relu.Threshold);
-                var above = g.Node(scope, "Cast", [g.Node(scope, "Greater", [x, threshold])], null, OnnxGraph.Int("to", (int)TensorProto.Types.DataType.Float));
-                positive = g.Node(scope, "Mul", [x, above]);
-            }
-            else
-            {
-                positive = g.Node(scope, "Relu", [x]);
-            }
-
-            if (relu.MaxValue is { } cap)
-            {
-                positive = g.Node(scope, "Clip", [positive, g.Scalar(scope, "min", 0f), g.Scalar(scope, "max", (float)cap)]);
-            }
-
-            if (relu.NegativeSlope == 0)
-            {
-                return positive;
-            }
-
-            // positive − slope · max(threshold − x, 0)
-            var below = g.Node(scope, "Relu", [g.Node(scope, "Sub", [g.Scalar(scope, "threshold", (float)relu.Threshold), x])]);
-            var scaled = g.Node(scope, "Mul", [below, g.Scalar(scope, "slope", (float)relu.NegativeSlope)]);
-            return g.Node(scope, "Sub", [positive, scaled]);
-        }
-
-        private string Activate(string scope, string x, Activation activation)
-        {
-            switch (activation)
-            {
-                case Activation.Linear:
-                    return x;
-                case Activation.ReLU:
-                    return g.Node(scope, "Relu", [x]);
-                case Activation.Sigmoid:
-                    return g.Node(scope, "Sigmoid", [x]);
-                case Activation.Softmax:
-                    return g.Node(scope, "Softmax", [x], null, OnnxGraph.Int("axis", 1));
-                case Activation.Tanh:
-                    return g.Node(scope, "Tanh", [x]);
-                case Activation.ELU:
-                    return g.Node(scope, "Elu", [x], null, OnnxGraph.Float("alpha", 1f));
-                case Activation.SELU:
-                    return g.Node(scope, "Selu", [x]);
-                case Activation.LeakyReLU:
-                    return g.Node(scope, "LeakyRelu", [x], null, OnnxGraph.Float("alpha", (float)ActivationFunctions.LeakyReLUSlope));
-                case Activation.Softplus:
-                    return g.Node(scope, "Softplus", [x]);
-                case Activation.ReLU6:
-                    return g.Node(scope, "Clip", [x, g.Scalar(scope, "min", 0f), g.Scalar(scope, "max", 6f)]);
-                case Activation.Swish:
-                    return g.Node(scope, "Mul", [x, g.Node(scope, "Sigmoid", [x])]);
-                case Activation.GELU:
-                    {
-                        // The exact GELU, x · ½ · (1 + erf(x / √2)), as libtorch's default (the Gelu operator needs opset 20).
-                        var erf = g.Node(scope, "Erf", [g.Node(scope, "Mul", [x, g.Scalar(scope, "rsqrt2", (float)(1 / Math.Sqrt(2)))])]);
-                        var onePlus = g.Node(scope, "Add", [erf, g.Scalar(scope, "one", 1f)]);
-                        return g.Node(scope, "Mul", [g.Node(scope, "Mul", [x, g.Scalar(scope, "half", 0.5f)]), onePlus]);
-                    }
-
-                case Activation.HardSigmoid:
-                    return g.Node(scope, "HardSigmoid", [x], null, OnnxGraph.Float("alpha", 0.2f), OnnxGraph.Float("beta", 0.5f));
-                default:
-                    throw new NotSupportedException($"Layer '{scope}': activation {activation} cannot be exported to ONNX: the exporter has no mapping for it.");
-            }
-        }
-
-        /// <summary>Adds one of the layer's weights (TorchSharp layout, float32) as an initializer named <c>layer.weight</c>.</summary>
-        private string Weight(LayerInfo layer, string name)
-        {
-            using var tensor = model.GetWeight(layer.Index, name);
-            using var cpu = tensor.device_type == TorchSharp.DeviceType.CPU ? tensor.alias() : tensor.cpu();
-            var values = cpu.data<float>().ToArray();
-            g.Floats(layer.Name, name, values, cpu.shape);
-
-            // Named as in the safetensors file ('.' is not allowed in layer names, so it cannot clash).
-            var initializer = g.Graph.Initializer[^1];
-            initializer.Name = $"{layer.Name}.{name}";
-            return initializer.Name;
-        }
-    }
 }
