@@ -12,7 +12,7 @@ start=$(date +%s)
 bash -c "$cmd"
 echo "main-sample: finished in $(( $(date +%s) - start )) s"
 out=convviz-output
-for f in model.safetensors history.csv history.svg grad-cam.png filters-layer1.png report.html \
+for f in model.safetensors model.onnx history.csv history.svg grad-cam.png filters-layer1.png report.html \
          feature-maps-layer2-conv2d_1.png feature-maps-layer3-max_pooling2d.png feature-maps-layer6-conv2d_3.png; do
   [ -s "$out/$f" ] || { echo "main-sample: $out/$f is missing or empty"; ls -la "$out" || true; exit 1; }
 done

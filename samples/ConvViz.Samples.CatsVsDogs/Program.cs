@@ -203,6 +203,8 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     var modelPath = Path.Combine(output, "model.safetensors");
     model.Save(modelPath);
     written.Add(("model (architecture, preprocessing, class names, weights)", modelPath));
+    var onnxPath = model.ExportOnnx(Path.Combine(output, "model.onnx"), new OnnxExportOptions { IncludePreprocessing = model.Preprocessing is not null });
+    written.Add(("model for ONNX Runtime (raw 0-255 pixels in; see docs/deploying.md)", onnxPath));
     var historyCsv = Path.Combine(output, "history.csv");
     history.SaveCsv(historyCsv);
     written.Add(("training history (CSV)", historyCsv));

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -23,6 +24,10 @@ public sealed record ActivationOptions : LayerOptions
     internal static ActivationOptions Read(LayerReader r) => new() { Activation = r.Enum<Activation>("activation") };
 
     internal override void WriteFields(LayerWriter w) => w.Enum("activation", Activation);
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Activate(inputs[0], Activation);
 
     internal override LayerDefinition Define(LayerContext context) => new(context.Input, () => new ActivationModule(context.Name, Activation));
 }

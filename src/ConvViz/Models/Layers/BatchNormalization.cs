@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -51,6 +52,15 @@ public sealed record BatchNormalizationOptions : LayerOptions
         w.Double("epsilon", Epsilon);
         w.Bool("center", Center);
         w.Bool("scale", Scale);
+    }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs)
+    {
+        var channels = onnx.Layer.InputShape.Channels;
+        var gamma = Scale ? onnx.Weight("gamma") : onnx.Floats("gamma", [.. Enumerable.Repeat(1f, channels)], channels);
+        var beta = Center ? onnx.Weight("beta") : onnx.Floats("beta", new float[channels], channels);
+        return onnx.Node("BatchNormalization", [inputs[0], gamma, beta, onnx.Weight("moving_mean"), onnx.Weight("moving_variance")], OnnxGraph.Float("epsilon", (float)Epsilon));
     }
 
     internal override LayerDefinition Define(LayerContext context)

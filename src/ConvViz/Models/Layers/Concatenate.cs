@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -17,6 +18,10 @@ public sealed record ConcatenateOptions : MergeOptions
     internal override void WriteFields(LayerWriter w)
     {
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Node("Concat", inputs, OnnxGraph.Int("axis", 1));
 
     internal override LayerDefinition Define(LayerContext context)
     {

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -65,6 +66,10 @@ public sealed record Conv2DOptions : ConvolutionOptions
             w.Int("groups", Groups);
         }
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Activate(onnx.Convolution(inputs[0], "kernel", Groups, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, UseBias), Activation);
 
     internal override LayerDefinition Define(LayerContext context)
     {

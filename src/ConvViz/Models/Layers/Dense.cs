@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -53,6 +54,12 @@ public sealed record DenseOptions : LayerOptions
         w.Enum("kernel_initializer", KernelInitializer);
         w.Enum("bias_initializer", BiasInitializer);
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Activate(
+            onnx.Node("Gemm", UseBias ? [inputs[0], onnx.Weight("kernel"), onnx.Weight("bias")] : [inputs[0], onnx.Weight("kernel")], OnnxGraph.Int("transB", 1)),
+            Activation);
 
     internal override LayerDefinition Define(LayerContext context)
     {

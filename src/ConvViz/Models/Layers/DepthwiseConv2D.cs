@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
+
 namespace ConvViz.Models.Layers;
 
 /// <summary>
@@ -55,6 +57,10 @@ public sealed record DepthwiseConv2DOptions : ConvolutionOptions
         w.Enum("bias_initializer", BiasInitializer);
         WriteExplicitPadding(w);
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Activate(onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.InputShape.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, UseBias), Activation);
 
     internal override LayerDefinition Define(LayerContext context)
     {

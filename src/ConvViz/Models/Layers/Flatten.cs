@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -21,6 +22,12 @@ public sealed record FlattenOptions : LayerOptions
     internal override void WriteFields(LayerWriter w)
     {
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Layer.InputShape.IsSpatial
+        ? onnx.Node("Flatten", [onnx.ToChannelsLast(inputs[0])], OnnxGraph.Int("axis", 1)) // Keras flattens channels-last: (H, W, C) order.
+        : inputs[0];
 
     internal override LayerDefinition Define(LayerContext context)
     {

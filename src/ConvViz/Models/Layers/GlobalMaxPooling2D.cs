@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -21,6 +22,10 @@ public sealed record GlobalMaxPooling2DOptions : LayerOptions
     internal override void WriteFields(LayerWriter w)
     {
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Node("Flatten", [onnx.Node("GlobalMaxPool", inputs)], OnnxGraph.Int("axis", 1));
 
     internal override LayerDefinition Define(LayerContext context) =>
         new(new LayerShape(context.RequireSpatial().Channels), () => new GlobalMaxPool2DModule(context.Name));

@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Reflection;
+using ConvViz.Models.Onnx;
 
 namespace ConvViz.Models.Layers;
 
@@ -78,6 +79,17 @@ public abstract record LayerOptions
             throw new ArgumentOutOfRangeException(name, value, $"Unknown {typeof(T).Name} value; use one of {string.Join(", ", Enum.GetNames<T>())}.");
         }
     }
+
+    /// <summary>
+    /// Writes the layer as ONNX nodes (<see cref="Model.ExportOnnx(string)"/>) and returns the name of its output value.
+    /// Each layer type maps itself in its own file; a type without a mapping is refused, naming the layer.
+    /// </summary>
+    /// <param name="onnx">The writer, positioned at this layer.</param>
+    /// <param name="inputs">The names of the layer's input values, in order (NCHW feature maps or [N, features]).</param>
+    /// <returns>The name of the value holding the layer's output.</returns>
+    /// <exception cref="NotSupportedException">The layer cannot be exported (the message names it and the reason).</exception>
+    internal virtual string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        throw onnx.NotSupported($"the exporter has no mapping for {TypeName} layers");
 
     /// <summary>Writes the options' fields (not the type and name, which the caller writes) to the model file's architecture.</summary>
     /// <param name="writer">The writer.</param>

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -18,6 +19,10 @@ public sealed record MaxPooling2DOptions : Pooling2DOptions
 
     internal static MaxPooling2DOptions Read(LayerReader r) =>
         new() { PoolSize = r.Size("pool_size"), Strides = r.NullableSize("strides"), Padding = r.Enum<Padding>("padding"), ExplicitPadding = ReadExplicitPadding(r) };
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Pool("MaxPool", inputs[0], this);
 
     internal override LayerDefinition Define(LayerContext context) =>
         DefineWindow(context, (pool, strides, padding) => new MaxPool2DModule(context.Name, pool, strides, padding));

@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
+
 namespace ConvViz.Models.Layers;
 
 /// <summary>
@@ -14,6 +16,10 @@ public sealed record MaximumOptions : MergeOptions
     internal override void WriteFields(LayerWriter w)
     {
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Chain("Max", inputs);
 
     internal override LayerDefinition Define(LayerContext context) =>
         new(SameShape(context), () => new ElementwiseMergeModule(context.Name, ElementwiseMerge.Maximum));

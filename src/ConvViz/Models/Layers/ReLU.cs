@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -87,6 +88,33 @@ public sealed record ReLUOptions : LayerOptions
         w.NullableDouble("max_value", MaxValue);
         w.Double("negative_slope", NegativeSlope);
         w.Double("threshold", Threshold);
+    }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs)
+    {
+        var x = inputs[0];
+        if (NegativeSlope != 0 && MaxValue is null && Threshold == 0)
+        {
+            return onnx.Node("LeakyRelu", [x], OnnxGraph.Float("alpha", (float)NegativeSlope));
+        }
+
+        var positive = Threshold != 0
+            ? onnx.Node("Mul", [x, onnx.Node("Cast", [onnx.Node("Greater", [x, onnx.Scalar("threshold", (float)Threshold)])], OnnxGraph.Int("to", (int)TensorProto.Types.DataType.Float))])
+            : onnx.Node("Relu", [x]);
+        if (MaxValue is { } cap)
+        {
+            positive = onnx.Node("Clip", [positive, onnx.Scalar("min", 0f), onnx.Scalar("max", (float)cap)]);
+        }
+
+        if (NegativeSlope == 0)
+        {
+            return positive;
+        }
+
+        // positive − slope · max(threshold − x, 0)
+        var below = onnx.Node("Relu", [onnx.Node("Sub", [onnx.Scalar("threshold", (float)Threshold), x])]);
+        return onnx.Node("Sub", [positive, onnx.Node("Mul", [below, onnx.Scalar("slope", (float)NegativeSlope)])]);
     }
 
     internal override LayerDefinition Define(LayerContext context) =>

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -60,6 +61,12 @@ public sealed record RescalingOptions : LayerOptions
         w.Double("scale", Scale);
         w.Double("offset", Offset);
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        Offset == 0
+        ? onnx.Node("Mul", [inputs[0], onnx.Scalar("scale", (float)Scale)])
+        : onnx.Node("Add", [onnx.Node("Mul", [inputs[0], onnx.Scalar("scale", (float)Scale)]), onnx.Scalar("offset", (float)Offset)]);
 
     internal override LayerDefinition Define(LayerContext context) => new(context.Input, () => new RescalingModule(context.Name, Scale, Offset));
 }

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -72,6 +73,16 @@ public sealed record ReshapeOptions : LayerOptions
     internal static ReshapeOptions Read(LayerReader r) => new() { TargetShape = r.Ints("target_shape") };
 
     internal override void WriteFields(LayerWriter w) => w.Ints("target_shape", _targetShape);
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs)
+    {
+        // Keras reshapes channels-last values: to NHWC, reshape (0 keeps the batch size), and back to NCHW for a feature map.
+        var layer = onnx.Layer;
+        var nhwc = layer.InputShape.IsSpatial ? onnx.ToChannelsLast(inputs[0]) : inputs[0];
+        var reshaped = onnx.Node("Reshape", [nhwc, onnx.Int64s("shape", [0, .. layer.OutputShape.Dimensions.Select(d => (long)d)])]);
+        return layer.OutputShape.IsSpatial ? onnx.ToChannelsFirst(reshaped) : reshaped;
+    }
 
     internal override LayerDefinition Define(LayerContext context)
     {

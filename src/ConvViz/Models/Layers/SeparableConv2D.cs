@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -75,6 +76,14 @@ public sealed record SeparableConv2DOptions : ConvolutionOptions
         w.Enum("bias_initializer", BiasInitializer);
         WriteExplicitPadding(w);
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Activate(
+            onnx.Convolution(
+                onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.InputShape.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, useBias: false),
+                "pointwise_kernel", 1, 1, 1, 1, Padding.Valid, null, UseBias, pointwise: true),
+            Activation);
 
     internal override LayerDefinition Define(LayerContext context)
     {

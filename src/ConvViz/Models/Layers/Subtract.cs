@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
+
 namespace ConvViz.Models.Layers;
 
 /// <summary>
@@ -18,6 +20,10 @@ public sealed record SubtractOptions : MergeOptions
     internal override void WriteFields(LayerWriter w)
     {
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Node("Sub", [inputs[0], inputs[1]]);
 
     internal override LayerDefinition Define(LayerContext context) =>
         new(SameShape(context), () => new ElementwiseMergeModule(context.Name, ElementwiseMerge.Subtract));

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -42,6 +43,10 @@ public sealed record ZeroPadding2DOptions : LayerOptions
         w.Int("left", Left);
         w.Int("right", Right);
     }
+
+    /// <inheritdoc/>
+    internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
+        onnx.Node("Pad", [inputs[0], onnx.Int64s("pads", 0, 0, Top, Left, 0, 0, Bottom, Right)]);
 
     internal override LayerDefinition Define(LayerContext context)
     {
