@@ -169,7 +169,7 @@ internal static class KerasHdf5Reader
         }
 
         var attribute = owner.Attribute(name);
-        if (attribute.Type.Class != H5DataTypeClass.String)
+        if (!IsString(attribute.Type))
         {
             throw new InvalidDataException($"Attribute '{name}' of '{source}' is {attribute.Type.Class}, not a string.");
         }
@@ -230,7 +230,7 @@ internal static class KerasHdf5Reader
             count = checked(count * d);
         }
 
-        if (attribute.Type.Class != H5DataTypeClass.String)
+        if (!IsString(attribute.Type))
         {
             return count == 0 ? [] : throw new InvalidDataException($"Attribute '{name}' of '{source}' holds {count} values of type {attribute.Type.Class}, not strings.");
         }
@@ -243,4 +243,7 @@ internal static class KerasHdf5Reader
         var values = attribute.Space.Rank == 0 ? [attribute.Read<string>()] : attribute.Read<string[]>();
         return [.. values.Select(v => (v ?? string.Empty).TrimEnd('\0'))];
     }
+
+    /// <summary>Fixed-length strings (h5py 2) are class String; variable-length ones (h5py 3) are class VariableLength.</summary>
+    private static bool IsString(IH5DataType type) => type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength;
 }
