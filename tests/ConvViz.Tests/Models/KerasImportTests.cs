@@ -22,6 +22,7 @@ public sealed class KerasImportTests
     [InlineData("seq_dict_tfkeras_vlen")]
     [InlineData("functional_add_concat_split")]
     [InlineData("functional_keras3_nodes")]
+    [InlineData("nested_conv_base")]
     public void Load_Fixture_PredictsAsNumpy(string name)
     {
         using var model = Model.Load(Path.Combine(s_assets, name + ".h5"));

@@ -27,7 +27,7 @@ internal static class KerasImporter
         var model = Build(config, MajorVersion(content.KerasVersion), source);
         try
         {
-            LoadWeights(model, content, source, byName: true);
+            LoadWeights(model, content, source, byName: true, config.WeightGroups);
         }
         catch
         {
@@ -91,7 +91,7 @@ internal static class KerasImporter
     }
 
     /// <summary>Loads the weights of <paramref name="content"/> onto <paramref name="model"/>, by layer name or by the order of the layers that have weights (as Keras' <c>load_weights</c>).</summary>
-    public static void LoadWeights(Model model, KerasHdf5Content content, string source, bool byName)
+    public static void LoadWeights(Model model, KerasHdf5Content content, string source, bool byName, IReadOnlyDictionary<string, string>? weightGroups = null)
     {
         var targets = model.Specs.Select((s, i) => (Spec: s, Index: i)).Where(t => t.Spec.Tensors.Count > 0).ToList();
         var groups = content.Layers.Where(l => l.Weights.Count > 0).ToList();
@@ -110,7 +110,12 @@ internal static class KerasImporter
             KerasLayerWeights group;
             if (byName)
             {
-                if (!byLayerName.TryGetValue(spec.Name, out group!))
+                if (weightGroups is not null && weightGroups.TryGetValue(spec.Name, out var nestedGroup) && byLayerName.TryGetValue(nestedGroup, out var nested))
+                {
+                    // Quirk 6: a nested model keeps all of its layers' weights in one group named after it, as "<layer>/<weight>:0".
+                    group = new KerasLayerWeights(nestedGroup, [.. nested.Weights.Where(w => w.Name.StartsWith(spec.Name + "/", StringComparison.Ordinal))]);
+                }
+                else if (!byLayerName.TryGetValue(spec.Name, out group!))
                 {
                     throw new InvalidDataException($"'{source}' has no weights for layer {index} '{spec.Name}' ({spec.Options.TypeName}).");
                 }

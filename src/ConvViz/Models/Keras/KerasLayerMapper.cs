@@ -93,7 +93,6 @@ internal static class KerasLayerMapper
             "Minimum" => new MinimumOptions(),
             "Concatenate" => c.Concatenate(),
             "Lambda" => throw Refuse(node, source, "a Lambda layer holds Python code, and ConvViz never executes anything from a model file"),
-            "Sequential" or "Model" or "Functional" => throw Refuse(node, source, "nested models are not imported yet (issue 25)"),
             _ => throw Refuse(node, source, "ConvViz has no such layer (or it is a custom class)"),
         };
 

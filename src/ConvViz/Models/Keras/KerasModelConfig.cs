@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace ConvViz.Models.Keras;
 
 /// <summary>One Keras layer of a model configuration: its name, class, config object and the names of the layers it takes (empty for the model input).</summary>
-internal sealed record KerasLayerNode(string Name, string ClassName, JsonElement Config, IReadOnlyList<string> Inbound);
+/// <remarks><see cref="WeightGroup"/> names the HDF5 group holding the layer's weights when it is not the layer's own: the outermost nested model's name (quirk 6).</remarks>
+internal sealed record KerasLayerNode(string Name, string ClassName, JsonElement Config, IReadOnlyList<string> Inbound, string? WeightGroup = null);
 
 /// <summary>
 /// A parsed Keras <c>model_config</c>: the layers in topological order and the input shape (batch axis removed,
@@ -16,6 +17,7 @@ internal sealed record KerasLayerNode(string Name, string ClassName, JsonElement
 internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int[] InputShape, IReadOnlyList<KerasLayerNode> Layers)
 {
     private const int MaxDepth = 64;
+    private const int MaxNesting = 8;
 
     /// <summary>Parses a <c>model_config</c> JSON document.</summary>
     /// <exception cref="InvalidDataException">The JSON is malformed, too deep or not a Keras model.</exception>
@@ -43,17 +45,56 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
 
             // Clone: the elements must outlive the document.
             config = config.Clone();
-            return className switch
-            {
-                "Sequential" => ParseSequential(config, source),
-                "Model" or "Functional" => ParseFunctional(config, source),
-                _ => throw new NotSupportedException(
-                    $"'{source}' holds a Keras model of class '{className}'; ConvViz reads Sequential, Model and Functional models. Subclassed models cannot be read from a file."),
-            };
+            return ParseModel(className, config, source, 0);
         }
     }
 
-    private static KerasModelConfig ParseSequential(JsonElement config, string source)
+    /// <summary>Gets the HDF5 weight group of every layer whose weights are not in a group of its own name (layers of nested models).</summary>
+    public IReadOnlyDictionary<string, string> WeightGroups =>
+        Layers.Where(l => l.WeightGroup is not null).ToDictionary(l => l.Name, l => l.WeightGroup!, StringComparer.Ordinal);
+
+    private static bool IsModelClass(string className) => className is "Sequential" or "Model" or "Functional";
+
+    private static KerasModelConfig ParseModel(string className, JsonElement config, string source, int nesting)
+    {
+        if (nesting > MaxNesting)
+        {
+            throw Invalid(source, $"models are nested more than {MaxNesting} deep");
+        }
+
+        return className switch
+        {
+            "Sequential" => ParseSequential(config, source, nesting),
+            "Model" or "Functional" => ParseFunctional(config, source, nesting),
+            _ => throw new NotSupportedException(
+                $"'{source}' holds a Keras model of class '{Truncate(className)}'; ConvViz reads Sequential, Model and Functional models. Subclassed models cannot be read from a file."),
+        };
+    }
+
+    /// <summary>
+    /// Adds a nested model's layers (without its input layer) after <paramref name="inbound"/>, their weights in the
+    /// group named after the nested model; returns the name of its output layer.
+    /// </summary>
+    private static string Inline(string innerName, string innerClass, JsonElement innerConfig, IReadOnlyList<string> inbound, List<KerasLayerNode> nodes, string source, int nesting)
+    {
+        var inner = ParseModel(innerClass, innerConfig, source, nesting + 1);
+        var inputs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var n in inner.Layers)
+        {
+            if (n.ClassName == "InputLayer")
+            {
+                inputs[n.Name] = inbound;
+                continue;
+            }
+
+            var mapped = n.Inbound.Count == 0 ? inbound : [.. n.Inbound.SelectMany(i => inputs.TryGetValue(i, out var m) ? m : [i])];
+            nodes.Add(n with { Inbound = mapped, WeightGroup = innerName });
+        }
+
+        return nodes[^1].Name;
+    }
+
+    private static KerasModelConfig ParseSequential(JsonElement config, string source, int nesting)
     {
         JsonElement layers;
         string name = "sequential";
@@ -76,6 +117,13 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         foreach (var layer in layers.EnumerateArray())
         {
             var (layerName, layerClass, layerConfig) = ReadLayer(layer, source, nodes.Count);
+            if (IsModelClass(layerClass))
+            {
+                inputShape ??= ParseModel(layerClass, layerConfig, source, nesting + 1).InputShape;
+                previous = Inline(layerName, layerClass, layerConfig, previous is null ? [] : [previous], nodes, source, nesting);
+                continue;
+            }
+
             inputShape ??= BatchShape(layerConfig);
             if (layerClass == "InputLayer")
             {
@@ -100,7 +148,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
             $"'{source}' is a Sequential model without an input shape (its first layer has no 'batch_input_shape'): Keras built it lazily. Give the first layer an input_shape and save it again."), nodes);
     }
 
-    private static KerasModelConfig ParseFunctional(JsonElement config, string source)
+    private static KerasModelConfig ParseFunctional(JsonElement config, string source, int nesting)
     {
         if (config.ValueKind != JsonValueKind.Object || !config.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
         {
@@ -111,6 +159,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         CheckSingle(config, "input_layers", source);
         var output = CheckSingle(config, "output_layers", source);
         var nodes = new List<KerasLayerNode>();
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
         int[]? inputShape = null;
         foreach (var layer in layers.EnumerateArray())
         {
@@ -131,6 +180,13 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
                 }
             }
 
+            inbound = [.. inbound.Select(n => aliases.TryGetValue(n, out var a) ? a : n)];
+            if (IsModelClass(layerClass))
+            {
+                aliases[layerName] = Inline(layerName, layerClass, layerConfig, inbound, nodes, source, nesting);
+                continue;
+            }
+
             if (layerClass == "InputLayer")
             {
                 inputShape = BatchShape(layerConfig) ?? throw Invalid(source, $"input layer '{layerName}' has no 'batch_input_shape' or 'batch_shape'");
@@ -146,6 +202,11 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         if (inputShape is null)
         {
             throw Invalid(source, "the functional model has no InputLayer");
+        }
+
+        if (output is not null && aliases.TryGetValue(output, out var aliased))
+        {
+            output = aliased;
         }
 
         if (output is not null && nodes[^1].Name != output)

@@ -124,7 +124,8 @@ def write_weights(group, weights, vlen, colon=True, split=0, inner_suffix=""):
         if not tensors:
             g.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
             continue
-        full = [f"{layer_name}{inner_suffix}/{short}" + (":0" if colon else "") for short, _ in tensors]
+        # A short name with a '/' is already a full name (a nested model's "<inner layer>/<weight>").
+        full = [(short if "/" in short else f"{layer_name}{inner_suffix}/{short}") + (":0" if colon else "") for short, _ in tensors]
         names_attr(g, "weight_names", full, vlen)
         for name, (_, value) in zip(full, tensors):
             g.create_dataset(name, data=value)
@@ -287,4 +288,32 @@ for entry in k3_config["config"]["layers"]:
     names = [n[0] for n in entry["inbound_nodes"][0]] if entry["inbound_nodes"] else []
     entry["inbound_nodes"] = k3node(*names) if names else []
 save("functional_keras3_nodes", k3_config, func_weights, x6, func_forward(x6.astype(np.float64)), vlen=True)
+
+# ---------------------------------------------------------------- fixture 5: nested model (quirk 6), Keras 2.1 list config
+nk1, nb1 = w(3, 3, 2, 3), w(3)
+nk2, nb2 = w(3, 3, 3, 3), w(3)
+nd, ndb = w(3 * 3 * 3, 4), w(4)
+conv_base = {"name": "conv_base", "layers": [
+    {"name": "base_input", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 6, 6, 2], "dtype": "float32", "name": "base_input"}, "inbound_nodes": []},
+    {"name": "block_conv1", "class_name": "Conv2D", "config": layer("Conv2D", "block_conv1", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[1, 1], activation="relu", use_bias=True)["config"], "inbound_nodes": node("base_input")},
+    {"name": "block_conv2", "class_name": "Conv2D", "config": layer("Conv2D", "block_conv2", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[1, 1], activation="linear", use_bias=True)["config"], "inbound_nodes": node("block_conv1")},
+    {"name": "block_add", "class_name": "Add", "config": {"name": "block_add"}, "inbound_nodes": node("block_conv1", "block_conv2")},
+    {"name": "block_pool", "class_name": "MaxPooling2D", "config": layer("MaxPooling2D", "block_pool", pool_size=[2, 2], strides=[2, 2], padding="valid")["config"], "inbound_nodes": node("block_add")},
+], "input_layers": [["base_input", 0, 0]], "output_layers": [["block_pool", 0, 0]]}
+nested_config = {"class_name": "Sequential", "config": [
+    {"class_name": "Model", "config": conv_base},
+    layer("Flatten", "flatten_2"),
+    layer("Dense", "dense_2", units=4, activation="sigmoid", use_bias=True),
+]}
+
+
+def nested_forward(x):
+    a = act(conv2d(x, nk1, nb1, (1, 1), "same"), "relu")
+    h = pool(a + conv2d(a, nk2, nb2, (1, 1), "same"), (2, 2), (2, 2), "valid", "max")
+    return act(h.reshape(h.shape[0], -1) @ nd + ndb, "sigmoid")
+
+
+nested_weights = [("conv_base", [("block_conv1/kernel", nk1), ("block_conv1/bias", nb1), ("block_conv2/kernel", nk2), ("block_conv2/bias", nb2)]),
+                  ("flatten_2", []), ("dense_2", [("kernel", nd), ("bias", ndb)])]
+save("nested_conv_base", nested_config, nested_weights, x6, nested_forward(x6.astype(np.float64)))
 print("fixtures written to", HERE)
