@@ -130,7 +130,7 @@ internal static class KerasImporter
             {
                 var target = spec.Tensors[j];
                 var weight = weights[j];
-                using var converted = Convert(spec.Options, target, weight, spec, group, source);
+                using var converted = Convert(target, weight, spec, group, source);
                 model.SetWeight(index, target.Name, converted);
             }
         }
@@ -152,16 +152,16 @@ internal static class KerasImporter
             : [.. group.Weights];
     }
 
-    private static Tensor Convert(LayerOptions options, TensorSpec target, KerasWeight weight, LayerSpec spec, KerasLayerWeights group, string source)
+    private static Tensor Convert(TensorSpec target, KerasWeight weight, LayerSpec spec, KerasLayerWeights group, string source)
     {
         var shape = weight.Shape.Select(d => (long)d).ToArray();
         using var raw = tensor(weight.Values, shape);
-        Tensor result = (options, target.Name, shape.Length) switch
+        // By the weight's name and rank, not the layer's type: every ConvViz layer names its tensors as Keras does.
+        Tensor result = (target.Name, shape.Length) switch
         {
-            (Conv2DOptions, "kernel", 4) => raw.permute(3, 2, 0, 1),
-            (SeparableConv2DOptions, "pointwise_kernel", 4) => raw.permute(3, 2, 0, 1),
-            (DenseOptions, "kernel", 2) => raw.t(),
-            (DepthwiseConv2DOptions or SeparableConv2DOptions, "depthwise_kernel", 4) => DepthwiseKernel(raw, shape),
+            ("kernel" or "pointwise_kernel", 4) => raw.permute(3, 2, 0, 1),
+            ("kernel", 2) => raw.t(),
+            ("depthwise_kernel", 4) => DepthwiseKernel(raw, shape),
             _ => raw.alias(),
         };
 
