@@ -156,6 +156,41 @@ public sealed class KerasImportTests
         Assert.ThrowsAny<InvalidDataException>(() => KerasModelConfig.Parse(new string('[', 200) + new string(']', 200), "deep.h5"));
     }
 
+    [Theory]
+    [InlineData("seq_list_keras21", 1)]
+    [InlineData("seq_dict_tfkeras_vlen", 2)]
+    [InlineData("functional_add_concat_split", 3)]
+    [InlineData("nested_conv_base", 4)]
+    public async Task MutatedFiles_LoadOrFailWithInvalidDataOrNotSupported(string fixture, int seed)
+    {
+        // 500 mutations per fixture (2,000 in all) (1 to 8 random bytes overwritten), each with a time limit: no hang, no crash, no other exception.
+        var original = File.ReadAllBytes(Path.Combine(s_assets, fixture + ".h5"));
+        var random = new Random(seed);
+        for (var i = 0; i < 500; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            var count = random.Next(1, 9);
+            for (var j = 0; j < count; j++)
+            {
+                bytes[random.Next(8, bytes.Length)] = (byte)random.Next(256);
+            }
+
+            var task = Task.Run(() =>
+            {
+                try
+                {
+                    using var model = Model.Load(new MemoryStream(bytes));
+                }
+                catch (Exception ex) when (ex is InvalidDataException or NotSupportedException)
+                {
+                }
+            });
+            var finished = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(finished == task, $"{fixture} mutation {i} did not finish in 10 s");
+            await task;
+        }
+    }
+
     private static void AssertPredictsAsNumpy(Model model, string fixture)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(s_assets, fixture + ".json")));

@@ -112,7 +112,13 @@ internal static class KerasHdf5Reader
 
             return new KerasHdf5Content(modelConfig, trainingConfig, version, layers);
         }
-        catch (Exception ex) when (ex is not (InvalidDataException or NotSupportedException or OutOfMemoryException))
+        catch (OutOfMemoryException ex)
+        {
+            // PureHDF 2.2.0 sizes a variable-length string's buffer from the global heap without checking it against
+            // the file (found by the mutation test): a corrupt size ends here, before or instead of the allocation.
+            throw new InvalidDataException($"'{source}' declares an object larger than can be allocated: the file is corrupt.", ex);
+        }
+        catch (Exception ex) when (ex is not (InvalidDataException or NotSupportedException))
         {
             throw new InvalidDataException($"'{source}' is not a readable Keras HDF5 file: {ex.Message}", ex);
         }
