@@ -54,7 +54,17 @@ internal static class KerasImporter
         var indices = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in config.Layers)
         {
-            var options = KerasLayerMapper.Map(node, kerasMajor, source);
+            LayerOptions options;
+            try
+            {
+                options = KerasLayerMapper.Map(node, kerasMajor, source);
+            }
+            catch (ArgumentException ex)
+            {
+                // An option ConvViz's own validation rejects (a zero kernel size, a negative rate, …).
+                throw new InvalidDataException($"Layer '{node.Name}' ({KerasModelConfig.Truncate(node.ClassName)}) of '{source}' has an invalid option: {ex.Message}", ex);
+            }
+
             List<int> inputs = [];
             if (node.Inbound.Count == 0)
             {
