@@ -103,7 +103,7 @@ public sealed partial class Model
         }
 
         NativeBackend.EnsureLoaded();
-        return ModelFile.Read(stream, options);
+        return ReadAnyFormat(stream, options);
     }
 
     /// <summary>Loads a model saved by <see cref="Save(string, ModelSaveOptions)"/>, with the default limits of <see cref="ModelLoadOptions"/>.</summary>
@@ -129,6 +129,6 @@ public sealed partial class Model
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(options);
-        return ModelFile.Read(path, options);
+        return ReadAnyFormat(path, options);
     }
 }

@@ -1,8 +1,13 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
+
 namespace ConvViz.Models;
 
-/// <summary>Limits applied by <see cref="Model.Load(string, ModelLoadOptions)"/> before anything is allocated.</summary>
+/// <summary>
+/// Options of <see cref="Model.Load(string, ModelLoadOptions)"/>: the format, the limits applied before anything is
+/// allocated, and the preprocessing and class names to set on the loaded model (Keras files do not carry them).
+/// </summary>
 public sealed record ModelLoadOptions
 {
     /// <summary>Gets the largest file accepted, in bytes; larger files are rejected before they are read.</summary>
@@ -12,4 +17,19 @@ public sealed record ModelLoadOptions
     /// <summary>Gets the largest JSON header accepted, in bytes.</summary>
     /// <value>The default value is 16 MiB (ConvViz headers take a few kilobytes).</value>
     public int MaxHeaderBytes { get; init { ArgumentOutOfRangeException.ThrowIfLessThan(value, 2, nameof(MaxHeaderBytes)); field = value; } } = 16 << 20;
+
+    /// <summary>Gets the format to read; <see cref="ModelFileFormat.Auto"/> recognises it by the file's content.</summary>
+    /// <value>The default value is <see cref="ModelFileFormat.Auto"/>.</value>
+    public ModelFileFormat Format { get; init { if (!Enum.IsDefined(value)) { throw new ArgumentOutOfRangeException(nameof(Format), value, "Unknown model file format."); } field = value; } }
+
+    /// <summary>
+    /// Gets the preprocessing to set on the loaded model (<see cref="Model.Preprocessing"/>), replacing the file's; for
+    /// Keras files, the <c>image_data_generator</c> settings used in training (for example <c>Rescale = 1 / 255.0</c>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the file's preprocessing, if any, is kept.</value>
+    public ImagePreprocessing? Preprocessing { get; init; }
+
+    /// <summary>Gets the class names to set on the loaded model (<see cref="Model.ClassNames"/>), replacing the file's.</summary>
+    /// <value>The default value is <see langword="null"/>: the file's class names, if any, are kept.</value>
+    public IReadOnlyList<string>? ClassNames { get; init; }
 }

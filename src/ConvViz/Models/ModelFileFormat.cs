@@ -1,0 +1,16 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Models;
+
+/// <summary>The format <see cref="Model.Load(string, ModelLoadOptions)"/> reads (<see cref="ModelLoadOptions.Format"/>).</summary>
+public enum ModelFileFormat
+{
+    /// <summary>Recognise the format by the file's content: HDF5's signature means Keras HDF5, anything else a ConvViz file.</summary>
+    Auto = 0,
+
+    /// <summary>A ConvViz model file written by <see cref="Model.Save(string)"/>.</summary>
+    ConvViz,
+
+    /// <summary>A Keras 2.x HDF5 full-model file (Keras <c>model.save("m.h5")</c>, R keras <c>save_model_hdf5</c>).</summary>
+    KerasHdf5,
+}

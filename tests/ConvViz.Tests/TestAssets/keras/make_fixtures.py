@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+# Copyright (c) ConvViz contributors. Licensed under the MIT License.
+"""Writes small synthetic Keras 2.x HDF5 fixtures, one per layout variant and quirk, and each fixture's expected
+outputs from a plain numpy forward pass (NHWC, Keras' layouts; shares no code with ConvViz).
+
+Run with Debian's python3-h5py and python3-numpy:  /usr/bin/python3 make_fixtures.py
+Files written next to this script: <name>.h5 and <name>.json ({"input_shape", "input" (NHWC, flat), "output_shape", "output"}).
+"""
+import json
+import os
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20261203)
+
+
+# ---------------------------------------------------------------- numpy reference (NHWC, Keras layouts)
+def same_pads(size, k, s, d):
+    eff = (k - 1) * d + 1
+    out = -(-size // s)
+    total = max((out - 1) * s + eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_input(x, k, s, d, padding, value=0.0):
+    if padding == "valid":
+        return x, np.ones(x.shape[1:3], dtype=bool)
+    (t, b), (l, r) = same_pads(x.shape[1], k[0], s[0], d[0]), same_pads(x.shape[2], k[1], s[1], d[1])
+    mask = np.pad(np.ones(x.shape[1:3], dtype=bool), ((t, b), (l, r)))
+    return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=value), mask
+
+
+def windows(x, k, s, d):
+    n, h, w, c = x.shape
+    oh = (h - ((k[0] - 1) * d[0] + 1)) // s[0] + 1
+    ow = (w - ((k[1] - 1) * d[1] + 1)) // s[1] + 1
+    out = np.zeros((n, oh, ow, k[0], k[1], c), dtype=np.float64)
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(k[0]):
+                for b in range(k[1]):
+                    out[:, i, j, a, b, :] = x[:, i * s[0] + a * d[0], j * s[1] + b * d[1], :]
+    return out
+
+
+def conv2d(x, kernel, bias, s, padding, d=(1, 1)):
+    xp, _ = pad_input(x, kernel.shape[:2], s, d, padding)
+    win = windows(xp, kernel.shape[:2], s, d)
+    y = np.einsum("nijabc,abco->nijo", win, kernel)
+    return y + bias if bias is not None else y
+
+
+def depthwise(x, kernel, bias, s, padding, d=(1, 1)):
+    kh, kw, cin, m = kernel.shape
+    xp, _ = pad_input(x, (kh, kw), s, d, padding)
+    win = windows(xp, (kh, kw), s, d)
+    y = np.einsum("nijabc,abcm->nijcm", win, kernel).reshape(win.shape[0], win.shape[1], win.shape[2], cin * m)
+    return y + bias if bias is not None else y
+
+
+def pool(x, k, s, padding, kind):
+    xp, mask = pad_input(x, k, s, (1, 1), padding, value=-np.inf if kind == "max" else 0.0)
+    win = windows(xp, k, s, (1, 1))
+    if kind == "max":
+        return win.max(axis=(3, 4))
+    counts = windows(mask[None, :, :, None].astype(np.float64), k, s, (1, 1)).sum(axis=(3, 4))
+    return win.sum(axis=(3, 4)) / counts
+
+
+def act(x, name):
+    return {
+        "linear": lambda v: v,
+        "relu": lambda v: np.maximum(v, 0),
+        "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+        "tanh": np.tanh,
+        "hard_sigmoid": lambda v: np.clip(0.2 * v + 0.5, 0, 1),
+        "softmax": lambda v: np.exp(v - v.max(-1, keepdims=True)) / np.exp(v - v.max(-1, keepdims=True)).sum(-1, keepdims=True),
+        "elu": lambda v: np.where(v > 0, v, np.exp(v) - 1),
+    }[name](x)
+
+
+def batchnorm(x, gamma, beta, mean, var, eps):
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+# ---------------------------------------------------------------- writing Keras files
+def w(*shape, scale=0.5):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def layer(class_name, name, **config):
+    config = dict(config, name=name, trainable=True, dtype="float32")
+    return {"class_name": class_name, "config": config}
+
+
+def str_attr(obj, key, value, vlen):
+    if vlen:
+        obj.attrs[key] = value  # h5py 3: variable-length UTF-8
+    else:
+        obj.attrs[key] = np.bytes_(value.encode("utf-8"))  # fixed-length, as h5py 2 wrote
+
+
+def names_attr(obj, key, names, vlen, split=0):
+    if split:
+        # Keras' split of attribute lists over 64 KB: key0, key1, ...
+        for i in range(0, len(names), split):
+            names_attr(obj, f"{key}{i // split}", names[i:i + split], vlen)
+        return
+    if vlen:
+        obj.attrs.create(key, names, dtype=h5py.string_dtype("utf-8"))
+    else:
+        obj.attrs[key] = np.array([n.encode("utf-8") for n in names])
+
+
+def write_weights(group, weights, vlen, colon=True, split=0, inner_suffix=""):
+    """weights: list of (layer_name, [(short_name, array)]). Layers without weights get Keras' empty float64 list."""
+    names_attr(group, "layer_names", [n for n, _ in weights], vlen, split)
+    str_attr(group, "backend", "tensorflow", vlen)
+    str_attr(group, "keras_version", "2.1.5", vlen)
+    for layer_name, tensors in weights:
+        g = group.create_group(layer_name)
+        if not tensors:
+            g.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+            continue
+        # A short name with a '/' is already a full name (a nested model's "<inner layer>/<weight>").
+        full = [(short if "/" in short else f"{layer_name}{inner_suffix}/{short}") + (":0" if colon else "") for short, _ in tensors]
+        names_attr(g, "weight_names", full, vlen)
+        for name, (_, value) in zip(full, tensors):
+            g.create_dataset(name, data=value)
+
+
+def save(name, model_config, weights, x, y, vlen=False, colon=True, split=0, inner_suffix="", weights_only=False):
+    path = os.path.join(HERE, name + ".h5")
+    with h5py.File(path, "w") as f:
+        if weights_only:
+            write_weights(f, weights, vlen, colon, split, inner_suffix)
+        else:
+            str_attr(f, "keras_version", "2.1.5" if not vlen else "2.4.0", vlen)
+            str_attr(f, "backend", "tensorflow", vlen)
+            str_attr(f, "model_config", json.dumps(model_config), vlen)
+            str_attr(f, "training_config", json.dumps({"loss": "categorical_crossentropy", "metrics": ["accuracy"],
+                                                        "optimizer_config": {"class_name": "RMSprop", "config": {"lr": 0.001}}}), vlen)
+            write_weights(f.create_group("model_weights"), weights, vlen, colon, split, inner_suffix)
+    with open(os.path.join(HERE, name + ".json"), "w") as f:
+        json.dump({"input_shape": list(x.shape), "input": [float(v) for v in x.astype(np.float32).ravel()],
+                   "output_shape": list(y.shape), "output": [float(v) for v in y.ravel()]}, f)
+
+
+# ---------------------------------------------------------------- fixture 1: Keras 2.1 Sequential (list config), fixed-length strings
+def sequential_list(weights_seed_shift=False):
+    k1, b1 = w(3, 3, 3, 4), w(4)
+    g, be, mu, var = w(4) + 1, w(4), w(4), np.abs(w(4)) + 0.5
+    k2, b2 = w(3, 3, 4, 3), w(3)
+    k3, b3 = w(12, 5), w(5)
+    return (k1, b1, g, be, mu, var, k2, b2, k3, b3)
+
+
+def sequential_list_forward(x, p):
+    k1, b1, g, be, mu, var, k2, b2, k3, b3 = p
+    h = act(conv2d(x, k1, b1, (1, 1), "same"), "relu")
+    h = batchnorm(h, g, be, mu, var, 1e-3)
+    h = pool(h, (2, 2), (2, 2), "valid", "max")
+    h = act(conv2d(h, k2, b2, (1, 1), "valid", d=(1, 1)), "hard_sigmoid")
+    return act(h.reshape(h.shape[0], -1) @ k3 + b3, "softmax")
+
+
+seq_config = {"class_name": "Sequential", "config": [
+    layer("Conv2D", "conv2d_1", filters=4, kernel_size=[3, 3], strides=[1, 1], padding="same", data_format="channels_last",
+          dilation_rate=[1, 1], activation="relu", use_bias=True, batch_input_shape=[None, 8, 8, 3],
+          kernel_initializer={"class_name": "VarianceScaling", "config": {}}, kernel_regularizer=None),
+    layer("BatchNormalization", "batch_normalization_1", axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True),
+    layer("MaxPooling2D", "max_pooling2d_1", pool_size=[2, 2], padding="valid", strides=[2, 2], data_format="channels_last"),
+    layer("Conv2D", "conv2d_2", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="valid", data_format="channels_last",
+          dilation_rate=[1, 1], activation="hard_sigmoid", use_bias=True),
+    layer("Flatten", "flatten_1"),
+    layer("Dropout", "dropout_1", rate=0.5, noise_shape=None, seed=None),
+    layer("Dense", "dense_1", units=5, activation="softmax", use_bias=True),
+]}
+
+
+def seq_weights(p):
+    k1, b1, g, be, mu, var, k2, b2, k3, b3 = p
+    return [("conv2d_1", [("kernel", k1), ("bias", b1)]),
+            ("batch_normalization_1", [("gamma", g), ("beta", be), ("moving_mean", mu), ("moving_variance", var)]),
+            ("max_pooling2d_1", []), ("conv2d_2", [("kernel", k2), ("bias", b2)]), ("flatten_1", []), ("dropout_1", []),
+            ("dense_1", [("kernel", k3), ("bias", b3)])]
+
+
+x8 = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+p1 = sequential_list()
+# Quirk 1 (inner group named differently: conv2d_1/conv2d_1_7/kernel:0), quirk 2 (empty float64 weight_names), quirk 3 (fixed-length).
+save("seq_list_keras21", seq_config, seq_weights(p1), x8, sequential_list_forward(x8.astype(np.float64), p1), inner_suffix="_7")
+# Weights-only file (save_weights / save_model_weights_hdf5) with other weights, for the same architecture.
+p1b = sequential_list()
+save("seq_list_keras21_weights", None, seq_weights(p1b), x8, sequential_list_forward(x8.astype(np.float64), p1b), weights_only=True)
+# Quirk 5: names without ':0' (plaidml).
+save("seq_list_no_colon", seq_config, seq_weights(p1), x8, sequential_list_forward(x8.astype(np.float64), p1), colon=False)
+
+# ---------------------------------------------------------------- fixture 2: tf.keras dict config, InputLayer, variable-length strings
+dk, db = w(3, 3, 3, 2), w(6)
+sd, sp, sb = w(3, 3, 6, 1), w(1, 1, 6, 4), w(4)
+bg, bb, bm, bv = w(4) + 1, w(4), w(4), np.abs(w(4)) + 0.5
+dk2, db2 = w(4, 3), w(3)
+dict_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 9, 9, 3], "dtype": "float32", "sparse": False, "name": "input_1"}},
+    layer("Rescaling", "rescaling", scale=0.5, offset=0.25),
+    layer("ZeroPadding2D", "zero_padding2d", padding=[[1, 0], [0, 2]], data_format="channels_last"),
+    layer("DepthwiseConv2D", "depthwise_conv2d", kernel_size=[3, 3], strides=[2, 2], padding="same", depth_multiplier=2,
+          dilation_rate=[1, 1], activation="linear", use_bias=True, data_format="channels_last"),
+    layer("ReLU", "re_lu", max_value=1.5, negative_slope=0.0, threshold=0.0),
+    layer("SeparableConv2D", "separable_conv2d", filters=4, kernel_size=[3, 3], strides=[1, 1], padding="valid", depth_multiplier=1,
+          dilation_rate=[1, 1], activation="elu", use_bias=True, data_format="channels_last"),
+    layer("BatchNormalization", "batch_normalization", axis=[3], momentum=0.9, epsilon=0.01, center=True, scale=True),
+    layer("AveragePooling2D", "average_pooling2d", pool_size=[2, 2], strides=[1, 1], padding="same", data_format="channels_last"),
+    layer("GlobalAveragePooling2D", "global_average_pooling2d", data_format="channels_last"),
+    layer("Dense", "dense", units=3, activation="tanh", use_bias=True),
+]}}
+
+
+def dict_forward(x):
+    h = x * 0.5 + 0.25
+    h = np.pad(h, ((0, 0), (1, 0), (0, 2), (0, 0)))
+    h = depthwise(h, dk, db, (2, 2), "same")
+    h = np.clip(h, 0, 1.5)
+    h = depthwise(h, sd, None, (1, 1), "valid")
+    h = act(conv2d(h, sp, sb, (1, 1), "valid"), "elu")
+    h = batchnorm(h, bg, bb, bm, bv, 0.01)
+    h = pool(h, (2, 2), (1, 1), "same", "avg")
+    h = h.mean(axis=(1, 2))
+    return act(h @ dk2 + db2, "tanh")
+
+
+x9 = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)
+dict_weights = [("input_1", []), ("rescaling", []), ("zero_padding2d", []), ("depthwise_conv2d", [("depthwise_kernel", dk), ("bias", db)]),
+                ("re_lu", []), ("separable_conv2d", [("depthwise_kernel", sd), ("pointwise_kernel", sp), ("bias", sb)]),
+                ("batch_normalization", [("gamma", bg), ("beta", bb), ("moving_mean", bm), ("moving_variance", bv)]),
+                ("average_pooling2d", []), ("global_average_pooling2d", []), ("dense", [("kernel", dk2), ("bias", db2)])]
+save("seq_dict_tfkeras_vlen", dict_config, dict_weights, x9, dict_forward(x9.astype(np.float64)), vlen=True)
+
+# ---------------------------------------------------------------- fixture 3: functional with Add and Concatenate; split layer_names0/1
+fa, fab = w(3, 3, 2, 3), w(3)
+fb, fbb = w(3, 3, 3, 3), w(3)
+fc, fcb = w(1, 1, 6, 4), w(4)
+fd, fdb = w(4, 2), w(2)
+
+
+def node(*names):
+    return [[[n, 0, 0, {}] for n in names]]
+
+
+func_config = {"class_name": "Model", "config": {"name": "model_1", "layers": [
+    {"name": "input_1", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 6, 6, 2], "dtype": "float32", "sparse": False, "name": "input_1"}, "inbound_nodes": []},
+    {"name": "conv_a", "class_name": "Conv2D", "config": layer("Conv2D", "conv_a", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[1, 1], activation="relu", use_bias=True)["config"], "inbound_nodes": node("input_1")},
+    {"name": "conv_b", "class_name": "Conv2D", "config": layer("Conv2D", "conv_b", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[2, 2], activation="linear", use_bias=True)["config"], "inbound_nodes": node("conv_a")},
+    {"name": "add_1", "class_name": "Add", "config": {"name": "add_1", "trainable": True}, "inbound_nodes": node("conv_a", "conv_b")},
+    {"name": "concatenate_1", "class_name": "Concatenate", "config": {"name": "concatenate_1", "trainable": True, "axis": -1}, "inbound_nodes": node("add_1", "conv_a")},
+    {"name": "conv_c", "class_name": "Conv2D", "config": layer("Conv2D", "conv_c", filters=4, kernel_size=[1, 1], strides=[2, 2], padding="valid", dilation_rate=[1, 1], activation="sigmoid", use_bias=True)["config"], "inbound_nodes": node("concatenate_1")},
+    {"name": "global_max_pooling2d_1", "class_name": "GlobalMaxPooling2D", "config": {"name": "global_max_pooling2d_1", "data_format": "channels_last"}, "inbound_nodes": node("conv_c")},
+    {"name": "dense_out", "class_name": "Dense", "config": layer("Dense", "dense_out", units=2, activation="linear", use_bias=True)["config"], "inbound_nodes": node("global_max_pooling2d_1")},
+], "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_out", 0, 0]]}}
+
+
+def func_forward(x):
+    a = act(conv2d(x, fa, fab, (1, 1), "same"), "relu")
+    b = conv2d(a, fb, fbb, (1, 1), "same", d=(2, 2))
+    c = np.concatenate([a + b, a], axis=-1)
+    c = act(conv2d(c, fc, fcb, (2, 2), "valid"), "sigmoid")
+    return c.max(axis=(1, 2)) @ fd + fdb
+
+
+x6 = rng.standard_normal((2, 6, 6, 2)).astype(np.float32)
+func_weights = [("input_1", []), ("conv_a", [("kernel", fa), ("bias", fab)]), ("conv_b", [("kernel", fb), ("bias", fbb)]), ("add_1", []),
+                ("concatenate_1", []), ("conv_c", [("kernel", fc), ("bias", fcb)]), ("global_max_pooling2d_1", []), ("dense_out", [("kernel", fd), ("bias", fdb)])]
+# Quirk 4: layer_names split into layer_names0, layer_names1, ... (3 names per part here).
+save("functional_add_concat_split", func_config, func_weights, x6, func_forward(x6.astype(np.float64)), split=3)
+
+# Keras 3 inbound-node form of the same graph (__keras_tensor__ args), variable-length strings.
+def k3node(*names):
+    tensors = [{"class_name": "__keras_tensor__", "config": {"shape": [None], "dtype": "float32", "keras_history": [n, 0, 0]}} for n in names]
+    return [{"args": [tensors if len(tensors) > 1 else tensors[0]], "kwargs": {}}]
+
+
+k3_config = json.loads(json.dumps(func_config))
+k3_config["class_name"] = "Functional"
+for entry in k3_config["config"]["layers"]:
+    names = [n[0] for n in entry["inbound_nodes"][0]] if entry["inbound_nodes"] else []
+    entry["inbound_nodes"] = k3node(*names) if names else []
+save("functional_keras3_nodes", k3_config, func_weights, x6, func_forward(x6.astype(np.float64)), vlen=True)
+
+# ---------------------------------------------------------------- fixture 5: nested model (quirk 6), Keras 2.1 list config
+nk1, nb1 = w(3, 3, 2, 3), w(3)
+nk2, nb2 = w(3, 3, 3, 3), w(3)
+nd, ndb = w(3 * 3 * 3, 4), w(4)
+conv_base = {"name": "conv_base", "layers": [
+    {"name": "base_input", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 6, 6, 2], "dtype": "float32", "name": "base_input"}, "inbound_nodes": []},
+    {"name": "block_conv1", "class_name": "Conv2D", "config": layer("Conv2D", "block_conv1", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[1, 1], activation="relu", use_bias=True)["config"], "inbound_nodes": node("base_input")},
+    {"name": "block_conv2", "class_name": "Conv2D", "config": layer("Conv2D", "block_conv2", filters=3, kernel_size=[3, 3], strides=[1, 1], padding="same", dilation_rate=[1, 1], activation="linear", use_bias=True)["config"], "inbound_nodes": node("block_conv1")},
+    {"name": "block_add", "class_name": "Add", "config": {"name": "block_add"}, "inbound_nodes": node("block_conv1", "block_conv2")},
+    {"name": "block_pool", "class_name": "MaxPooling2D", "config": layer("MaxPooling2D", "block_pool", pool_size=[2, 2], strides=[2, 2], padding="valid")["config"], "inbound_nodes": node("block_add")},
+], "input_layers": [["base_input", 0, 0]], "output_layers": [["block_pool", 0, 0]]}
+nested_config = {"class_name": "Sequential", "config": [
+    {"class_name": "Model", "config": conv_base},
+    layer("Flatten", "flatten_2"),
+    layer("Dense", "dense_2", units=4, activation="sigmoid", use_bias=True),
+]}
+
+
+def nested_forward(x):
+    a = act(conv2d(x, nk1, nb1, (1, 1), "same"), "relu")
+    h = pool(a + conv2d(a, nk2, nb2, (1, 1), "same"), (2, 2), (2, 2), "valid", "max")
+    return act(h.reshape(h.shape[0], -1) @ nd + ndb, "sigmoid")
+
+
+nested_weights = [("conv_base", [("block_conv1/kernel", nk1), ("block_conv1/bias", nb1), ("block_conv2/kernel", nk2), ("block_conv2/bias", nb2)]),
+                  ("flatten_2", []), ("dense_2", [("kernel", nd), ("bias", ndb)])]
+save("nested_conv_base", nested_config, nested_weights, x6, nested_forward(x6.astype(np.float64)))
+print("fixtures written to", HERE)
