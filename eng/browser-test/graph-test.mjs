@@ -8,7 +8,7 @@
 // that layer's channels (grid title, tiles, box and table row selected), that Enter on a focused box does the same,
 // and that a box without channels does nothing. Writes report-graph.png (the graph) and report-graph-page.png. Fails
 // (exit 1) on any console error, page error or network request.
-import { chromium } from 'playwright-core';
+import { openOfflinePage } from './offline-page.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,25 +25,8 @@ const failures = [];
 const fail = (m) => { failures.push(m); console.error('FAIL: ' + m); };
 const check = (ok, m) => { if (!ok) { fail(m); } else { console.log('ok: ' + m); } };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CONVVIZ_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--proxy-server=127.0.0.1:9'],
-  timeout: 60000,
-});
+const { browser, page } = await openOfflinePage(reportUrl, fail);
 try {
-  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === reportUrl) { return route.continue(); }
-    fail('network request: ' + url);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') { fail(`console ${m.type()}: ${m.text()}`); } });
-  page.on('pageerror', (e) => fail('page error: ' + e.message));
-  page.on('requestfailed', (r) => { if (!r.url().startsWith('data:')) { fail('failed request: ' + r.url()); } });
-
   await page.goto(reportUrl, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="true"]');
   const data = await page.$eval('#report-data', (s) => JSON.parse(s.textContent));
