@@ -47,4 +47,7 @@ public enum Activation
     /// Keras 2.x one, which the models it reads were trained with.
     /// </summary>
     HardSigmoid,
+
+    /// <summary>Hard swish, x · relu6(x + 3) / 6 (Keras 3 <c>"hard_silu"</c> / <c>"hard_swish"</c>, ONNX <c>HardSwish</c>, MobileNetV3).</summary>
+    HardSwish,
 }

@@ -36,6 +36,7 @@ internal static class ActivationFunctions
         Activation.Swish => Swish(x),
         Activation.GELU => nn.functional.gelu(x),
         Activation.HardSigmoid => HardSigmoid(x),
+        Activation.HardSwish => nn.functional.hardswish(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 

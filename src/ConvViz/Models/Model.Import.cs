@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models.Keras;
+using ConvViz.Models.Onnx;
 
 namespace ConvViz.Models;
 
@@ -51,7 +52,14 @@ public sealed partial class Model
         if (format == ModelFileFormat.Auto && File.Exists(path))
         {
             using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            format = IsHdf5(probe) ? ModelFileFormat.KerasHdf5 : ModelFileFormat.ConvViz;
+            format = IsHdf5(probe) ? ModelFileFormat.KerasHdf5
+                : IsOnnx(probe) || path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Onnx
+                : ModelFileFormat.ConvViz;
+        }
+
+        if (format == ModelFileFormat.Onnx)
+        {
+            return ApplyLoadOptions(ReadOnnx(path, options), options);
         }
 
         if (format != ModelFileFormat.KerasHdf5)
@@ -95,6 +103,15 @@ public sealed partial class Model
                 seekable = copy;
             }
 
+            if (options.Format == ModelFileFormat.Onnx || (options.Format == ModelFileFormat.Auto && IsOnnx(seekable)))
+            {
+                CheckSize(seekable.Length - seekable.Position, "the model stream", options);
+                var bytes = new byte[seekable.Length - seekable.Position];
+                seekable.ReadExactly(bytes);
+                NativeBackend.EnsureLoaded();
+                return ApplyLoadOptions(OnnxImporter.Load(bytes, "the model stream", directory: null), options);
+            }
+
             if (options.Format == ModelFileFormat.KerasHdf5 || IsHdf5(seekable))
             {
                 CheckSize(seekable.Length - seekable.Position, "the model stream", options);
@@ -116,6 +133,30 @@ public sealed partial class Model
         var read = seekable.ReadAtLeast(header, 8, throwOnEndOfStream: false);
         seekable.Position = start;
         return read == 8 && KerasHdf5Reader.IsHdf5(header);
+    }
+
+    private static Model ReadOnnx(string path, ModelLoadOptions options)
+    {
+        var full = Path.GetFullPath(path);
+        byte[] bytes;
+        using (var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            CheckSize(stream.Length, path, options);
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+
+        NativeBackend.EnsureLoaded();
+        return OnnxImporter.Load(bytes, path, Path.GetDirectoryName(full));
+    }
+
+    private static bool IsOnnx(Stream seekable)
+    {
+        var start = seekable.Position;
+        Span<byte> header = stackalloc byte[9];
+        var read = seekable.ReadAtLeast(header, 9, throwOnEndOfStream: false);
+        seekable.Position = start;
+        return read == 9 && OnnxImporter.LooksLikeOnnx(header);
     }
 
     private static void CheckSize(long length, string source, ModelLoadOptions options)

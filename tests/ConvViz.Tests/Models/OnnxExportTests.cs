@@ -30,6 +30,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         typeof(GlobalMaxPooling2DOptions), typeof(BatchNormalizationOptions), typeof(ActivationOptions), typeof(ReLUOptions), typeof(RescalingOptions),
         typeof(ReshapeOptions), typeof(ZeroPadding2DOptions), typeof(DropoutOptions), typeof(AddOptions), typeof(SubtractOptions), typeof(MultiplyOptions),
         typeof(AverageOptions), typeof(MaximumOptions), typeof(MinimumOptions), typeof(ConcatenateOptions),
+        typeof(ChannelSliceOptions), typeof(ElementwiseConstantOptions),
     ];
 
     public static TheoryData<Activation> Activations => [.. Enum.GetValues<Activation>()];

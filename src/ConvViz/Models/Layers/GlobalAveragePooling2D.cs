@@ -17,22 +17,31 @@ public sealed record GlobalAveragePooling2DOptions : LayerOptions
     /// <value><see langword="false"/>.</value>
     public override bool IsTrainingOnly => false;
 
-    internal static GlobalAveragePooling2DOptions Read(LayerReader r) => new();
+    /// <summary>Gets whether the output keeps the spatial axes as a 1 × 1 feature map (Keras <c>keepdims</c>), as ONNX <c>GlobalAveragePool</c> does.</summary>
+    /// <value>The default value is <see langword="false"/>: one vector of channels per sample.</value>
+    public bool KeepDims { get; init; }
+
+    internal static GlobalAveragePooling2DOptions Read(LayerReader r) => new() { KeepDims = r.Has("keepdims") && r.Bool("keepdims") };
 
     internal override void WriteFields(LayerWriter w)
     {
+        // Written only when set, so files of models without it keep their bytes.
+        if (KeepDims)
+        {
+            w.Bool("keepdims", true);
+        }
     }
 
     /// <inheritdoc/>
     internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
-        onnx.Node("Flatten", [onnx.Node("GlobalAveragePool", inputs)], OnnxGraph.Int("axis", 1));
+        KeepDims ? onnx.Node("GlobalAveragePool", inputs) : onnx.Node("Flatten", [onnx.Node("GlobalAveragePool", inputs)], OnnxGraph.Int("axis", 1));
 
     internal override LayerDefinition Define(LayerContext context) =>
-        new(new LayerShape(context.RequireSpatial().Channels), () => new GlobalAvgPool2DModule(context.Name));
+        new(KeepDims ? new LayerShape(1, 1, context.RequireSpatial().Channels) : new LayerShape(context.RequireSpatial().Channels), () => new GlobalAvgPool2DModule(context.Name, KeepDims));
 }
 
 /// <summary>Global average pooling over the spatial axes: [N, C, H, W] to [N, C].</summary>
-internal sealed class GlobalAvgPool2DModule(string name) : LayerModule(name)
+internal sealed class GlobalAvgPool2DModule(string name, bool keepDims) : LayerModule(name)
 {
-    public override Tensor forward(Tensor input) => input.mean([2, 3]);
+    public override Tensor forward(Tensor input) => input.mean([2, 3], keepdim: keepDims);
 }

@@ -59,7 +59,7 @@ internal static class OnnxExporter
         }
 
         var values = new string[layers.Count];
-        var writer = new OnnxLayerWriter(model, g);
+        var writer = new OnnxLayerWriter(model, g, options.Opset);
         foreach (var layer in layers)
         {
             var inputs = layer.Inputs.Count == 0 ? [input] : layer.Inputs.Select(l => values[l.Index]).ToArray();

@@ -9,8 +9,11 @@ namespace ConvViz.Models.Onnx;
 /// weights as initializers, and the pieces several layer types share (activations, convolutions, windows). Values are
 /// in ConvViz's layout: feature maps NCHW, flat values [N, features].
 /// </summary>
-internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph)
+internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph, int opset)
 {
+    /// <summary>Gets the opset being written.</summary>
+    public int Opset => opset;
+
     /// <summary>Gets or sets the layer being written.</summary>
     public LayerInfo Layer { get; set; } = null!;
 
@@ -117,6 +120,10 @@ internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph)
 
             case Activation.HardSigmoid:
                 return Node("HardSigmoid", [x], OnnxGraph.Float("alpha", 0.2f), OnnxGraph.Float("beta", 0.5f));
+            case Activation.HardSwish:
+                return opset >= 14
+                    ? Node("HardSwish", [x])
+                    : Node("Mul", [x, Node("HardSigmoid", [x], OnnxGraph.Float("alpha", 1f / 6), OnnxGraph.Float("beta", 0.5f))]);
             default:
                 throw NotSupported($"its activation {activation} has no ONNX mapping");
         }

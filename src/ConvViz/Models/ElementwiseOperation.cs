@@ -1,0 +1,25 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+namespace ConvViz.Models;
+
+/// <summary>The arithmetic an <see cref="Layers.ElementwiseConstantOptions"/> layer applies between its input x and its constant c.</summary>
+public enum ElementwiseOperation
+{
+    /// <summary>x + c.</summary>
+    Add,
+
+    /// <summary>x − c.</summary>
+    Subtract,
+
+    /// <summary>x · c.</summary>
+    Multiply,
+
+    /// <summary>x / c.</summary>
+    Divide,
+
+    /// <summary>c − x.</summary>
+    SubtractFrom,
+
+    /// <summary>c / x.</summary>
+    DivideInto,
+}
