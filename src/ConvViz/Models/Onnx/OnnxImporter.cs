@@ -163,7 +163,19 @@ internal sealed partial class OnnxImporter
         {
             if (needed.Contains(node))
             {
-                Map(node);
+                try
+                {
+                    Map(node);
+                }
+                catch (ArgumentException ex)
+                {
+                    // An attribute ConvViz's own validation rejects (a zero stride, a negative epsilon, …).
+                    throw new InvalidDataException($"{Describe(node)} of '{_source}' has an invalid attribute: {ex.Message}", ex);
+                }
+                catch (OverflowException ex)
+                {
+                    throw new InvalidDataException($"{Describe(node)} of '{_source}' declares sizes that overflow: {ex.Message}", ex);
+                }
             }
         }
 
