@@ -15,6 +15,12 @@ if (args.Length > 0 && args[0] == "graph-overhead")
     return GraphBenchmarks.RunSideBySide(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "resnet18")
+{
+    // resnet18 [ROUNDS]: the pretrained ResNet18 in ConvViz (fp32, bf16) and ONNX Runtime, interleaved; load times.
+    return ResNet18SideBySide.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT
