@@ -28,23 +28,22 @@ internal static class Trainer
             CheckSource(model, validation, "validation data", nameof(options));
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        using var lease = model.BeginTraining("Fit");
-        DataMetadata.Adopt(model, train, options);
-        var trainingState = model.TrainingState;
-        CheckResume(trainingState, compilation, options);
-        var trainable = model.TrainableParameters();
-        if (trainable.Count == 0)
+        if (model.TrainableParameters().Count == 0)
         {
             throw new InvalidOperationException(
                 $"Every layer of the model is frozen (or has no weights), so Fit would change nothing. Unfreeze the layers to train, for example " +
                 $"model.Unfreeze(\"{model.Layers[^1].Name}\") for the last one; to compute features with a frozen base, use ExtractFeatures.");
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
+        using var lease = model.BeginTraining("Fit");
+        DataMetadata.Adopt(model, train, options);
+        var trainingState = model.TrainingState;
+        CheckResume(trainingState, compilation, options);
         // Layers frozen or unfrozen since the optimizer was created: it covers the trainable parameters now, keeping the
         // moments of those that stayed trainable (Freeze and Unfreeze do this already; this covers any other path).
         var state = trainingState.GetOrCreate(model, compilation);
-        state.Sync(trainable);
+        trainingState.Sync(model.TrainableParameters());
         var optimizer = new KerasOptimizer(state);
         var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
         var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
