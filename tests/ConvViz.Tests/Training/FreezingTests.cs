@@ -243,6 +243,23 @@ public sealed class FreezingTests
     }
 
     [Fact]
+    public void Gradients_flow_through_a_frozen_middle_layer_to_the_trainable_layers_before_it()
+    {
+        using var data = TrainingTestData.Brightness(16, 4, 19);
+        using var model = Net(10).SetTrainable("dense", false).Compile(Loss.CategoricalCrossentropy, OptimizerOptions.Adam(0.01));
+        var before = Snapshot(model);
+
+        model.Fit(data, new FitOptions { Epochs = 1, Verbosity = TrainingVerbosity.Silent });
+
+        var after = Snapshot(model);
+        Assert.Equal(before["dense.kernel"], after["dense.kernel"]);
+        Assert.Equal(before["dense.bias"], after["dense.bias"]);
+        Assert.NotEqual(before["conv2d.kernel"], after["conv2d.kernel"]);
+        Assert.NotEqual(before["dense_1.kernel"], after["dense_1.kernel"]);
+        Assert.NotEqual(before["batch_normalization.moving_mean"], after["batch_normalization.moving_mean"]); // not frozen: updated
+    }
+
+    [Fact]
     public void Fit_with_every_layer_frozen_refuses_with_the_fix()
     {
         using var data = TrainingTestData.Brightness(8, 4, 18);
