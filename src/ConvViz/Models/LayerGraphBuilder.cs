@@ -21,6 +21,7 @@ internal sealed class LayerGraphBuilder
     private readonly Dictionary<string, int> _nameCounters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
     private readonly List<(int Layer, Model Source, int SourceLayer)> _copies = [];
+    private readonly SortedSet<int> _frozen = [];
 
     public LayerGraphBuilder(ImageShape inputShape) => InputShape = inputShape;
 
@@ -100,6 +101,11 @@ internal sealed class LayerGraphBuilder
 
                 map[j] = Add(spec.Options, [.. spec.Inputs.Select(k => map[k])]);
                 _copies.Add((map[j], inner, j));
+                if (!inner.Layers[j].Trainable)
+                {
+                    // A frozen layer stays frozen in the model it is nested in, as in Keras.
+                    _frozen.Add(map[j]);
+                }
             }
         }
         catch (ArgumentException ex)
@@ -111,6 +117,7 @@ internal sealed class LayerGraphBuilder
 
             _layers.RemoveRange(count, _layers.Count - count);
             _copies.RemoveRange(copies, _copies.Count - copies);
+            _frozen.RemoveWhere(i => i >= count);
             throw new ArgumentException(
                 $"The nested model's layers cannot be added: {ex.Message} Nested layers keep their names; rename the outer layer, or build the nested model with other names.",
                 nameof(inner),
@@ -119,6 +126,17 @@ internal sealed class LayerGraphBuilder
 
         return map[inner.Specs.Count - 1];
     }
+
+    /// <summary>Marks a layer frozen in the model <see cref="Build"/> creates (<see cref="LayerInfo.Trainable"/> false).</summary>
+    public void Freeze(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _layers.Count);
+        _frozen.Add(index);
+    }
+
+    /// <summary>Gets a value indicating whether <see cref="Freeze"/> marked the layer frozen.</summary>
+    public bool IsFrozen(int index) => _frozen.Contains(index);
 
     /// <summary>Gets the name the next layer of this type would get automatically.</summary>
     public string NextAutomaticName(string prefix, string typeName) => ResolveName(null, prefix, typeName).Value;
@@ -158,7 +176,7 @@ internal sealed class LayerGraphBuilder
 
     /// <summary>
     /// Creates the model from the layers (the last one is the output), with weights from <paramref name="seed"/> (or the
-    /// global seed), except the layers of nested models, whose weights are copied from them.
+    /// global seed), except the layers of nested models, whose weights (and trainability) are copied from them.
     /// </summary>
     public Model Build(int? seed)
     {
@@ -172,6 +190,8 @@ internal sealed class LayerGraphBuilder
                 ObjectDisposedException.ThrowIf(source.IsDisposed, source);
                 model.CopyLayerWeights(layer, source, sourceLayer);
             }
+
+            model.SetLayersTrainable(_frozen, false);
         }
         catch
         {

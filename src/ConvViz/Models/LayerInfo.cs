@@ -17,7 +17,7 @@ public sealed class LayerInfo
         InputShape = inputShapes[0];
         OutputShape = outputShape;
         ParameterCount = parameterCount;
-        TrainableParameterCount = trainableParameterCount;
+        WeightTrainableParameterCount = trainableParameterCount;
         WeightNames = weightNames;
     }
 
@@ -52,13 +52,28 @@ public sealed class LayerInfo
     /// <summary>Gets the number of parameters of the layer, trainable or not (Keras' <c>Param #</c>).</summary>
     public long ParameterCount { get; }
 
-    /// <summary>Gets the number of trainable parameters (for BatchNormalization, gamma and beta but not the moving statistics).</summary>
-    public long TrainableParameterCount { get; }
+    /// <summary>
+    /// Gets the number of trainable parameters (for BatchNormalization, gamma and beta but not the moving statistics);
+    /// 0 while the layer is frozen (<see cref="Trainable"/> is <see langword="false"/>), as Keras counts a frozen layer's weights as non-trainable.
+    /// </summary>
+    public long TrainableParameterCount => Trainable ? WeightTrainableParameterCount : 0;
+
+    /// <summary>
+    /// Gets a value indicating whether training updates the layer (Keras' <c>layer$trainable</c>). A frozen layer's
+    /// weights get no gradient and are not passed to the optimizer, and a frozen BatchNormalization runs in inference
+    /// mode (moving statistics, not updated) even during <c>Fit</c>. Change it with <see cref="Model.Freeze()"/>,
+    /// <see cref="Model.Unfreeze()"/> or <see cref="Model.SetTrainable(string, bool)"/>; it is saved with the model.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Trainable { get; internal set; } = true;
+
+    /// <summary>Gets the number of parameters the layer's definition marks trainable, whether or not the layer is frozen.</summary>
+    internal long WeightTrainableParameterCount { get; }
 
     /// <summary>Gets the names of the layer's weights in file order (<c>kernel</c>, <c>bias</c>; <c>gamma</c>, <c>beta</c>, <c>moving_mean</c>, <c>moving_variance</c>); read one with <see cref="Model.GetWeight"/>.</summary>
     public IReadOnlyList<string> WeightNames { get; }
 
-    /// <summary>Gets the number of non-trainable parameters (BatchNormalization's moving mean and variance).</summary>
+    /// <summary>Gets the number of non-trainable parameters (BatchNormalization's moving mean and variance; every parameter of a frozen layer).</summary>
     public long NonTrainableParameterCount => ParameterCount - TrainableParameterCount;
 
     /// <inheritdoc/>

@@ -330,6 +330,7 @@ public sealed partial class Model : IDisposable
             PrecisionSupport.Validate(Precision, device, "Model.Precision");
             Device = device;
             _network.to(TorchDevice);
+            ReapplyTrainable();
             ApplyLayout();
             _training.Rebind(TrainableParameters());
         }

@@ -238,7 +238,7 @@ internal static class ModelFile
 
     /// <summary>
     /// Checks the saved training state against the architecture and the compile settings before anything is allocated:
-    /// the optimizer kind and slots must be those of the saved optimizer, the parameters exactly the trainable tensors,
+    /// the optimizer kind and slots must be those of the saved optimizer, the parameters exactly the trainable tensors of the layers that are not frozen,
     /// and every slot tensor must exist with its parameter's shape. Returns each slot tensor's name and shape.
     /// </summary>
     private static Dictionary<string, long[]> PlanTrainingState(
@@ -263,8 +263,9 @@ internal static class ModelFile
                 $"the saved optimizer state has slots [{string.Join(", ", training.Slots)}] but {compile.Optimizer.Kind} with these settings needs [{string.Join(", ", slots)}]");
         }
 
+        // The optimizer covers the trainable tensors of the layers that are not frozen.
         var trainable = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        foreach (var spec in builder.Layers)
+        foreach (var spec in builder.Layers.Where((_, i) => !builder.IsFrozen(i)))
         {
             foreach (var t in spec.Tensors.Where(t => t.Trainable))
             {
@@ -385,7 +386,7 @@ internal static class ModelFile
         {
             new("format", FormatMarker),
             new("format_version", FormatVersion),
-            new("architecture", ModelJson.WriteArchitecture(model.InputShape, model.Specs)),
+            new("architecture", ModelJson.WriteArchitecture(model.InputShape, model.Specs, [.. model.Layers.Select(l => l.Trainable)])),
         };
         if (model.Compilation is { } compile)
         {

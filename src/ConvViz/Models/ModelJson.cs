@@ -15,7 +15,11 @@ internal static class ModelJson
 {
     public const int MaxLayers = 10_000;
 
-    public static string WriteArchitecture(ImageShape inputShape, IReadOnlyList<LayerSpec> layers) => Write(w =>
+    /// <summary>
+    /// Writes the architecture document. A frozen layer (<paramref name="trainable"/>[i] false) gets <c>"trainable": false</c>;
+    /// trainable layers store nothing, so the files of models without frozen layers stay as they were.
+    /// </summary>
+    public static string WriteArchitecture(ImageShape inputShape, IReadOnlyList<LayerSpec> layers, IReadOnlyList<bool>? trainable = null) => Write(w =>
     {
         w.WriteStartObject();
         w.WriteStartObject("input_shape");
@@ -31,6 +35,10 @@ internal static class ModelJson
             w.WriteString("type", layer.Options.TypeName);
             w.WriteString("name", layer.Name);
             layer.Options.WriteFields(new LayerWriter(w));
+            if (trainable is not null && !trainable[i])
+            {
+                w.WriteBoolean("trainable", false);
+            }
 
             // A layer that takes the previous one (or, first, the model's input) stores nothing: chain files stay as
             // they were. Any other layer lists its inputs by name, in order.
@@ -55,7 +63,7 @@ internal static class ModelJson
     /// <summary>
     /// Rebuilds the layer graph from an architecture document; every layer is validated by the graph builder itself. A
     /// layer without <c>inputs</c> takes the previous layer (the first one, the model's input); <c>inputs</c> names
-    /// earlier layers.
+    /// earlier layers. A layer with <c>"trainable": false</c> is marked frozen in the builder.
     /// </summary>
     public static LayerGraphBuilder ReadArchitecture(string json) => Read(json, "architecture", root =>
     {
@@ -84,6 +92,11 @@ internal static class ModelJson
             var options = Guard(ctx, () => LayerRegistry.Read(type, new LayerReader(layer, layerContext), layerContext) with { Name = name });
             var inputs = ReadInputs(builder, layer, index, ctx);
             Guard(ctx, () => builder.Add(options, inputs));
+            if (layer.TryGetProperty("trainable", out _) && !Bool(layer, "trainable", ctx))
+            {
+                builder.Freeze(index);
+            }
+
             index++;
         }
 

@@ -41,10 +41,10 @@ public sealed class ModelSummary
     /// <summary>Gets the total number of parameters (Keras' <c>Total params</c>).</summary>
     public long TotalParameters { get; }
 
-    /// <summary>Gets the number of trainable parameters (Keras' <c>Trainable params</c>).</summary>
+    /// <summary>Gets the number of trainable parameters (Keras' <c>Trainable params</c>), without those of frozen layers (<see cref="LayerInfo.Trainable"/>), when the summary was made.</summary>
     public long TrainableParameters { get; }
 
-    /// <summary>Gets the number of non-trainable parameters (Keras' <c>Non-trainable params</c>, BatchNormalization's moving statistics).</summary>
+    /// <summary>Gets the number of non-trainable parameters (Keras' <c>Non-trainable params</c>: BatchNormalization's moving statistics and every weight of a frozen layer).</summary>
     public long NonTrainableParameters => TotalParameters - TrainableParameters;
 
     /// <summary>

@@ -50,7 +50,7 @@ internal sealed class OptimizerState : IDisposable
     public long Iterations { get; set; }
 
     /// <summary>Gets the names of the parameters (<c>layer.kernel</c>, …), in update order.</summary>
-    public IReadOnlyList<string> ParameterNames { get; }
+    public IReadOnlyList<string> ParameterNames { get; private set; }
 
     /// <summary>Gets the parameters, in update order.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
@@ -59,7 +59,7 @@ internal sealed class OptimizerState : IDisposable
     public IReadOnlyList<string> SlotNames { get; }
 
     /// <summary>Gets the slot tensors: <c>Slots[parameter][slot]</c>.</summary>
-    public Tensor[][] Slots { get; }
+    public Tensor[][] Slots { get; private set; }
 
     public bool IsDisposed => _disposed;
 
@@ -102,6 +102,73 @@ internal sealed class OptimizerState : IDisposable
         }
 
         _parameters = rebound;
+    }
+
+    /// <summary>
+    /// Makes the state cover exactly <paramref name="parameters"/> (the model's trainable parameters after layers were
+    /// frozen or unfrozen), in their order: a parameter it already covers keeps its slots (on the parameter's
+    /// device already), a new one gets zero slots, and the slots of parameters no longer listed are freed. The step count and
+    /// learning rate are kept: the bias corrections of Adam and Adamax use the optimizer's one step count for every
+    /// parameter, as Keras' <c>optimizer.iterations</c>.
+    /// </summary>
+    /// <returns>Whether the parameter list changed.</returns>
+    public bool Sync(IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (parameters.Select(p => p.Name).SequenceEqual(ParameterNames, StringComparer.Ordinal))
+        {
+            Rebind(parameters);
+            return false;
+        }
+
+        var old = new Dictionary<string, Tensor[]>(StringComparer.Ordinal);
+        for (var i = 0; i < ParameterNames.Count; i++)
+        {
+            old[ParameterNames[i]] = Slots[i];
+        }
+
+        var slots = new Tensor[parameters.Count][];
+        var created = new List<Tensor>();
+        try
+        {
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                var (name, parameter) = parameters[i];
+                if (old.Remove(name, out var kept))
+                {
+                    // Kept slots are on their parameter's device already: Model.To rebinds them whenever the parameters move.
+                    slots[i] = kept;
+                }
+                else
+                {
+                    slots[i] = new Tensor[SlotNames.Count];
+                    for (var s = 0; s < SlotNames.Count; s++)
+                    {
+                        slots[i][s] = zeros_like(parameter).DetachFromDisposeScope();
+                        created.Add(slots[i][s]);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            foreach (var tensor in created)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
+
+        foreach (var dropped in old.Values.SelectMany(t => t))
+        {
+            dropped.Dispose();
+        }
+
+        Slots = slots;
+        ParameterNames = parameters.Select(p => p.Name).ToArray();
+        _parameters = parameters.Select(p => p.Parameter).ToArray();
+        return true;
     }
 
     public void Dispose()

@@ -113,6 +113,18 @@ internal sealed class TrainingState : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the optimizer state (if any) cover the model's trainable parameters after layers were frozen or unfrozen,
+    /// keeping the moments of the parameters that stay trainable (see <see cref="OptimizerState.Sync"/>).
+    /// </summary>
+    public void Sync(IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    {
+        lock (_gate)
+        {
+            _optimizer?.Sync(parameters);
+        }
+    }
+
     public void Dispose()
     {
         Reset();

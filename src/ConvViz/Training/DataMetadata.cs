@@ -18,10 +18,11 @@ internal static class DataMetadata
     {
         var dataPreprocessing = train.Preprocessing;
         var adoptPreprocessing = false;
-        if (train is InMemoryDataset)
+        if (train is InMemoryDataset or FeatureDataset)
         {
             // Tensors in memory were prepared by the caller: the dataset's preprocessing only describes their shape,
-            // not how their pixels were scaled, so it is neither taken nor compared.
+            // not how their pixels were scaled, so it is neither taken nor compared. A feature dataset's preprocessing
+            // is that of the images its base model saw, not of the features the trained model takes.
         }
         else if (model.Preprocessing is { } modelPreprocessing)
         {

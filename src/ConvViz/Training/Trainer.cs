@@ -28,12 +28,23 @@ internal static class Trainer
             CheckSource(model, validation, "validation data", nameof(options));
         }
 
+        if (model.TrainableParameters().Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"Every layer of the model is frozen (or has no weights), so Fit would change nothing. Unfreeze the layers to train, for example " +
+                $"model.Unfreeze(\"{model.Layers[^1].Name}\") for the last one; to compute features with a frozen base, use ExtractFeatures.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         using var lease = model.BeginTraining("Fit");
         DataMetadata.Adopt(model, train, options);
         var trainingState = model.TrainingState;
         CheckResume(trainingState, compilation, options);
-        var optimizer = new KerasOptimizer(trainingState.GetOrCreate(model, compilation));
+        // Layers frozen or unfrozen since the optimizer was created: it covers the trainable parameters now, keeping the
+        // moments of those that stayed trainable (Freeze and Unfreeze do this already; this covers any other path).
+        var state = trainingState.GetOrCreate(model, compilation);
+        trainingState.Sync(model.TrainableParameters());
+        var optimizer = new KerasOptimizer(state);
         var steps = options.StepsPerEpoch ?? train.BatchesPerEpoch;
         var history = new TrainingHistory(options.InitialEpoch, options.Epochs, steps);
         var context = new TrainingContext(model, optimizer, options.Epochs, steps, options.InitialEpoch, history, options.Logger);
@@ -322,7 +333,8 @@ internal static class Trainer
 
         var loss = perSample.mean();
         var lossValue = (double)loss.item<float>();
-        if (double.IsFinite(lossValue))
+        // A callback may have frozen every layer: then there is nothing to differentiate.
+        if (double.IsFinite(lossValue) && loss.requires_grad)
         {
             loss.backward();
             optimizer.Step();
@@ -433,7 +445,8 @@ internal static class Trainer
                 parameter);
         }
 
-        var imageShape = source.Preprocessing.OutputShape;
+        // A feature dataset's batches are a base model's outputs, not images of its (source's) preprocessing.
+        var imageShape = source is FeatureDataset features ? features.FeatureShape : source.Preprocessing.OutputShape;
         if (imageShape != model.InputShape)
         {
             throw new ArgumentException(

@@ -24,10 +24,11 @@ public static class TrainingExtensions
     /// model's saved training state) stopped at continues exactly: same optimizer state, same batches, and with
     /// <see cref="FitOptions.Seed"/> the same Dropout masks. When the model has no <see cref="Model.Preprocessing"/> or
     /// <see cref="Model.ClassNames"/>, Fit sets them from <paramref name="train"/>; see <see cref="FitOptions.MetadataMismatch"/>
-    /// for conflicts. Unless <see cref="FitOptions.Verbosity"/> says otherwise, progress is printed to the console.
+    /// for conflicts. Only trainable layers are updated: frozen ones (<see cref="Model.Freeze()"/>) keep their weights, and a
+    /// frozen BatchNormalization runs in inference mode. Unless <see cref="FitOptions.Verbosity"/> says otherwise, progress is printed to the console.
     /// Afterwards the model is back in the mode it was in before (evaluation, for a new model).
     /// </remarks>
-    /// <exception cref="InvalidOperationException">The model was not compiled, or another thread is training it or predicting with it.</exception>
+    /// <exception cref="InvalidOperationException">The model was not compiled, every layer is frozen (<see cref="Model.Freeze()"/>), or another thread is training it or predicting with it.</exception>
     /// <exception cref="ArgumentException">The data does not fit the model (the message names both shapes), the model's preprocessing or class names conflict with the data's (<see cref="FitOptions.MetadataMismatch"/>), or <see cref="FitOptions.InitialEpoch"/> exceeds <see cref="FitOptions.Epochs"/>. Raised before the first step.</exception>
     /// <exception cref="NonFiniteLossException">A batch's loss was NaN or infinite and no callback stopped training.</exception>
     /// <exception cref="TrainingCanceledException">

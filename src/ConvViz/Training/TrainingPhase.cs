@@ -13,4 +13,7 @@ public enum TrainingPhase
 
     /// <summary>An epoch, including its validation, has finished.</summary>
     EpochEnd,
+
+    /// <summary>A batch of <see cref="FeatureExtraction.ExtractFeatures"/> has run through the model.</summary>
+    FeatureExtractionBatch,
 }

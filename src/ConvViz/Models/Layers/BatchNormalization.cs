@@ -11,7 +11,9 @@ namespace ConvViz.Models.Layers;
 /// </summary>
 /// <remarks>
 /// Training mode normalizes with the batch mean and (biased) variance and updates the moving averages; the moving
-/// variance receives the unbiased batch variance, as in PyTorch. Evaluation mode uses the moving averages.
+/// variance receives the unbiased batch variance, as in PyTorch. Evaluation mode uses the moving averages. A frozen
+/// layer (<see cref="LayerInfo.Trainable"/> false, <see cref="Model.Freeze()"/>) runs in inference mode even during
+/// <c>Fit</c>, as in Keras 2.1.3 and later: it normalizes with the moving averages and does not update them.
 /// </remarks>
 [LayerType("BatchNormalization", "batch_normalization")]
 public sealed record BatchNormalizationOptions : LayerOptions
@@ -86,8 +88,8 @@ public sealed record BatchNormalizationOptions : LayerOptions
 /// <summary>
 /// Batch normalization over the channel (or feature) axis. Parameters: <c>gamma</c>, <c>beta</c>; buffers (not
 /// trainable): <c>moving_mean</c>, <c>moving_variance</c>. Training mode normalizes with the batch statistics and
-/// updates the moving averages with Keras' momentum (PyTorch momentum = 1 − Keras momentum); evaluation mode uses
-/// the moving averages.
+/// updates the moving averages with Keras' momentum (PyTorch momentum = 1 − Keras momentum); evaluation mode, and
+/// training mode while the layer is frozen, use the moving averages.
 /// </summary>
 internal sealed class BatchNormModule : LayerModule
 {
@@ -121,7 +123,7 @@ internal sealed class BatchNormModule : LayerModule
             Buffer("moving_variance"),
             _options.Scale ? Param("gamma") : null,
             _options.Center ? Param("beta") : null,
-            training,
+            training && Trainable,
             1 - _options.Momentum,
             _options.Epsilon);
     }

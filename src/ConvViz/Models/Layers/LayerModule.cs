@@ -23,6 +23,13 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     /// </summary>
     internal ScalarType ComputeType { get; set; } = ScalarType.Float32;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the layer is trainable (set by <see cref="Model.Freeze()"/> and its
+    /// siblings, with the parameters' <c>requires_grad</c>). Layers whose training mode differs from inference
+    /// (BatchNormalization) run as in inference while frozen.
+    /// </summary>
+    internal bool Trainable { get; set; } = true;
+
     /// <summary>Lays out this layer's parameters in <paramref name="layout"/> in place; layers without kernels do nothing.</summary>
     internal virtual void ApplyLayout(MemoryLayout layout)
     {
