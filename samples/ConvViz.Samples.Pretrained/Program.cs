@@ -54,33 +54,18 @@ ImageFolderDataset Folder(string split) => new(new ImageFolderDatasetOptions
     Shuffle = false,
 });
 
-// Method 1 of Deep Learning with R 5.3: run the base once over the images, keep its 512 features per image.
-(Tensor Features, Tensor Labels) Extract(ImageFolderDataset data)
-{
-    var features = new List<Tensor>();
-    var labels = new List<Tensor>();
-    foreach (var batch in data.GetBatches(0))
-    {
-        using (batch)
-        {
-            features.Add(resnet.Predict(batch.Images).MoveToOuterDisposeScope());
-            labels.Add(batch.Labels!.clone().MoveToOuterDisposeScope());
-        }
-    }
-
-    return (cat(features.ToArray(), 0), cat(labels.ToArray(), 0));
-}
-
 using var scope = NewDisposeScope();
 using var trainImages = Folder("train");
 using var testImages = Folder("test");
 Console.WriteLine($"Found {trainImages.SampleCount} images belonging to {trainImages.ClassNames.Count} classes.");
 Console.WriteLine($"Found {testImages.SampleCount} images belonging to {testImages.ClassNames.Count} classes.");
+
+// Method 1 of Deep Learning with R 5.3: run the base once over the images and keep its 512 features per image.
 clock.Restart();
-var (trainFeatures, trainLabels) = Extract(trainImages);
-var (testFeatures, testLabels) = Extract(testImages);
+using var train = resnet.ExtractFeatures(trainImages, new FeatureExtractionOptions { BatchSize = 32, Seed = 42 });
+using var test = resnet.ExtractFeatures(testImages, new FeatureExtractionOptions { BatchSize = 32, Shuffle = false });
 var seconds = clock.Elapsed.TotalSeconds;
-Console.WriteLine($"ResNet18 features of {trainImages.SampleCount + testImages.SampleCount} images in {seconds:F1} s ({(trainImages.SampleCount + testImages.SampleCount) / seconds:F1} img/s)");
+Console.WriteLine($"ResNet18 features {train.FeatureShape} of {trainImages.SampleCount + testImages.SampleCount} images in {seconds:F1} s ({(trainImages.SampleCount + testImages.SampleCount) / seconds:F1} img/s)");
 
 // The new head: on the (1, 1, 512) features, dropout and one sigmoid unit (R: layer_flatten() %>% layer_dropout(0.5) %>% layer_dense(1, "sigmoid")).
 using var head = new SequentialBuilder(1, 1, 512)
@@ -90,8 +75,6 @@ using var head = new SequentialBuilder(1, 1, 512)
     .Add(new DenseOptions { Units = 1, Activation = Activation.Sigmoid })
     .Build();
 head.Compile(Loss.BinaryCrossentropy, OptimizerOptions.Adam(1e-3), Metric.Accuracy);
-using var train = new InMemoryDataset(trainFeatures, trainLabels, 32, ClassMode.Binary, shuffle: true, seed: 42, classNames: trainImages.ClassNames);
-using var test = new InMemoryDataset(testFeatures, testLabels, 32, ClassMode.Binary, classNames: testImages.ClassNames);
 head.Fit(train, new FitOptions { Epochs = epochs, ValidationData = test, Seed = 42 });
 var accuracy = head.Evaluate(test)["accuracy"];
 Console.WriteLine($"Test accuracy of the new head on ResNet18 features: {accuracy:F3} ({testImages.SampleCount} images, {epochs} epochs)");
@@ -116,7 +99,7 @@ HtmlReport.Save(model, reportPath, new HtmlReportOptions
 {
     Title = "Inside a pretrained ResNet18",
     Images = [new HtmlReportImage(Path.GetFileName(catPhoto), photo, shown)],
-    PatternLayers = ["stage4_block3_out"],
+    PatternLayers = ["stage4_block3_conv2"],
 });
 
 Console.WriteLine($"Feature maps of the stem and the four stages: {string.Join(", ", grids.Select(Path.GetFileName))}");
