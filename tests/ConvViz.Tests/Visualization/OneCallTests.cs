@@ -71,7 +71,8 @@ public sealed class OneCallTests
         var input = model.LoadImage(photo);
         var predicted = model.PredictClasses(input)[0];
         Assert.Equal(predicted, explained);
-        using var expected = HeatmapOverlay.RenderOnPhoto(photo, GradCam.Compute(model, input, predicted.ClassIndex));
+        using var cam = GradCam.Compute(model, input, predicted.ClassIndex);
+        using var expected = HeatmapOverlay.RenderOnPhoto(photo, cam.Maps);
         using var saved = Image.Load<Rgb24>(output);
         Assert.Equal((45, 30), (saved.Width, saved.Height));
         AssertSamePixels(expected, saved);
@@ -94,7 +95,8 @@ public sealed class OneCallTests
         Assert.Equal(other, explained.ClassIndex);
         Assert.Equal(model.ClassNames[other], explained.ClassName);
         Assert.Equal(1 - predicted.Probability, explained.Probability, 5);
-        using var expected = HeatmapOverlay.RenderOnPhoto(photo, GradCam.Compute(model, model.LoadImage(photo), other, options));
+        using var cam = GradCam.Compute(model, model.LoadImage(photo), other, options);
+        using var expected = HeatmapOverlay.RenderOnPhoto(photo, cam.Maps);
         using var saved = Image.Load<Rgb24>(directory.Combine("other.png"));
         AssertSamePixels(expected, saved);
         Assert.Throws<ArgumentOutOfRangeException>(() => HeatmapOverlay.SaveGradCam(model, photo, directory.Combine("bad.png"), classIndex: 2));
