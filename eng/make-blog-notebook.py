@@ -86,7 +86,7 @@ var split = DatasetSplitter.Split(new DatasetSplitOptions
 {
     SourceDirectory = source,
     DestinationDirectory = Path.Combine(output, "data"),
-    Splits = [DatasetSplit.ByIndexRange("train", 1, 400), DatasetSplit.ByIndexRange("test", 401, 500)],
+    Splits = [DatasetSplit.ByFileNumbers("train", 1, 400), DatasetSplit.ByFileNumbers("test", 401, 500)],
     ExistingFiles = ExistingFilePolicy.Skip,
 });
 split.Splits.Select(s => new { split = s, boot = split.Count(s, "boot"), sneaker = split.Count(s, "sneaker") })

@@ -112,7 +112,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
             }
 
             var path = Path.Combine(output, $"feature-maps-{layer.Index:D2}-{layer.Name}.png");
-            FeatureMapGrid.SaveLayer(maps, layer, path, new FeatureMapGridOptions { ShowColorScale = true });
+            FeatureMapGrid.SaveForLayer(maps, layer, path, new FeatureMapGridOptions { ColorBar = ColorBarMode.Always });
             written.Add(path);
         }
     }

@@ -90,7 +90,7 @@ public sealed class GraphInspectionTests
         Assert.All(Enumerable.Range(0, 2), i => Assert.True(result.FinalActivations[i] > result.InitialActivations[i], $"channel {i} did not grow"));
 
         using var activations = IntermediateModel.From(model, ["add"]).Run(input);
-        using var grid = FeatureMapGrid.RenderLayer(activations["add"], model.GetLayer("add"));
+        using var grid = FeatureMapGrid.RenderForLayer(activations["add"], model.GetLayer("add"));
         Assert.True(grid.Width > 16 && grid.Height > 16);
 
         using var filters = FilterGrid.RenderFirstLayer(model);

@@ -32,7 +32,7 @@ public sealed class OneCallTests
         Assert.Equal(3, Directory.GetFiles(directory.Path).Length); // flatten, dropout and dense have no grid, and no temporary file is left
         foreach (var (path, layer) in paths.Zip(model.Layers))
         {
-            using var expected = FeatureMapGrid.RenderLayer(activations[layer.Name], layer);
+            using var expected = FeatureMapGrid.RenderForLayer(activations[layer.Name], layer);
             using var saved = Image.Load<Rgb24>(path);
             AssertSamePixels(expected, saved);
         }
@@ -52,7 +52,7 @@ public sealed class OneCallTests
 
         var paths = activations.SaveGrids(directory.Combine("grids", "run1"), options);
 
-        using var expected = FeatureMapGrid.RenderLayer(activations["conv2d"], model.Layers[0], options);
+        using var expected = FeatureMapGrid.RenderForLayer(activations["conv2d"], model.Layers[0], options);
         using var saved = Image.Load<Rgb24>(Assert.Single(paths));
         AssertSamePixels(expected, saved);
     }
