@@ -31,7 +31,7 @@ Each step names the R keras call it replaces.
 
 It runs on the data bundled with the repository (`samples/data`: 500 Fashion-MNIST ankle boots and 500 sneakers,
 28×28 grey, enlarged to the blog's 150×150 colour input) in about a minute on two CPU cores, so the numbers are
-those of a short demo run, not of the blog's 30 epochs on Kaggle's cats and dogs. To use the real data, point
+those of a short demo run, not of the blog's 100 epochs on Kaggle's cats and dogs. To use the real data, point
 `source` at Kaggle's `train` folder and `catPhoto` at `cat.2001.jpg`.
 
 Open it in VS Code with the Polyglot Notebooks extension, or in Jupyter with the .NET kernel
@@ -52,7 +52,7 @@ line adds that folder as a package source.
 
 code("""
 #i "nuget: ../../artifacts/packages"
-#r "nuget: ConvViz.Interactive, 0.1.0"
+#r "nuget: ConvViz.Interactive, 0.2.0"
 #r "nuget: libtorch-cpu-linux-x64, 2.10.0"
 """, {"mime": "text/markdown", "contains": ["ConvViz.Interactive"]})
 
@@ -86,7 +86,7 @@ var split = DatasetSplitter.Split(new DatasetSplitOptions
 {
     SourceDirectory = source,
     DestinationDirectory = Path.Combine(output, "data"),
-    Splits = [DatasetSplit.ByIndexRange("train", 1, 400), DatasetSplit.ByIndexRange("test", 401, 500)],
+    Splits = [DatasetSplit.ByFileNumbers("train", 1, 400), DatasetSplit.ByFileNumbers("test", 401, 500)],
     ExistingFiles = ExistingFilePolicy.Skip,
 });
 split.Splits.Select(s => new { split = s, boot = split.Count(s, "boot"), sneaker = split.Count(s, "sneaker") })
@@ -193,7 +193,7 @@ md("""
 
 In RStudio, `fit` draws its metrics while it trains. `LiveTrainingDisplay` does that here: one output under the
 cell that shows the epoch, the batch and the running loss and accuracy, and a chart that grows after every epoch.
-Four epochs keep the demo short; the blog trains for 30.
+Four epochs keep the demo short; the blog trains for 100.
 """)
 
 code("""

@@ -72,8 +72,8 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
     {
         source = Path.GetFullPath(kaggle);
         catPhoto = Path.Combine(source, "cat.2001.jpg"); // the blog's cat, the first test image
-        train = DatasetSplit.ByIndexRange("train", 1, 2000);
-        test = DatasetSplit.ByIndexRange("test", 2001, 3000);
+        train = DatasetSplit.ByFileNumbers("train", 1, 2000);
+        test = DatasetSplit.ByFileNumbers("test", 2001, 3000);
         Console.WriteLine($"Data: Kaggle Dogs vs. Cats in {source}");
     }
     else
@@ -81,8 +81,8 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         var bundled = BundledData.FindDirectory();
         source = Path.Combine(bundled, "fashion-shoes");
         catPhoto = Path.Combine(bundled, "chelsea.png");
-        train = DatasetSplit.ByIndexRange("train", 1, 400);
-        test = DatasetSplit.ByIndexRange("test", 401, 500);
+        train = DatasetSplit.ByFileNumbers("train", 1, 400);
+        test = DatasetSplit.ByFileNumbers("test", 401, 500);
         Console.WriteLine($"Data: bundled demo (Fashion-MNIST ankle boots vs. sneakers, 28×28 grey) in {source}");
         Console.WriteLine("      pass --data <Kaggle Dogs vs. Cats train folder> for the blog's cats and dogs");
     }
@@ -230,7 +230,7 @@ static void Run(SampleArguments arguments, CancellationToken cancellationToken)
         var layer = model.Layers[r - 1];
         var maps = activations.GetByIndex(layer.Index);
         var path = Path.Combine(output, $"feature-maps-layer{r}-{layer.Name}.png");
-        FeatureMapGrid.SaveLayer(maps, layer, path, new FeatureMapGridOptions { ShowColorScale = true });
+        FeatureMapGrid.SaveForLayer(maps, layer, path, new FeatureMapGridOptions { ColorBar = ColorBarMode.Always });
         Console.WriteLine($"R get_layer(index = {r}) = ConvViz layer {layer.Index} '{layer.Name}' ({layer.TypeName}): output {layer.OutputShape}");
         written.Add(($"feature maps of layer {r} (R) / {layer.Index} (0-based), {layer.Name}", path));
     }

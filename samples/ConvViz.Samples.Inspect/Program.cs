@@ -112,7 +112,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
             }
 
             var path = Path.Combine(output, $"feature-maps-{layer.Index:D2}-{layer.Name}.png");
-            FeatureMapGrid.SaveLayer(maps, layer, path, new FeatureMapGridOptions { ShowColorScale = true });
+            FeatureMapGrid.SaveForLayer(maps, layer, path, new FeatureMapGridOptions { ColorBar = ColorBarMode.Always });
             written.Add(path);
         }
     }
@@ -143,7 +143,7 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
             throw new ArgumentException($"--class {classIndex} is out of range: the model has {model.OutputShape.Channels} outputs (0 to {model.OutputShape.Channels - 1}).");
         }
 
-        var gradCam = GradCam.Compute(model, input, classIndex);
+        using var gradCam = GradCam.Compute(model, input, classIndex);
         var gradCamPath = Path.Combine(output, $"grad-cam-class{classIndex}.png");
         // Drawn on the photo at its own size: the model saw it squashed to its input size, so the map stretches back.
         // A photo smaller than the model's input (a 28×28 shoe) is drawn at the input size instead, where it is legible.
@@ -151,17 +151,17 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
         var small = photoSize.Width < model.InputShape.Width && photoSize.Height < model.InputShape.Height;
         if (small)
         {
-            HeatmapOverlay.Save(shown, gradCam, gradCamPath);
+            HeatmapOverlay.Save(shown, gradCam.Maps, gradCamPath);
         }
         else
         {
-            HeatmapOverlay.SaveOnPhoto(imagePath, gradCam, gradCamPath);
+            HeatmapOverlay.SaveOnPhoto(imagePath, gradCam.Maps, gradCamPath);
         }
 
         written.Add(gradCamPath);
-        var saliency = Saliency.Compute(model, input, classIndex);
+        using var saliency = Saliency.Compute(model, input, classIndex);
         var saliencyPath = Path.Combine(output, $"saliency-class{classIndex}.png");
-        HeatmapOverlay.SaveHeatmap(saliency, saliencyPath, Colormap.Inferno);
+        HeatmapOverlay.SaveHeatmap(saliency.Maps, saliencyPath, Colormap.Inferno);
 
         written.Add(saliencyPath);
     }

@@ -41,7 +41,7 @@ DatasetSplitter.Split(new DatasetSplitOptions
 {
     SourceDirectory = source,
     DestinationDirectory = splitRoot,
-    Splits = [DatasetSplit.ByIndexRange("train", 1, lastTrain), DatasetSplit.ByIndexRange("test", lastTrain + 1, lastTest)],
+    Splits = [DatasetSplit.ByFileNumbers("train", 1, lastTrain), DatasetSplit.ByFileNumbers("test", lastTrain + 1, lastTest)],
 });  // a second run keeps the files already copied, as R's file.copy does
 
 // R: image_data_generator(rotation_range = 40, width_shift_range = 0.2, height_shift_range = 0.2, shear_range = 0.2,

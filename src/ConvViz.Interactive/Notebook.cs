@@ -103,7 +103,7 @@ public static class Notebook
         return HeatmapOverlay.Render(view, heatmap);
     }
 
-    private static NotebookFigure Attribution(Model model, string photoPath, int? classIndex, string method, Func<Model, Tensor, int, Tensor> compute, string caption)
+    private static NotebookFigure Attribution(Model model, string photoPath, int? classIndex, string method, Func<Model, Tensor, int, AttributionResult> compute, string caption)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(photoPath);
@@ -120,7 +120,8 @@ public static class Notebook
         var classes = model.ClassNames;
         var name = target < classes.Count ? classes[target] : $"class {target}";
         var probability = target < probabilities.shape[0] ? probabilities[target].item<float>() : float.NaN;
-        var heatmap = compute(model, input, target);
+        using var result = compute(model, input, target);
+        var heatmap = result.Maps;
 
         // On the photo at its own size; a photo smaller than the model's input (28×28 demo images) on the model's view of it.
         var info = Image.Identify(photoPath);

@@ -339,7 +339,7 @@ public static class NotebookFormatters
                     ShowTitle = false,
                     ShowChannelNumbers = true,
                 };
-                using var grid = FeatureMapGrid.RenderLayer(maps, layer, options);
+                using var grid = FeatureMapGrid.RenderForLayer(maps, layer, options);
                 body.Append(Html.Img(Html.Png(grid), grid.Width, grid.Height, LayerTitle(layer)));
                 body.Append(Html.Note(channels > MaxDrawnChannels
                     ? $"First {MaxDrawnChannels} of {channels} feature maps, each scaled to its own range."

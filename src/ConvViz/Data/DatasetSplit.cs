@@ -19,30 +19,35 @@ public sealed class DatasetSplit
         }
 
         Name = name;
-        FirstIndex = first;
-        LastIndex = last;
+        FirstNumber = first;
+        LastNumber = last;
         Fraction = fraction;
     }
 
     /// <summary>Gets the split's folder name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the first file number of the range (inclusive), or <see langword="null"/> for a fraction split.</summary>
-    public int? FirstIndex { get; }
+    /// <summary>Gets the first file number of the range (included), or <see langword="null"/> for a fraction split.</summary>
+    public int? FirstNumber { get; }
 
-    /// <summary>Gets the last file number of the range (inclusive), or <see langword="null"/> for a fraction split.</summary>
-    public int? LastIndex { get; }
+    /// <summary>Gets the last file number of the range (included), or <see langword="null"/> for a fraction split.</summary>
+    public int? LastNumber { get; }
 
     /// <summary>Gets the fraction of each class, or <see langword="null"/> for a range split.</summary>
     public double? Fraction { get; }
 
-    /// <summary>A split holding the files numbered <paramref name="first"/> to <paramref name="last"/> (inclusive) of every class, as in the blog (1–2000 train).</summary>
+    /// <summary>
+    /// A split holding the files numbered <paramref name="first"/> to <paramref name="last"/>, both included, of every
+    /// class: the number in the file name (<c>cat.1.jpg</c> is 1), not a position in a listing. The blog's training
+    /// split is <c>ByFileNumbers("train", 1, 2000)</c>, as R's <c>paste0("cat.", 1:2000, ".jpg")</c>. (A
+    /// <see cref="Range"/> is not taken: its end is exclusive, so <c>1..2000</c> would silently drop file 2000.)
+    /// </summary>
     /// <param name="name">The folder name, such as <c>train</c>.</param>
     /// <param name="first">The first file number.</param>
-    /// <param name="last">The last file number; at least <paramref name="first"/>.</param>
+    /// <param name="last">The last file number (included); at least <paramref name="first"/>.</param>
     /// <returns>The split.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The range is empty or negative.</exception>
-    public static DatasetSplit ByIndexRange(string name, int first, int last)
+    public static DatasetSplit ByFileNumbers(string name, int first, int last)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfLessThan(last, first);
@@ -68,5 +73,5 @@ public sealed class DatasetSplit
     /// <returns>The text.</returns>
     public override string ToString() => Fraction is { } f
         ? string.Create(CultureInfo.InvariantCulture, $"{Name} {f:P0}")
-        : string.Create(CultureInfo.InvariantCulture, $"{Name} [{FirstIndex}–{LastIndex}]");
+        : string.Create(CultureInfo.InvariantCulture, $"{Name} [{FirstNumber}–{LastNumber}]");
 }

@@ -83,7 +83,7 @@ public static class DatasetSplitter
             {
                 foreach (var (number, path) in list)
                 {
-                    var split = splits.FirstOrDefault(s => number >= s.FirstIndex && number <= s.LastIndex);
+                    var split = splits.FirstOrDefault(s => number >= s.FirstNumber && number <= s.LastNumber);
                     if (split is null)
                     {
                         unassigned.Add(path);
@@ -252,10 +252,10 @@ public static class DatasetSplitter
             return;
         }
 
-        var ordered = splits.OrderBy(s => s.FirstIndex).ToList();
+        var ordered = splits.OrderBy(s => s.FirstNumber).ToList();
         for (var i = 1; i < ordered.Count; i++)
         {
-            if (ordered[i].FirstIndex <= ordered[i - 1].LastIndex)
+            if (ordered[i].FirstNumber <= ordered[i - 1].LastNumber)
             {
                 throw new ArgumentException($"The ranges of '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap.", nameof(splits));
             }

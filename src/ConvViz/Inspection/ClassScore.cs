@@ -34,7 +34,63 @@ internal static class ClassScore
         return Select(output, classIndex, target);
     }
 
-    /// <summary>Picks each row's class from an output [N, units] (see <see cref="Compute"/>); disposes <paramref name="output"/>.</summary>
+    /// <summary>
+    /// Like <see cref="Compute(Model, Tensor, int, AttributionTarget, GraphRun?)"/> with row i's score taken for class
+    /// <paramref name="classes"/>[i]; when every row has the same class this is exactly that computation.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="x">The input batch [N, …]; not disposed.</param>
+    /// <param name="classes">One class per row of <paramref name="x"/> (already validated).</param>
+    /// <param name="target">The quantity to return.</param>
+    /// <param name="run">As in the single-class overload.</param>
+    public static Tensor Compute(Model model, Tensor x, int[] classes, AttributionTarget target, GraphRun? run = null)
+    {
+        if (classes.All(c => c == classes[0]))
+        {
+            return Compute(model, x, classes[0], target, run);
+        }
+
+        var request = (run ?? GraphRun.Plain) with { OutputBeforeActivation = target == AttributionTarget.Score };
+        var output = model.Run(x, [model.Layers.Count - 1], request)[0];
+        using var index = tensor(classes.Select(c => (long)c).ToArray()).to(output.device);
+        return Select(output, index, [.. classes.Select(c => c == 0)], target);
+    }
+
+    /// <summary>
+    /// Checks a class for every image of a batch of <paramref name="images"/> and returns it once per image.
+    /// </summary>
+    public static int[] PerImage(Model model, long images, int classIndex, string paramName)
+    {
+        LayerRunner.ValidateClassIndex(model, classIndex, paramName);
+        return Enumerable.Repeat(classIndex, checked((int)images)).ToArray();
+    }
+
+    /// <summary>
+    /// Checks one class per image of a batch of <paramref name="images"/> (as tf-keras-vis' <c>CategoricalScore([1, 294, 413])</c>)
+    /// and returns a copy.
+    /// </summary>
+    public static int[] PerImage(Model model, long images, IReadOnlyList<int> classIndices, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(classIndices, paramName);
+        if (classIndices.Count != images)
+        {
+            throw new ArgumentException(
+                $"Pass one class per image: got {classIndices.Count} class(es) for a batch of {images} image(s). To explain the same class for every image, pass a single int.",
+                paramName);
+        }
+
+        foreach (var classIndex in classIndices)
+        {
+            LayerRunner.ValidateClassIndex(model, classIndex, paramName);
+        }
+
+        return [.. classIndices];
+    }
+
+    /// <summary>Repeats each image's class for its <paramref name="copies"/> consecutive rows (image-major, as a reshape of [N, copies, …] to [N·copies, …]).</summary>
+    public static int[] Repeat(int[] classes, int copies) => [.. classes.SelectMany(c => Enumerable.Repeat(c, copies))];
+
+    /// <summary>Picks each row's class from an output [N, units] (see <see cref="Compute(Model, Tensor, int, AttributionTarget, GraphRun?)"/>); disposes <paramref name="output"/>.</summary>
     public static Tensor Select(Tensor output, int classIndex, AttributionTarget target)
     {
         using (output)

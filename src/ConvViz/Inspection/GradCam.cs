@@ -22,26 +22,32 @@ namespace ConvViz.Inspection;
 /// </remarks>
 public static class GradCam
 {
-    /// <summary>Computes the Grad-CAM heatmap of one image.</summary>
+    /// <summary>Computes the Grad-CAM heatmaps of one image or a batch, explaining the same class for every image.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="input">A preprocessed image [1, C, H, W] (or [C, H, W]); not disposed.</param>
+    /// <param name="input">A preprocessed image [C, H, W] or batch [N, C, H, W]; not disposed.</param>
     /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
     /// <param name="options">The layer, the target and the normalisation; defaults (<see cref="DefaultLayer"/>, the score
     /// before the output activation, normalised) if <see langword="null"/>.</param>
-    /// <returns>The heatmap [H, W] at the input's resolution (in [0, 1] when normalised); the caller owns it.</returns>
+    /// <param name="cancellationToken">Checked before the model runs; throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The heatmaps [N, H, W] at the input's resolution, on the input's device, each normalised on its own when
+    /// <see cref="AttributionOptions.Normalize"/> is set; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
-    public static Tensor Compute(Model model, Tensor input, int classIndex, GradCamOptions? options = null) =>
-        ComputeOne(model, input, classIndex, options ?? new GradCamOptions(), plusPlus: false);
+    public static AttributionResult Compute(Model model, Tensor input, int classIndex, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, plusPlus: false, cancellationToken);
 
-    /// <summary>Computes Grad-CAM heatmaps for a batch, each normalised on its own when <see cref="GradCamOptions.Normalize"/> is set.</summary>
+    /// <summary>
+    /// Computes the Grad-CAM heatmaps of a batch with one class per image (as tf-keras-vis'
+    /// <c>CategoricalScore([1, 294, 413])</c>); each map equals the map of its image computed alone.
+    /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="input">A preprocessed batch [N, C, H, W]; not disposed.</param>
-    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
+    /// <param name="input">A preprocessed batch [N, C, H, W] (or one image [C, H, W]); not disposed.</param>
+    /// <param name="classIndices">The class to explain for each image, N of them.</param>
     /// <param name="options">The layer, the target and the normalisation; defaults if <see langword="null"/>.</param>
-    /// <returns>The heatmaps [N, H, W]; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
-    public static Tensor ComputeBatch(Model model, Tensor input, int classIndex, GradCamOptions? options = null) =>
-        ComputeMaps(model, input, classIndex, options ?? new GradCamOptions(), plusPlus: false);
+    /// <param name="cancellationToken">Checked before the model runs; throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The heatmaps [N, H, W] as <see cref="Compute"/> returns them; the caller owns (and disposes) the result.</returns>
+    /// <exception cref="ArgumentException">The input's shape, the layer, a class index or the number of classes is invalid.</exception>
+    public static AttributionResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, plusPlus: false, cancellationToken);
 
     /// <summary>
     /// Gets the layer whose feature maps Grad-CAM and Grad-CAM++ explain when <see cref="GradCamOptions.LayerName"/> is
@@ -113,14 +119,20 @@ public static class GradCam
         return run.FirstOrDefault(l => l.Options.HasFilters) ?? run.FirstOrDefault(l => !l.Options.IsTrainingOnly && !l.Options.IsModelInput);
     }
 
-    /// <summary>Explains one image [1, C, H, W] or [C, H, W]; the caller owns the map [H, W].</summary>
-    internal static Tensor ComputeOne(Model model, Tensor input, int classIndex, GradCamOptions options, bool plusPlus)
+    /// <summary>Grad-CAM or Grad-CAM++ of an image or a batch, with the classes resolved against the batch size; the caller owns the result.</summary>
+    internal static AttributionResult Run(
+        Model model, Tensor input, Func<Model, long, int[]> classes, GradCamOptions? options, bool plusPlus, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new GradCamOptions();
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var batch = LayerRunner.AsSingleImage(input, nameof(input));
-        return ComputeMaps(model, batch, classIndex, options, plusPlus).squeeze(0).MoveToOuterDisposeScope();
+        var batch = LayerRunner.AsBatch(input, nameof(input));
+        model.ValidateInput(batch);
+        var perImage = classes(model, batch.shape[0]);
+        cancellationToken.ThrowIfCancellationRequested();
+        var maps = ComputeMaps(model, batch, perImage, options, plusPlus).MoveToOuterDisposeScope();
+        return AttributionResult.Create(maps, perImage, options.Target);
     }
 
     /// <summary>
@@ -128,13 +140,8 @@ public static class GradCam
     /// the mean gradient; Grad-CAM++ by Σ α·ReLU(gradient) with α = g² / (2g² + ΣA·g³) (Chattopadhay et al. 2018,
     /// the closed form for the exponential of the score, whose positive factor exp(score) is left out).
     /// </summary>
-    internal static Tensor ComputeMaps(Model model, Tensor input, int classIndex, GradCamOptions options, bool plusPlus)
+    private static Tensor ComputeMaps(Model model, Tensor input, int[] classes, GradCamOptions options, bool plusPlus)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(options);
-        NativeBackend.EnsureLoaded();
-        model.ValidateInput(input);
-        LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
         var layer = LayerRunner.ResolveSpatial(model, options.LayerName, nameof(options.LayerName));
 
         using var mode = model.BeginInference(plusPlus ? "GradCamPlusPlus" : "GradCam");
@@ -156,7 +163,7 @@ public static class GradCam
                 },
                 GradientsFromReplacement = true,
             };
-            var score = ClassScore.Compute(model, input, classIndex, options.Target, run).sum();
+            var score = ClassScore.Compute(model, input, classes, options.Target, run).sum();
             gradient = autograd.grad([score], [activation!], allow_unused: true)[0];
         }
 

@@ -21,24 +21,43 @@ namespace ConvViz.Inspection;
 /// </remarks>
 public static class IntegratedGradients
 {
-    /// <summary>Computes the Integrated Gradients attributions of one image or a batch.</summary>
+    /// <summary>Computes the Integrated Gradients attributions of one image or a batch, explaining the same class for every image.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="input">A preprocessed image [C, H, W] or batch [N, C, H, W]; not disposed.</param>
+    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
+    /// <param name="options">Baseline, steps, target and normalisation; defaults if <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops between batches of path points with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The maps [N, H, W] (|Σ over colour channels of the attributions|, each normalised on its own to [0, 1] when
+    /// <see cref="AttributionOptions.Normalize"/> is set), the signed attributions and the scores of every image, on the
+    /// CPU; the caller owns (and disposes) the result.</returns>
+    /// <exception cref="ArgumentException">The input's shape, the class index or the baseline's shape is invalid.</exception>
+    public static IntegratedGradientsResult Compute(Model model, Tensor input, int classIndex, IntegratedGradientsOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, cancellationToken);
+
+    /// <summary>
+    /// Computes the Integrated Gradients attributions of a batch with one class per image; each image's attributions,
+    /// scores and map equal those of the image computed alone for its class (with its own baseline).
+    /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="input">A preprocessed batch [N, C, H, W] (or one image [C, H, W]); not disposed.</param>
-    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
-    /// <param name="options">Baseline, steps and target; defaults if <see langword="null"/>.</param>
+    /// <param name="classIndices">The class to explain for each image, N of them.</param>
+    /// <param name="options">Baseline, steps, target and normalisation; defaults if <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops between batches of path points with <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The attributions, maps and scores of every image; the caller owns (and disposes) the result.</returns>
-    /// <exception cref="ArgumentException">The input's shape, the class index or the baseline's shape is invalid.</exception>
-    public static IntegratedGradientsResult Compute(Model model, Tensor input, int classIndex, IntegratedGradientsOptions? options = null, CancellationToken cancellationToken = default)
+    /// <returns>As <see cref="Compute"/> returns it; the caller owns (and disposes) the result.</returns>
+    /// <exception cref="ArgumentException">The input's shape, a class index, the number of classes or the baseline's shape is invalid.</exception>
+    public static IntegratedGradientsResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, IntegratedGradientsOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, cancellationToken);
+
+    private static IntegratedGradientsResult Run(
+        Model model, Tensor input, Func<Model, long, int[]> classes, IntegratedGradientsOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(input);
         NativeBackend.EnsureLoaded();
         options ??= new IntegratedGradientsOptions();
         using var scope = NewDisposeScope();
-        var batch = input.dim() == 3 ? input.unsqueeze(0) : input.alias();
+        var batch = LayerRunner.AsBatch(input, nameof(input));
         model.ValidateInput(batch);
-        LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
+        var perImage = classes(model, batch.shape[0]);
 
         using var mode = model.BeginInference("IntegratedGradients");
         var n = batch.shape[0];
@@ -53,8 +72,8 @@ public static class IntegratedGradients
         using (no_grad())
         {
             diff = x.sub(baseline);
-            inputScores = ToArray(ClassScore.Compute(model, x, classIndex, options.Target));
-            baselineScores = ToArray(ClassScore.Compute(model, baseline, classIndex, options.Target));
+            inputScores = ToArray(ClassScore.Compute(model, x, perImage, options.Target));
+            baselineScores = ToArray(ClassScore.Compute(model, baseline, perImage, options.Target));
         }
 
         var sum = zeros_like(x);
@@ -79,7 +98,7 @@ public static class IntegratedGradients
                 points = baseline.unsqueeze(1).add(diff.unsqueeze(1).mul(alpha), Scalars.One).reshape([n * k, .. imageShape]);
             }
 
-            var gradient = Saliency.InputGradient(model, points, classIndex, options.Target);
+            var gradient = Saliency.InputGradient(model, points, ClassScore.Repeat(perImage, k), options.Target);
             using (no_grad())
             {
                 var weight = tensor(weights).to(gradient.device).view([1, k, 1, 1, 1]);
@@ -92,10 +111,13 @@ public static class IntegratedGradients
         using var noGrad = no_grad();
         var attributions = diff.mul(sum);
         var sums = ToArray(attributions.to_type(ScalarType.Float64).sum([1, 2, 3]));
-        var maps = GradCam.NormaliseByMax(attributions.sum(1).abs());
+        var magnitude = attributions.sum(1).abs();
+        var maps = options.Normalize ? GradCam.NormaliseByMax(magnitude) : magnitude;
         return new IntegratedGradientsResult(
             attributions.cpu().MoveToOuterDisposeScope(),
             maps.cpu().MoveToOuterDisposeScope(),
+            perImage,
+            options.Target,
             inputScores,
             baselineScores,
             sums);

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="IntegratedGradients"/>.</summary>
-public sealed record IntegratedGradientsOptions : AttributionOptions
+public sealed record IntegratedGradientsOptions : SampledAttributionOptions
 {
     /// <summary>
     /// Gets the baseline the path starts from, in the model's input space: [C, H, W] or [1, C, H, W] (shared by every

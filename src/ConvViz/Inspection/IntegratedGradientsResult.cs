@@ -4,17 +4,21 @@ using static TorchSharp.torch;
 
 namespace ConvViz.Inspection;
 
-/// <summary>The attributions computed by <see cref="IntegratedGradients"/> for a batch. Owns <see cref="Attributions"/> and <see cref="Maps"/>.</summary>
-public sealed class IntegratedGradientsResult : IDisposable
+/// <summary>
+/// The result of <see cref="IntegratedGradients"/>: the heatmaps and classes of every <see cref="AttributionResult"/>,
+/// plus the signed attributions and each image's completeness check. Owns <see cref="Attributions"/> and
+/// <see cref="AttributionResult.Maps"/> (both on the CPU).
+/// </summary>
+public sealed class IntegratedGradientsResult : AttributionResult
 {
     private readonly Tensor _attributions;
-    private readonly Tensor _maps;
     private bool _disposed;
 
-    internal IntegratedGradientsResult(Tensor attributions, Tensor maps, double[] inputScores, double[] baselineScores, double[] sums)
+    internal IntegratedGradientsResult(
+        Tensor attributions, Tensor maps, int[] classIndices, AttributionTarget target, double[] inputScores, double[] baselineScores, double[] sums)
+        : base(maps, classIndices, target)
     {
         _attributions = attributions;
-        _maps = maps;
         InputScores = inputScores;
         BaselineScores = baselineScores;
         AttributionSums = sums;
@@ -29,26 +33,12 @@ public sealed class IntegratedGradientsResult : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfDisposed();
             return _attributions;
         }
     }
 
-    /// <summary>
-    /// Gets the heatmaps [N, H, W] in [0, 1]: |Σ over colour channels of the attributions|, each divided by its maximum
-    /// (all-zero maps stay zero). The result owns the tensor (on the CPU).
-    /// </summary>
-    /// <exception cref="ObjectDisposedException">The result has been disposed.</exception>
-    public Tensor Maps
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return _maps;
-        }
-    }
-
-    /// <summary>Gets each image's score (per <see cref="AttributionOptions.Target"/>) at the input.</summary>
+    /// <summary>Gets each image's score (per <see cref="AttributionOptions.Target"/>, for its class) at the input.</summary>
     public IReadOnlyList<double> InputScores { get; }
 
     /// <summary>Gets each image's score at its baseline.</summary>
@@ -64,16 +54,18 @@ public sealed class IntegratedGradientsResult : IDisposable
     /// </summary>
     public IReadOnlyList<double> CompletenessErrors => [.. AttributionSums.Select((s, i) => s - (InputScores[i] - BaselineScores[i]))];
 
-    /// <summary>Frees <see cref="Attributions"/> and <see cref="Maps"/>.</summary>
-    public void Dispose()
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
     {
-        if (_disposed)
+        if (!_disposed)
         {
-            return;
+            _disposed = true;
+            if (disposing)
+            {
+                _attributions.Dispose();
+            }
         }
 
-        _disposed = true;
-        _attributions.Dispose();
-        _maps.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -20,16 +20,11 @@ internal static class LayerRunner
     public static Tensor Run(Model model, Tensor input, int layer, bool beforeActivation) =>
         model.Run(input, [layer], new GraphRun { OutputBeforeActivation = beforeActivation })[0];
 
-    /// <summary>Returns one image as a batch [1, C, H, W] (a view) from [C, H, W] or [1, C, H, W]; larger batches are refused.</summary>
-    public static Tensor AsSingleImage(Tensor input, string paramName)
+    /// <summary>Returns the input as a batch: one image [C, H, W] becomes [1, C, H, W] (a view); a batch [N, C, H, W] is returned as an alias. The caller disposes the result.</summary>
+    public static Tensor AsBatch(Tensor input, string paramName)
     {
-        var batch = input.dim() == 3 ? input.unsqueeze(0) : input.alias();
-        if (batch.shape[0] != 1)
-        {
-            throw new ArgumentException($"Compute explains one image; got a batch of {batch.shape[0]}. Use ComputeBatch.", paramName);
-        }
-
-        return batch;
+        ArgumentNullException.ThrowIfNull(input, paramName);
+        return input.dim() == 3 ? input.unsqueeze(0) : input.alias();
     }
 
     /// <summary>Resolves a 0-based (or negative, from the end) layer index.</summary>

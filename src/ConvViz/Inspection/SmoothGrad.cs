@@ -8,7 +8,7 @@ namespace ConvViz.Inspection;
 /// <summary>
 /// SmoothGrad (Smilkov et al. 2017): the gradient of the class score averaged over copies of the image with Gaussian
 /// noise added, then, as <see cref="Saliency"/>, the absolute value, the maximum over colour channels, divided by its
-/// maximum. Averaging removes the speckle of the raw gradient, which flips sign from pixel to pixel, and keeps the
+/// maximum (unless <see cref="AttributionOptions.Normalize"/> is off). Averaging removes the speckle of the raw gradient, which flips sign from pixel to pixel, and keeps the
 /// regions whose influence is consistent.
 /// </summary>
 /// <remarks>
@@ -21,39 +21,48 @@ namespace ConvViz.Inspection;
 /// </remarks>
 public static class SmoothGrad
 {
-    /// <summary>Computes the SmoothGrad map of one image.</summary>
+    /// <summary>Computes the SmoothGrad maps of one image or a batch, explaining the same class for every image.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="input">A preprocessed image [1, C, H, W] (or [C, H, W]); not disposed.</param>
+    /// <param name="input">A preprocessed image [C, H, W] or batch [N, C, H, W]; not disposed.</param>
     /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
-    /// <param name="options">Noise level, sample count, seed and target; defaults if <see langword="null"/>.</param>
+    /// <param name="options">Noise level, sample count, seed, target and normalisation; defaults if <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops between batches of noisy copies with <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The map [H, W] in [0, 1]; the caller owns it.</returns>
+    /// <returns>The maps [N, H, W] on the input's device, each normalised on its own to [0, 1] when
+    /// <see cref="AttributionOptions.Normalize"/> is set; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape or the class index is invalid.</exception>
-    public static Tensor Compute(Model model, Tensor input, int classIndex, SmoothGradOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        NativeBackend.EnsureLoaded();
-        using var scope = NewDisposeScope();
-        var batch = LayerRunner.AsSingleImage(input, nameof(input));
-        return ComputeBatch(model, batch, classIndex, options, cancellationToken).squeeze(0).MoveToOuterDisposeScope();
-    }
+    public static AttributionResult Compute(Model model, Tensor input, int classIndex, SmoothGradOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, cancellationToken);
 
-    /// <summary>Computes SmoothGrad maps for a batch, each normalised on its own.</summary>
+    /// <summary>
+    /// Computes the SmoothGrad maps of a batch with one class per image. The noise does not depend on the classes, so
+    /// map i equals map i of <see cref="Compute"/> for class <paramref name="classIndices"/>[i] on the same batch with
+    /// the same options and seed.
+    /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="input">A preprocessed batch [N, C, H, W]; not disposed.</param>
-    /// <param name="classIndex">The class to explain (0-based; 0 or 1 for a single sigmoid unit).</param>
-    /// <param name="options">Noise level, sample count, seed and target; defaults if <see langword="null"/>.</param>
+    /// <param name="input">A preprocessed batch [N, C, H, W] (or one image [C, H, W]); not disposed.</param>
+    /// <param name="classIndices">The class to explain for each image, N of them.</param>
+    /// <param name="options">Noise level, sample count, seed, target and normalisation; defaults if <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops between batches of noisy copies with <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The maps [N, H, W] in [0, 1]; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">The input's shape or the class index is invalid.</exception>
-    public static Tensor ComputeBatch(Model model, Tensor input, int classIndex, SmoothGradOptions? options = null, CancellationToken cancellationToken = default)
+    /// <returns>The maps [N, H, W]; the caller owns (and disposes) the result.</returns>
+    /// <exception cref="ArgumentException">The input's shape, a class index or the number of classes is invalid.</exception>
+    public static AttributionResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, SmoothGradOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, cancellationToken);
+
+    private static AttributionResult Run(Model model, Tensor input, Func<Model, long, int[]> classes, SmoothGradOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         NativeBackend.EnsureLoaded();
         options ??= new SmoothGradOptions();
-        model.ValidateInput(input);
-        LayerRunner.ValidateClassIndex(model, classIndex, nameof(classIndex));
+        using var outer = NewDisposeScope();
+        var batch = LayerRunner.AsBatch(input, nameof(input));
+        model.ValidateInput(batch);
+        var perImage = classes(model, batch.shape[0]);
+        var maps = ComputeMaps(model, batch, perImage, options, cancellationToken).MoveToOuterDisposeScope();
+        return AttributionResult.Create(maps, perImage, options.Target);
+    }
 
+    private static Tensor ComputeMaps(Model model, Tensor input, int[] classes, SmoothGradOptions options, CancellationToken cancellationToken)
+    {
         using var mode = model.BeginInference("SmoothGrad");
         using var scope = NewDisposeScope();
         var n = input.shape[0];
@@ -81,7 +90,7 @@ public static class SmoothGrad
                 noisy = x.unsqueeze(1).add(noise.mul(sigma), Scalars.One).reshape([n * k, .. imageShape]);
             }
 
-            var gradient = Saliency.InputGradient(model, noisy, classIndex, options.Target);
+            var gradient = Saliency.InputGradient(model, noisy, ClassScore.Repeat(classes, k), options.Target);
             using (no_grad())
             {
                 sum.add_(gradient.view([n, k, .. imageShape]).sum(1), Scalars.One);
@@ -92,6 +101,7 @@ public static class SmoothGrad
 
         using var noGrad = no_grad();
         using var sampleCount = Scalars.Create(options.SampleCount);
-        return GradCam.NormaliseByMax(sum.div(sampleCount).abs().amax(1)).MoveToOuterDisposeScope();
+        var magnitude = sum.div(sampleCount).abs().amax(1);
+        return (options.Normalize ? GradCam.NormaliseByMax(magnitude) : magnitude).MoveToOuterDisposeScope();
     }
 }

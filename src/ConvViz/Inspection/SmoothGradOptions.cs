@@ -3,7 +3,7 @@
 namespace ConvViz.Inspection;
 
 /// <summary>Settings of <see cref="SmoothGrad"/>.</summary>
-public sealed record SmoothGradOptions : AttributionOptions
+public sealed record SmoothGradOptions : SampledAttributionOptions
 {
     /// <summary>
     /// Gets the standard deviation of the Gaussian noise as a fraction of the image's value range (its maximum minus its

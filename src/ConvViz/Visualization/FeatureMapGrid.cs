@@ -23,7 +23,7 @@ public static class FeatureMapGrid
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns (disposes) it.</returns>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid.</exception>
-    /// <remarks>Without a layer the automatic title is the maps' shape only; use <see cref="RenderLayer"/> to name the layer.</remarks>
+    /// <remarks>Without a layer the automatic title is the maps' shape only; use <see cref="RenderForLayer"/> to name the layer.</remarks>
     public static Image<Rgb24> Render(Tensor activations, FeatureMapGridOptions? options = null) =>
         RenderWithRange(activations, options ?? new FeatureMapGridOptions()).Image;
 
@@ -33,7 +33,7 @@ public static class FeatureMapGrid
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>An RGB image; the caller owns (disposes) it.</returns>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid, or the maps do not have the layer's output shape.</exception>
-    public static Image<Rgb24> RenderLayer(Tensor activations, LayerInfo layer, FeatureMapGridOptions? options = null)
+    public static Image<Rgb24> RenderForLayer(Tensor activations, LayerInfo layer, FeatureMapGridOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(layer);
         return RenderWithRange(activations, options ?? new FeatureMapGridOptions(), layer).Image;
@@ -55,9 +55,9 @@ public static class FeatureMapGrid
     /// <param name="path">The PNG file to create or overwrite.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The tensor's rank, the sample or a channel index is invalid, or the maps do not have the layer's output shape.</exception>
-    public static void SaveLayer(Tensor activations, LayerInfo layer, string path, FeatureMapGridOptions? options = null)
+    public static void SaveForLayer(Tensor activations, LayerInfo layer, string path, FeatureMapGridOptions? options = null)
     {
-        AtomicFile.WritePng(path, () => RenderLayer(activations, layer, options));
+        AtomicFile.WritePng(path, () => RenderForLayer(activations, layer, options));
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public static class FeatureMapGrid
             }
 
             var path = Path.Combine(directory, $"layer{layer.Index + 1}-{layer.Name}.png");
-            SaveLayer(activations[layer.Name], layer, path, options);
+            SaveForLayer(activations[layer.Name], layer, path, options);
             paths.Add(path);
         }
 
@@ -144,7 +144,7 @@ public static class FeatureMapGrid
         var table = ColormapTables.Get(options.Colormap);
         var columns = options.Columns ?? (int)Math.Ceiling(Math.Sqrt(selected.Length));
         var scale = options.Scale ?? TileCanvas.AutoScale(height, width, MinimumTileSize);
-        var strip = options.ShowColorScale || (options.ShowColorBar && shared);
+        var strip = options.ColorBar == ColorBarMode.Always || (options.ColorBar == ColorBarMode.WhenShared && shared);
         var labels = BuildLabels(options, layer, selected, channels, height, width, batch, columns, low, high, strip);
         var canvas = new TileCanvas(selected.Length, height, width, scale, columns, options.Padding, strip, labels);
         var tile = new Rgb24[plane];
@@ -199,8 +199,8 @@ public static class FeatureMapGrid
             Title = options.ShowTitle ? options.Title ?? AutomaticTitle(layer, selected.Length, channels, height, width, batch, options.SampleIndex) : null,
             TileLabels = options.ShowChannelNumbers ? GridLabels.Numbers(selected) : null,
             RowLabels = options.ShowChannelNumbers ? GridLabels.RowStarts(selected, columns) : null,
-            StripLow = strip && options.ShowColorBar ? (shared ? GridLabels.FormatValue(low) : "tile min") : null,
-            StripHigh = strip && options.ShowColorBar ? (shared ? GridLabels.FormatValue(high) : "tile max") : null,
+            StripLow = strip && options.ShowColorBarLabels ? (shared ? GridLabels.FormatValue(low) : "tile min") : null,
+            StripHigh = strip && options.ShowColorBarLabels ? (shared ? GridLabels.FormatValue(high) : "tile max") : null,
         };
     }
 

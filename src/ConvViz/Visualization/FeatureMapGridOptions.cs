@@ -89,21 +89,31 @@ public sealed record FeatureMapGridOptions
         }
     }
 
-    /// <summary>
-    /// Gets a value indicating whether a colour-scale strip (low values on the left) is drawn under the grid even when the
-    /// tiles do not share one scale. Under <see cref="FeatureMapNormalization.PerMap"/> the strip's ends are then
-    /// labelled "tile min" and "tile max" (if <see cref="ShowColorBar"/>), because every tile has its own range.
-    /// </summary>
-    /// <value>The default value is <see langword="false"/>.</value>
-    public bool ShowColorScale { get; init; }
+    /// <summary>Gets when a colour bar (the colormap from low, left, to high, right) is drawn under the grid.</summary>
+    /// <value>The default value is <see cref="ColorBarMode.WhenShared"/>: under <see cref="FeatureMapNormalization.PerLayer"/>
+    /// and <see cref="FeatureMapNormalization.Percentile"/>, not under <see cref="FeatureMapNormalization.PerMap"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="ColorBarMode"/> member.</exception>
+    public ColorBarMode ColorBar
+    {
+        get;
+        init
+        {
+            if (value is not (ColorBarMode.WhenShared or ColorBarMode.Always or ColorBarMode.Never))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ColorBar), value, "FeatureMapGridOptions.ColorBar must be ColorBarMode.WhenShared (the default), Always or Never.");
+            }
+
+            field = value;
+        }
+    }
 
     /// <summary>
-    /// Gets a value indicating whether, when the tiles share one scale (<see cref="FeatureMapNormalization.PerLayer"/> or
-    /// <see cref="FeatureMapNormalization.Percentile"/>), a colour bar is drawn under the grid with the values mapped to
-    /// its two ends written under them (four significant digits).
+    /// Gets a value indicating whether the ends of the colour bar are labelled: with the values mapped to them (four
+    /// significant digits) when the tiles share one scale, or "tile min" and "tile max" under
+    /// <see cref="FeatureMapNormalization.PerMap"/> (drawn with <see cref="ColorBarMode.Always"/>).
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
-    public bool ShowColorBar { get; init; } = true;
+    public bool ShowColorBarLabels { get; init; } = true;
 
     /// <summary>
     /// Gets a value indicating whether a title is drawn above the grid: <see cref="Title"/> if set; otherwise, for a

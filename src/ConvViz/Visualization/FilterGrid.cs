@@ -77,8 +77,8 @@ public static class FilterGrid
             Title = options.ShowTitle ? options.Title ?? title : null,
             RowLabels = options.ShowChannelNumbers ? GridLabels.Numbers([.. Enumerable.Range(0, filters)]) : null,
             ColumnLabels = options.ShowChannelNumbers ? GridLabels.Numbers([.. Enumerable.Range(0, inputs)]) : null,
-            StripLow = options.ShowColorBar ? GridLabels.FormatValue(min) : null,
-            StripHigh = options.ShowColorBar ? GridLabels.FormatValue(max) : null,
+            StripLow = options.ShowColorBarLabels ? GridLabels.FormatValue(min) : null,
+            StripHigh = options.ShowColorBarLabels ? GridLabels.FormatValue(max) : null,
         };
         var canvas = new TileCanvas(filters * inputs, kh, kw, options.Scale, inputs, options.Padding, colorStrip: true, labels);
         var plane = kh * kw;

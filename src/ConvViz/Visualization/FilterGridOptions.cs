@@ -87,7 +87,10 @@ public sealed record FilterGridOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool ShowChannelNumbers { get; init; } = true;
 
-    /// <summary>Gets a value indicating whether the shared colour scale of a per-channel grid has the minimum and maximum weight written under its ends.</summary>
+    /// <summary>
+    /// Gets a value indicating whether the colour bar of a per-channel grid (always drawn: its tiles share one scale)
+    /// has the minimum and maximum weight written under its ends.
+    /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
-    public bool ShowColorBar { get; init; } = true;
+    public bool ShowColorBarLabels { get; init; } = true;
 }

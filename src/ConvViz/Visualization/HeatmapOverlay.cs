@@ -27,7 +27,7 @@ public static class HeatmapOverlay
     /// is stretched to the image bilinearly (see the remarks of <see cref="HeatmapOverlay"/>).
     /// </summary>
     /// <param name="image">The image shown under the heatmap, such as the photo the model input was made from; not modified or disposed.</param>
-    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as <see cref="GradCam.Compute(Models.Model, Tensor, int, GradCamOptions?)"/>'s; not disposed.</param>
+    /// <param name="heatmap">A heatmap [H, W] (or [1, H, W]) with values in [0, 1], such as the <see cref="AttributionResult.Maps"/> of a single image from <see cref="GradCam.Compute(Models.Model, Tensor, int, GradCamOptions?, CancellationToken)"/>; not disposed.</param>
     /// <param name="options">Settings; defaults if <see langword="null"/>.</param>
     /// <returns>A new image of the input image's size; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The heatmap is not two-dimensional.</exception>
@@ -137,7 +137,7 @@ public static class HeatmapOverlay
     /// <summary>
     /// Explains a photo with Grad-CAM and writes the overlay on the photo, at the photo's own size, as a PNG file: in one
     /// call what <see cref="Model.LoadImage"/>, <see cref="Model.PredictClasses(Tensor)"/>,
-    /// <see cref="GradCam.Compute(Model, Tensor, int, GradCamOptions?)"/>, <see cref="RenderOnPhoto"/> and a save do.
+    /// <see cref="GradCam.Compute(Model, Tensor, int, GradCamOptions?, CancellationToken)"/>, <see cref="RenderOnPhoto"/> and a save do.
     /// The photo is loaded with the model's own preprocessing (<see cref="Model.GetImagePreprocessing"/>).
     /// </summary>
     /// <param name="model">The model to explain; not disposed.</param>
@@ -169,8 +169,8 @@ public static class HeatmapOverlay
             explained = new ClassPrediction(wanted, wanted < model.ClassNames.Count ? model.ClassNames[wanted] : null, probability);
         }
 
-        var heatmap = GradCam.Compute(model, input, explained.ClassIndex, options);
-        using var overlay = RenderOnPhoto(photoPath, heatmap, overlayOptions);
+        using var heatmap = GradCam.Compute(model, input, explained.ClassIndex, options);
+        using var overlay = RenderOnPhoto(photoPath, heatmap.Maps, overlayOptions);
         AtomicFile.WritePng(outputPath, overlay);
         return explained;
     }

@@ -259,15 +259,15 @@ public static class HtmlReport
             var target = options.GradCamClass ?? ranking[0];
             var layer = LayerRunner.ResolveSpatial(model, options.GradCamLayer, nameof(options));
             using var cam = GradCam.Compute(model, input, target, new GradCamOptions { LayerName = layer.Name });
-            using var overlay = HeatmapOverlay.Render(shown, cam);
-            var empty = cam.max().item<float>() <= 0
+            using var overlay = HeatmapOverlay.Render(shown, cam.Maps);
+            var empty = cam.Maps.max().item<float>() <= 0
                 ? " The map is zero everywhere: no feature map of this layer pushes the class score up (the class is not present in this image, as far as this layer can tell)."
                 : string.Empty;
             html.Append("<h2>Grad-CAM and saliency</h2>\n<figure>").Append(ImageTag(overlay, "Grad-CAM overlay")).Append("<figcaption>")
                 .Append(Encode($"Grad-CAM: where layer '{layer.Name}' finds evidence for {ClassName(target)} ({target}); jet colours (red = strongest) blended at 40 %, evaluation mode.{empty}"))
                 .Append("</figcaption></figure>\n");
             using var saliency = Saliency.Compute(model, input, target);
-            using var saliencyImage = HeatmapOverlay.RenderHeatmap(saliency, Colormap.Inferno);
+            using var saliencyImage = HeatmapOverlay.RenderHeatmap(saliency.Maps, Colormap.Inferno);
             html.Append("<figure>").Append(ImageTag(saliencyImage, "Saliency map")).Append("<figcaption>")
                 .Append(Encode($"Saliency: |d output / d pixel| for {ClassName(target)} ({target}), the maximum over colour channels; bright = the pixels that change the score most."))
                 .Append("</figcaption></figure>\n");

@@ -265,25 +265,18 @@ internal static class HtmlReportData
 
     private static Tensor Attribution(Model model, Tensor input, int k, HtmlReportAttribution method, string camLayer)
     {
-        switch (method)
+        using var result = method switch
         {
-            case HtmlReportAttribution.GradCam:
-                return GradCam.Compute(model, input, k, new GradCamOptions { LayerName = camLayer });
-            case HtmlReportAttribution.GradCamPlusPlus:
-                return GradCamPlusPlus.Compute(model, input, k, new GradCamOptions { LayerName = camLayer });
-            case HtmlReportAttribution.Saliency:
-                return Saliency.Compute(model, input, k);
-            case HtmlReportAttribution.SmoothGrad:
-                return SmoothGrad.Compute(model, input, k, new SmoothGradOptions());
-            case HtmlReportAttribution.IntegratedGradients:
-                using (var ig = IntegratedGradients.Compute(model, input, k, new IntegratedGradientsOptions()))
-                {
-                    return ig.Maps[0].clone();
-                }
+            HtmlReportAttribution.GradCam => GradCam.Compute(model, input, k, new GradCamOptions { LayerName = camLayer }),
+            HtmlReportAttribution.GradCamPlusPlus => GradCamPlusPlus.Compute(model, input, k, new GradCamOptions { LayerName = camLayer }),
+            HtmlReportAttribution.Saliency => Saliency.Compute(model, input, k),
+            HtmlReportAttribution.SmoothGrad => SmoothGrad.Compute(model, input, k, new SmoothGradOptions()),
+            HtmlReportAttribution.IntegratedGradients => IntegratedGradients.Compute(model, input, k, new IntegratedGradientsOptions()),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown attribution method."),
+        };
 
-            default:
-                throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown attribution method.");
-        }
+        // A view of the one image's map: it keeps the storage alive after the result is disposed.
+        return result.Maps[0];
     }
 
     private static JsonArray Filters(Model model)

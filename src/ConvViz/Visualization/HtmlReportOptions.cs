@@ -67,7 +67,7 @@ public sealed record HtmlReportOptions
 
     /// <summary>Gets the settings of the feature-map grids (one per convolution and pooling layer).</summary>
     /// <value>The default value is per-map viridis grids with a colour-scale strip.</value>
-    public FeatureMapGridOptions FeatureMaps { get; init; } = new() { ShowColorScale = true };
+    public FeatureMapGridOptions FeatureMaps { get; init; } = new() { ColorBar = ColorBarMode.Always };
 
     /// <summary>Gets the largest number of channels drawn per layer (the first ones); applies when <see cref="FeatureMapGridOptions.Channels"/> is not set.</summary>
     /// <value>The default value is 64.</value>

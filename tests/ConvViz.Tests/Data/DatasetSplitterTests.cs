@@ -33,7 +33,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 20), DatasetSplit.ByIndexRange("test", 21, 25)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 20), DatasetSplit.ByFileNumbers("test", 21, 25)],
         });
 
         Assert.Equal(["cat", "dog"], report.Classes);
@@ -77,7 +77,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 10)],
             DryRun = true,
         });
 
@@ -97,7 +97,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 10)],
             ExistingFiles = policy,
         };
 
@@ -123,7 +123,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 20), DatasetSplit.ByIndexRange("test", 21, 25)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 20), DatasetSplit.ByFileNumbers("test", 21, 25)],
         };
         var first = DatasetSplitter.Split(Options());
         var existing = System.IO.Path.Combine(Destination, "train", "cat", "cat.3.jpg");
@@ -157,7 +157,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 10)],
             ExistingFiles = policy,
         };
 
@@ -165,7 +165,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 10)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 10)],
         }));
 
         Assert.Contains($"'{existing}' differs from '{System.IO.Path.Combine(Source, "dog.5.jpg")}'", ex.Message, StringComparison.Ordinal);
@@ -193,8 +193,8 @@ public sealed class DatasetSplitterTests : IDisposable
     {
         DatasetSplitOptions Options(params DatasetSplit[] splits) => new() { SourceDirectory = Source, DestinationDirectory = Destination, Splits = splits };
 
-        Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByIndexRange("a", 1, 10), DatasetSplit.ByIndexRange("b", 10, 20))));
-        Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByIndexRange("a", 1, 10), DatasetSplit.ByFraction("b", 0.5))));
+        Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByFileNumbers("a", 1, 10), DatasetSplit.ByFileNumbers("b", 10, 20))));
+        Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByFileNumbers("a", 1, 10), DatasetSplit.ByFraction("b", 0.5))));
         Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByFraction("a", 0.7), DatasetSplit.ByFraction("b", 0.5))));
         Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options(DatasetSplit.ByFraction("a", 0.5), DatasetSplit.ByFraction("a", 0.5))));
         Assert.Throws<ArgumentException>(() => DatasetSplitter.Split(Options()));
@@ -209,7 +209,7 @@ public sealed class DatasetSplitterTests : IDisposable
         {
             SourceDirectory = Source,
             DestinationDirectory = Destination,
-            Splits = [DatasetSplit.ByIndexRange("train", 1, 3)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 1, 3)],
             DryRun = true,
         });
 

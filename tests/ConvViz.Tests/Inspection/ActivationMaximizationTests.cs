@@ -114,7 +114,7 @@ public sealed class ActivationMaximizationTests
     public void RunLayer_BlurAndJitter_RemoveHighFrequencies_AndStillRaiseTheActivation()
     {
         using var scope = NewDisposeScope();
-        using var model = BlogModel.CreateBuilder().Build();
+        using var model = BlogModel.CreateBuilder().WithSeed(1).Build(); // seeded: which filters are live on grey noise depends on the weights
         var plain = new ActivationMaximizationOptions { Steps = 24, Seed = 5 };
         var regularised = plain with { Jitter = 3, BlurSigma = 1.0, BlurEvery = 2 };
 

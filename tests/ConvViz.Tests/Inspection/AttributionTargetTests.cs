@@ -20,9 +20,12 @@ public sealed class AttributionTargetTests
         Assert.True(p > 0.9995f, $"the softmax is not saturated: p = {p}");
 
         var raw = new GradCamOptions { Normalize = false };
-        using var scoreMap = GradCam.Compute(model, input, 1, raw);
-        using var probabilityMap = GradCam.Compute(model, input, 1, raw with { Target = AttributionTarget.Probability });
-        using var normalised = GradCam.Compute(model, input, 1);
+        using var scoreMapResult = GradCam.Compute(model, input, 1, raw);
+        var scoreMap = scoreMapResult.Maps[0];
+        using var probabilityMapResult = GradCam.Compute(model, input, 1, raw with { Target = AttributionTarget.Probability });
+        var probabilityMap = probabilityMapResult.Maps[0];
+        using var normalisedResult = GradCam.Compute(model, input, 1);
+        var normalised = normalisedResult.Maps[0];
 
         var scoreMax = scoreMap.max().item<float>();
         var probabilityMax = probabilityMap.max().item<float>();
@@ -43,8 +46,10 @@ public sealed class AttributionTargetTests
         var input = KnownAnswerModel.CreateInput();
         var raw = new GradCamOptions { Normalize = false };
 
-        using var score = GradCam.Compute(model, input, 1, raw);
-        using var probability = GradCam.Compute(model, input, 1, raw with { Target = AttributionTarget.Probability });
+        using var scoreResult = GradCam.Compute(model, input, 1, raw);
+        var score = scoreResult.Maps[0];
+        using var probabilityResult = GradCam.Compute(model, input, 1, raw with { Target = AttributionTarget.Probability });
+        var probability = probabilityResult.Maps[0];
 
         var p = 1 / (1 + Math.Exp(-(KnownAnswerModel.ActivationSum - 1)));
         using var sigmoidSlope = Scalars.Create((float)(p * (1 - p)));
@@ -59,10 +64,14 @@ public sealed class AttributionTargetTests
         using var model = KnownAnswerModel.CreateBinary();
         var input = KnownAnswerModel.CreateInput();
 
-        using var positive = GradCam.Compute(model, input, 1);
-        using var negative = GradCam.Compute(model, input, 0);
-        using var positiveSaliency = Saliency.Compute(model, input, 1);
-        using var negativeSaliency = Saliency.Compute(model, input, 0, AttributionTarget.Probability);
+        using var positiveResult = GradCam.Compute(model, input, 1);
+        var positive = positiveResult.Maps[0];
+        using var negativeResult = GradCam.Compute(model, input, 0);
+        var negative = negativeResult.Maps[0];
+        using var positiveSaliencyResult = Saliency.Compute(model, input, 1);
+        var positiveSaliency = positiveSaliencyResult.Maps[0];
+        using var negativeSaliencyResult = Saliency.Compute(model, input, 0, new SaliencyOptions { Target = AttributionTarget.Probability });
+        var negativeSaliency = negativeSaliencyResult.Maps[0];
 
         // The patch is evidence for class 1 and against class 0: Grad-CAM's ReLU keeps only evidence for the class.
         var (row, column) = KnownAnswerModel.ArgMax(positive);
@@ -80,7 +89,7 @@ public sealed class AttributionTargetTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Saliency.Compute(model, KnownAnswerModel.CreateInput(), 1, (AttributionTarget)9).Dispose());
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Saliency.Compute(model, KnownAnswerModel.CreateInput(), 1, new SaliencyOptions { Target = (AttributionTarget)9 }).Dispose());
 
         Assert.Contains("AttributionTarget.Score", ex.Message, StringComparison.Ordinal);
     }

@@ -30,8 +30,10 @@ public sealed class GradCamDefaultLayerTests
         using var model = BlogModel.CreateBuilder().WithSeed(3).Build();
         var input = rand(new long[] { 1, 3, 150, 150 }, generator: new Generator(11));
 
-        using var byDefault = GradCam.Compute(model, input, 1);
-        using var named = GradCam.Compute(model, input, 1, new GradCamOptions { LayerName = "conv2d_4" });
+        using var byDefaultResult = GradCam.Compute(model, input, 1);
+        var byDefault = byDefaultResult.Maps[0];
+        using var namedResult = GradCam.Compute(model, input, 1, new GradCamOptions { LayerName = "conv2d_4" });
+        var named = namedResult.Maps[0];
 
         Assert.Equal(byDefault.shape, named.shape);
         Assert.True(byDefault.equal(named).all().item<bool>());

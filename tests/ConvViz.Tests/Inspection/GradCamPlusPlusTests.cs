@@ -13,7 +13,8 @@ public sealed class GradCamPlusPlusTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        using var cam = GradCamPlusPlus.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 1);
+        using var camResult = GradCamPlusPlus.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 1);
+        var cam = camResult.Maps[0];
 
         Assert.Equal([16L, 16L], cam.shape);
         var (row, column) = KnownAnswerModel.ArgMax(cam);
@@ -33,8 +34,10 @@ public sealed class GradCamPlusPlusTests
         var input = KnownAnswerModel.CreateInput();
         var raw = new GradCamOptions { Normalize = false };
 
-        using var plusPlus = GradCamPlusPlus.Compute(model, input, 1, raw);
-        using var gradCam = GradCam.Compute(model, input, 1, raw);
+        using var plusPlusResult = GradCamPlusPlus.Compute(model, input, 1, raw);
+        var plusPlus = plusPlusResult.Maps[0];
+        using var gradCamResult = GradCam.Compute(model, input, 1, raw);
+        var gradCam = gradCamResult.Maps[0];
 
         var expectedRatio = 196 / (2 + KnownAnswerModel.ActivationSum);
         using var ratio = Scalars.Create((float)expectedRatio);
@@ -51,7 +54,8 @@ public sealed class GradCamPlusPlusTests
         var input = cat([KnownAnswerModel.CreateInput(), KnownAnswerModel.CreateInput().flip(3)], 0);
         model.Module.train();
 
-        using var cams = GradCamPlusPlus.ComputeBatch(model, input, 1);
+        using var camsResult = GradCamPlusPlus.Compute(model, input, 1);
+        var cams = camsResult.Maps;
 
         Assert.True(model.Module.training);
         Assert.Equal([2L, 16L, 16L], cams.shape);
@@ -66,7 +70,8 @@ public sealed class GradCamPlusPlusTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        using var cam = GradCamPlusPlus.Compute(model, KnownAnswerModel.CreateInput(), 0);
+        using var camResult = GradCamPlusPlus.Compute(model, KnownAnswerModel.CreateInput(), 0);
+        var cam = camResult.Maps[0];
 
         Assert.False(cam.isnan().any().item<bool>());
         Assert.Equal(0f, cam.abs().max().item<float>());

@@ -14,7 +14,8 @@ public sealed class GradCamTests
         using var model = KnownAnswerModel.Create();
         var input = KnownAnswerModel.CreateInput();
 
-        using var cam = GradCam.Compute(model, input, classIndex: 1);
+        using var camResult = GradCam.Compute(model, input, classIndex: 1);
+        var cam = camResult.Maps[0];
 
         Assert.Equal([16L, 16L], cam.shape);
         var (row, column) = KnownAnswerModel.ArgMax(cam);
@@ -31,7 +32,8 @@ public sealed class GradCamTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        using var cam = GradCam.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 0);
+        using var camResult = GradCam.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 0);
+        var cam = camResult.Maps[0];
 
         Assert.False(cam.isnan().any().item<bool>());
         Assert.Equal(0f, cam.abs().max().item<float>());
@@ -45,7 +47,8 @@ public sealed class GradCamTests
         var input = cat([KnownAnswerModel.CreateInput(), KnownAnswerModel.CreateInput().flip(3)], 0);
         model.Module.train();
 
-        using var cams = GradCam.ComputeBatch(model, input, classIndex: 1, new GradCamOptions { LayerName = "conv2d" });
+        using var camsResult = GradCam.Compute(model, input, classIndex: 1, new GradCamOptions { LayerName = "conv2d" });
+        var cams = camsResult.Maps;
 
         Assert.True(model.Module.training);
         Assert.Equal([2L, 16L, 16L], cams.shape);

@@ -25,7 +25,8 @@ public sealed class GraphInspectionTests
         using var model = GraphModels.Residual();
         var input = GraphModels.Input(1, seed: 11);
 
-        var actual = GradCam.Compute(model, input, classIndex, new GradCamOptions { LayerName = layer, Normalize = false });
+        using var result = GradCam.Compute(model, input, classIndex, new GradCamOptions { LayerName = layer, Normalize = false });
+        var actual = result.Maps[0];
 
         var expected = HandGradCam(model, input, layer, classIndex);
         Assert.True(expected.abs().max().item<float>() > 0, "the reference map is all zero: the test would not discriminate");
@@ -39,7 +40,8 @@ public sealed class GraphInspectionTests
         using var model = GraphModels.Residual();
         var input = GraphModels.Input(1, seed: 11);
 
-        var actual = Saliency.Compute(model, input, 1);
+        using var result = Saliency.Compute(model, input, 1);
+        var actual = result.Maps[0];
 
         var leaf = input.detach().requires_grad_(true);
         Tensor gradient;
@@ -88,7 +90,7 @@ public sealed class GraphInspectionTests
         Assert.All(Enumerable.Range(0, 2), i => Assert.True(result.FinalActivations[i] > result.InitialActivations[i], $"channel {i} did not grow"));
 
         using var activations = IntermediateModel.From(model, ["add"]).Run(input);
-        using var grid = FeatureMapGrid.RenderLayer(activations["add"], model.GetLayer("add"));
+        using var grid = FeatureMapGrid.RenderForLayer(activations["add"], model.GetLayer("add"));
         Assert.True(grid.Width > 16 && grid.Height > 16);
 
         using var filters = FilterGrid.RenderFirstLayer(model);
@@ -134,7 +136,8 @@ public sealed class GraphInspectionTests
             {
                 var options = new GradCamOptions { LayerName = model.Layers[layer].Name };
                 var expected = FormerGradCam(model, input, layer, 1, plusPlus);
-                var actual = plusPlus ? GradCamPlusPlus.Compute(model, input, 1, options) : GradCam.Compute(model, input, 1, options);
+                using var result = plusPlus ? GradCamPlusPlus.Compute(model, input, 1, options) : GradCam.Compute(model, input, 1, options);
+                var actual = result.Maps[0];
                 Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
             }
         }

@@ -25,9 +25,9 @@ public sealed class NativeMemoryTests
         void RunAll()
         {
             GradCam.Compute(model, input, 1).Dispose();
-            GradCam.ComputeBatch(model, input, 0).Dispose();
+            GradCam.ComputeBatch(model, input, [0]).Dispose();
             Saliency.Compute(model, input, 1).Dispose();
-            Saliency.Compute(model, input, 1, AttributionTarget.Probability).Dispose();
+            Saliency.Compute(model, input, 1, new SaliencyOptions { Target = AttributionTarget.Probability }).Dispose();
             GradCamPlusPlus.Compute(model, input, 1, new GradCamOptions { Normalize = false }).Dispose();
             SmoothGrad.Compute(model, input, 1, new SmoothGradOptions { SampleCount = 5, BatchSize = 2 }).Dispose();
             IntegratedGradients.Compute(model, input, 1, new IntegratedGradientsOptions { Steps = 5, BatchSize = 4 }).Dispose();

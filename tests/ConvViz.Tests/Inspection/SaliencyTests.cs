@@ -13,7 +13,8 @@ public sealed class SaliencyTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        using var map = Saliency.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 1);
+        using var mapResult = Saliency.Compute(model, KnownAnswerModel.CreateInput(), classIndex: 1);
+        var map = mapResult.Maps[0];
 
         Assert.Equal([16L, 16L], map.shape);
         Assert.Equal((KnownAnswerModel.PatchRow, KnownAnswerModel.PatchColumn), KnownAnswerModel.ArgMax(map));
@@ -29,7 +30,8 @@ public sealed class SaliencyTests
         var input = KnownAnswerModel.CreateInput();
         model.Module.train();
 
-        using var map = Saliency.Compute(model, input, classIndex: 1);
+        using var mapResult = Saliency.Compute(model, input, classIndex: 1);
+        var map = mapResult.Maps[0];
 
         Assert.True(model.Module.training);
         Assert.False(input.requires_grad);

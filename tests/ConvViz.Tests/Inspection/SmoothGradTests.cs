@@ -13,7 +13,8 @@ public sealed class SmoothGradTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        using var map = SmoothGrad.Compute(model, KnownAnswerModel.CreateInput(), 1, new SmoothGradOptions { SampleCount = 32, Seed = 1 });
+        using var mapResult = SmoothGrad.Compute(model, KnownAnswerModel.CreateInput(), 1, new SmoothGradOptions { SampleCount = 32, Seed = 1 });
+        var map = mapResult.Maps[0];
 
         Assert.Equal([16L, 16L], map.shape);
         var (row, column) = KnownAnswerModel.ArgMax(map);
@@ -33,10 +34,14 @@ public sealed class SmoothGradTests
         var input = KnownAnswerModel.CreateInput();
         var options = new SmoothGradOptions { SampleCount = 10, Seed = 4, BatchSize = 3 };
 
-        using var a = SmoothGrad.Compute(model, input, 1, options);
-        using var b = SmoothGrad.Compute(model, input, 1, options);
-        using var otherSeed = SmoothGrad.Compute(model, input, 1, options with { Seed = 5 });
-        using var vanilla = Saliency.Compute(model, input, 1);
+        using var aResult = SmoothGrad.Compute(model, input, 1, options);
+        var a = aResult.Maps[0];
+        using var bResult = SmoothGrad.Compute(model, input, 1, options);
+        var b = bResult.Maps[0];
+        using var otherSeedResult = SmoothGrad.Compute(model, input, 1, options with { Seed = 5 });
+        var otherSeed = otherSeedResult.Maps[0];
+        using var vanillaResult = Saliency.Compute(model, input, 1);
+        var vanilla = vanillaResult.Maps[0];
 
         Assert.True(a.allclose(b, rtol: 0, atol: 0));
         Assert.False(a.allclose(otherSeed, rtol: 0, atol: 1e-4));
@@ -52,7 +57,8 @@ public sealed class SmoothGradTests
         var copy = input.clone();
         model.Module.train();
 
-        using var maps = SmoothGrad.ComputeBatch(model, input, 1, new SmoothGradOptions { SampleCount = 8 });
+        using var mapsResult = SmoothGrad.Compute(model, input, 1, new SmoothGradOptions { SampleCount = 8 });
+        var maps = mapsResult.Maps;
 
         Assert.True(model.Module.training);
         Assert.Equal([2L, 16L, 16L], maps.shape);

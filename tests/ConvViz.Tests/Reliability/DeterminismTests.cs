@@ -36,10 +36,10 @@ public sealed class DeterminismTests
     {
         ["Predict"] = (m, x) => m.Predict(x),
         ["IntermediateModel"] = (m, x) => IntermediateModel.From(m, 2).Predict(x),
-        ["GradCam"] = (m, x) => GradCam.ComputeBatch(m, x, 1),
-        ["GradCamPlusPlus"] = (m, x) => GradCamPlusPlus.ComputeBatch(m, x, 1),
-        ["Saliency"] = (m, x) => Saliency.ComputeBatch(m, x, 1),
-        ["SmoothGrad"] = (m, x) => SmoothGrad.ComputeBatch(m, x, 1, new SmoothGradOptions { SampleCount = 12, BatchSize = 5, Seed = 4 }),
+        ["GradCam"] = (m, x) => Maps(GradCam.Compute(m, x, 1)),
+        ["GradCamPlusPlus"] = (m, x) => Maps(GradCamPlusPlus.Compute(m, x, 1)),
+        ["Saliency"] = (m, x) => Maps(Saliency.Compute(m, x, 1)),
+        ["SmoothGrad"] = (m, x) => Maps(SmoothGrad.Compute(m, x, 1, new SmoothGradOptions { SampleCount = 12, BatchSize = 5, Seed = 4 })),
         ["IntegratedGradients"] = (m, x) =>
         {
             using var result = IntegratedGradients.Compute(m, x, 1, new IntegratedGradientsOptions { Steps = 16, BatchSize = 6 });
@@ -52,6 +52,15 @@ public sealed class DeterminismTests
             return result.Images.clone();
         },
     };
+
+    /// <summary>The maps of an attribution result as a tensor the caller owns (a new handle on the same storage); disposes the result.</summary>
+    private static Tensor Maps(AttributionResult result)
+    {
+        using (result)
+        {
+            return result.Maps.alias();
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Methods))]

@@ -118,7 +118,7 @@ public sealed class NonRegularFileTests : IDisposable
         {
             SourceDirectory = source,
             DestinationDirectory = _temp.Combine("out"),
-            Splits = [DatasetSplit.ByIndexRange("train", 0, 9)],
+            Splits = [DatasetSplit.ByFileNumbers("train", 0, 9)],
         }));
 
         Assert.Equal(1, report.CopiedCount);

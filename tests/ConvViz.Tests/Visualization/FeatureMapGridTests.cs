@@ -9,7 +9,7 @@ namespace ConvViz.Tests.Visualization;
 
 public sealed class FeatureMapGridTests
 {
-    private static readonly FeatureMapGridOptions s_plainGray = new() { Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false };
+    private static readonly FeatureMapGridOptions s_plainGray = new() { Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never };
 
     [Fact]
     public void Render_AsymmetricPattern_KeepsRowZeroAtTheTopAndColumnZeroOnTheLeft()
@@ -36,7 +36,7 @@ public sealed class FeatureMapGridTests
         using var scope = NewDisposeScope();
         var maps = rand(new long[] { 1, 5, 2, 3 }, generator: new Generator(1));
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 2, Padding = 1, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 2, Padding = 1, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never });
 
         // 3 columns × 2 rows of 6×4 tiles with 1-pixel padding between and around.
         Assert.Equal(((3 * 6) + 4, (2 * 4) + 3), (image.Width, image.Height));
@@ -49,7 +49,7 @@ public sealed class FeatureMapGridTests
     {
         using var scope = NewDisposeScope();
 
-        using var image = FeatureMapGrid.Render(rand(4, 2, 2), new FeatureMapGridOptions { Columns = 4, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(rand(4, 2, 2), new FeatureMapGridOptions { Columns = 4, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never });
 
         Assert.Equal((8, 2), (image.Width, image.Height));
     }
@@ -61,7 +61,7 @@ public sealed class FeatureMapGridTests
         using var pixelCount = Scalars.Create(16);
         var maps = stack([zeros(4, 4), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(4, 4)]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Columns = 2, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Columns = 2, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never });
 
         var marker = new Rgb24(176, 176, 176);
         var neutral = new Rgb24(128, 128, 128);
@@ -86,7 +86,7 @@ public sealed class FeatureMapGridTests
         using var perLayer = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
             Colormap = Colormap.Gray, Scale = 1, Padding = 0, Normalization = FeatureMapNormalization.PerLayer,
-            ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
+            ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never,
         });
 
         // Two 1×2 tiles side by side (⌈√2⌉ = 2 columns): the second tile's bright pixel is at x = 3.
@@ -106,7 +106,7 @@ public sealed class FeatureMapGridTests
         var percentile = new FeatureMapGridOptions
         {
             Colormap = Colormap.Gray, Scale = 1, Padding = 0, Normalization = FeatureMapNormalization.Percentile,
-            LowerPercentile = 0, UpperPercentile = 98, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
+            LowerPercentile = 0, UpperPercentile = 98, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never,
         };
 
         using var clipped = FeatureMapGrid.Render(map, percentile);
@@ -125,7 +125,7 @@ public sealed class FeatureMapGridTests
         using var pixelCount = Scalars.Create(4);
         var maps = stack([full(2, 2, one), zeros(2, 2), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(2, 2)]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Channels = [2, 0], Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Channels = [2, 0], Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never });
 
         Assert.Equal((4, 2), (image.Width, image.Height));
         Assert.Equal(0, image[0, 0].R);
@@ -150,7 +150,7 @@ public sealed class FeatureMapGridTests
         using var pixelCount = Scalars.Create(4);
         var batch = stack([zeros(1, 2, 2), arange(Scalars.Zero, pixelCount, Scalars.One, dtype: ScalarType.Float32).reshape(1, 2, 2)]);
 
-        using var image = FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 1, Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 1, Colormap = Colormap.Gray, Scale = 1, Padding = 0, ShowTitle = false, ShowChannelNumbers = false, ColorBar = ColorBarMode.Never });
 
         Assert.Equal(255, image[1, 1].R);
         Assert.Throws<ArgumentException>(() => FeatureMapGrid.Render(batch, new FeatureMapGridOptions { SampleIndex = 2 }));
@@ -178,7 +178,7 @@ public sealed class FeatureMapGridTests
         var x = arange(Scalars.Zero, columns, Scalars.One, dtype: ScalarType.Float32).reshape(1, 8).expand(6, 8);
         var maps = stack([y, x, x.sub(centreColumn).pow(Scalars.Two).add(y.sub(centreRow).pow(Scalars.Two), Scalars.One), zeros(6, 8), x * y]);
 
-        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 3, Padding = 2, ShowColorScale = true, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions { Scale = 3, Padding = 2, ColorBar = ColorBarMode.Always, ShowTitle = false, ShowChannelNumbers = false, ShowColorBarLabels = false });
 
         GoldenImage.AssertMatches(image, nameof(FeatureMapGridTests));
     }
@@ -192,8 +192,8 @@ public sealed class FeatureMapGridTests
 
         using var image = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
-            Scale = 4, Padding = 1, Colormap = Colormap.Magma, Normalization = FeatureMapNormalization.PerLayer, ShowColorScale = true,
-            ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
+            Scale = 4, Padding = 1, Colormap = Colormap.Magma, Normalization = FeatureMapNormalization.PerLayer, ColorBar = ColorBarMode.Always,
+            ShowTitle = false, ShowChannelNumbers = false, ShowColorBarLabels = false,
         });
 
         GoldenImage.AssertMatches(image, nameof(FeatureMapGridTests));

@@ -41,7 +41,7 @@ public sealed class FilterGridTests
     {
         using var model = BlogModel.CreateBuilder().Build();
 
-        using var image = FilterGrid.RenderLayer(model, "conv2d_1", new FilterGridOptions { Scale = 3, Padding = 1, MaxFilters = 5, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false });
+        using var image = FilterGrid.RenderLayer(model, "conv2d_1", new FilterGridOptions { Scale = 3, Padding = 1, MaxFilters = 5, ShowTitle = false, ShowChannelNumbers = false, ShowColorBarLabels = false });
 
         // conv2d_1 has 16 filters reading 8 channels: 5 rows × 8 columns of 9×9 tiles, plus the colour-scale strip.
         Assert.Equal((8 * 9) + 9, image.Width);

@@ -71,7 +71,7 @@ public sealed class GridLabelsTests
         using var scope = NewDisposeScope();
         using var model = KnownAnswerModel.Create();
 
-        var ex = Assert.Throws<ArgumentException>(() => FeatureMapGrid.RenderLayer(rand(1, 3, 14, 14), model.Layers[0]).Dispose());
+        var ex = Assert.Throws<ArgumentException>(() => FeatureMapGrid.RenderForLayer(rand(1, 3, 14, 14), model.Layers[0]).Dispose());
 
         Assert.Contains("'conv2d'", ex.Message);
         Assert.Equal("layer", ex.ParamName);
@@ -120,7 +120,7 @@ public sealed class GridLabelsTests
         var maps = rand(new long[] { 3, 4, 4 }, generator: new Generator(3));
 
         var (plain, _, _, _, plainLabels) = FeatureMapGrid.RenderWithRange(maps, new FeatureMapGridOptions());
-        var (strip, _, _, _, stripLabels) = FeatureMapGrid.RenderWithRange(maps, new FeatureMapGridOptions { ShowColorScale = true });
+        var (strip, _, _, _, stripLabels) = FeatureMapGrid.RenderWithRange(maps, new FeatureMapGridOptions { ColorBar = ColorBarMode.Always });
         using (plain)
         using (strip)
         {
@@ -146,12 +146,12 @@ public sealed class GridLabelsTests
 
         using var pattern = FeatureMapGrid.Render(maps, new FeatureMapGridOptions
         {
-            Scale = 3, Padding = 2, ShowColorScale = true, ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
+            Scale = 3, Padding = 2, ColorBar = ColorBarMode.Always, ShowTitle = false, ShowChannelNumbers = false, ShowColorBarLabels = false,
         });
         using var magma = FeatureMapGrid.Render(sines, new FeatureMapGridOptions
         {
-            Scale = 4, Padding = 1, Colormap = Colormap.Magma, Normalization = FeatureMapNormalization.PerLayer, ShowColorScale = true,
-            ShowTitle = false, ShowChannelNumbers = false, ShowColorBar = false,
+            Scale = 4, Padding = 1, Colormap = Colormap.Magma, Normalization = FeatureMapNormalization.PerLayer, ColorBar = ColorBarMode.Always,
+            ShowTitle = false, ShowChannelNumbers = false, ShowColorBarLabels = false,
         });
 
         // perPixelThreshold 1 and imageThreshold 0: any differing pixel fails.

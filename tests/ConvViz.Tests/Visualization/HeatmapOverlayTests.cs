@@ -88,7 +88,8 @@ public sealed class HeatmapOverlayTests
         using var model = KnownAnswerModel.Create();
         var preprocessing = new ImagePreprocessing { TargetHeight = 16, TargetWidth = 16, ColorMode = ColorMode.Grayscale, Rescale = 1.0 / 255 };
         using var input = ImageLoader.FromImage(photo, preprocessing);
-        using var cam = GradCam.Compute(model, input, 1);
+        using var camResult = GradCam.Compute(model, input, 1);
+        var cam = camResult.Maps[0];
 
         using var overlay = HeatmapOverlay.Render(photo, cam, new HeatmapOverlayOptions { Alpha = 1, Colormap = Colormap.Gray });
 

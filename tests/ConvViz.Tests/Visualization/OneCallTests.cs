@@ -32,7 +32,7 @@ public sealed class OneCallTests
         Assert.Equal(3, Directory.GetFiles(directory.Path).Length); // flatten, dropout and dense have no grid, and no temporary file is left
         foreach (var (path, layer) in paths.Zip(model.Layers))
         {
-            using var expected = FeatureMapGrid.RenderLayer(activations[layer.Name], layer);
+            using var expected = FeatureMapGrid.RenderForLayer(activations[layer.Name], layer);
             using var saved = Image.Load<Rgb24>(path);
             AssertSamePixels(expected, saved);
         }
@@ -52,7 +52,7 @@ public sealed class OneCallTests
 
         var paths = activations.SaveGrids(directory.Combine("grids", "run1"), options);
 
-        using var expected = FeatureMapGrid.RenderLayer(activations["conv2d"], model.Layers[0], options);
+        using var expected = FeatureMapGrid.RenderForLayer(activations["conv2d"], model.Layers[0], options);
         using var saved = Image.Load<Rgb24>(Assert.Single(paths));
         AssertSamePixels(expected, saved);
     }
@@ -71,7 +71,8 @@ public sealed class OneCallTests
         var input = model.LoadImage(photo);
         var predicted = model.PredictClasses(input)[0];
         Assert.Equal(predicted, explained);
-        using var expected = HeatmapOverlay.RenderOnPhoto(photo, GradCam.Compute(model, input, predicted.ClassIndex));
+        using var cam = GradCam.Compute(model, input, predicted.ClassIndex);
+        using var expected = HeatmapOverlay.RenderOnPhoto(photo, cam.Maps);
         using var saved = Image.Load<Rgb24>(output);
         Assert.Equal((45, 30), (saved.Width, saved.Height));
         AssertSamePixels(expected, saved);
@@ -94,7 +95,8 @@ public sealed class OneCallTests
         Assert.Equal(other, explained.ClassIndex);
         Assert.Equal(model.ClassNames[other], explained.ClassName);
         Assert.Equal(1 - predicted.Probability, explained.Probability, 5);
-        using var expected = HeatmapOverlay.RenderOnPhoto(photo, GradCam.Compute(model, model.LoadImage(photo), other, options));
+        using var cam = GradCam.Compute(model, model.LoadImage(photo), other, options);
+        using var expected = HeatmapOverlay.RenderOnPhoto(photo, cam.Maps);
         using var saved = Image.Load<Rgb24>(directory.Combine("other.png"));
         AssertSamePixels(expected, saved);
         Assert.Throws<ArgumentOutOfRangeException>(() => HeatmapOverlay.SaveGradCam(model, photo, directory.Combine("bad.png"), classIndex: 2));
