@@ -423,13 +423,13 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
             if (element.TryGetProperty("module", out var module) && module.ValueKind != JsonValueKind.Null &&
                 (module.ValueKind != JsonValueKind.String || !IsKerasModule(module.GetString()!)))
             {
-                return $"class '{Truncate(className)}' from module {Truncate(module.GetRawText())}";
+                return $"class '{Truncate(className)}' from module {Describe(module)}";
             }
 
             if (element.TryGetProperty("registered_name", out var registered) && registered.ValueKind != JsonValueKind.Null &&
                 (registered.ValueKind != JsonValueKind.String || registered.GetString() != className))
             {
-                return $"class '{Truncate(className)}' registered as {Truncate(registered.GetRawText())}";
+                return $"class '{Truncate(className)}' registered as {Describe(registered)}";
             }
         }
 
@@ -449,6 +449,9 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
 
         return null;
     }
+
+    private static string Describe(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? $"'{Truncate(value.GetString()!)}'" : Truncate(value.GetRawText());
 
     private static bool IsKerasModule(string module) => module == "keras" || module.StartsWith("keras.", StringComparison.Ordinal);
 
