@@ -211,8 +211,9 @@ public sealed class Keras3ImportTests
     public async Task MutatedArchives_LoadOrFailWithInvalidDataOrNotSupported(string fixture, int seed)
     {
         // 700 per fixture (2,100 in all): 400 with 1 to 8 random bytes of the zip overwritten (the archive is stored, so
-        // these hit the zip headers, config.json and the HDF5 weights), 300 with config.json's text mutated and re-zipped
-        // (deflated). Each has a time limit: no hang, no crash, no exception other than InvalidData or NotSupported.
+        // these hit the zip headers, config.json and the HDF5 weights, mostly caught by the CRC), 150 with config.json's
+        // text mutated and 150 with 1 to 8 bytes of model.weights.h5 overwritten, both re-zipped (deflated, valid CRC).
+        // Each has a time limit: no hang, no crash, no exception other than InvalidData or NotSupported.
         var original = File.ReadAllBytes(Path.Combine(s_assets, fixture + ".keras"));
         var entries = ReadEntries(fixture + ".keras");
         var json = Encoding.UTF8.GetString(entries["config.json"]);
@@ -230,9 +231,20 @@ public sealed class Keras3ImportTests
                     bytes[random.Next(4, bytes.Length)] = (byte)random.Next(256);
                 }
             }
-            else
+            else if (i < 550)
             {
                 bytes = Zip(("metadata.json", entries["metadata.json"]), ("config.json", Encoding.UTF8.GetBytes(MutateJson(json, random))), ("model.weights.h5", entries["model.weights.h5"]));
+            }
+            else
+            {
+                var weights = (byte[])entries["model.weights.h5"].Clone();
+                var count = random.Next(1, 9);
+                for (var j = 0; j < count; j++)
+                {
+                    weights[random.Next(8, weights.Length)] = (byte)random.Next(256);
+                }
+
+                bytes = Zip(("metadata.json", entries["metadata.json"]), ("config.json", entries["config.json"]), ("model.weights.h5", weights));
             }
 
             var task = Task.Run(() =>
