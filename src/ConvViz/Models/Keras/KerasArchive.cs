@@ -32,7 +32,7 @@ internal static class KerasArchive
 
     private const int MaxEntries = 65_536;
     private const int MaxDepth = 64;
-    private const string Marker = "ConvViz.KerasArchive";
+    private const string Marker = "keras-archive-refusal";
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Returns whether <paramref name="header"/> starts with a zip local file header (<c>PK\x03\x04</c>).</summary>

@@ -204,23 +204,12 @@ internal static class KerasImporter
 
     /// <summary>
     /// Gets the names of a layer's Keras 3 variables in the order <c>save_own_variables</c> writes them (trainable ones,
-    /// then non-trainable), only those the layer's flags create: Conv2D and Dense kernel, bias; DepthwiseConv2D kernel,
-    /// bias; SeparableConv2D depthwise kernel, pointwise kernel, bias; BatchNormalization gamma (scale), beta (center),
-    /// moving mean, moving variance. They are ConvViz's tensor names.
+    /// then non-trainable), only those the layer's flags create: Conv2D and Dense kernel, bias (<c>use_bias</c>);
+    /// DepthwiseConv2D kernel, bias; SeparableConv2D depthwise kernel, pointwise kernel, bias; BatchNormalization gamma
+    /// (<c>scale</c>), beta (<c>center</c>), moving mean, moving variance. Every ConvViz layer declares its tensors in
+    /// exactly that order and with those flags (its <see cref="LayerSpec.Tensors"/>), so the layer itself is asked.
     /// </summary>
-    internal static IReadOnlyList<string> Keras3VariableOrder(LayerSpec spec)
-    {
-        string[] withBias(bool useBias, params string[] kernels) => useBias ? [.. kernels, "bias"] : kernels;
-        return spec.Options switch
-        {
-            Conv2DOptions o => withBias(o.UseBias, "kernel"),
-            DenseOptions o => withBias(o.UseBias, "kernel"),
-            DepthwiseConv2DOptions o => withBias(o.UseBias, "depthwise_kernel"),
-            SeparableConv2DOptions o => withBias(o.UseBias, "depthwise_kernel", "pointwise_kernel"),
-            BatchNormalizationOptions o => [.. o.Scale ? ["gamma"] : Array.Empty<string>(), .. o.Center ? ["beta"] : Array.Empty<string>(), "moving_mean", "moving_variance"],
-            _ => [.. spec.Tensors.Select(t => t.Name)],
-        };
-    }
+    internal static IReadOnlyList<string> Keras3VariableOrder(LayerSpec spec) => [.. spec.Tensors.Select(t => t.Name)];
 
     /// <summary>Builds the architecture (random weights).</summary>
     public static Model Build(KerasModelConfig config, int kerasMajor, string source)
