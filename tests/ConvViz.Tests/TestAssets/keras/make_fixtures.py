@@ -436,10 +436,11 @@ def save_expected(name, x, y):
 
 def save_keras(name, config, layers, x, y):
     weights = h5_bytes(lambda f: write_k3_weights(f, layers))
-    with zipfile.ZipFile(os.path.join(HERE, name + ".keras"), "w") as zf:  # Keras writes stored (uncompressed) entries
-        zf.writestr("metadata.json", json.dumps({"keras_version": "3.6.0", "date_saved": "2026-12-03@06:00:00"}))
-        zf.writestr("config.json", json.dumps(config))
-        zf.writestr("model.weights.h5", weights)
+    # Keras writes stored (uncompressed) entries; a fixed time stamp keeps the fixture's bytes reproducible.
+    with zipfile.ZipFile(os.path.join(HERE, name + ".keras"), "w") as zf:
+        for entry, data in [("metadata.json", json.dumps({"keras_version": "3.6.0", "date_saved": "2026-12-03@06:00:00"})),
+                            ("config.json", json.dumps(config)), ("model.weights.h5", weights)]:
+            zf.writestr(zipfile.ZipInfo(entry, date_time=(2026, 12, 3, 6, 0, 0)), data)
     save_expected(name, x, y)
 
 
