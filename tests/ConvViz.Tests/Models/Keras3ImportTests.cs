@@ -25,6 +25,7 @@ public sealed class Keras3ImportTests(ITestOutputHelper output)
     [InlineData("k3_functional.keras", "k3_functional")]
     [InlineData("k3_nested.keras", "k3_nested")]
     [InlineData("k3_legacy_sequential.h5", "k3_legacy_sequential")]
+    [InlineData("k3_legacy_nested.h5", "k3_legacy_nested")]
     public void Load_Keras3Fixture_PredictsAsNumpy(string file, string expected)
     {
         using var model = Model.Load(Path.Combine(s_assets, file));

@@ -572,4 +572,28 @@ k3_nested_config = k3model("Sequential", "sequential", [
 save_keras("k3_nested", k3_nested_config,
            [("Functional", [("InputLayer", []), ("Conv2D", [nk1, nb1]), ("Conv2D", [nk2, nb2]), ("Add", []), ("MaxPooling2D", [])]),
             ("Flatten", []), ("Dense", [nd, ndb])], x6, nested_forward(x6.astype(np.float64)))
+
+# Keras 3 legacy .h5 of the nested model: the inner model's weights in one group named after it, named by their
+# variable paths, which here start with the inner model's name (conv_base/block_conv1/kernel).
+with h5py.File(os.path.join(HERE, "k3_legacy_nested.h5"), "w") as f:
+    f.attrs["keras_version"] = b"3.6.0"
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": k3_nested_config["config"]}).encode("utf-8")
+    mw = f.create_group("model_weights")
+    mw.attrs["layer_names"] = np.array([b"conv_base", b"flatten", b"dense"])
+    mw.attrs["backend"] = b"tensorflow"
+    mw.attrs["keras_version"] = b"3.6.0"
+    legacy_nested = {"conv_base": [("conv_base/block_conv1/kernel", nk1), ("conv_base/block_conv1/bias", nb1),
+                                   ("conv_base/block_conv2/kernel", nk2), ("conv_base/block_conv2/bias", nb2)],
+                     "dense": [("sequential/dense/kernel", nd), ("sequential/dense/bias", ndb)], "flatten": []}
+    for layer_name in sorted(legacy_nested):
+        g = mw.create_group(layer_name)
+        if not legacy_nested[layer_name]:
+            g.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+            continue
+        g.attrs["weight_names"] = np.array([n.encode("utf-8") for n, _ in legacy_nested[layer_name]])
+        for n, a in legacy_nested[layer_name]:
+            g.create_dataset(n, data=a)
+    mw.create_group("top_level_model_weights").attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+save_expected("k3_legacy_nested", x6, nested_forward(x6.astype(np.float64)))
 print("fixtures written to", HERE)
