@@ -1,7 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-// Looks inside an already-saved model (for example the CatsVsDogs sample's model.safetensors) on any image:
-// feature-map grids of chosen layers, filter grids, Grad-CAM, saliency and the one-file HTML report.
+// Looks inside an already-saved model (for example the CatsVsDogs sample's model.safetensors, or a Keras model:
+// Keras 2 / Keras 3 .h5 or a Keras 3 .keras archive) on any image: feature-map grids of chosen layers, filter grids,
+// Grad-CAM, saliency and the one-file HTML report.
 using System.Globalization;
 using ConvViz;
 using ConvViz.Inspection;
@@ -12,7 +13,7 @@ using SixLabors.ImageSharp;
 using static TorchSharp.torch;
 
 const string Usage = """
-    Usage: ConvViz.Samples.Inspect <model.safetensors> <image> [options]
+    Usage: ConvViz.Samples.Inspect <model.safetensors|model.h5|model.keras> <image> [options]
 
       --layer <index|name>  A layer to draw feature maps of: a 0-based index (as model.Layers), r:<k> for R's
                             1-based get_layer(index = k), or a layer name such as conv2d_3. Repeatable.
@@ -21,6 +22,9 @@ const string Usage = """
       --patterns <layer>    Activation maximisation: the input patterns that most excite the first 16 channels of a
                             Conv2D or pooling layer (same layer syntax as --layer). Repeatable. Takes a few seconds
                             per layer.
+      --rescale <factor>    For Keras files, which carry no preprocessing: resize to the model's input and
+                            multiply the pixels by this factor, as image_data_generator(rescale = 1/255) did
+                            (for example 0.00392156862745098).
       --out <folder>        Output folder (default: ./convviz-inspect).
     """;
 
@@ -35,6 +39,7 @@ var imagePath = args[1];
 var layerArguments = new List<string>();
 var patternArguments = new List<string>();
 int? classArgument = null;
+double? rescale = null;
 var output = "convviz-inspect";
 for (var i = 2; i < args.Length; i++)
 {
@@ -56,6 +61,10 @@ for (var i = 2; i < args.Length; i++)
             classArgument = c;
             i++;
             break;
+        case "--rescale" when double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0:
+            rescale = r;
+            i++;
+            break;
         case "--out":
             output = args[++i];
             break;
@@ -67,18 +76,24 @@ for (var i = 2; i < args.Length; i++)
 
 try
 {
-    Inspect(modelPath, imagePath, layerArguments, patternArguments, classArgument, Path.GetFullPath(output));
+    Inspect(modelPath, imagePath, layerArguments, patternArguments, classArgument, rescale, Path.GetFullPath(output));
     return 0;
 }
-catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or KeyNotFoundException or UnauthorizedAccessException or NativeBackendMissingException)
+catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException or KeyNotFoundException or UnauthorizedAccessException or NativeBackendMissingException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;
 }
 
-static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> layerArguments, IReadOnlyList<string> patternArguments, int? classArgument, string output)
+static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> layerArguments, IReadOnlyList<string> patternArguments, int? classArgument, double? rescale, string output)
 {
+    // Model.Load recognises ConvViz files, Keras HDF5 (.h5) and Keras 3 archives (.keras) by their content.
     using var model = Model.Load(modelPath);
+    if (rescale is { } factor)
+    {
+        model.Preprocessing = model.GetImagePreprocessing() with { Rescale = factor };
+    }
+
     Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputShape}.");
     foreach (var layer in model.Layers)
     {

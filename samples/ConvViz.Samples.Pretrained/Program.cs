@@ -36,7 +36,7 @@ DatasetSplitter.Split(new DatasetSplitOptions
 {
     SourceDirectory = source,
     DestinationDirectory = splitRoot,
-    Splits = [DatasetSplit.ByIndexRange("train", 1, lastTrain), DatasetSplit.ByIndexRange("test", lastTrain + 1, lastTest)],
+    Splits = [DatasetSplit.ByFileNumbers("train", 1, lastTrain), DatasetSplit.ByFileNumbers("test", lastTrain + 1, lastTest)],
 });
 
 // The pretrained base: ResNet18 with the package's input transform (RGB to BGR, minus the mean image) as its first

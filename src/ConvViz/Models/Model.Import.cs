@@ -8,26 +8,29 @@ namespace ConvViz.Models;
 public sealed partial class Model
 {
     /// <summary>
-    /// Loads weights from a Keras HDF5 file (Keras <c>save_weights("w.h5")</c>, R keras <c>save_model_weights_hdf5</c>, or
-    /// the weights of a full-model file) onto this model, which must have the same architecture. Weights are matched by
-    /// the order of the layers that have weights, as Keras' <c>load_weights</c> does, and converted from Keras' layouts
-    /// (HWIO convolution kernels, [in, out] dense kernels).
+    /// Loads weights from a Keras file (Keras 2 <c>save_weights("w.h5")</c>, R keras <c>save_model_weights_hdf5</c>, the
+    /// weights of a full-model <c>.h5</c>, Keras 3 <c>save_weights("w.weights.h5")</c>, or the weights of a Keras 3
+    /// <c>.keras</c> archive) onto this model, which must have the same architecture. Weights are matched by the order of
+    /// the layers that have weights, as Keras' <c>load_weights</c> does (for a Keras 3 <c>.weights.h5</c>, which names its
+    /// groups after the layers' classes, by each layer's class and position among the layers of that class, as Keras 3
+    /// does), and converted from Keras' layouts (HWIO convolution kernels, [in, out] dense kernels).
     /// </summary>
-    /// <param name="path">The Keras HDF5 file.</param>
+    /// <param name="path">The Keras HDF5 or .keras file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a Keras HDF5 file, is corrupt, or its weights do not fit this model (the message names the layer and both shapes).</exception>
+    /// <exception cref="InvalidDataException">The file is not a Keras weights file, is corrupt, or its weights do not fit this model (the message names the layer and both shapes).</exception>
     /// <exception cref="NotSupportedException">The file stores weights in a type other than float32 or float64.</exception>
     public void LoadWeights(string path) => LoadWeights(path, byName: false);
 
     /// <summary>
-    /// Loads weights from a Keras HDF5 file like <see cref="LoadWeights(string)"/>, matching them by layer name when
+    /// Loads weights from a Keras file like <see cref="LoadWeights(string)"/>, matching them by layer name when
     /// <paramref name="byName"/> is <see langword="true"/> (Keras' <c>load_weights(by_name = TRUE)</c>; every layer with
-    /// weights must have a group of its name in the file).
+    /// weights must have a group of its name in the file; for a <c>.keras</c> archive, a layer of its name in
+    /// <c>config.json</c>; a Keras 3 <c>.weights.h5</c> names its groups after the layers' classes, conv2d, conv2d_1, …).
     /// </summary>
-    /// <param name="path">The Keras HDF5 file.</param>
+    /// <param name="path">The Keras HDF5 or .keras file.</param>
     /// <param name="byName">Whether to match by layer name instead of by order.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a Keras HDF5 file, is corrupt, or its weights do not fit this model (the message names the layer and both shapes).</exception>
+    /// <exception cref="InvalidDataException">The file is not a Keras weights file, is corrupt, or its weights do not fit this model (the message names the layer and both shapes).</exception>
     /// <exception cref="NotSupportedException">The file stores weights in a type other than float32 or float64.</exception>
     public void LoadWeights(string path, bool byName)
     {
@@ -35,15 +38,7 @@ public sealed partial class Model
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfTrainingOnAnotherThread("LoadWeights");
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        var header = new byte[8];
-        if (stream.ReadAtLeast(header, 8, throwOnEndOfStream: false) < 8 || !KerasHdf5Reader.IsHdf5(header))
-        {
-            throw new InvalidDataException($"'{path}' is not a Keras HDF5 weights file: it does not start with the HDF5 signature.");
-        }
-
-        stream.Position = 0;
-        var content = KerasHdf5Reader.Read(stream, path, new ModelLoadOptions().MaxHeaderBytes);
-        KerasImporter.LoadWeights(this, content, path, byName);
+        KerasImporter.LoadWeightsFile(this, stream, path, byName, new ModelLoadOptions());
     }
 
     private static Model ReadAnyFormat(string path, ModelLoadOptions options)
@@ -53,6 +48,7 @@ public sealed partial class Model
         {
             using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             format = IsHdf5(probe) ? ModelFileFormat.KerasHdf5
+                : IsKerasArchive(probe) ? ModelFileFormat.KerasArchive
                 : IsOnnx(probe) || path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Onnx
                 : ModelFileFormat.ConvViz;
         }
@@ -62,7 +58,7 @@ public sealed partial class Model
             return ApplyLoadOptions(ReadOnnx(path, options), options);
         }
 
-        if (format != ModelFileFormat.KerasHdf5)
+        if (format is not (ModelFileFormat.KerasHdf5 or ModelFileFormat.KerasArchive))
         {
             return ApplyLoadOptions(ModelFile.Read(path, options), options);
         }
@@ -70,7 +66,7 @@ public sealed partial class Model
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         CheckSize(stream.Length, path, options);
         NativeBackend.EnsureLoaded();
-        return ApplyLoadOptions(KerasImporter.Load(stream, path, options), options);
+        return ApplyLoadOptions(format == ModelFileFormat.KerasArchive ? KerasImporter.LoadArchive(stream, path, options) : KerasImporter.Load(stream, path, options), options);
     }
 
     private static Model ReadAnyFormat(Stream stream, ModelLoadOptions options)
@@ -118,6 +114,12 @@ public sealed partial class Model
                 return ApplyLoadOptions(KerasImporter.Load(seekable, "the model stream", options), options);
             }
 
+            if (options.Format == ModelFileFormat.KerasArchive || IsKerasArchive(seekable))
+            {
+                CheckSize(seekable.Length - seekable.Position, "the model stream", options);
+                return ApplyLoadOptions(KerasImporter.LoadArchive(seekable, "the model stream", options), options);
+            }
+
             return ApplyLoadOptions(ModelFile.Read(seekable, options), options);
         }
         finally
@@ -157,6 +159,15 @@ public sealed partial class Model
         var read = seekable.ReadAtLeast(header, 9, throwOnEndOfStream: false);
         seekable.Position = start;
         return read == 9 && OnnxImporter.LooksLikeOnnx(header);
+    }
+
+    private static bool IsKerasArchive(Stream seekable)
+    {
+        var start = seekable.Position;
+        Span<byte> header = stackalloc byte[4];
+        var read = seekable.ReadAtLeast(header, 4, throwOnEndOfStream: false);
+        seekable.Position = start;
+        return read == 4 && KerasArchive.IsZip(header);
     }
 
     private static void CheckSize(long length, string source, ModelLoadOptions options)

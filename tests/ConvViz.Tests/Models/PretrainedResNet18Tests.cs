@@ -69,9 +69,9 @@ public sealed class PretrainedResNet18Tests(ITestOutputHelper output)
             .Add(new DenseOptions { Units = 2, Activation = Activation.Softmax })
             .Build();
         var pixels = rand([1, 3, 224, 224], generator: new Generator().manual_seed(11)).mul(Scalars.ByteMax);
-        using var map = GradCam.Compute(model, pixels, 1, new GradCamOptions { LayerName = "stage4_block1_relu1" });
-        Assert.Equal([224, 224], map.shape);
-        Assert.True(map.abs().sum().item<float>() > 0);
+        using var result = GradCam.Compute(model, pixels, 1, new GradCamOptions { LayerName = "stage4_block1_relu1" });
+        Assert.Equal([1, 224, 224], result.Maps.shape);
+        Assert.True(result.Maps.abs().sum().item<float>() > 0);
     }
 
     [Fact]

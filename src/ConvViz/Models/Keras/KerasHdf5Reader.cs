@@ -5,13 +5,19 @@ using PureHDF;
 namespace ConvViz.Models.Keras;
 
 /// <summary>One weight tensor of a Keras file, in Keras' layout (HWIO kernels, [in, out] dense kernels).</summary>
-internal sealed record KerasWeight(string Name, int[] Shape, float[] Values)
+/// <remarks><see cref="Role"/> names a Keras 3 variable, which the file stores by position only (<c>vars/0</c>), from the layer's known variable order.</remarks>
+internal sealed record KerasWeight(string Name, int[] Shape, float[] Values, string? Role = null)
 {
-    /// <summary>Gets the weight's short name: the last path segment without <c>:0</c> (<c>kernel</c>, <c>bias</c>, <c>gamma</c>).</summary>
+    /// <summary>Gets the weight's short name: its <see cref="Role"/>, or the last path segment without <c>:0</c> (<c>kernel</c>, <c>bias</c>, <c>gamma</c>).</summary>
     public string ShortName
     {
         get
         {
+            if (Role is not null)
+            {
+                return Role;
+            }
+
             var name = Name;
             var colon = name.LastIndexOf(':');
             if (colon > 0)
@@ -27,6 +33,9 @@ internal sealed record KerasWeight(string Name, int[] Shape, float[] Values)
 
 /// <summary>The weights of one layer group, in the order of its <c>weight_names</c> attribute.</summary>
 internal sealed record KerasLayerWeights(string LayerName, IReadOnlyList<KerasWeight> Weights);
+
+/// <summary>The variables of a Keras 3 weights file (<c>model.weights.h5</c>, <c>save_weights("x.weights.h5")</c>) by layer group path (<c>layers/conv2d</c>), each in the file's order (<c>vars/0</c>, <c>vars/1</c>, …).</summary>
+internal sealed record Keras3Weights(IReadOnlyDictionary<string, IReadOnlyList<KerasWeight>> ByPath);
 
 /// <summary>What a Keras 2.x HDF5 file holds: the architecture JSON (absent in weights-only files), the training configuration and the weights.</summary>
 internal sealed record KerasHdf5Content(string? ModelConfig, string? TrainingConfig, string? KerasVersion, IReadOnlyList<KerasLayerWeights> Layers);
@@ -45,6 +54,7 @@ internal static class KerasHdf5Reader
 
     private const int MaxLayers = 100_000;
     private const int MaxWeightsPerLayer = 10_000;
+    private const int MaxGroupDepth = 16;
 
     /// <summary>Returns whether <paramref name="header"/> starts with the HDF5 signature.</summary>
     public static bool IsHdf5(ReadOnlySpan<byte> header) => header.Length >= 8 && header[..8].SequenceEqual(Signature);
@@ -67,6 +77,12 @@ internal static class KerasHdf5Reader
             var layerNames = ReadSplitStrings(weightsRoot, "layer_names", source, length);
             if (layerNames is null)
             {
+                if (modelConfig is null && file.LinkExists("layers") && !file.LinkExists("model_weights"))
+                {
+                    throw new InvalidDataException(
+                        $"'{source}' is a Keras 3 weights-only file (model.save_weights(\"x.weights.h5\")): it has no architecture. Build the model in ConvViz and call model.LoadWeights(path).");
+                }
+
                 if (modelConfig is null)
                 {
                     throw new InvalidDataException(
@@ -121,6 +137,111 @@ internal static class KerasHdf5Reader
         catch (Exception ex) when (ex is not (InvalidDataException or NotSupportedException))
         {
             throw new InvalidDataException($"'{source}' is not a readable Keras HDF5 file: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Returns whether a seekable HDF5 stream holds Keras 3's weights layout (a root group <c>layers</c>, no Keras 2
+    /// <c>layer_names</c> or <c>model_weights</c>); the position is restored.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is not a readable HDF5 file.</exception>
+    public static bool IsKeras3Weights(Stream stream, string source)
+    {
+        var start = stream.Position;
+        try
+        {
+            using var file = H5File.Open(stream, leaveOpen: true);
+            return file.LinkExists("layers") && !file.LinkExists("model_weights") && !file.AttributeExists("layer_names") && !file.AttributeExists("layer_names0");
+        }
+        catch (OutOfMemoryException ex)
+        {
+            throw new InvalidDataException($"'{source}' declares an object larger than can be allocated: the file is corrupt.", ex);
+        }
+        catch (Exception ex) when (ex is not (InvalidDataException or NotSupportedException))
+        {
+            throw new InvalidDataException($"'{source}' is not a readable HDF5 file: {ex.Message}", ex);
+        }
+        finally
+        {
+            stream.Position = start;
+        }
+    }
+
+    /// <summary>
+    /// Reads a Keras 3 weights file: every group under <c>layers</c> (and under a nested model's
+    /// <c>layers/&lt;model&gt;/layers</c>) with its datasets <c>vars/0</c>, <c>vars/1</c>, … Other groups (the
+    /// optimizer's variables, a Dropout's seed generator, assets) are not read.
+    /// </summary>
+    /// <param name="stream">A seekable stream holding the whole file; not closed.</param>
+    /// <param name="source">The file name used in error messages.</param>
+    /// <exception cref="InvalidDataException">The file has no <c>layers</c> group, is corrupt or exceeds a limit.</exception>
+    /// <exception cref="NotSupportedException">A variable is stored in a type other than float32 or float64.</exception>
+    public static Keras3Weights ReadKeras3Weights(Stream stream, string source)
+    {
+        var length = stream.Length - stream.Position;
+        try
+        {
+            using var file = H5File.Open(stream, leaveOpen: true);
+            if (!file.LinkExists("layers"))
+            {
+                throw new InvalidDataException($"'{source}' is an HDF5 file but not a Keras 3 weights file: it has no 'layers' group.");
+            }
+
+            var byPath = new Dictionary<string, IReadOnlyList<KerasWeight>>(StringComparer.Ordinal);
+            ReadLayerGroups(file.Group("layers"), "layers", 0, byPath, source, length);
+            return new Keras3Weights(byPath);
+        }
+        catch (OutOfMemoryException ex)
+        {
+            throw new InvalidDataException($"'{source}' declares an object larger than can be allocated: the file is corrupt.", ex);
+        }
+        catch (Exception ex) when (ex is not (InvalidDataException or NotSupportedException))
+        {
+            throw new InvalidDataException($"'{source}' is not a readable Keras 3 weights file: {ex.Message}", ex);
+        }
+    }
+
+    private static void ReadLayerGroups(IH5Group layers, string path, int depth, Dictionary<string, IReadOnlyList<KerasWeight>> byPath, string source, long fileLength)
+    {
+        if (depth > MaxGroupDepth)
+        {
+            throw new InvalidDataException($"'{source}' nests layer groups deeper than {MaxGroupDepth} ('{KerasModelConfig.Truncate(path)}').");
+        }
+
+        foreach (var child in layers.Children())
+        {
+            if (child is not IH5Group group)
+            {
+                continue;
+            }
+
+            if (byPath.Count >= MaxLayers)
+            {
+                throw new InvalidDataException($"'{source}' holds more than {MaxLayers} layer groups.");
+            }
+
+            var childPath = $"{path}/{child.Name}";
+            var weights = new List<KerasWeight>();
+            if (group.LinkExists("vars"))
+            {
+                var vars = group.Group("vars");
+                for (var i = 0; vars.LinkExists(i.ToString(System.Globalization.CultureInfo.InvariantCulture)); i++)
+                {
+                    if (i >= MaxWeightsPerLayer)
+                    {
+                        throw new InvalidDataException($"Layer group '{KerasModelConfig.Truncate(childPath)}' in '{source}' holds more than {MaxWeightsPerLayer} variables.");
+                    }
+
+                    var name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    weights.Add(ReadWeight(vars.Dataset(name), $"vars/{name}", KerasModelConfig.Truncate(childPath), source, fileLength) with { Name = $"{childPath}/vars/{name}" });
+                }
+            }
+
+            byPath[childPath] = weights;
+            if (group.LinkExists("layers"))
+            {
+                ReadLayerGroups(group.Group("layers"), childPath + "/layers", depth + 1, byPath, source, fileLength);
+            }
         }
     }
 

@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 namespace ConvViz.Models.Keras;
 
 /// <summary>
-/// Builds a ConvViz <see cref="Model"/> from a Keras 2.x HDF5 full-model file (architecture through
-/// <see cref="LayerGraphBuilder"/>, keeping Keras' layer names), and loads Keras weights onto a model, converting the
-/// layouts: HWIO convolution kernels to OIHW, [in, out] dense kernels to [out, in], depthwise kernels
-/// [kh, kw, in, multiplier] to [in × multiplier, 1, kh, kw].
+/// Builds a ConvViz <see cref="Model"/> from a Keras HDF5 full-model file (Keras 2.x, or Keras 3's legacy <c>.h5</c>) or
+/// a Keras 3 <c>.keras</c> archive (architecture through <see cref="LayerGraphBuilder"/>, keeping Keras' layer names),
+/// and loads Keras weights onto a model, converting the layouts: HWIO convolution kernels to OIHW, [in, out] dense
+/// kernels to [out, in], depthwise kernels [kh, kw, in, multiplier] to [in × multiplier, 1, kh, kw]. Both generations go
+/// through the same <see cref="KerasModelConfig"/>, <see cref="KerasLayerMapper"/> and weight conversion.
 /// </summary>
 internal static class KerasImporter
 {
@@ -37,6 +38,178 @@ internal static class KerasImporter
 
         return model;
     }
+
+    /// <summary>Reads a Keras 3 <c>.keras</c> archive from a seekable stream and builds the model with its weights.</summary>
+    public static Model LoadArchive(Stream stream, string source, ModelLoadOptions options)
+    {
+        var content = KerasArchive.Read(stream, source, options);
+        if (content.Weights is null)
+        {
+            throw new InvalidDataException(
+                $"'{source}' is a .keras archive without a '{KerasArchive.WeightsEntry}' entry: it holds the architecture but no weights. Save the model again with model.save(\"x.keras\").");
+        }
+
+        var config = KerasModelConfig.Parse(content.Config, source, KerasArchive.ConfigEntry);
+        var weights = ReadArchiveWeights(content.Weights, source);
+        var model = Build(config, MajorVersion(content.KerasVersion ?? "3"), source);
+        try
+        {
+            var paths = config.WeightPaths;
+            LoadKeras3Weights(model, weights, source, (spec, _) => paths.TryGetValue(spec.Name, out var path) ? path : null);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// Loads the weights of a Keras weights file onto <paramref name="model"/>: Keras 2 HDF5 (full-model or
+    /// <c>save_weights</c>), Keras 3 <c>.weights.h5</c>, or the weights of a Keras 3 <c>.keras</c> archive.
+    /// </summary>
+    /// <param name="model">The model, which must have the architecture the weights were saved from.</param>
+    /// <param name="stream">A seekable stream holding the file; not closed.</param>
+    /// <param name="source">The file name for messages.</param>
+    /// <param name="byName">Whether to match by layer name instead of by order.</param>
+    /// <param name="options">The limits.</param>
+    public static void LoadWeightsFile(Model model, Stream stream, string source, bool byName, ModelLoadOptions options)
+    {
+        var header = new byte[8];
+        var read = stream.ReadAtLeast(header, 8, throwOnEndOfStream: false);
+        stream.Position = 0;
+        if (read >= 4 && KerasArchive.IsZip(header))
+        {
+            LoadArchiveWeights(model, stream, source, byName, options);
+            return;
+        }
+
+        if (read < 8 || !KerasHdf5Reader.IsHdf5(header))
+        {
+            throw new InvalidDataException($"'{source}' is not a Keras weights file: it starts with neither the HDF5 signature nor a zip header (.keras).");
+        }
+
+        if (KerasHdf5Reader.IsKeras3Weights(stream, source))
+        {
+            var weights = KerasHdf5Reader.ReadKeras3Weights(stream, source);
+            if (byName)
+            {
+                LoadKeras3Weights(model, weights, source, (spec, _) => FindGroupByName(weights, spec.Name, source));
+                return;
+            }
+
+            // Keras 3 addresses a layer's variables by its class and its position among the model's layers of that
+            // class (conv2d, conv2d_1, …), and so does this, from the ConvViz layers' types.
+            var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+            var used = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var spec in model.Specs)
+            {
+                paths[spec.Name] = KerasModelConfig.NextWeightPath(used, spec.Options.TypeName, string.Empty);
+            }
+
+            LoadKeras3Weights(model, weights, source, (spec, _) => paths[spec.Name]);
+            return;
+        }
+
+        var content = KerasHdf5Reader.Read(stream, source, options.MaxHeaderBytes);
+        LoadWeights(model, content, source, byName);
+    }
+
+    private static void LoadArchiveWeights(Model model, Stream stream, string source, bool byName, ModelLoadOptions options)
+    {
+        var content = KerasArchive.Read(stream, source, options);
+        if (content.Weights is null)
+        {
+            throw new InvalidDataException($"'{source}' is a .keras archive without a '{KerasArchive.WeightsEntry}' entry: it holds no weights.");
+        }
+
+        var config = KerasModelConfig.Parse(content.Config, source, KerasArchive.ConfigEntry);
+        var weights = ReadArchiveWeights(content.Weights, source);
+        var paths = config.WeightPaths;
+        if (byName)
+        {
+            LoadKeras3Weights(model, weights, source, (spec, _) => paths.TryGetValue(spec.Name, out var path) ? path : null);
+            return;
+        }
+
+        // As Keras 2's load_weights: the k-th layer with weights takes the k-th layer of the file with weights (in config.json's order).
+        var withWeights = config.Layers.Where(l => weights.ByPath.TryGetValue(l.WeightPath, out var vars) && vars.Count > 0).ToList();
+        var targets = model.Specs.Where(s => s.Tensors.Count > 0).ToList();
+        if (withWeights.Count != targets.Count)
+        {
+            throw new InvalidDataException(
+                $"'{source}' holds weights for {withWeights.Count} layers ({string.Join(", ", withWeights.Select(l => l.Name))}), but the model has {targets.Count} layers with weights " +
+                $"({string.Join(", ", targets.Select(t => t.Name))}). Build the same architecture, or load by name.");
+        }
+
+        LoadKeras3Weights(model, weights, source, (_, k) => withWeights[k].WeightPath);
+    }
+
+    private static Keras3Weights ReadArchiveWeights(byte[] bytes, string source)
+    {
+        var weightsSource = $"{source}!{KerasArchive.WeightsEntry}";
+        if (!KerasHdf5Reader.IsHdf5(bytes))
+        {
+            throw new InvalidDataException($"'{weightsSource}' is not an HDF5 file: it does not start with the HDF5 signature.");
+        }
+
+        // PureHDF needs a seekable stream: the entry was copied into memory within ModelLoadOptions' limits.
+        using var memory = new MemoryStream(bytes, writable: false);
+        return KerasHdf5Reader.ReadKeras3Weights(memory, weightsSource);
+    }
+
+    private static string FindGroupByName(Keras3Weights weights, string name, string source)
+    {
+        var matches = weights.ByPath.Keys.Where(p => p.EndsWith("/" + name, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new InvalidDataException(
+                $"'{source}' has no layer group named '{name}'. Keras 3 names the groups of a weights file after the layer's class and position (conv2d, conv2d_1, …), not after the layer's name: load by order instead, or give the ConvViz layers those names."),
+            _ => throw new InvalidDataException($"'{source}' has several layer groups named '{name}' ({string.Join(", ", matches)}): load by order instead."),
+        };
+    }
+
+    /// <summary>
+    /// Loads Keras 3 variables onto the layers with weights: <paramref name="pathOf"/> gives the file's group of a layer
+    /// (given the layer and its position among the layers with weights), whose variables are named by the layer's
+    /// known variable order (Keras 3 stores them by position only).
+    /// </summary>
+    private static void LoadKeras3Weights(Model model, Keras3Weights weights, string source, Func<LayerSpec, int, string?> pathOf)
+    {
+        var targets = model.Specs.Select((s, i) => (Spec: s, Index: i)).Where(t => t.Spec.Tensors.Count > 0).ToList();
+        using var scope = NewDisposeScope();
+        for (var k = 0; k < targets.Count; k++)
+        {
+            var (spec, index) = targets[k];
+            var path = pathOf(spec, k);
+            if (path is null || !weights.ByPath.TryGetValue(path, out var vars))
+            {
+                throw new InvalidDataException(
+                    $"'{source}' has no weights for layer {index} '{spec.Name}' ({spec.Options.TypeName}){(path is null ? string.Empty : $": no group '{path}/vars'")}. Build the same architecture the file was saved from.");
+            }
+
+            var roles = Keras3VariableOrder(spec);
+            if (vars.Count != roles.Count)
+            {
+                throw new InvalidDataException(
+                    $"Layer '{spec.Name}' ({spec.Options.TypeName}) has {roles.Count} Keras variables ({string.Join(", ", roles)}), but '{source}' holds {vars.Count} in '{path}/vars'.");
+            }
+
+            Assign(model, index, spec, new KerasLayerWeights(path, [.. vars.Select((v, i) => v with { Role = roles[i] })]), source);
+        }
+    }
+
+    /// <summary>
+    /// Gets the names of a layer's Keras 3 variables in the order <c>save_own_variables</c> writes them (trainable ones,
+    /// then non-trainable), only those the layer's flags create: Conv2D and Dense kernel, bias (<c>use_bias</c>);
+    /// DepthwiseConv2D kernel, bias; SeparableConv2D depthwise kernel, pointwise kernel, bias; BatchNormalization gamma
+    /// (<c>scale</c>), beta (<c>center</c>), moving mean, moving variance. Every ConvViz layer declares its tensors in
+    /// exactly that order and with those flags (its <see cref="LayerSpec.Tensors"/>), so the layer itself is asked.
+    /// </summary>
+    internal static IReadOnlyList<string> Keras3VariableOrder(LayerSpec spec) => [.. spec.Tensors.Select(t => t.Name)];
 
     /// <summary>Builds the architecture (random weights).</summary>
     public static Model Build(KerasModelConfig config, int kerasMajor, string source)
@@ -122,8 +295,10 @@ internal static class KerasImporter
             {
                 if (weightGroups is not null && weightGroups.TryGetValue(spec.Name, out var nestedGroup) && byLayerName.TryGetValue(nestedGroup, out var nested))
                 {
-                    // Quirk 6: a nested model keeps all of its layers' weights in one group named after it, as "<layer>/<weight>:0".
-                    group = new KerasLayerWeights(nestedGroup, [.. nested.Weights.Where(w => w.Name.StartsWith(spec.Name + "/", StringComparison.Ordinal))]);
+                    // Quirk 6: a nested model keeps all of its layers' weights in one group named after it, as "<layer>/<weight>:0"
+                    // (Keras 3's legacy .h5: the variable's path, which may start with the model's name, "<model>/<layer>/<weight>").
+                    group = new KerasLayerWeights(nestedGroup, [.. nested.Weights.Where(w =>
+                        w.Name.StartsWith(spec.Name + "/", StringComparison.Ordinal) || w.Name.Contains("/" + spec.Name + "/", StringComparison.Ordinal))]);
                 }
                 else if (!byLayerName.TryGetValue(spec.Name, out group!))
                 {
@@ -135,14 +310,19 @@ internal static class KerasImporter
                 group = groups[k];
             }
 
-            var weights = Match(spec, group, source);
-            for (var j = 0; j < spec.Tensors.Count; j++)
-            {
-                var target = spec.Tensors[j];
-                var weight = weights[j];
-                using var converted = Convert(target, weight, spec, group, source);
-                model.SetWeight(index, target.Name, converted);
-            }
+            Assign(model, index, spec, group, source);
+        }
+    }
+
+    /// <summary>Sets the weights of one layer from its Keras group, matched by name or order and converted from Keras' layouts.</summary>
+    private static void Assign(Model model, int index, LayerSpec spec, KerasLayerWeights group, string source)
+    {
+        var weights = Match(spec, group, source);
+        for (var j = 0; j < spec.Tensors.Count; j++)
+        {
+            var target = spec.Tensors[j];
+            using var converted = Convert(target, weights[j], spec, group, source);
+            model.SetWeight(index, target.Name, converted);
         }
     }
 

@@ -5,8 +5,13 @@ using System.Text.Json;
 namespace ConvViz.Models.Keras;
 
 /// <summary>One Keras layer of a model configuration: its name, class, config object and the names of the layers it takes (empty for the model input).</summary>
-/// <remarks><see cref="WeightGroup"/> names the HDF5 group holding the layer's weights when it is not the layer's own: the outermost nested model's name (quirk 6).</remarks>
-internal sealed record KerasLayerNode(string Name, string ClassName, JsonElement Config, IReadOnlyList<string> Inbound, string? WeightGroup = null);
+/// <remarks>
+/// <see cref="WeightGroup"/> names the Keras 2 HDF5 group holding the layer's weights when it is not the layer's own: the
+/// outermost nested model's name (quirk 6). <see cref="WeightPath"/> is the layer's group in a Keras 3 weights file
+/// (<c>layers/conv2d_1</c>, <c>layers/functional/layers/conv2d</c>): Keras 3 names it after the layer's class and its
+/// position among the layers of that class in its model, not after the layer's name.
+/// </remarks>
+internal sealed record KerasLayerNode(string Name, string ClassName, JsonElement Config, IReadOnlyList<string> Inbound, string? WeightGroup = null, string WeightPath = "");
 
 /// <summary>
 /// A parsed Keras <c>model_config</c>: the layers in topological order and the input shape (batch axis removed,
@@ -19,10 +24,13 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
     private const int MaxDepth = 64;
     private const int MaxNesting = 8;
 
-    /// <summary>Parses a <c>model_config</c> JSON document.</summary>
+    /// <summary>Parses a <c>model_config</c> JSON document (Keras 2 or 3), or a Keras 3 <c>config.json</c>.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">The file name for messages.</param>
+    /// <param name="what">What the JSON is called in messages (<c>model_config</c>, <c>config.json</c>).</param>
     /// <exception cref="InvalidDataException">The JSON is malformed, too deep or not a Keras model.</exception>
-    /// <exception cref="NotSupportedException">The model uses something ConvViz cannot represent (shared layers, several inputs or outputs, nested models).</exception>
-    public static KerasModelConfig Parse(string json, string source)
+    /// <exception cref="NotSupportedException">The model uses something ConvViz cannot represent (shared layers, several inputs or outputs, custom objects).</exception>
+    public static KerasModelConfig Parse(string json, string source, string what = "model_config")
     {
         JsonDocument document;
         try
@@ -31,21 +39,28 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"The 'model_config' of '{source}' is not valid JSON (or nests deeper than {MaxDepth}): {ex.Message}", ex);
+            throw new InvalidDataException($"The '{what}' of '{source}' is not valid JSON (or nests deeper than {MaxDepth}): {ex.Message}", ex);
         }
 
         using (document)
         {
             var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(source, "the model config is not an object");
+            }
+
             var className = GetString(root, "class_name", source) ?? throw Invalid(source, "the model config has no 'class_name'");
             if (!root.TryGetProperty("config", out var config))
             {
                 throw Invalid(source, "the model config has no 'config'");
             }
 
+            CheckKerasOrigin(root, "The model", className, source);
+
             // Clone: the elements must outlive the document.
             config = config.Clone();
-            return ParseModel(className, config, source, 0);
+            return ParseModel(className, config, source, 0, string.Empty);
         }
     }
 
@@ -53,9 +68,40 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
     public IReadOnlyDictionary<string, string> WeightGroups =>
         Layers.Where(l => l.WeightGroup is not null).ToDictionary(l => l.Name, l => l.WeightGroup!, StringComparer.Ordinal);
 
+    /// <summary>Gets every layer's group in a Keras 3 weights file (<see cref="KerasLayerNode.WeightPath"/>), by layer name.</summary>
+    public IReadOnlyDictionary<string, string> WeightPaths =>
+        Layers.ToDictionary(l => l.Name, l => l.WeightPath, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Converts a class name to the snake case Keras 3 names weight groups with (<c>Conv2D</c> → <c>conv2d</c>,
+    /// <c>BatchNormalization</c> → <c>batch_normalization</c>, <c>ReLU</c> → <c>re_lu</c>).
+    /// </summary>
+    internal static string ToSnakeCase(string className)
+    {
+        var name = System.Text.RegularExpressions.Regex.Replace(className, @"[^\w]+", string.Empty);
+        name = System.Text.RegularExpressions.Regex.Replace(name, "(.)([A-Z][a-z]+)", "$1_$2");
+        return System.Text.RegularExpressions.Regex.Replace(name, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
+    }
+
+    /// <summary>Gives the next Keras 3 weight path of a layer of <paramref name="className"/> in a model whose counts are <paramref name="used"/>.</summary>
+    internal static string NextWeightPath(Dictionary<string, int> used, string className, string prefix)
+    {
+        var name = ToSnakeCase(className);
+        if (used.TryGetValue(name, out var count))
+        {
+            used[name] = ++count;
+            name = $"{name}_{count.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+        else
+        {
+            used[name] = 0;
+        }
+
+        return $"{prefix}layers/{name}";
+    }
     private static bool IsModelClass(string className) => className is "Sequential" or "Model" or "Functional";
 
-    private static KerasModelConfig ParseModel(string className, JsonElement config, string source, int nesting)
+    private static KerasModelConfig ParseModel(string className, JsonElement config, string source, int nesting, string pathPrefix)
     {
         if (nesting > MaxNesting)
         {
@@ -64,8 +110,8 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
 
         return className switch
         {
-            "Sequential" => ParseSequential(config, source, nesting),
-            "Model" or "Functional" => ParseFunctional(config, source, nesting),
+            "Sequential" => ParseSequential(config, source, nesting, pathPrefix),
+            "Model" or "Functional" => ParseFunctional(config, source, nesting, pathPrefix),
             _ => throw new NotSupportedException(
                 $"'{source}' holds a Keras model of class '{Truncate(className)}'; ConvViz reads Sequential, Model and Functional models. Subclassed models cannot be read from a file."),
         };
@@ -75,9 +121,9 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
     /// Adds a nested model's layers (without its input layer) after <paramref name="inbound"/>, their weights in the
     /// group named after the nested model; returns the name of its output layer.
     /// </summary>
-    private static string Inline(string innerName, string innerClass, JsonElement innerConfig, IReadOnlyList<string> inbound, List<KerasLayerNode> nodes, string source, int nesting)
+    private static string Inline(string innerName, string innerClass, JsonElement innerConfig, IReadOnlyList<string> inbound, List<KerasLayerNode> nodes, string source, int nesting, string innerPath)
     {
-        var inner = ParseModel(innerClass, innerConfig, source, nesting + 1);
+        var inner = ParseModel(innerClass, innerConfig, source, nesting + 1, innerPath + "/");
         var inputs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var n in inner.Layers)
         {
@@ -94,7 +140,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         return nodes[^1].Name;
     }
 
-    private static KerasModelConfig ParseSequential(JsonElement config, string source, int nesting)
+    private static KerasModelConfig ParseSequential(JsonElement config, string source, int nesting, string pathPrefix)
     {
         JsonElement layers;
         string name = "sequential";
@@ -112,15 +158,17 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         }
 
         var nodes = new List<KerasLayerNode>();
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
         int[]? inputShape = null;
         string? previous = null;
         foreach (var layer in layers.EnumerateArray())
         {
             var (layerName, layerClass, layerConfig) = ReadLayer(layer, source, nodes.Count);
+            var path = NextWeightPath(used, layerClass, pathPrefix);
             if (IsModelClass(layerClass))
             {
-                inputShape ??= ParseModel(layerClass, layerConfig, source, nesting + 1).InputShape;
-                previous = Inline(layerName, layerClass, layerConfig, previous is null ? [] : [previous], nodes, source, nesting);
+                inputShape ??= ParseModel(layerClass, layerConfig, source, nesting + 1, path + "/").InputShape;
+                previous = Inline(layerName, layerClass, layerConfig, previous is null ? [] : [previous], nodes, source, nesting, path);
                 continue;
             }
 
@@ -135,7 +183,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
                 continue;
             }
 
-            nodes.Add(new KerasLayerNode(layerName, layerClass, layerConfig, previous is null ? [] : [previous]));
+            nodes.Add(new KerasLayerNode(layerName, layerClass, layerConfig, previous is null ? [] : [previous], WeightPath: path));
             previous = layerName;
         }
 
@@ -148,7 +196,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
             $"'{source}' is a Sequential model without an input shape (its first layer has no 'batch_input_shape'): Keras built it lazily. Give the first layer an input_shape and save it again."), nodes);
     }
 
-    private static KerasModelConfig ParseFunctional(JsonElement config, string source, int nesting)
+    private static KerasModelConfig ParseFunctional(JsonElement config, string source, int nesting, string pathPrefix)
     {
         if (config.ValueKind != JsonValueKind.Object || !config.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
         {
@@ -160,10 +208,12 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
         var output = CheckSingle(config, "output_layers", source);
         var nodes = new List<KerasLayerNode>();
         var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
         int[]? inputShape = null;
         foreach (var layer in layers.EnumerateArray())
         {
             var (layerName, layerClass, layerConfig) = ReadLayer(layer, source, nodes.Count);
+            var path = NextWeightPath(used, layerClass, pathPrefix);
             var inbound = new List<string>();
             if (layer.TryGetProperty("inbound_nodes", out var inboundNodes) && inboundNodes.ValueKind == JsonValueKind.Array)
             {
@@ -183,7 +233,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
             inbound = [.. inbound.Select(n => aliases.TryGetValue(n, out var a) ? a : n)];
             if (IsModelClass(layerClass))
             {
-                aliases[layerName] = Inline(layerName, layerClass, layerConfig, inbound, nodes, source, nesting);
+                aliases[layerName] = Inline(layerName, layerClass, layerConfig, inbound, nodes, source, nesting, path);
                 continue;
             }
 
@@ -196,7 +246,7 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
                 throw Invalid(source, $"layer '{layerName}' ({layerClass}) has no inbound nodes");
             }
 
-            nodes.Add(new KerasLayerNode(layerName, layerClass, layerConfig, inbound));
+            nodes.Add(new KerasLayerNode(layerName, layerClass, layerConfig, inbound, WeightPath: path));
         }
 
         if (inputShape is null)
@@ -323,8 +373,87 @@ internal sealed record KerasModelConfig(string ModelName, bool IsFunctional, int
                 $"Layer {index} ({Truncate(className)}) of '{source}' is named '{Truncate(name)}', which is not a valid layer name: ConvViz accepts 1–{LayerNames.MaxLength} ASCII letters, digits, '_' or '-', starting with a letter.");
         }
 
+        CheckKerasOrigin(layer, $"Layer '{name}'", className, source);
         return (name, className, config);
     }
+
+    /// <summary>
+    /// Refuses a Keras 3 object that does not come from Keras itself: a <c>module</c> outside <c>keras</c>, or a
+    /// <c>registered_name</c> other than the class name (a class registered with <c>register_keras_serializable</c>),
+    /// anywhere in the entry (the layer, its initializers, activations, dtype policies). ConvViz never loads such
+    /// objects: Keras would import and run their Python code.
+    /// </summary>
+    private static void CheckKerasOrigin(JsonElement entry, string what, string className, string source)
+    {
+        if (FindCustomObject(entry, 0) is { } custom)
+        {
+            throw new NotSupportedException(
+                $"{what} of class '{Truncate(className)}' in '{source}' uses a custom object ({custom}): ConvViz reads only Keras' own classes and never loads code from a model file.");
+        }
+    }
+
+    private static string? FindCustomObject(JsonElement element, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                if (FindCustomObject(item, depth + 1) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (element.TryGetProperty("class_name", out var classProperty) && classProperty.ValueKind == JsonValueKind.String)
+        {
+            var className = classProperty.GetString()!;
+            if (element.TryGetProperty("module", out var module) && module.ValueKind != JsonValueKind.Null &&
+                (module.ValueKind != JsonValueKind.String || !IsKerasModule(module.GetString()!)))
+            {
+                return $"class '{Truncate(className)}' from module {Describe(module)}";
+            }
+
+            if (element.TryGetProperty("registered_name", out var registered) && registered.ValueKind != JsonValueKind.Null &&
+                (registered.ValueKind != JsonValueKind.String || registered.GetString() != className))
+            {
+                return $"class '{Truncate(className)}' registered as {Describe(registered)}";
+            }
+        }
+
+        foreach (var property in element.EnumerateObject())
+        {
+            // The tensors of a functional model's calls are described, not instantiated; the layers of a model are checked one by one.
+            if (property.Name is "inbound_nodes" or "build_config" or "layers")
+            {
+                continue;
+            }
+
+            if (FindCustomObject(property.Value, depth + 1) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? $"'{Truncate(value.GetString()!)}'" : Truncate(value.GetRawText());
+
+    private static bool IsKerasModule(string module) => module == "keras" || module.StartsWith("keras.", StringComparison.Ordinal);
 
     private static int[]? BatchShape(JsonElement config)
     {

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 # Copyright (c) ConvViz contributors. Licensed under the MIT License.
-"""Writes small synthetic Keras 2.x HDF5 fixtures, one per layout variant and quirk, and each fixture's expected
-outputs from a plain numpy forward pass (NHWC, Keras' layouts; shares no code with ConvViz).
+"""Writes small synthetic Keras 2.x HDF5 fixtures, one per layout variant and quirk, Keras 3 fixtures (.keras zips, a
+Keras 3 legacy .h5 and a .weights.h5, written by hand in Keras 3's layout since no Keras package is available), and each
+fixture's expected outputs from a plain numpy forward pass (NHWC, Keras' layouts; shares no code with ConvViz).
 
 Run with Debian's python3-h5py and python3-numpy:  /usr/bin/python3 make_fixtures.py
-Files written next to this script: <name>.h5 and <name>.json ({"input_shape", "input" (NHWC, flat), "output_shape", "output"}).
+Files written next to this script: <name>.h5 / <name>.keras / <name>.weights.h5 and <name>.json ({"input_shape", "input" (NHWC, flat), "output_shape", "output"}).
 """
+import io
 import json
 import os
+import zipfile
 
 import h5py
 import numpy as np
@@ -316,4 +319,281 @@ def nested_forward(x):
 nested_weights = [("conv_base", [("block_conv1/kernel", nk1), ("block_conv1/bias", nb1), ("block_conv2/kernel", nk2), ("block_conv2/bias", nb2)]),
                   ("flatten_2", []), ("dense_2", [("kernel", nd), ("bias", ndb)])]
 save("nested_conv_base", nested_config, nested_weights, x6, nested_forward(x6.astype(np.float64)))
+
+# ================================================================ Keras 3
+# Layout of Keras 3's saving_lib (read in keras/src/saving/saving_lib.py): a .keras file is a zip of metadata.json,
+# config.json and model.weights.h5. In the weights file every layer of a model's `layers` list has a group
+# layers/<snake_case(class name)>[_<n>]/vars holding its variables as datasets "0", "1", ... (trainable variables, then
+# non-trainable ones): the group is named after the layer's class and position, not the layer's name. A nested model's
+# layers are under layers/<its path>/layers/...; a Dropout's seed generator under layers/dropout/seed_generator/vars;
+# the optimizer's variables under optimizer/vars. model.save_weights("x.weights.h5") writes the same h5 on its own.
+import re
+
+
+def snake(class_name):
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def policy():
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+
+
+def initializer(class_name, **config):
+    return {"module": "keras.initializers", "class_name": class_name, "config": config, "registered_name": None}
+
+
+def k3layer(class_name, name, build_shape=None, inbound=None, **config):
+    """A layer as Keras 3's serialize_keras_object writes it; inbound given: a functional model's layer entry."""
+    cfg = dict(name=name, trainable=True, dtype=policy())
+    if class_name in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"):
+        cfg.update(kernel_initializer=initializer("GlorotUniform", seed=None), bias_initializer=initializer("Zeros"),
+                   kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None)
+    if class_name == "BatchNormalization":
+        cfg.update(beta_initializer=initializer("Zeros"), gamma_initializer=initializer("Ones"), synchronized=False,
+                   moving_mean_initializer=initializer("Zeros"), moving_variance_initializer=initializer("Ones"))
+    cfg.update(config)
+    entry = {"module": "keras.layers", "class_name": class_name, "config": cfg, "registered_name": None}
+    if build_shape is not None:
+        entry["build_config"] = {"input_shape": build_shape}
+    if inbound is not None:
+        entry["name"] = name
+        entry["inbound_nodes"] = inbound
+    return entry
+
+
+def k3input(name, shape, functional=False):
+    entry = {"module": "keras.layers", "class_name": "InputLayer",
+             "config": {"batch_shape": [None, *shape], "dtype": "float32", "sparse": False, "name": name}, "registered_name": None}
+    if functional:
+        entry["name"] = name
+        entry["inbound_nodes"] = []
+    return entry
+
+
+def k3tensor(name, shape):
+    return {"class_name": "__keras_tensor__", "config": {"shape": [None, *shape], "dtype": "float32", "keras_history": [name, 0, 0]}}
+
+
+def k3call(*tensors, **kwargs):
+    return [{"args": [list(tensors) if len(tensors) > 1 else tensors[0]], "kwargs": kwargs}]
+
+
+def k3model(class_name, name, layers, functional_io=None, build_shape=None):
+    config = {"name": name, "trainable": True, "dtype": policy(), "layers": layers}
+    if functional_io:
+        config["input_layers"], config["output_layers"] = functional_io
+    entry = {"module": "keras" if class_name == "Sequential" else "keras.src.models.functional", "class_name": class_name,
+             "config": config, "registered_name": None if class_name == "Sequential" else "Functional"}
+    if build_shape is not None:
+        entry["build_config"] = {"input_shape": build_shape}
+    return entry
+
+
+def write_k3_weights(f, layers, functional=False):
+    """layers: list of (class_name, [arrays] or a nested list of layers when class_name is Sequential/Functional)."""
+    f.create_group("vars")
+
+    def container(group, entries):
+        used = {}
+        for class_name, value in entries:
+            name = snake(class_name)
+            if name in used:
+                used[name] += 1
+                name = f"{name}_{used[name]}"
+            else:
+                used[name] = 0
+            g = group.create_group(name)
+            v = g.create_group("vars")
+            if class_name in ("Sequential", "Functional"):
+                container(g.create_group("layers"), value)
+                continue
+            for i, array in enumerate(value):
+                v.create_dataset(str(i), data=array)
+            if class_name == "Dropout":
+                g.create_group("seed_generator").create_group("vars").create_dataset("0", data=np.array([1337, 0], dtype=np.uint32))
+
+    container(f.create_group("layers"), layers)
+    # The optimizer's state (an int64 iteration count first), which ConvViz does not read.
+    opt = f.create_group("optimizer").create_group("vars")
+    opt.create_dataset("0", data=np.int64(12))
+    opt.create_dataset("1", data=np.zeros((3,), dtype=np.float32))
+
+
+def h5_bytes(write):
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        write(f)
+    return buffer.getvalue()
+
+
+def save_expected(name, x, y):
+    with open(os.path.join(HERE, name + ".json"), "w") as f:
+        json.dump({"input_shape": list(x.shape), "input": [float(v) for v in x.astype(np.float32).ravel()],
+                   "output_shape": list(y.shape), "output": [float(v) for v in y.ravel()]}, f)
+
+
+def save_keras(name, config, layers, x, y):
+    weights = h5_bytes(lambda f: write_k3_weights(f, layers))
+    # Keras writes stored (uncompressed) entries; a fixed time stamp keeps the fixture's bytes reproducible.
+    with zipfile.ZipFile(os.path.join(HERE, name + ".keras"), "w") as zf:
+        for entry, data in [("metadata.json", json.dumps({"keras_version": "3.6.0", "date_saved": "2026-12-03@06:00:00"})),
+                            ("config.json", json.dumps(config)), ("model.weights.h5", weights)]:
+            zf.writestr(zipfile.ZipInfo(entry, date_time=(2026, 12, 3, 6, 0, 0)), data)
+    save_expected(name, x, y)
+
+
+# ---------------------------------------------------------------- Keras 3 fixture 1: Sequential; layer names differ from the weight paths
+q = dict(k1=w(3, 3, 3, 4), b1=w(4), be1=w(4), mu1=w(4), var1=np.abs(w(4)) + 0.5, dw=w(3, 3, 4, 2),
+         sd=w(3, 3, 8, 1), sp=w(1, 1, 8, 5), sb=w(5), k2=w(1, 1, 5, 3), g2=w(3) + 1, mu2=w(3), var2=np.abs(w(3)) + 0.5,
+         dk=w(27, 4), db=w(4))
+
+
+def k3_seq_forward(x, p):
+    h = act(conv2d(x, p["k1"], p["b1"], (1, 1), "same"), "relu")
+    h = batchnorm(h, 1.0, p["be1"], p["mu1"], p["var1"], 1e-3)                     # scale = False: no gamma
+    h = depthwise(h, p["dw"], None, (1, 1), "valid")                                # use_bias = False
+    h = pool(h, (2, 2), (2, 2), "valid", "max")
+    h = act(conv2d(depthwise(h, p["sd"], None, (1, 1), "same"), p["sp"], p["sb"], (1, 1), "valid"), "tanh")
+    h = conv2d(h, p["k2"], None, (1, 1), "valid")                                    # use_bias = False
+    h = batchnorm(h, p["g2"], 0.0, p["mu2"], p["var2"], 1e-2)                        # center = False: no beta
+    return act(h.reshape(h.shape[0], -1) @ p["dk"] + p["db"], "softmax")
+
+
+k3_seq_layers_config = [
+    k3input("input_layer", [8, 8, 3]),
+    k3layer("Conv2D", "stem", [None, 8, 8, 3], filters=4, kernel_size=[3, 3], strides=[1, 1], padding="same", data_format="channels_last",
+            dilation_rate=[1, 1], groups=1, activation="relu", use_bias=True),
+    k3layer("BatchNormalization", "bn_noscale", [None, 8, 8, 4], axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=False),
+    k3layer("DepthwiseConv2D", "dw", [None, 8, 8, 4], kernel_size=[3, 3], strides=[1, 1], padding="valid", data_format="channels_last",
+            dilation_rate=[1, 1], depth_multiplier=2, activation="linear", use_bias=False,
+            depthwise_initializer=initializer("GlorotUniform", seed=None), depthwise_regularizer=None, depthwise_constraint=None),
+    k3layer("MaxPooling2D", "max_pooling2d", [None, 6, 6, 8], pool_size=[2, 2], padding="valid", strides=[2, 2], data_format="channels_last"),
+    k3layer("SeparableConv2D", "sep", [None, 3, 3, 8], filters=5, kernel_size=[3, 3], strides=[1, 1], padding="same", data_format="channels_last",
+            dilation_rate=[1, 1], depth_multiplier=1, activation="tanh", use_bias=True,
+            depthwise_initializer=initializer("GlorotUniform", seed=None), pointwise_initializer=initializer("GlorotUniform", seed=None)),
+    k3layer("Conv2D", "mix", [None, 3, 3, 5], filters=3, kernel_size=[1, 1], strides=[1, 1], padding="valid", data_format="channels_last",
+            dilation_rate=[1, 1], groups=1, activation="linear", use_bias=False),
+    k3layer("BatchNormalization", "bn_nocenter", [None, 3, 3, 3], axis=-1, momentum=0.99, epsilon=0.01, center=False, scale=True),
+    k3layer("Flatten", "flatten", [None, 3, 3, 3], data_format="channels_last"),
+    k3layer("Dropout", "dropout", [None, 27], rate=0.3, seed=None, noise_shape=None),
+    k3layer("Dense", "head", [None, 27], units=4, activation="softmax", use_bias=True),
+]
+k3_seq_config = k3model("Sequential", "sequential", k3_seq_layers_config, build_shape=[None, 8, 8, 3])
+k3_seq_config["compile_config"] = {"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {"learning_rate": 0.001}, "registered_name": None},
+                                   "loss": "categorical_crossentropy", "metrics": ["accuracy"]}
+
+
+def k3_seq_vars(p):
+    # Sequential.layers omits the InputLayer; variables in Keras 3's order, only those the flags create.
+    return [("Conv2D", [p["k1"], p["b1"]]), ("BatchNormalization", [p["be1"], p["mu1"], p["var1"]]), ("DepthwiseConv2D", [p["dw"]]),
+            ("MaxPooling2D", []), ("SeparableConv2D", [p["sd"], p["sp"], p["sb"]]), ("Conv2D", [p["k2"]]),
+            ("BatchNormalization", [p["g2"], p["mu2"], p["var2"]]), ("Flatten", []), ("Dropout", []), ("Dense", [p["dk"], p["db"]])]
+
+
+save_keras("k3_sequential", k3_seq_config, k3_seq_vars(q), x8, k3_seq_forward(x8.astype(np.float64), q))
+
+# model.save_weights("k3_sequential.weights.h5"): the same architecture with other weights.
+q2 = {k: (w(*v.shape) + (1 if k == "g2" else 0)) if not k.startswith("var") else np.abs(w(*v.shape)) + 0.5 for k, v in q.items()}
+with h5py.File(os.path.join(HERE, "k3_sequential.weights.h5"), "w") as f:
+    write_k3_weights(f, k3_seq_vars(q2))
+save_expected("k3_sequential_weights", x8, k3_seq_forward(x8.astype(np.float64), q2))
+
+# Keras 3 legacy .h5 (model.save("x.h5")): Keras 3 JSON in model_config (stored as bytes), Keras 2's model_weights groups
+# (sorted by layer name) whose weight_names are the variables' paths, and a top_level_model_weights group.
+with h5py.File(os.path.join(HERE, "k3_legacy_sequential.h5"), "w") as f:
+    f.attrs["keras_version"] = b"3.6.0"
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": k3_seq_config["config"]}).encode("utf-8")
+    f.attrs["training_config"] = json.dumps({"loss": "categorical_crossentropy", "metrics": ["accuracy"]}).encode("utf-8")
+    mw = f.create_group("model_weights")
+    names = [entry["config"]["name"] for entry in k3_seq_layers_config[1:]]
+    short = {"Conv2D": ["kernel", "bias"], "DepthwiseConv2D": ["kernel", "bias"], "SeparableConv2D": ["depthwise_kernel", "pointwise_kernel", "bias"],
+             "Dense": ["kernel", "bias"], "BatchNormalization": ["gamma", "beta", "moving_mean", "moving_variance"]}
+    mw.attrs["layer_names"] = np.array([n.encode("utf-8") for n in names])
+    mw.attrs["backend"] = b"tensorflow"
+    mw.attrs["keras_version"] = b"3.6.0"
+    by_name = {}
+    for entry, (class_name, arrays) in zip(k3_seq_layers_config[1:], k3_seq_vars(q)):
+        cfg = entry["config"]
+        var_names = [v for v in short.get(class_name, [])
+                     if not (v == "bias" and not cfg.get("use_bias", True)) and not (v == "gamma" and not cfg.get("scale", True))
+                     and not (v == "beta" and not cfg.get("center", True))]
+        by_name[cfg["name"]] = [(f"sequential/{cfg['name']}/{v}", a) for v, a in zip(var_names, arrays)]
+    for layer_name in sorted(by_name):
+        g = mw.create_group(layer_name)
+        if not by_name[layer_name]:
+            g.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+            continue
+        g.attrs["weight_names"] = np.array([n.encode("utf-8") for n, _ in by_name[layer_name]])
+        for n, a in by_name[layer_name]:
+            g.create_dataset(n, data=a)
+    mw.create_group("top_level_model_weights").attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+save_expected("k3_legacy_sequential", x8, k3_seq_forward(x8.astype(np.float64), q))
+
+# ---------------------------------------------------------------- Keras 3 fixture 2: functional with Add and Concatenate
+s6 = lambda c: [6, 6, c]
+k3_func_config = k3model("Functional", "functional", [
+    k3input("input_layer", [6, 6, 2], functional=True),
+    k3layer("Conv2D", "conv_a", [None, 6, 6, 2], k3call(k3tensor("input_layer", s6(2))), filters=3, kernel_size=[3, 3], strides=[1, 1],
+            padding="same", data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="relu", use_bias=True),
+    k3layer("Conv2D", "conv_b", [None, 6, 6, 3], k3call(k3tensor("conv_a", s6(3))), filters=3, kernel_size=[3, 3], strides=[1, 1],
+            padding="same", data_format="channels_last", dilation_rate=[2, 2], groups=1, activation="linear", use_bias=True),
+    k3layer("Add", "add", [[None, 6, 6, 3], [None, 6, 6, 3]], k3call(k3tensor("conv_a", s6(3)), k3tensor("conv_b", s6(3)))),
+    k3layer("Concatenate", "concatenate", [[None, 6, 6, 3], [None, 6, 6, 3]], k3call(k3tensor("add", s6(3)), k3tensor("conv_a", s6(3))), axis=-1),
+    k3layer("Conv2D", "conv_c", [None, 6, 6, 6], k3call(k3tensor("concatenate", s6(6))), filters=4, kernel_size=[1, 1], strides=[2, 2],
+            padding="valid", data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="sigmoid", use_bias=True),
+    k3layer("GlobalMaxPooling2D", "global_max_pooling2d", [None, 3, 3, 4], k3call(k3tensor("conv_c", [3, 3, 4])), data_format="channels_last", keepdims=False),
+    k3layer("Dense", "dense_out", [None, 4], k3call(k3tensor("global_max_pooling2d", [4])), units=2, activation="linear", use_bias=True),
+], functional_io=([["input_layer", 0, 0]], [["dense_out", 0, 0]]))
+# Functional.layers includes the InputLayer.
+save_keras("k3_functional", k3_func_config,
+           [("InputLayer", []), ("Conv2D", [fa, fab]), ("Conv2D", [fb, fbb]), ("Add", []), ("Concatenate", []), ("Conv2D", [fc, fcb]),
+            ("GlobalMaxPooling2D", []), ("Dense", [fd, fdb])], x6, func_forward(x6.astype(np.float64)))
+
+# ---------------------------------------------------------------- Keras 3 fixture 3: a functional model nested in a Sequential
+k3_base = k3model("Functional", "conv_base", [
+    k3input("base_input", [6, 6, 2], functional=True),
+    k3layer("Conv2D", "block_conv1", [None, 6, 6, 2], k3call(k3tensor("base_input", s6(2))), filters=3, kernel_size=[3, 3], strides=[1, 1],
+            padding="same", data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="relu", use_bias=True),
+    k3layer("Conv2D", "block_conv2", [None, 6, 6, 3], k3call(k3tensor("block_conv1", s6(3))), filters=3, kernel_size=[3, 3], strides=[1, 1],
+            padding="same", data_format="channels_last", dilation_rate=[1, 1], groups=1, activation="linear", use_bias=True),
+    k3layer("Add", "block_add", [[None, 6, 6, 3], [None, 6, 6, 3]], k3call(k3tensor("block_conv1", s6(3)), k3tensor("block_conv2", s6(3)))),
+    k3layer("MaxPooling2D", "block_pool", [None, 6, 6, 3], k3call(k3tensor("block_add", s6(3))), pool_size=[2, 2], strides=[2, 2],
+            padding="valid", data_format="channels_last"),
+], functional_io=([["base_input", 0, 0]], [["block_pool", 0, 0]]), build_shape=[None, 6, 6, 2])
+k3_nested_config = k3model("Sequential", "sequential", [
+    k3input("input_layer", [6, 6, 2]),
+    k3_base,
+    k3layer("Flatten", "flatten", [None, 3, 3, 3], data_format="channels_last"),
+    k3layer("Dense", "dense", [None, 27], units=4, activation="sigmoid", use_bias=True),
+], build_shape=[None, 6, 6, 2])
+save_keras("k3_nested", k3_nested_config,
+           [("Functional", [("InputLayer", []), ("Conv2D", [nk1, nb1]), ("Conv2D", [nk2, nb2]), ("Add", []), ("MaxPooling2D", [])]),
+            ("Flatten", []), ("Dense", [nd, ndb])], x6, nested_forward(x6.astype(np.float64)))
+
+# Keras 3 legacy .h5 of the nested model: the inner model's weights in one group named after it, named by their
+# variable paths, which here start with the inner model's name (conv_base/block_conv1/kernel).
+with h5py.File(os.path.join(HERE, "k3_legacy_nested.h5"), "w") as f:
+    f.attrs["keras_version"] = b"3.6.0"
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": k3_nested_config["config"]}).encode("utf-8")
+    mw = f.create_group("model_weights")
+    mw.attrs["layer_names"] = np.array([b"conv_base", b"flatten", b"dense"])
+    mw.attrs["backend"] = b"tensorflow"
+    mw.attrs["keras_version"] = b"3.6.0"
+    legacy_nested = {"conv_base": [("conv_base/block_conv1/kernel", nk1), ("conv_base/block_conv1/bias", nb1),
+                                   ("conv_base/block_conv2/kernel", nk2), ("conv_base/block_conv2/bias", nb2)],
+                     "dense": [("sequential/dense/kernel", nd), ("sequential/dense/bias", ndb)], "flatten": []}
+    for layer_name in sorted(legacy_nested):
+        g = mw.create_group(layer_name)
+        if not legacy_nested[layer_name]:
+            g.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+            continue
+        g.attrs["weight_names"] = np.array([n.encode("utf-8") for n, _ in legacy_nested[layer_name]])
+        for n, a in legacy_nested[layer_name]:
+            g.create_dataset(n, data=a)
+    mw.create_group("top_level_model_weights").attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
+save_expected("k3_legacy_nested", x6, nested_forward(x6.astype(np.float64)))
 print("fixtures written to", HERE)
