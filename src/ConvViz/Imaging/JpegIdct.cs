@@ -8,35 +8,29 @@ namespace ConvViz.Imaging;
 /// <summary>
 /// The accurate integer inverse DCT of the IJG reference decoder (libjpeg's default <c>JDCT_ISLOW</c>, the
 /// Loeffler–Ligtenberg–Moschytz factorisation with 13-bit constants): columns first with two extra fraction bits,
-/// then rows, each result rounded by adding half before the arithmetic shift, and the output clamped through the
-/// same 10-bit wrap-around range table. Written from the published algorithm so its integer results are identical.
+/// then rows, each result rounded by adding half before the arithmetic shift. Where the arithmetic leaves 16 bits
+/// (only for extreme coefficients, e.g. in corrupt or truncated data), it behaves as libjpeg-turbo's x86-64 SIMD
+/// version, which Pillow runs: 16-bit dequantisation and pairwise sums, 32-bit products, results saturated to 16
+/// bits after each pass and the output clamped to 0–255. Written from the published algorithm.
 /// </summary>
 internal static class JpegIdct
 {
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
-    private const long Fix0298631336 = 2446;
-    private const long Fix0390180644 = 3196;
-    private const long Fix0541196100 = 4433;
-    private const long Fix0765366865 = 6270;
-    private const long Fix0899976223 = 7373;
-    private const long Fix1175875602 = 9633;
-    private const long Fix1501321110 = 12299;
-    private const long Fix1847759065 = 15137;
-    private const long Fix1961570560 = 16069;
-    private const long Fix2053119869 = 16819;
-    private const long Fix2562915447 = 20995;
-    private const long Fix3072711026 = 25172;
+    private const int Fix0298631336 = 2446;
+    private const int Fix0390180644 = 3196;
+    private const int Fix0541196100 = 4433;
+    private const int Fix0765366865 = 6270;
+    private const int Fix0899976223 = 7373;
+    private const int Fix1175875602 = 9633;
+    private const int Fix1501321110 = 12299;
+    private const int Fix1847759065 = 15137;
+    private const int Fix1961570560 = 16069;
+    private const int Fix2053119869 = 16819;
+    private const int Fix2562915447 = 20995;
+    private const int Fix3072711026 = 25172;
 
-    /// <summary>
-    /// Gets the post-IDCT range table: index = value &amp; 1023 of a level-unshifted sample; values in [-128, 127]
-    /// map to 0–255, larger ones to 255 and smaller ones to 0, with libjpeg's wrap-around beyond ±512.
-    /// </summary>
-    private static ReadOnlySpan<byte> RangeLimit => s_rangeLimit;
-
-    private static readonly byte[] s_rangeLimit = CreateRangeLimit();
-
-    /// <summary>Transforms one block of dequantised-on-the-fly coefficients into 8×8 samples.</summary>
+    /// <summary>Transforms one block of quantised coefficients into 8×8 samples.</summary>
     /// <param name="coefficients">64 quantised coefficients in natural (row-major) order.</param>
     /// <param name="quant">64 quantisation steps in natural order.</param>
     /// <param name="workspace">64 ints of scratch space.</param>
@@ -62,7 +56,7 @@ internal static class JpegIdct
                 Unsafe.Add(ref ci, 40) == 0 && Unsafe.Add(ref ci, 48) == 0 && Unsafe.Add(ref ci, 56) == 0)
             {
                 // AC terms all zero: the column is constant (the full computation gives the same value).
-                var dc = (ci * qi) << Pass1Bits;
+                var dc = Saturate16(Dequantize(ref ci, ref qi, 0) << Pass1Bits);
                 for (var r = 0; r < 64; r += 8)
                 {
                     Unsafe.Add(ref wi, r) = dc;
@@ -71,41 +65,34 @@ internal static class JpegIdct
                 continue;
             }
 
-            // Even part.
-            long z2 = Unsafe.Add(ref ci, 16) * Unsafe.Add(ref qi, 16);
-            long z3 = Unsafe.Add(ref ci, 48) * Unsafe.Add(ref qi, 48);
-            var z1 = (z2 + z3) * Fix0541196100;
-            var tmp2 = z1 + (z3 * -Fix1847759065);
-            var tmp3 = z1 + (z2 * Fix0765366865);
-            z2 = ci * qi;
-            z3 = Unsafe.Add(ref ci, 32) * Unsafe.Add(ref qi, 32);
-            var tmp0 = (z2 + z3) << ConstBits;
-            var tmp1 = (z2 - z3) << ConstBits;
-            var tmp10 = tmp0 + tmp3;
-            var tmp13 = tmp0 - tmp3;
-            var tmp11 = tmp1 + tmp2;
-            var tmp12 = tmp1 - tmp2;
-
-            // Odd part.
-            tmp0 = Unsafe.Add(ref ci, 56) * Unsafe.Add(ref qi, 56);
-            tmp1 = Unsafe.Add(ref ci, 40) * Unsafe.Add(ref qi, 40);
-            tmp2 = Unsafe.Add(ref ci, 24) * Unsafe.Add(ref qi, 24);
-            tmp3 = Unsafe.Add(ref ci, 8) * Unsafe.Add(ref qi, 8);
-            Odd(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
-
-            const int shift = ConstBits - Pass1Bits;
-            const long round = 1L << (shift - 1);
-            Unsafe.Add(ref wi, 0) = (int)((tmp10 + tmp3 + round) >> shift);
-            Unsafe.Add(ref wi, 56) = (int)((tmp10 - tmp3 + round) >> shift);
-            Unsafe.Add(ref wi, 8) = (int)((tmp11 + tmp2 + round) >> shift);
-            Unsafe.Add(ref wi, 48) = (int)((tmp11 - tmp2 + round) >> shift);
-            Unsafe.Add(ref wi, 16) = (int)((tmp12 + tmp1 + round) >> shift);
-            Unsafe.Add(ref wi, 40) = (int)((tmp12 - tmp1 + round) >> shift);
-            Unsafe.Add(ref wi, 24) = (int)((tmp13 + tmp0 + round) >> shift);
-            Unsafe.Add(ref wi, 32) = (int)((tmp13 - tmp0 + round) >> shift);
+            Pass(
+                Dequantize(ref ci, ref qi, 0),
+                Dequantize(ref ci, ref qi, 8),
+                Dequantize(ref ci, ref qi, 16),
+                Dequantize(ref ci, ref qi, 24),
+                Dequantize(ref ci, ref qi, 32),
+                Dequantize(ref ci, ref qi, 40),
+                Dequantize(ref ci, ref qi, 48),
+                Dequantize(ref ci, ref qi, 56),
+                ConstBits - Pass1Bits,
+                out var o0,
+                out var o1,
+                out var o2,
+                out var o3,
+                out var o4,
+                out var o5,
+                out var o6,
+                out var o7);
+            Unsafe.Add(ref wi, 0) = Saturate16(o0);
+            Unsafe.Add(ref wi, 8) = Saturate16(o1);
+            Unsafe.Add(ref wi, 16) = Saturate16(o2);
+            Unsafe.Add(ref wi, 24) = Saturate16(o3);
+            Unsafe.Add(ref wi, 32) = Saturate16(o4);
+            Unsafe.Add(ref wi, 40) = Saturate16(o5);
+            Unsafe.Add(ref wi, 48) = Saturate16(o6);
+            Unsafe.Add(ref wi, 56) = Saturate16(o7);
         }
 
-        ref var limit = ref MemoryMarshal.GetReference(RangeLimit);
         ref var outRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), offset);
         for (var row = 0; row < 8; row++, outRow = ref Unsafe.Add(ref outRow, stride))
         {
@@ -113,74 +100,69 @@ internal static class JpegIdct
             if (Unsafe.Add(ref w, 1) == 0 && Unsafe.Add(ref w, 2) == 0 && Unsafe.Add(ref w, 3) == 0 && Unsafe.Add(ref w, 4) == 0 &&
                 Unsafe.Add(ref w, 5) == 0 && Unsafe.Add(ref w, 6) == 0 && Unsafe.Add(ref w, 7) == 0)
             {
-                var value = Unsafe.Add(ref limit, (int)((w + (1L << (Pass1Bits + 2))) >> (Pass1Bits + 3)) & 1023);
+                var value = ToSample((w + (1 << (Pass1Bits + 2))) >> (Pass1Bits + 3));
                 Unsafe.InitBlockUnaligned(ref outRow, value, 8);
                 continue;
             }
 
-            long z2 = Unsafe.Add(ref w, 2);
-            long z3 = Unsafe.Add(ref w, 6);
-            var z1 = (z2 + z3) * Fix0541196100;
-            var tmp2 = z1 + (z3 * -Fix1847759065);
-            var tmp3 = z1 + (z2 * Fix0765366865);
-            var tmp0 = ((long)w + Unsafe.Add(ref w, 4)) << ConstBits;
-            var tmp1 = ((long)w - Unsafe.Add(ref w, 4)) << ConstBits;
-            var tmp10 = tmp0 + tmp3;
-            var tmp13 = tmp0 - tmp3;
-            var tmp11 = tmp1 + tmp2;
-            var tmp12 = tmp1 - tmp2;
-
-            tmp0 = Unsafe.Add(ref w, 7);
-            tmp1 = Unsafe.Add(ref w, 5);
-            tmp2 = Unsafe.Add(ref w, 3);
-            tmp3 = Unsafe.Add(ref w, 1);
-            Odd(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
-
-            const int shift = ConstBits + Pass1Bits + 3;
-            const long round = 1L << (shift - 1);
-            Unsafe.Add(ref outRow, 0) = Unsafe.Add(ref limit, (int)((tmp10 + tmp3 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 7) = Unsafe.Add(ref limit, (int)((tmp10 - tmp3 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 1) = Unsafe.Add(ref limit, (int)((tmp11 + tmp2 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 6) = Unsafe.Add(ref limit, (int)((tmp11 - tmp2 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 2) = Unsafe.Add(ref limit, (int)((tmp12 + tmp1 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 5) = Unsafe.Add(ref limit, (int)((tmp12 - tmp1 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 3) = Unsafe.Add(ref limit, (int)((tmp13 + tmp0 + round) >> shift) & 1023);
-            Unsafe.Add(ref outRow, 4) = Unsafe.Add(ref limit, (int)((tmp13 - tmp0 + round) >> shift) & 1023);
+            Pass(w, Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 3), Unsafe.Add(ref w, 4), Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 7), ConstBits + Pass1Bits + 3, out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+            Unsafe.Add(ref outRow, 0) = ToSample(o0);
+            Unsafe.Add(ref outRow, 1) = ToSample(o1);
+            Unsafe.Add(ref outRow, 2) = ToSample(o2);
+            Unsafe.Add(ref outRow, 3) = ToSample(o3);
+            Unsafe.Add(ref outRow, 4) = ToSample(o4);
+            Unsafe.Add(ref outRow, 5) = ToSample(o5);
+            Unsafe.Add(ref outRow, 6) = ToSample(o6);
+            Unsafe.Add(ref outRow, 7) = ToSample(o7);
         }
     }
 
-    /// <summary>The odd part shared by both passes: inputs are the terms of rows/columns 7, 5, 3, 1; outputs replace them.</summary>
+    /// <summary>The 16-bit product of a coefficient and its quantisation step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Odd(ref long tmp0, ref long tmp1, ref long tmp2, ref long tmp3)
+    private static int Dequantize(ref short coefficient, ref int step, int index) => (short)(Unsafe.Add(ref coefficient, index) * Unsafe.Add(ref step, index));
+
+    /// <summary>One 8-point pass over 16-bit inputs: even part from 0, 2, 4, 6, odd part from 1, 3, 5, 7, outputs descaled by <paramref name="shift"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass(int in0, int in1, int in2, int in3, int in4, int in5, int in6, int in7, int shift, out int o0, out int o1, out int o2, out int o3, out int o4, out int o5, out int o6, out int o7)
     {
-        var z1 = tmp0 + tmp3;
-        var z2 = tmp1 + tmp2;
-        var z3 = tmp0 + tmp2;
-        var z4 = tmp1 + tmp3;
+        // Even part.
+        var z1 = (in2 + in6) * Fix0541196100;
+        var tmp2 = z1 + (in6 * -Fix1847759065);
+        var tmp3 = z1 + (in2 * Fix0765366865);
+        var tmp0 = (int)(short)(in0 + in4) << ConstBits;
+        var tmp1 = (int)(short)(in0 - in4) << ConstBits;
+        var tmp10 = tmp0 + tmp3;
+        var tmp13 = tmp0 - tmp3;
+        var tmp11 = tmp1 + tmp2;
+        var tmp12 = tmp1 - tmp2;
+
+        // Odd part: inputs 7, 5, 3, 1.
+        var z3 = (int)(short)(in7 + in3);
+        var z4 = (int)(short)(in5 + in1);
         var z5 = (z3 + z4) * Fix1175875602;
-        tmp0 *= Fix0298631336;
-        tmp1 *= Fix2053119869;
-        tmp2 *= Fix3072711026;
-        tmp3 *= Fix1501321110;
-        z1 *= -Fix0899976223;
-        z2 *= -Fix2562915447;
+        var oz1 = (in7 + in1) * -Fix0899976223;
+        var oz2 = (in5 + in3) * -Fix2562915447;
         z3 = (z3 * -Fix1961570560) + z5;
         z4 = (z4 * -Fix0390180644) + z5;
-        tmp0 += z1 + z3;
-        tmp1 += z2 + z4;
-        tmp2 += z2 + z3;
-        tmp3 += z1 + z4;
+        var t0 = (in7 * Fix0298631336) + oz1 + z3;
+        var t1 = (in5 * Fix2053119869) + oz2 + z4;
+        var t2 = (in3 * Fix3072711026) + oz2 + z3;
+        var t3 = (in1 * Fix1501321110) + oz1 + z4;
+
+        var round = 1 << (shift - 1);
+        o0 = (tmp10 + t3 + round) >> shift;
+        o7 = (tmp10 - t3 + round) >> shift;
+        o1 = (tmp11 + t2 + round) >> shift;
+        o6 = (tmp11 - t2 + round) >> shift;
+        o2 = (tmp12 + t1 + round) >> shift;
+        o5 = (tmp12 - t1 + round) >> shift;
+        o3 = (tmp13 + t0 + round) >> shift;
+        o4 = (tmp13 - t0 + round) >> shift;
     }
 
-    private static byte[] CreateRangeLimit()
-    {
-        var table = new byte[1024];
-        for (var i = 0; i < 1024; i++)
-        {
-            var x = i < 512 ? i : i - 1024;
-            table[i] = (byte)Math.Clamp(x + 128, 0, 255);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Saturate16(int value) => Math.Clamp(value, short.MinValue, short.MaxValue);
 
-        return table;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte ToSample(int value) => (byte)(Math.Clamp(value, -128, 127) + 128);
 }

@@ -19,6 +19,9 @@ internal sealed class JpegScanDecoder
     private int _restartsToGo;
     private int _nextRestart;
 
+    /// <summary>Whether the data had run out when the current MCU started (libjpeg checks once per MCU, then leaves the whole MCU zero).</summary>
+    private bool _skipMcu;
+
     /// <summary>Creates the decoder for a scan whose entropy-coded data starts at <paramref name="position"/>.</summary>
     /// <param name="data">The whole file.</param>
     /// <param name="position">The first byte after the SOS segment.</param>
@@ -83,17 +86,17 @@ internal sealed class JpegScanDecoder
 
     private void BeginMcu()
     {
-        if (_scan.RestartInterval == 0)
+        if (_scan.RestartInterval != 0)
         {
-            return;
+            if (_restartsToGo == 0)
+            {
+                ProcessRestart();
+            }
+
+            _restartsToGo--;
         }
 
-        if (_restartsToGo == 0)
-        {
-            ProcessRestart();
-        }
-
-        _restartsToGo--;
+        _skipMcu = _reader.Insufficient;
     }
 
     private void DecodeBlock(JpegComponent c, int index, int by, int bx, Span<short> block, Span<int> workspace)
@@ -102,7 +105,7 @@ internal sealed class JpegScanDecoder
         if (c.Coefficients is null)
         {
             block.Clear();
-            if (!reader.Insufficient)
+            if (!_skipMcu)
             {
                 DecodeSequential(c, index, block);
             }
@@ -112,7 +115,7 @@ internal sealed class JpegScanDecoder
             return;
         }
 
-        if (reader.Insufficient)
+        if (_skipMcu)
         {
             return;
         }
