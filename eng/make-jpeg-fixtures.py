@@ -192,6 +192,18 @@ def own_jpeg(planes, sampling, ids, scale=0.5, restart=0, jfif=True, adobe=None)
     return bytes(out)
 
 
+def strip_segments(data, code):
+    """Removes every marker segment with this code before the first scan."""
+    out, i = bytearray(data[:2]), 2
+    while True:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker == 0xDA:
+            return bytes(out + data[i:])
+        if marker != code:
+            out += data[i:i + 2 + length]
+        i += 2 + length
+
+
 def ycc_planes(im):
     return [np.asarray(p) for p in im.convert("YCbCr").split()]
 
@@ -262,6 +274,9 @@ def main():
     k = np.asarray(synthetic(37, 29).convert("L"))
     add("own-ycck-adobe", own_jpeg([ys, cbs, crs, k], [(2, 2), (1, 1), (1, 1), (2, 2)], [1, 2, 3, 4], jfif=False,
                                    adobe=2))
+
+    add("mjpeg-no-dht", strip_segments(pillow_jpeg(mid, quality=80, subsampling=1), 0xC4),
+        note="Huffman tables removed, as in Motion-JPEG frames: libjpeg-turbo uses the T.81 annex K tables")
 
     whole = pillow_jpeg(big, quality=90, subsampling=2)
     add("truncated-420-151x149", whole[: len(whole) * 3 // 5], allow_truncated=True,

@@ -187,9 +187,25 @@ internal sealed class JpegDecoder
     /// <summary>Reads one marker segment at <see cref="_position"/> (just after the marker code).</summary>
     private void ReadSegment(int marker, bool afterFirstScan)
     {
-        if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
+        if (marker is >= 0xD0 and <= 0xD7)
         {
-            return; // TEM and stray restart markers carry no length
+            return; // stray restart markers carry no length
+        }
+
+        if (marker == 0x01)
+        {
+            // TEM: libjpeg ignores it, but Pillow's header parser does not accept it.
+            if (!afterFirstScan)
+            {
+                throw Fail(ImageFileProblem.Corrupt, "the JPEG header has an invalid marker 0xFF01.");
+            }
+
+            return;
+        }
+
+        if (marker is (>= 0x02 and <= 0xBF) or 0xC8 or 0xDE or 0xDF or (>= 0xF0 and <= 0xFD))
+        {
+            throw Fail(ImageFileProblem.Corrupt, $"the JPEG data has the reserved marker 0xFF{marker:X2}, which libjpeg (and so Pillow) refuses.");
         }
 
         if (marker == 0xD8)
@@ -393,7 +409,11 @@ internal sealed class JpegDecoder
         }
     }
 
-    /// <summary>Decodes the scans from the first SOS to EOI (or the end of the data, which acts as EOI as Pillow appends one to a truncated file).</summary>
+    /// <summary>
+    /// Decodes the scans from the first SOS to EOI (or the end of the data, which acts as EOI as Pillow appends one to
+    /// a truncated file). The markers after the last scan are read and checked too: libjpeg reads them before it
+    /// finishes, and Pillow refuses the file when they are invalid.
+    /// </summary>
     private void DecodeScans(List<short[]> rented)
     {
         var firstScan = true;
@@ -407,8 +427,23 @@ internal sealed class JpegDecoder
 
             if (marker != 0xDA)
             {
+                if (!firstScan && !_coefficientMode && IsCutSegment(marker))
+                {
+                    // The pixels are complete; libjpeg (in Pillow) stops waiting for the rest of a cut trailing marker.
+                    return;
+                }
+
                 ReadSegment(marker, afterFirstScan: true);
                 continue;
+            }
+
+            if (firstScan)
+            {
+                InstallStandardTables();
+            }
+            else if (!_coefficientMode)
+            {
+                throw Fail(ImageFileProblem.Corrupt, "the single-scan JPEG has a second scan where the end-of-image marker belongs (libjpeg, and so Pillow, stops there with an error).");
             }
 
             var scan = ReadScanHeader();
@@ -430,12 +465,27 @@ internal sealed class JpegDecoder
 
             var scanDecoder = new JpegScanDecoder(_data, _position, scan, this);
             _position = scanDecoder.Run();
-            if (!_coefficientMode)
-            {
-                // A single-pass sequential image: libjpeg outputs it from the first scan and reads no further data.
-                return;
-            }
         }
+    }
+
+    /// <summary>
+    /// Whether the marker segment at <see cref="_position"/> is one libjpeg skips unread (APPn, COM, DNL) and its
+    /// length runs past the end of the data (libjpeg then waits for more data, and Pillow keeps the finished pixels).
+    /// </summary>
+    private bool IsCutSegment(int marker) =>
+        marker is (>= 0xE0 and <= 0xEF) or 0xFE or 0xDC &&
+        (_position + 2 > _data.Length || _position + BinaryPrimitives.ReadUInt16BigEndian(_data.AsSpan(_position)) > _data.Length);
+
+    /// <summary>libjpeg-turbo's fallback: Huffman table slots 0 and 1 still empty at the first scan get the T.81 annex K tables.</summary>
+    private void InstallStandardTables()
+    {
+        _dcTables[0] ??= Standard(JpegStandardTables.DcLuminance, isDc: true);
+        _dcTables[1] ??= Standard(JpegStandardTables.DcChrominance, isDc: true);
+        _acTables[0] ??= Standard(JpegStandardTables.AcLuminance, isDc: false);
+        _acTables[1] ??= Standard(JpegStandardTables.AcChrominance, isDc: false);
+
+        static JpegHuffmanTable Standard(ReadOnlySpan<byte> table, bool isDc) =>
+            JpegHuffmanTable.Create(table[..16], table[16..], isDc) ?? throw new InvalidOperationException("The standard Huffman table is invalid.");
     }
 
     private JpegScan ReadScanHeader()
