@@ -21,6 +21,10 @@ internal static class JpegColor
     private static readonly int[] s_crToG = new int[256];
     private static readonly int[] s_cbToG = new int[256];
 
+    /// <summary>Clamps value + <see cref="ClampOffset"/> to 0–255 by lookup (values from −384 to 639).</summary>
+    private static readonly byte[] s_clamp = new byte[1024];
+    private const int ClampOffset = 384;
+
 #pragma warning disable CA1810 // the four tables are filled in one loop
     static JpegColor()
 #pragma warning restore CA1810
@@ -33,6 +37,11 @@ internal static class JpegColor
             s_cbToB[i] = (int)(((116130 * x) + OneHalf) >> ScaleBits);
             s_crToG[i] = (int)(-46802 * x);
             s_cbToG[i] = (int)((-22554 * x) + OneHalf);
+        }
+
+        for (var i = 0; i < s_clamp.Length; i++)
+        {
+            s_clamp[i] = (byte)Math.Clamp(i - ClampOffset, 0, 255);
         }
     }
 
@@ -98,22 +107,30 @@ internal static class JpegColor
 
     private static void YCbCrToRgb(ReadOnlySpan<byte> luma, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> output)
     {
+        var count = luma.Length;
+        if (cb.Length < count || cr.Length < count || output.Length < 3 * count)
+        {
+            throw new ArgumentException("Colour rows are too short.");
+        }
+
         ref var crToR = ref MemoryMarshal.GetArrayDataReference(s_crToR);
         ref var cbToB = ref MemoryMarshal.GetArrayDataReference(s_cbToB);
         ref var crToG = ref MemoryMarshal.GetArrayDataReference(s_crToG);
         ref var cbToG = ref MemoryMarshal.GetArrayDataReference(s_cbToG);
-        cb = cb[..luma.Length];
-        cr = cr[..luma.Length];
-        output = output[..(3 * luma.Length)];
+        ref var clamp = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_clamp), ClampOffset);
+        ref var yRef = ref MemoryMarshal.GetReference(luma);
+        ref var cbRef = ref MemoryMarshal.GetReference(cb);
+        ref var crRef = ref MemoryMarshal.GetReference(cr);
         ref var o = ref MemoryMarshal.GetReference(output);
-        for (var x = 0; x < luma.Length; x++)
+        for (var x = 0; x < count; x++)
         {
-            int y = luma[x];
-            int b = cb[x];
-            int r = cr[x];
-            Unsafe.Add(ref o, 3 * x) = Clamp(y + Unsafe.Add(ref crToR, r));
-            Unsafe.Add(ref o, (3 * x) + 1) = Clamp(y + ((Unsafe.Add(ref cbToG, b) + Unsafe.Add(ref crToG, r)) >> ScaleBits));
-            Unsafe.Add(ref o, (3 * x) + 2) = Clamp(y + Unsafe.Add(ref cbToB, b));
+            int y = Unsafe.Add(ref yRef, x);
+            int b = Unsafe.Add(ref cbRef, x);
+            int r = Unsafe.Add(ref crRef, x);
+            o = Unsafe.Add(ref clamp, y + Unsafe.Add(ref crToR, r));
+            Unsafe.Add(ref o, 1) = Unsafe.Add(ref clamp, y + ((Unsafe.Add(ref cbToG, b) + Unsafe.Add(ref crToG, r)) >> ScaleBits));
+            Unsafe.Add(ref o, 2) = Unsafe.Add(ref clamp, y + Unsafe.Add(ref cbToB, b));
+            o = ref Unsafe.Add(ref o, 3);
         }
     }
 
@@ -207,9 +224,17 @@ internal static class JpegColor
                 return buffer;
             }
 
+            ref var cur = ref MemoryMarshal.GetReference(current);
+            ref var nbr = ref MemoryMarshal.GetReference(neighbour);
+            ref var sums = ref MemoryMarshal.GetArrayDataReference(columnSums);
+            if (columnSums.Length < dw || buffer.Length < 2 * dw)
+            {
+                throw new ArgumentException("Upsampling buffers are too short.");
+            }
+
             for (var x = 0; x < dw; x++)
             {
-                columnSums[x] = (current[x] * 3) + neighbour[x];
+                Unsafe.Add(ref sums, x) = (Unsafe.Add(ref cur, x) * 3) + Unsafe.Add(ref nbr, x);
             }
 
             var thisSum = columnSums[0];
@@ -218,11 +243,13 @@ internal static class JpegColor
             buffer[1] = (byte)(((thisSum * 3) + nextSum + 7) >> 4);
             var lastSum = thisSum;
             thisSum = nextSum;
+            ref var outRef = ref MemoryMarshal.GetArrayDataReference(buffer);
             for (var x = 1; x < dw - 1; x++)
             {
-                nextSum = columnSums[x + 1];
-                buffer[2 * x] = (byte)(((thisSum * 3) + lastSum + 8) >> 4);
-                buffer[(2 * x) + 1] = (byte)(((thisSum * 3) + nextSum + 7) >> 4);
+                nextSum = Unsafe.Add(ref sums, x + 1);
+                var three = thisSum * 3;
+                Unsafe.Add(ref outRef, 2 * x) = (byte)((three + lastSum + 8) >> 4);
+                Unsafe.Add(ref outRef, (2 * x) + 1) = (byte)((three + nextSum + 7) >> 4);
                 lastSum = thisSum;
                 thisSum = nextSum;
             }

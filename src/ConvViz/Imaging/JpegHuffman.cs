@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Runtime.CompilerServices;
+
 namespace ConvViz.Imaging;
 
 /// <summary>
@@ -174,6 +176,7 @@ internal sealed class JpegBitReader
     /// <summary>Reads <paramref name="count"/> bits (0–16) as an unsigned number.</summary>
     /// <param name="count">The number of bits.</param>
     /// <returns>The bits.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int GetBits(int count)
     {
         if (_bits < count)
@@ -187,6 +190,7 @@ internal sealed class JpegBitReader
 
     /// <summary>Reads one bit.</summary>
     /// <returns>0 or 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int GetBit()
     {
         if (_bits < 1)
@@ -201,6 +205,7 @@ internal sealed class JpegBitReader
     /// <summary>Decodes one Huffman symbol; an invalid code yields 0 after 17 bits (libjpeg's "bad Huffman code" recovery).</summary>
     /// <param name="table">The table.</param>
     /// <returns>The symbol.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Decode(JpegHuffmanTable table)
     {
         if (_bits < 16)
@@ -208,8 +213,6 @@ internal sealed class JpegBitReader
             Fill(0);
         }
 
-        int code;
-        int length;
         if (_bits >= JpegHuffmanTable.LookaheadBits)
         {
             var look = (int)(_buffer >> (_bits - JpegHuffmanTable.LookaheadBits)) & ((1 << JpegHuffmanTable.LookaheadBits) - 1);
@@ -219,14 +222,25 @@ internal sealed class JpegBitReader
                 _bits -= entry >> 8;
                 return entry & 0xFF;
             }
+        }
 
-            code = look;
+        return DecodeSlow(table);
+    }
+
+    /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int DecodeSlow(JpegHuffmanTable table)
+    {
+        int code;
+        int length;
+        if (_bits >= JpegHuffmanTable.LookaheadBits)
+        {
+            code = (int)(_buffer >> (_bits - JpegHuffmanTable.LookaheadBits)) & ((1 << JpegHuffmanTable.LookaheadBits) - 1);
             length = JpegHuffmanTable.LookaheadBits;
             _bits -= JpegHuffmanTable.LookaheadBits;
         }
         else
         {
-            // Near a marker: bit by bit, so zero padding is only used (and recorded) when really needed.
             code = GetBit();
             length = 1;
         }
@@ -242,6 +256,7 @@ internal sealed class JpegBitReader
     }
 
     /// <summary>Loads bytes until more than 56 bits are buffered or a marker is reached; pads with zeros when fewer than <paramref name="needed"/> bits remain.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Fill(int needed)
     {
         var data = _data;
