@@ -65,7 +65,7 @@ internal static class JpegIdct
                 continue;
             }
 
-            Pass(
+            PassColumn(
                 Dequantize(ref ci, ref qi, 0),
                 Dequantize(ref ci, ref qi, 8),
                 Dequantize(ref ci, ref qi, 16),
@@ -74,23 +74,7 @@ internal static class JpegIdct
                 Dequantize(ref ci, ref qi, 40),
                 Dequantize(ref ci, ref qi, 48),
                 Dequantize(ref ci, ref qi, 56),
-                ConstBits - Pass1Bits,
-                out var o0,
-                out var o1,
-                out var o2,
-                out var o3,
-                out var o4,
-                out var o5,
-                out var o6,
-                out var o7);
-            Unsafe.Add(ref wi, 0) = Saturate16(o0);
-            Unsafe.Add(ref wi, 8) = Saturate16(o1);
-            Unsafe.Add(ref wi, 16) = Saturate16(o2);
-            Unsafe.Add(ref wi, 24) = Saturate16(o3);
-            Unsafe.Add(ref wi, 32) = Saturate16(o4);
-            Unsafe.Add(ref wi, 40) = Saturate16(o5);
-            Unsafe.Add(ref wi, 48) = Saturate16(o6);
-            Unsafe.Add(ref wi, 56) = Saturate16(o7);
+                ref wi);
         }
 
         ref var outRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), offset);
@@ -105,15 +89,7 @@ internal static class JpegIdct
                 continue;
             }
 
-            Pass(w, Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 3), Unsafe.Add(ref w, 4), Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 7), ConstBits + Pass1Bits + 3, out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-            Unsafe.Add(ref outRow, 0) = ToSample(o0);
-            Unsafe.Add(ref outRow, 1) = ToSample(o1);
-            Unsafe.Add(ref outRow, 2) = ToSample(o2);
-            Unsafe.Add(ref outRow, 3) = ToSample(o3);
-            Unsafe.Add(ref outRow, 4) = ToSample(o4);
-            Unsafe.Add(ref outRow, 5) = ToSample(o5);
-            Unsafe.Add(ref outRow, 6) = ToSample(o6);
-            Unsafe.Add(ref outRow, 7) = ToSample(o7);
+            PassRow(w, Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 3), Unsafe.Add(ref w, 4), Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 7), ref outRow);
         }
     }
 
@@ -121,9 +97,9 @@ internal static class JpegIdct
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Dequantize(ref short coefficient, ref int step, int index) => (short)(Unsafe.Add(ref coefficient, index) * Unsafe.Add(ref step, index));
 
-    /// <summary>One 8-point pass over 16-bit inputs: even part from 0, 2, 4, 6, odd part from 1, 3, 5, 7, outputs descaled by <paramref name="shift"/>.</summary>
+    /// <summary>The column pass: 16-bit inputs in row order 0–7, results descaled and saturated to 16 bits into a workspace column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass(int in0, int in1, int in2, int in3, int in4, int in5, int in6, int in7, int shift, out int o0, out int o1, out int o2, out int o3, out int o4, out int o5, out int o6, out int o7)
+    private static void PassColumn(int in0, int in1, int in2, int in3, int in4, int in5, int in6, int in7, ref int output)
     {
         // Even part.
         var z1 = (in2 + in6) * Fix0541196100;
@@ -149,15 +125,56 @@ internal static class JpegIdct
         var t2 = (in3 * Fix3072711026) + oz2 + z3;
         var t3 = (in1 * Fix1501321110) + oz1 + z4;
 
-        var round = 1 << (shift - 1);
-        o0 = (tmp10 + t3 + round) >> shift;
-        o7 = (tmp10 - t3 + round) >> shift;
-        o1 = (tmp11 + t2 + round) >> shift;
-        o6 = (tmp11 - t2 + round) >> shift;
-        o2 = (tmp12 + t1 + round) >> shift;
-        o5 = (tmp12 - t1 + round) >> shift;
-        o3 = (tmp13 + t0 + round) >> shift;
-        o4 = (tmp13 - t0 + round) >> shift;
+        const int shift = ConstBits - Pass1Bits;
+        const int round = 1 << (shift - 1);
+        output = Saturate16((tmp10 + t3 + round) >> shift);
+        Unsafe.Add(ref output, 56) = Saturate16((tmp10 - t3 + round) >> shift);
+        Unsafe.Add(ref output, 8) = Saturate16((tmp11 + t2 + round) >> shift);
+        Unsafe.Add(ref output, 48) = Saturate16((tmp11 - t2 + round) >> shift);
+        Unsafe.Add(ref output, 16) = Saturate16((tmp12 + t1 + round) >> shift);
+        Unsafe.Add(ref output, 40) = Saturate16((tmp12 - t1 + round) >> shift);
+        Unsafe.Add(ref output, 24) = Saturate16((tmp13 + t0 + round) >> shift);
+        Unsafe.Add(ref output, 32) = Saturate16((tmp13 - t0 + round) >> shift);
+    }
+
+    /// <summary>The row pass: workspace values of one row, results descaled, clamped and level-shifted into 8 samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PassRow(int in0, int in1, int in2, int in3, int in4, int in5, int in6, int in7, ref byte output)
+    {
+        // Even part.
+        var z1 = (in2 + in6) * Fix0541196100;
+        var tmp2 = z1 + (in6 * -Fix1847759065);
+        var tmp3 = z1 + (in2 * Fix0765366865);
+        var tmp0 = (int)(short)(in0 + in4) << ConstBits;
+        var tmp1 = (int)(short)(in0 - in4) << ConstBits;
+        var tmp10 = tmp0 + tmp3;
+        var tmp13 = tmp0 - tmp3;
+        var tmp11 = tmp1 + tmp2;
+        var tmp12 = tmp1 - tmp2;
+
+        // Odd part: inputs 7, 5, 3, 1.
+        var z3 = (int)(short)(in7 + in3);
+        var z4 = (int)(short)(in5 + in1);
+        var z5 = (z3 + z4) * Fix1175875602;
+        var oz1 = (in7 + in1) * -Fix0899976223;
+        var oz2 = (in5 + in3) * -Fix2562915447;
+        z3 = (z3 * -Fix1961570560) + z5;
+        z4 = (z4 * -Fix0390180644) + z5;
+        var t0 = (in7 * Fix0298631336) + oz1 + z3;
+        var t1 = (in5 * Fix2053119869) + oz2 + z4;
+        var t2 = (in3 * Fix3072711026) + oz2 + z3;
+        var t3 = (in1 * Fix1501321110) + oz1 + z4;
+
+        const int shift = ConstBits + Pass1Bits + 3;
+        const int round = 1 << (shift - 1);
+        output = ToSample((tmp10 + t3 + round) >> shift);
+        Unsafe.Add(ref output, 7) = ToSample((tmp10 - t3 + round) >> shift);
+        Unsafe.Add(ref output, 1) = ToSample((tmp11 + t2 + round) >> shift);
+        Unsafe.Add(ref output, 6) = ToSample((tmp11 - t2 + round) >> shift);
+        Unsafe.Add(ref output, 2) = ToSample((tmp12 + t1 + round) >> shift);
+        Unsafe.Add(ref output, 5) = ToSample((tmp12 - t1 + round) >> shift);
+        Unsafe.Add(ref output, 3) = ToSample((tmp13 + t0 + round) >> shift);
+        Unsafe.Add(ref output, 4) = ToSample((tmp13 - t0 + round) >> shift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
