@@ -1,7 +1,10 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -15,8 +18,8 @@ namespace ConvViz.Imaging;
 
 /// <summary>
 /// Decodes untrusted image bytes with only the enabled formats registered, after checking size, header dimensions and
-/// structural completeness. BMP and netpbm go to ConvViz's own strict decoders (<see cref="StrictBmpDecoder"/>,
-/// <see cref="NetpbmDecoder"/>); ImageSharp decodes the rest. Every failure becomes an <see cref="InvalidImageFileException"/> naming the file.
+/// structural completeness. BMP, netpbm and JPEG go to ConvViz's own decoders (<see cref="StrictBmpDecoder"/>,
+/// <see cref="NetpbmDecoder"/>, and <see cref="JpegDecoder"/>, whose pixels are identical to Pillow's); ImageSharp decodes the rest. Every failure becomes an <see cref="InvalidImageFileException"/> naming the file.
 /// </summary>
 internal static class SafeImageDecoder
 {
@@ -127,6 +130,12 @@ internal static class SafeImageDecoder
                 return (netpbm.Width, netpbm.Height);
         }
 
+        if (IsOwnJpeg(data, options))
+        {
+            var jpeg = ReadJpegHeader(data, name, options);
+            return (jpeg.Width, jpeg.Height);
+        }
+
         var configuration = GetConfiguration(options.Formats);
         var format = Image.DetectFormat(configuration, data);
         if (format is null)
@@ -143,6 +152,12 @@ internal static class SafeImageDecoder
             }
 
             throw new InvalidImageFileException(name, ImageFileProblem.UnknownFormat, $"the content is not an image in an enabled format ({options.Formats}); the file extension does not matter. Delete or replace the file, or use BadFilePolicy.Skip.");
+        }
+
+        if (format is JpegFormat)
+        {
+            // ImageSharp also takes a JFIF or Exif header without the start-of-image marker; Pillow does not open it.
+            throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, "the data has a JPEG (JFIF/Exif) header but does not start with the JPEG start-of-image marker 0xFF 0xD8, so it is not a JPEG file Pillow or ConvViz opens. Replace the file.");
         }
 
         if (!options.AllowTruncatedImages)
@@ -201,6 +216,11 @@ internal static class SafeImageDecoder
                 return NetpbmDecoder.Decode<TPixel>(data, netpbm, GetConfiguration(options.Formats));
         }
 
+        if (IsOwnJpeg(data, options))
+        {
+            return DecodeJpeg<TPixel>(data, name, options);
+        }
+
         Validate(data, name, options);
         try
         {
@@ -230,6 +250,69 @@ internal static class SafeImageDecoder
         }
 
         return flag == ImageFormats.Bmp ? StrictBmpDecoder.ReadHeader(data, name, options) : NetpbmDecoder.ReadHeader(data, name, options);
+    }
+
+    /// <summary>Whether the data goes to ConvViz's own JPEG decoder: JPEG is enabled and the data starts with the SOI marker.</summary>
+    private static bool IsOwnJpeg(byte[] data, ImageDecodingOptions options) =>
+        options.Formats.HasFlag(ImageFormats.Jpeg) && data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8;
+
+    /// <summary>Checks completeness (unless truncated files are allowed) and reads the JPEG header, checking the limits.</summary>
+    private static JpegDecoder ReadJpegHeader(byte[] data, string name, ImageDecodingOptions options)
+    {
+        if (!options.AllowTruncatedImages && JpegDecoder.IsJpeg(data) && !ImageStructure.IsCompleteJpeg(data))
+        {
+            throw new InvalidImageFileException(name, ImageFileProblem.Truncated, "the JPEG data ends before the image is complete (truncated download or copy). Replace the file, or set ImageDecodingOptions.AllowTruncatedImages to accept it.");
+        }
+
+        var decoder = new JpegDecoder(data, name, options);
+        decoder.ReadHeader();
+        return decoder;
+    }
+
+    /// <summary>Decodes a JPEG with <see cref="JpegDecoder"/> (pixels identical to Pillow's) into an image.</summary>
+    private static Image<TPixel> DecodeJpeg<TPixel>(byte[] data, string name, ImageDecodingOptions options)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        var decoder = ReadJpegHeader(data, name, options);
+        var configuration = GetConfiguration(options.Formats);
+        var (width, height) = (decoder.Width, decoder.Height);
+        var image = new Image<TPixel>(configuration, width, height);
+        byte[]? rented = null;
+        try
+        {
+            if (typeof(TPixel) == typeof(Rgb24) && image.DangerousTryGetSinglePixelMemory(out var memory))
+            {
+                decoder.Decode(MemoryMarshal.AsBytes(memory.Span));
+                return image;
+            }
+
+            var rowBytes = width * 3;
+            rented = ArrayPool<byte>.Shared.Rent(checked(rowBytes * height));
+            decoder.Decode(rented);
+            for (var y = 0; y < height; y++)
+            {
+                PixelOperations<TPixel>.Instance.FromRgb24Bytes(configuration, rented.AsSpan(y * rowBytes, rowBytes), image.DangerousGetPixelRowMemory(y).Span, width);
+            }
+
+            return image;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            image.Dispose();
+            if (ex is InvalidImageFileException)
+            {
+                throw;
+            }
+
+            throw new InvalidImageFileException(name, ImageFileProblem.Corrupt, $"the JPEG data is corrupt and cannot be decoded ({ex.Message}).", ex);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     private static void CheckSize(long length, string name, ImageDecodingOptions options)
@@ -291,7 +374,7 @@ internal static class SafeImageDecoder
         var manager = configuration.ImageFormatsManager;
         if (formats.HasFlag(ImageFormats.Jpeg))
         {
-            manager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
+            manager.SetDecoder(JpegFormat.Instance, new SixLabors.ImageSharp.Formats.Jpeg.JpegDecoder { IgnoreMetadata = true });
         }
 
         if (formats.HasFlag(ImageFormats.Png))

@@ -1,0 +1,309 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Runtime.CompilerServices;
+
+namespace ConvViz.Imaging;
+
+/// <summary>
+/// One decoding Huffman table of a JPEG file (ITU T.81 annex C, F.2.2.3): canonical codes from the 16 length counts,
+/// a 9-bit lookahead table for the short codes and the per-length maximum codes for the rest.
+/// </summary>
+internal sealed class JpegHuffmanTable
+{
+    /// <summary>The number of bits looked up at once.</summary>
+    public const int LookaheadBits = 9;
+
+    private JpegHuffmanTable(ushort[] lookup, int[] maxCode, int[] valueOffset, byte[] values)
+    {
+        Lookup = lookup;
+        MaxCode = maxCode;
+        ValueOffset = valueOffset;
+        Values = values;
+    }
+
+    /// <summary>Gets the lookahead table: (code length &lt;&lt; 8) | symbol, or 0 when the code is longer than <see cref="LookaheadBits"/>.</summary>
+    public ushort[] Lookup { get; }
+
+    /// <summary>Gets the largest code of each length 1–16 (-1 when there is none); entry 17 is a sentinel above every code.</summary>
+    public int[] MaxCode { get; }
+
+    /// <summary>Gets, per length, the offset from a code to the index of its symbol.</summary>
+    public int[] ValueOffset { get; }
+
+    /// <summary>Gets the symbols in code order (256 entries, unused ones zero).</summary>
+    public byte[] Values { get; }
+
+    /// <summary>Builds a table from a DHT segment's counts and symbols.</summary>
+    /// <param name="counts">The number of codes of each length 1–16.</param>
+    /// <param name="symbols">The symbols, as many as the counts add up to (at most 256).</param>
+    /// <param name="isDc">Whether this is a DC table (symbols above 15 are then invalid).</param>
+    /// <returns>The table, or <see langword="null"/> when the counts describe more codes than fit their lengths or a DC symbol is out of range.</returns>
+    public static JpegHuffmanTable? Create(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool isDc)
+    {
+        var values = new byte[256];
+        symbols.CopyTo(values);
+        if (isDc)
+        {
+            foreach (var s in symbols)
+            {
+                if (s > 15)
+                {
+                    return null;
+                }
+            }
+        }
+
+        Span<int> codes = stackalloc int[257];
+        Span<byte> sizes = stackalloc byte[257];
+        var p = 0;
+        for (var length = 1; length <= 16; length++)
+        {
+            for (var i = 0; i < counts[length - 1]; i++)
+            {
+                sizes[p++] = (byte)length;
+            }
+        }
+
+        sizes[p] = 0;
+        var code = 0;
+        int size = sizes[0];
+        p = 0;
+        while (sizes[p] != 0)
+        {
+            while (sizes[p] == size)
+            {
+                codes[p++] = code++;
+            }
+
+            if (code >= 1 << size)
+            {
+                return null; // more codes than the length allows
+            }
+
+            code <<= 1;
+            size++;
+        }
+
+        var maxCode = new int[18];
+        var valueOffset = new int[18];
+        p = 0;
+        for (var length = 1; length <= 16; length++)
+        {
+            var n = counts[length - 1];
+            if (n != 0)
+            {
+                valueOffset[length] = p - codes[p];
+                p += n;
+                maxCode[length] = codes[p - 1];
+            }
+            else
+            {
+                maxCode[length] = -1;
+            }
+        }
+
+        maxCode[17] = 0xFFFFF;
+        var lookup = new ushort[1 << LookaheadBits];
+        p = 0;
+        for (var length = 1; length <= LookaheadBits; length++)
+        {
+            for (var i = 0; i < counts[length - 1]; i++, p++)
+            {
+                var first = codes[p] << (LookaheadBits - length);
+                var entry = (ushort)((length << 8) | values[p]);
+                lookup.AsSpan(first, 1 << (LookaheadBits - length)).Fill(entry);
+            }
+        }
+
+        return new JpegHuffmanTable(lookup, maxCode, valueOffset, values);
+    }
+}
+
+/// <summary>
+/// Reads the entropy-coded bits of a JPEG scan (stuffed 0xFF 0x00 bytes, fill bytes, markers). At a marker or the end
+/// of the data it supplies zero bits, as libjpeg does, and records in <see cref="Insufficient"/> that the data ran out
+/// (the decoder then leaves the remaining blocks of the segment zero, libjpeg's uniform grey).
+/// </summary>
+internal sealed class JpegBitReader
+{
+    private readonly byte[] _data;
+    private ulong _buffer;
+    private int _bits;
+    private int _position;
+
+    /// <summary>Creates a reader positioned at <paramref name="position"/>.</summary>
+    /// <param name="data">The whole file.</param>
+    /// <param name="position">The first entropy-coded byte.</param>
+    public JpegBitReader(byte[] data, int position)
+    {
+        _data = data;
+        _position = position;
+    }
+
+    /// <summary>Gets a value indicating whether the reader stopped at a marker (or the end of the data, a virtual EOI).</summary>
+    public bool AtMarker { get; private set; }
+
+    /// <summary>Gets the position of the marker's 0xFF byte (or the data length) when <see cref="AtMarker"/> is set.</summary>
+    public int MarkerPosition { get; private set; }
+
+    /// <summary>Gets or sets a value indicating whether bits beyond the segment's data were needed (libjpeg's <c>insufficient_data</c>).</summary>
+    public bool Insufficient { get; set; }
+
+    /// <summary>Gets the position of the next byte not yet loaded into the bit buffer.</summary>
+    public int Position => AtMarker ? MarkerPosition : _position;
+
+    /// <summary>Discards the buffered bits (at a restart marker or the end of a scan).</summary>
+    public void DiscardBits() => _bits = 0;
+
+    /// <summary>Continues reading after a marker that was consumed or skipped.</summary>
+    /// <param name="position">The next byte.</param>
+    public void ResumeAt(int position)
+    {
+        _position = position;
+        AtMarker = false;
+        _bits = 0;
+    }
+
+    /// <summary>Stops at a marker that is left unread (libjpeg's resynchronisation leaves it for later).</summary>
+    /// <param name="position">The marker's 0xFF byte, or the data length.</param>
+    public void StopAt(int position)
+    {
+        AtMarker = true;
+        MarkerPosition = position;
+        _bits = 0;
+    }
+
+    /// <summary>Reads <paramref name="count"/> bits (0–16) as an unsigned number.</summary>
+    /// <param name="count">The number of bits.</param>
+    /// <returns>The bits.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetBits(int count)
+    {
+        if (_bits < count)
+        {
+            Fill(count);
+        }
+
+        _bits -= count;
+        return (int)(_buffer >> _bits) & ((1 << count) - 1);
+    }
+
+    /// <summary>Reads one bit.</summary>
+    /// <returns>0 or 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetBit()
+    {
+        if (_bits < 1)
+        {
+            Fill(1);
+        }
+
+        _bits--;
+        return (int)(_buffer >> _bits) & 1;
+    }
+
+    /// <summary>Decodes one Huffman symbol; an invalid code yields 0 after 17 bits (libjpeg's "bad Huffman code" recovery).</summary>
+    /// <param name="table">The table.</param>
+    /// <returns>The symbol.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Decode(JpegHuffmanTable table)
+    {
+        if (_bits < 16)
+        {
+            Fill(0);
+        }
+
+        if (_bits >= JpegHuffmanTable.LookaheadBits)
+        {
+            var look = (int)(_buffer >> (_bits - JpegHuffmanTable.LookaheadBits)) & ((1 << JpegHuffmanTable.LookaheadBits) - 1);
+            int entry = table.Lookup[look];
+            if (entry != 0)
+            {
+                _bits -= entry >> 8;
+                return entry & 0xFF;
+            }
+        }
+
+        return DecodeSlow(table);
+    }
+
+    /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int DecodeSlow(JpegHuffmanTable table)
+    {
+        int code;
+        int length;
+        if (_bits >= JpegHuffmanTable.LookaheadBits)
+        {
+            code = (int)(_buffer >> (_bits - JpegHuffmanTable.LookaheadBits)) & ((1 << JpegHuffmanTable.LookaheadBits) - 1);
+            length = JpegHuffmanTable.LookaheadBits;
+            _bits -= JpegHuffmanTable.LookaheadBits;
+        }
+        else
+        {
+            code = GetBit();
+            length = 1;
+        }
+
+        var maxCode = table.MaxCode;
+        while (code > maxCode[length])
+        {
+            code = (code << 1) | GetBit();
+            length++;
+        }
+
+        return length > 16 ? 0 : table.Values[(code + table.ValueOffset[length]) & 0xFF];
+    }
+
+    /// <summary>Loads bytes until more than 56 bits are buffered or a marker is reached; pads with zeros when fewer than <paramref name="needed"/> bits remain.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Fill(int needed)
+    {
+        var data = _data;
+        while (_bits <= 56 && !AtMarker)
+        {
+            var position = _position;
+            if (position >= data.Length)
+            {
+                AtMarker = true;
+                MarkerPosition = data.Length;
+                break;
+            }
+
+            int c = data[position];
+            if (c == 0xFF)
+            {
+                var next = position + 1;
+                while (next < data.Length && data[next] == 0xFF)
+                {
+                    next++;
+                }
+
+                if (next < data.Length && data[next] == 0)
+                {
+                    _position = next + 1;
+                }
+                else
+                {
+                    AtMarker = true;
+                    MarkerPosition = position;
+                    break;
+                }
+            }
+            else
+            {
+                _position = position + 1;
+            }
+
+            _buffer = (_buffer << 8) | (uint)c;
+            _bits += 8;
+        }
+
+        if (_bits < needed)
+        {
+            Insufficient = true;
+            _buffer <<= 56 - _bits;
+            _bits = 56;
+        }
+    }
+}

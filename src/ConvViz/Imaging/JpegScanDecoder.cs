@@ -1,0 +1,398 @@
+// Copyright (c) ConvViz contributors. Licensed under the MIT License.
+
+using System.Runtime.CompilerServices;
+
+namespace ConvViz.Imaging;
+
+/// <summary>
+/// Decodes the entropy-coded data of one scan (T.81 F.2 sequential, G.1.2 progressive): MCU order, restart intervals
+/// with libjpeg's resynchronisation rules, and libjpeg's handling of data that runs out (the rest of the segment stays
+/// zero). A single-pass sequential image is transformed to samples block by block; otherwise the coefficients are kept.
+/// </summary>
+internal sealed class JpegScanDecoder
+{
+    private readonly byte[] _data;
+    private readonly JpegScan _scan;
+    private readonly JpegBitReader _reader;
+    private readonly int[] _dcPredictors = new int[4];
+    private int _eobRun;
+    private int _restartsToGo;
+    private int _nextRestart;
+
+    /// <summary>Whether the data had run out when the current MCU started (libjpeg checks once per MCU, then leaves the whole MCU zero).</summary>
+    private bool _skipMcu;
+
+    /// <summary>Creates the decoder for a scan whose entropy-coded data starts at <paramref name="position"/>.</summary>
+    /// <param name="data">The whole file.</param>
+    /// <param name="position">The first byte after the SOS segment.</param>
+    /// <param name="scan">The scan parameters.</param>
+    /// <param name="owner">The frame decoder (for errors).</param>
+    public JpegScanDecoder(byte[] data, int position, JpegScan scan, JpegDecoder owner)
+    {
+        _ = owner;
+        _data = data;
+        _scan = scan;
+        _reader = new JpegBitReader(data, position);
+        _restartsToGo = scan.RestartInterval;
+    }
+
+    /// <summary>Decodes every MCU of the scan.</summary>
+    /// <returns>The position from which to look for the next marker.</returns>
+    public int Run()
+    {
+        var scan = _scan;
+        var components = scan.Components;
+        Span<short> block = stackalloc short[64];
+        Span<int> workspace = stackalloc int[64];
+        if (components.Length == 1)
+        {
+            var c = components[0];
+            for (var by = 0; by < c.HeightInBlocks; by++)
+            {
+                for (var bx = 0; bx < c.WidthInBlocks; bx++)
+                {
+                    BeginMcu();
+                    DecodeBlock(c, 0, by, bx, block, workspace);
+                }
+            }
+        }
+        else
+        {
+            for (var my = 0; my < scan.McuRows; my++)
+            {
+                for (var mx = 0; mx < scan.McusPerLine; mx++)
+                {
+                    BeginMcu();
+                    for (var i = 0; i < components.Length; i++)
+                    {
+                        var c = components[i];
+                        for (var v = 0; v < c.V; v++)
+                        {
+                            for (var h = 0; h < c.H; h++)
+                            {
+                                DecodeBlock(c, i, (my * c.V) + v, (mx * c.H) + h, block, workspace);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return _reader.Position;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
+
+    private void BeginMcu()
+    {
+        if (_scan.RestartInterval != 0)
+        {
+            if (_restartsToGo == 0)
+            {
+                ProcessRestart();
+            }
+
+            _restartsToGo--;
+        }
+
+        _skipMcu = _reader.Insufficient;
+    }
+
+    private void DecodeBlock(JpegComponent c, int index, int by, int bx, Span<short> block, Span<int> workspace)
+    {
+        var reader = _reader;
+        if (c.Coefficients is null)
+        {
+            block.Clear();
+            if (!_skipMcu)
+            {
+                DecodeSequential(c, index, block);
+            }
+
+            var stride = c.BlocksPerLine * 8;
+            JpegIdct.Transform(block, c.Quant!, workspace, c.Plane!, (by * 8 * stride) + (bx * 8), stride);
+            return;
+        }
+
+        if (_skipMcu)
+        {
+            return;
+        }
+
+        var stored = c.Coefficients.AsSpan(((by * c.BlocksPerLine) + bx) * 64, 64);
+        var scan = _scan;
+        if (!scan.Progressive)
+        {
+            DecodeSequential(c, index, stored);
+        }
+        else if (scan.Ss == 0)
+        {
+            if (scan.Ah == 0)
+            {
+                var s = reader.Decode(c.DcTable!);
+                if (s != 0)
+                {
+                    s = Extend(reader.GetBits(s), s);
+                }
+
+                _dcPredictors[index] += s;
+                stored[0] = (short)(_dcPredictors[index] << scan.Al);
+            }
+            else if (reader.GetBit() != 0)
+            {
+                stored[0] |= (short)(1 << scan.Al);
+            }
+        }
+        else if (scan.Ah == 0)
+        {
+            DecodeAcFirst(c.AcTable!, stored);
+        }
+        else
+        {
+            DecodeAcRefine(c.AcTable!, stored);
+        }
+    }
+
+    private void DecodeSequential(JpegComponent c, int index, Span<short> block)
+    {
+        var reader = _reader;
+        var s = reader.Decode(c.DcTable!);
+        if (s != 0)
+        {
+            s = Extend(reader.GetBits(s), s);
+        }
+
+        _dcPredictors[index] += s;
+        block[0] = (short)_dcPredictors[index];
+        var ac = c.AcTable!;
+        var order = JpegTables.NaturalOrder;
+        for (var k = 1; k < 64; k++)
+        {
+            s = reader.Decode(ac);
+            var r = s >> 4;
+            s &= 15;
+            if (s != 0)
+            {
+                k += r;
+                block[order[k]] = (short)Extend(reader.GetBits(s), s);
+            }
+            else
+            {
+                if (r != 15)
+                {
+                    break;
+                }
+
+                k += 15;
+            }
+        }
+    }
+
+    private void DecodeAcFirst(JpegHuffmanTable table, Span<short> block)
+    {
+        if (_eobRun > 0)
+        {
+            _eobRun--;
+            return;
+        }
+
+        var reader = _reader;
+        var order = JpegTables.NaturalOrder;
+        var al = _scan.Al;
+        for (var k = _scan.Ss; k <= _scan.Se; k++)
+        {
+            var s = reader.Decode(table);
+            var r = s >> 4;
+            s &= 15;
+            if (s != 0)
+            {
+                k += r;
+                block[order[k]] = (short)(Extend(reader.GetBits(s), s) << al);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                _eobRun = 1 << r;
+                if (r != 0)
+                {
+                    _eobRun += reader.GetBits(r);
+                }
+
+                _eobRun--;
+                break;
+            }
+        }
+    }
+
+    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block)
+    {
+        var reader = _reader;
+        var order = JpegTables.NaturalOrder;
+        var se = _scan.Se;
+        var p1 = 1 << _scan.Al;
+        var m1 = -1 << _scan.Al;
+        var k = _scan.Ss;
+        if (_eobRun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                var s = reader.Decode(table);
+                var r = s >> 4;
+                s &= 15;
+                if (s != 0)
+                {
+                    s = reader.GetBit() != 0 ? p1 : m1;
+                }
+                else if (r != 15)
+                {
+                    _eobRun = 1 << r;
+                    if (r != 0)
+                    {
+                        _eobRun += reader.GetBits(r);
+                    }
+
+                    break;
+                }
+
+                // Pass over already-nonzero coefficients (refining each) and r zero ones.
+                do
+                {
+                    var position = order[k];
+                    var coefficient = block[position];
+                    if (coefficient != 0)
+                    {
+                        if (reader.GetBit() != 0 && (coefficient & p1) == 0)
+                        {
+                            block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                        }
+                    }
+                    else if (--r < 0)
+                    {
+                        break;
+                    }
+
+                    k++;
+                }
+                while (k <= se);
+
+                if (s != 0)
+                {
+                    block[order[k]] = (short)s;
+                }
+            }
+        }
+
+        if (_eobRun > 0)
+        {
+            for (; k <= se; k++)
+            {
+                var position = order[k];
+                var coefficient = block[position];
+                if (coefficient != 0 && reader.GetBit() != 0 && (coefficient & p1) == 0)
+                {
+                    block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                }
+            }
+
+            _eobRun--;
+        }
+    }
+
+    /// <summary>libjpeg's process_restart: discard buffered bits, read the expected RSTn (or resynchronise), reset predictors.</summary>
+    private void ProcessRestart()
+    {
+        var reader = _reader;
+        reader.DiscardBits();
+        var (code, start, after) = FindMarker(reader.Position);
+        var desired = _nextRestart;
+        var resume = true;
+        if (code != 0xD0 + desired)
+        {
+            // libjpeg's jpeg_resync_to_restart.
+            while (true)
+            {
+                int action;
+                if (code < 0xC0)
+                {
+                    action = 2;
+                }
+                else if (code is < 0xD0 or > 0xD7)
+                {
+                    action = 3;
+                }
+                else if (code == 0xD0 + ((desired + 1) & 7) || code == 0xD0 + ((desired + 2) & 7))
+                {
+                    action = 3;
+                }
+                else if (code == 0xD0 + ((desired - 1) & 7) || code == 0xD0 + ((desired - 2) & 7))
+                {
+                    action = 2;
+                }
+                else
+                {
+                    action = 1;
+                }
+
+                if (action == 1)
+                {
+                    break;
+                }
+
+                if (action == 3)
+                {
+                    // Leave the marker for later: the rest of this interval reads as missing data.
+                    reader.StopAt(start);
+                    resume = false;
+                    break;
+                }
+
+                (code, start, after) = FindMarker(after);
+            }
+        }
+
+        if (resume)
+        {
+            reader.ResumeAt(after);
+            reader.Insufficient = false;
+        }
+
+        _nextRestart = (desired + 1) & 7;
+        _eobRun = 0;
+        Array.Clear(_dcPredictors);
+        _restartsToGo = _scan.RestartInterval;
+    }
+
+    /// <summary>libjpeg's next_marker from <paramref name="position"/>: (marker code, position of its 0xFF, position after it); the end of the data reads as EOI.</summary>
+    private (int Code, int Start, int After) FindMarker(int position)
+    {
+        var data = _data;
+        while (true)
+        {
+            while (position < data.Length && data[position] != 0xFF)
+            {
+                position++;
+            }
+
+            var start = position;
+            while (position < data.Length && data[position] == 0xFF)
+            {
+                position++;
+            }
+
+            if (position >= data.Length)
+            {
+                return (0xD9, data.Length, data.Length);
+            }
+
+            var code = data[position++];
+            if (code != 0)
+            {
+                return (code, start, position);
+            }
+        }
+    }
+}
