@@ -96,8 +96,10 @@ public static class GradCam
         // The last such layer with a spatial output, then back along the single-input layers before it while their
         // outputs stay spatial: the run of feature-map layers that ends at Flatten or the global pooling (in a
         // residual network, the last block's tail, from its merge on).
+        // A 1 × 1 map (a pooled or squeezed output kept spatial, as ONNX models do) has no "where" left: skip it.
+        static bool HasMap(LayerInfo layer) => layer.OutputShape.IsSpatial && (long)layer.OutputShape.Height * layer.OutputShape.Width > 1;
         var end = layers.Count - 1;
-        while (end >= 0 && (bypassed[end] || !layers[end].OutputShape.IsSpatial))
+        while (end >= 0 && (bypassed[end] || !HasMap(layers[end])))
         {
             end--;
         }
@@ -109,7 +111,7 @@ public static class GradCam
 
         var run = new List<LayerInfo> { layers[end] };
         var current = layers[end];
-        while (current.Inputs is [var previous] && previous.OutputShape.IsSpatial && !previous.Options.IsModelInput
+        while (current.Inputs is [var previous] && HasMap(previous) && !previous.Options.IsModelInput
             && current.Options.MinInputs == 1)
         {
             run.Add(previous);

@@ -38,6 +38,8 @@ public sealed class LayerCapabilitiesTests
         (new ReLUOptions(), false, false),
         (new RescalingOptions { Scale = 2 }, false, false),
         (new ZeroPadding2DOptions(), false, false),
+        (new ChannelSliceOptions { Start = 0, Count = 1 }, false, false),
+        (new ElementwiseConstantOptions { Operation = ElementwiseOperation.Add, ConstantShape = [1, 1, 1, 1] }, false, false),
     ];
 
     public static TheoryData<string> LayerTypes => [.. Expected.Select(e => e.Layer.TypeName)];

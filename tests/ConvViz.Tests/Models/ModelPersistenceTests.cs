@@ -161,9 +161,11 @@ public sealed class ModelPersistenceTests : IDisposable
     [InlineData(typeof(DropoutOptions), 2)]
     [InlineData(typeof(BatchNormalizationOptions), 5)]
     [InlineData(typeof(ActivationOptions), 2)]
-    [InlineData(typeof(FlattenOptions), 1)]
-    [InlineData(typeof(GlobalAveragePooling2DOptions), 1)]
-    [InlineData(typeof(GlobalMaxPooling2DOptions), 1)]
+    [InlineData(typeof(FlattenOptions), 2)]
+    [InlineData(typeof(GlobalAveragePooling2DOptions), 2)]
+    [InlineData(typeof(GlobalMaxPooling2DOptions), 2)]
+    [InlineData(typeof(ChannelSliceOptions), 3)]
+    [InlineData(typeof(ElementwiseConstantOptions), 3)]
     public void Save_SerializesEverySettableProperty(Type type, int count) =>
         Assert.Equal(count, type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Count(p => p.SetMethod is not null));
 

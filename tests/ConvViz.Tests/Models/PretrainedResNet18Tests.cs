@@ -68,6 +68,8 @@ public sealed class PretrainedResNet18Tests(ITestOutputHelper output)
             .Add(new FlattenOptions())
             .Add(new DenseOptions { Units = 2, Activation = Activation.Softmax })
             .Build();
+        // The default layer is the last block's output (7 × 7), not the 1 × 1 average pool after it.
+        Assert.Equal("stage4_block3_out", GradCam.DefaultLayer(model).Name);
         var pixels = rand([1, 3, 224, 224], generator: new Generator().manual_seed(11)).mul(Scalars.ByteMax);
         using var result = GradCam.Compute(model, pixels, 1, new GradCamOptions { LayerName = "stage4_block1_relu1" });
         Assert.Equal([1, 224, 224], result.Maps.shape);
