@@ -23,6 +23,10 @@ boot="$(ls "$WORK/main/data-demo/test/boot/"*.png | sort -V | head -n 1)"
 eng/run-with-libtorch.sh dotnet samples/ConvViz.Samples.Inspect/bin/Release/net10.0/ConvViz.Samples.Inspect.dll \
   "$WORK/main/model.safetensors" "$boot" --layer r:6 --out "$WORK/inspect-boot" | tee "$WORK/inspect-boot.log"
 
+# The pretrained ResNet18 with a new head (its NuGet package is restored by the sample's PackageDownload).
+eng/run-with-libtorch.sh dotnet run -c Release --project samples/ConvViz.Samples.Pretrained -- --epochs 10 --output "$WORK/pretrained" \
+  | grep -v '^Epoch ' | tee "$WORK/pretrained.log"
+
 copy() { cp "$1" "$IMAGES/$2"; printf '  %-36s %6d bytes\n' "$2" "$(stat -c %s "$IMAGES/$2")"; }
 echo "docs/images:"
 copy "$WORK/main/feature-maps-layer3-max_pooling2d.png" cat-layer3-max_pooling2d.png
@@ -36,5 +40,7 @@ copy "$WORK/inspect/filters-05-conv2d_3.png"            filters-conv2d_3.png
 copy "$WORK/inspect/patterns-05-conv2d_3.png"           patterns-conv2d_3.png
 copy "$WORK/inspect-boot/grad-cam-class"*.png           boot-grad-cam.png
 copy "$WORK/inspect-boot/feature-maps-05-conv2d_3.png"  boot-layer6-conv2d_3.png
+copy "$WORK/pretrained/layer23-stage1_block2_out.png"   resnet18-stage1_block2_out.png
+copy "$WORK/pretrained/grad-cam.png"                    resnet18-head-grad-cam.png
 echo "boot image: $boot"; grep -m1 '^Prediction' "$WORK/inspect-boot.log" || true
 du -ch "$IMAGES"/* | tail -n 1

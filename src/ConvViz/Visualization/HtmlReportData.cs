@@ -106,6 +106,12 @@ internal static class HtmlReportData
                     scores = TensorData.ToArray(model.Forward(image.Input));
                 }
 
+                // A single sigmoid unit is two classes, as PredictClasses reads it: 1 − p for class 0, p for class 1.
+                if (scores.Length == 1)
+                {
+                    scores = [1 - scores[0], scores[0]];
+                }
+
                 classCount = scores.Length;
                 if (options.ClassNames is { } names && names.Count < scores.Length)
                 {

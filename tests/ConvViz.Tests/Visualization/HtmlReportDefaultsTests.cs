@@ -2,6 +2,7 @@
 
 using ConvViz.Imaging;
 using ConvViz.Inspection;
+using ConvViz.Models;
 using ConvViz.Visualization;
 using static TorchSharp.torch;
 
@@ -28,6 +29,24 @@ public sealed partial class HtmlReportTests
         Assert.Contains("left (0)", given);
         Assert.DoesNotContain("boot", given);
         Assert.Contains("sneaker", interactive.RootElement.ToString());
+    }
+
+    [Fact]
+    public void Create_SingleSigmoidUnit_ShowsBothClassesWithTheirProbabilities()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new SequentialBuilder(32, 32, 3).WithSeed(3)
+            .AddConv2D(4, 3, Activation.ReLU).AddFlatten().AddDense(1, Activation.Sigmoid).Build();
+        model.ClassNames = ["boot", "sneaker"];
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(5));
+        var p = model.Predict(input).item<float>();
+
+        using var data = ReportData(HtmlReport.Create(model, new HtmlReportOptions { Input = input, Attributions = [HtmlReportAttribution.GradCam] }));
+
+        Assert.Equal(["boot", "sneaker"], data.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
+        var probs = data.RootElement.GetProperty("images")[0].GetProperty("probs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal([1 - p, p], probs, (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(2, data.RootElement.GetProperty("images")[0].GetProperty("attr").GetProperty("GradCam").GetArrayLength());
     }
 
     [Fact]
