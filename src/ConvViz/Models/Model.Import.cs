@@ -128,14 +128,19 @@ public sealed partial class Model
         }
     }
 
-    private static bool IsHdf5(Stream seekable)
+    private delegate bool HeaderTest(ReadOnlySpan<byte> header);
+
+    /// <summary>Whether the stream's next <paramref name="length"/> bytes pass <paramref name="test"/>; the position is restored.</summary>
+    private static bool Probe(Stream seekable, int length, HeaderTest test)
     {
         var start = seekable.Position;
-        Span<byte> header = stackalloc byte[8];
-        var read = seekable.ReadAtLeast(header, 8, throwOnEndOfStream: false);
+        Span<byte> header = stackalloc byte[length];
+        var read = seekable.ReadAtLeast(header, length, throwOnEndOfStream: false);
         seekable.Position = start;
-        return read == 8 && KerasHdf5Reader.IsHdf5(header);
+        return read == length && test(header);
     }
+
+    private static bool IsHdf5(Stream seekable) => Probe(seekable, 8, KerasHdf5Reader.IsHdf5);
 
     private static Model ReadOnnx(string path, ModelLoadOptions options)
     {
@@ -152,23 +157,9 @@ public sealed partial class Model
         return OnnxImporter.Load(bytes, path, Path.GetDirectoryName(full));
     }
 
-    private static bool IsOnnx(Stream seekable)
-    {
-        var start = seekable.Position;
-        Span<byte> header = stackalloc byte[9];
-        var read = seekable.ReadAtLeast(header, 9, throwOnEndOfStream: false);
-        seekable.Position = start;
-        return read == 9 && OnnxImporter.LooksLikeOnnx(header);
-    }
+    private static bool IsOnnx(Stream seekable) => Probe(seekable, 9, OnnxImporter.LooksLikeOnnx);
 
-    private static bool IsKerasArchive(Stream seekable)
-    {
-        var start = seekable.Position;
-        Span<byte> header = stackalloc byte[4];
-        var read = seekable.ReadAtLeast(header, 4, throwOnEndOfStream: false);
-        seekable.Position = start;
-        return read == 4 && KerasArchive.IsZip(header);
-    }
+    private static bool IsKerasArchive(Stream seekable) => Probe(seekable, 4, KerasArchive.IsZip);
 
     private static void CheckSize(long length, string source, ModelLoadOptions options)
     {
