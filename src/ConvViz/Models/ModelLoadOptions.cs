@@ -1,6 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Imaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConvViz.Models;
 
@@ -32,4 +34,12 @@ public sealed record ModelLoadOptions
     /// <summary>Gets the class names to set on the loaded model (<see cref="Model.ClassNames"/>), replacing the file's.</summary>
     /// <value>The default value is <see langword="null"/>: the file's class names, if any, are kept.</value>
     public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>
+    /// Gets the logger that hears what a load could not carry over, for example the compile settings of a Keras file
+    /// whose loss or optimizer ConvViz does not have (the model then loads uncompiled).
+    /// </summary>
+    /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public ILogger Logger { get; init { ArgumentNullException.ThrowIfNull(value); field = value; } } = NullLogger.Instance;
 }

@@ -29,6 +29,7 @@ internal static class KerasImporter
         try
         {
             LoadWeights(model, content, source, byName: true, config.WeightGroups);
+            ApplyCompileSettings(model, content.TrainingConfig, null, source, options);
         }
         catch
         {
@@ -56,6 +57,7 @@ internal static class KerasImporter
         {
             var paths = config.WeightPaths;
             LoadKeras3Weights(model, weights, source, (spec, _) => paths.TryGetValue(spec.Name, out var path) ? path : null);
+            ApplyCompileSettings(model, content.Config, "compile_config", source, options);
         }
         catch
         {
@@ -64,6 +66,43 @@ internal static class KerasImporter
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// Compiles the model with the file's compile settings (Keras 2 <c>training_config</c>, or the
+    /// <c>compile_config</c> member of a Keras 3 <c>config.json</c>) when every one of them has a ConvViz equivalent;
+    /// otherwise logs why not and leaves the model uncompiled.
+    /// </summary>
+    private static void ApplyCompileSettings(Model model, string? json, string? member, string source, ModelLoadOptions options)
+    {
+        if (json is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 });
+            var root = document.RootElement;
+            if (member is not null && (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty(member, out root) || root.ValueKind == System.Text.Json.JsonValueKind.Null))
+            {
+                return; // A Keras 3 model saved before compile.
+            }
+
+            var (compile, unmapped) = KerasTrainingConfig.Map(root);
+            if (compile is null)
+            {
+                ModelLog.CompileSettingsNotImported(options.Logger, source, unmapped!);
+                return;
+            }
+
+            model.Compile(compile);
+            ModelLog.CompileSettingsImported(options.Logger, source, compile.Loss, compile.Optimizer.Kind);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            ModelLog.CompileSettingsNotImported(options.Logger, source, $"the compile settings are not valid JSON ({ex.Message})");
+        }
     }
 
     /// <summary>
