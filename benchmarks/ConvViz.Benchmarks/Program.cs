@@ -21,6 +21,12 @@ if (args.Length > 0 && args[0] == "resnet18")
     return ResNet18SideBySide.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "pipeline")
+{
+    // pipeline [DIR] [--images N] [--threads T]: the data pipeline's stages one by one, then dataset passes alone.
+    return PipelineProfile.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT

@@ -1,22 +1,27 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Imaging;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace ConvViz.Augmentation;
 
 /// <summary>
-/// Batched inverse-map warp that reproduces <c>scipy.ndimage.affine_transform(order=1, mode=…)</c>, as Keras uses it.
-/// Source coordinates are computed per output pixel and folded into the image with scipy's boundary rule for the
-/// fill mode; the bilinear interpolation of the folded coordinates is then one <c>grid_sample</c> call.
+/// The inverse-map warp of <c>scipy.ndimage.affine_transform(order=1, mode=…)</c>, as Keras uses it, together with
+/// the flips: one pass per image in managed code, in double precision like scipy, rounded to float32 once.
 /// </summary>
 /// <remarks>
+/// <para>
 /// scipy (≥ 1.6, as current Keras uses it) maps a coordinate with <c>map_coordinate</c> and extends the
 /// interpolation neighbours that fall outside the image by the mode's own rule. For order 1 both steps together equal
 /// bilinear sampling at a folded coordinate in [0, L − 1]: constant → outside points take the fill value; nearest →
 /// clamp; reflect → the half-sample symmetric fold into [−0.5, L − 0.5], then clamp, so the half pixel beyond an edge
 /// takes the edge value (scipy &lt; 1.6 mirrored those neighbours whole-sample instead); wrap → scipy's period
-/// L − 1. Grid-wrap (true period L) samples a copy of the image padded with its first row and column.
+/// L − 1; grid-wrap → the true period L, the neighbour after the last pixel being the first.
+/// </para>
+/// <para>
+/// This runs on the data workers next to training, so it uses no libtorch operation (no intra-op threads competing
+/// with the training step) and gives the same numbers on every CPU: plain scalar double arithmetic.
+/// </para>
 /// </remarks>
 internal static class AffineSampler
 {
@@ -25,112 +30,190 @@ internal static class AffineSampler
     /// <param name="matrices">B × 6 coefficients from <see cref="AugmentationParameters.ToInverseMatrix"/>.</param>
     /// <param name="mode">The fill mode.</param>
     /// <param name="fillValue">The constant for <see cref="FillMode.Constant"/>.</param>
-    /// <returns>A new float32 tensor [B, C, H, W]; the caller owns it.</returns>
+    /// <returns>A new float32 tensor [B, C, H, W] on the images' device; the caller owns it.</returns>
     public static Tensor Warp(Tensor images, double[] matrices, FillMode mode, double fillValue)
     {
-        using var scope = NewDisposeScope();
-        var batch = images.shape[0];
-        var height = images.shape[2];
-        var width = images.shape[3];
-        var m = tensor(matrices, [batch, 2, 3], ScalarType.Float64);
-
-        // Every scalar stays referenced until libtorch has read it (see Scalars): no implicit temporaries here.
-        using var heightScalar = Scalars.Create(height);
-        using var widthScalar = Scalars.Create(width);
-        var rows = arange(Scalars.Zero, heightScalar, Scalars.One, ScalarType.Float64).reshape(1, height, 1);
-        var cols = arange(Scalars.Zero, widthScalar, Scalars.One, ScalarType.Float64).reshape(1, 1, width);
-        Tensor Coefficient(int r, int c) => m[.., r, c].reshape(batch, 1, 1);
-
-        // [B, H, W] source coordinates (double precision, so integer positions stay exact).
-        var xs = Coefficient(0, 0).mul(cols).add(Coefficient(0, 1).mul(rows), Scalars.One).add(Coefficient(0, 2), Scalars.One);
-        var ys = Coefficient(1, 0).mul(cols).add(Coefficient(1, 1).mul(rows), Scalars.One).add(Coefficient(1, 2), Scalars.One);
-
-        var source = images;
-        var sampledWidth = width;
-        var sampledHeight = height;
-        if (mode == FillMode.GridWrap)
+        var batch = (int)images.shape[0];
+        var transforms = new ImageTransform[batch];
+        for (var i = 0; i < batch; i++)
         {
-            source = cat([images, images[.., .., .., ..1]], 3);
-            source = cat([source, source[.., .., ..1, ..]], 2);
-            sampledWidth++;
-            sampledHeight++;
+            transforms[i] = new ImageTransform(matrices.AsSpan(i * 6, 6).ToArray(), false, false);
         }
 
-        var (gx, validX) = Fold(xs, width, mode);
-        var (gy, validY) = Fold(ys, height, mode);
-
-        // align_corners = true: −1 and +1 are the centres of the first and last pixel.
-        var grid = stack([Normalize(gx, sampledWidth), Normalize(gy, sampledHeight)], 3).to_type(images.dtype);
-        var result = F.grid_sample(source, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
-        if (mode == FillMode.Constant)
-        {
-            var valid = validX!.logical_and(validY!).unsqueeze(1);
-            result = result.where(valid, tensor(fillValue, images.dtype));
-        }
-
-        return result.MoveToOuterDisposeScope();
+        return Transform(images, transforms, mode, fillValue);
     }
 
-    private static Tensor Normalize(Tensor coordinate, long length)
+    /// <summary>Warps (where a matrix is given) and then flips each image, in one pass.</summary>
+    /// <param name="images">Float32 [B, C, H, W]; not disposed.</param>
+    /// <param name="transforms">One transform per image.</param>
+    /// <param name="mode">The fill mode of the warp.</param>
+    /// <param name="fillValue">The constant for <see cref="FillMode.Constant"/>.</param>
+    /// <returns>A new float32 tensor [B, C, H, W] on the images' device; the caller owns it.</returns>
+    public static Tensor Transform(Tensor images, IReadOnlyList<ImageTransform> transforms, FillMode mode, double fillValue)
     {
-        if (length == 1)
+        var shape = images.shape;
+        var batch = (int)shape[0];
+        var channels = (int)shape[1];
+        var height = (int)shape[2];
+        var width = (int)shape[3];
+        var plane = height * width;
+        var source = TensorData.ToArray(images);
+        var result = new float[source.Length];
+        var sampler = new Sampler(height, width, mode, fillValue);
+        for (var i = 0; i < batch; i++)
         {
-            return zeros_like(coordinate);
+            var offset = i * channels * plane;
+            sampler.Run(source.AsSpan(offset, channels * plane), result.AsSpan(offset, channels * plane), channels, transforms[i]);
         }
 
-        using var scale = Scalars.Create(2.0 / (length - 1));
-        return coordinate.mul(scale).sub(Scalars.One);
-    }
-
-    /// <summary>Folds coordinates along one axis into [0, L − 1] (or [0, L) for grid-wrap) like scipy's order-1 sampling.</summary>
-    private static (Tensor Folded, Tensor? Valid) Fold(Tensor c, long length, FillMode mode)
-    {
-        if (length == 1)
+        var output = tensor(result, shape);
+        if (images.device_type == TorchSharp.DeviceType.CPU)
         {
-            return (zeros_like(c), mode == FillMode.Constant ? c.eq(Scalars.Zero) : null);
+            return output;
         }
 
-        using var last = Scalars.Create((double)(length - 1));
-        using var lengthScalar = Scalars.Create(length);
-        switch (mode)
+        using (output)
         {
-            case FillMode.Constant:
-                var valid = c.ge(Scalars.Zero).logical_and(c.le(last));
-                return (c.clamp(Scalars.Zero, last), valid);
-            case FillMode.Nearest:
-                return (c.clamp(Scalars.Zero, last), null);
-            case FillMode.Reflect:
-                return (FoldReflect(c, length).clamp(Scalars.Zero, last), null);
-            case FillMode.Wrap:
-                return (MapWrap(c, length), null);
-            default:
-                return (c.sub(c.div(lengthScalar).floor().mul(lengthScalar)), null);
+            return output.to(images.device);
         }
     }
 
-    /// <summary>
-    /// Half-sample symmetric fold (scipy ≥ 1.6 <c>reflect</c>): the image extended as <c>dcba|abcd|dcba</c> has period
-    /// 2L and mirrors about −0.5 and L − 0.5, so c folds to [−0.5, L − 0.5]. Its bilinear interpolant is constant on
-    /// the half pixel outside each edge (both neighbours are the edge pixel), which the caller's clamp to [0, L − 1]
-    /// reproduces.
-    /// </summary>
-    private static Tensor FoldReflect(Tensor c, long length)
-    {
-        using var period = Scalars.Create(2.0 * length);
-        using var lengthScalar = Scalars.Create(length);
-        var shifted = c.add(Scalars.Half, Scalars.One);
-        var m = shifted.sub(shifted.div(period).floor().mul(period)); // [0, 2L)
-        m = m.where(m.lt(lengthScalar), m.neg().add(period, Scalars.One));
-        return m.sub(Scalars.Half);
-    }
+    /// <summary>What happens to one image: an optional inverse-map matrix, then optional flips.</summary>
+    /// <param name="Matrix">Six coefficients (see <see cref="AugmentationParameters.ToInverseMatrix"/>), or null for no warp.</param>
+    /// <param name="FlipHorizontal">Whether the columns are mirrored after the warp.</param>
+    /// <param name="FlipVertical">Whether the rows are mirrored after the warp.</param>
+    internal readonly record struct ImageTransform(double[]? Matrix, bool FlipHorizontal, bool FlipVertical);
 
-    /// <summary>scipy <c>map_coordinate</c> for mode <c>wrap</c> (period length − 1).</summary>
-    private static Tensor MapWrap(Tensor c, long length)
+    /// <summary>The per-size state: the fill rule of each axis and scratch rows of interpolation weights.</summary>
+    private sealed class Sampler(int height, int width, FillMode mode, double fillValue)
     {
-        using var period = Scalars.Create((double)(length - 1));
-        using var lastIndex = Scalars.Create(length - 1);
-        var negative = c.add(c.neg().div(period).trunc().add(Scalars.One, Scalars.One).mul(period), Scalars.One);
-        var positive = c.sub(c.div(period).trunc().mul(period));
-        return c.where(c.ge(Scalars.Zero), negative).where(c.le(lastIndex), positive);
+        public void Run(ReadOnlySpan<float> source, Span<float> destination, int channels, ImageTransform transform)
+        {
+            var plane = height * width;
+            if (transform.Matrix is not { } m)
+            {
+                for (var c = 0; c < channels; c++)
+                {
+                    for (var r = 0; r < height; r++)
+                    {
+                        var from = source.Slice((c * plane) + (r * width), width);
+                        var to = destination.Slice((c * plane) + (Row(r, transform) * width), width);
+                        from.CopyTo(to);
+                        if (transform.FlipHorizontal)
+                        {
+                            to.Reverse();
+                        }
+                    }
+                }
+
+                return;
+            }
+
+            var fill = (float)fillValue;
+            for (var r = 0; r < height; r++)
+            {
+                var outRow = Row(r, transform) * width;
+                for (var u = 0; u < width; u++)
+                {
+                    // The source point of output pixel (row r, column u), folded per axis by the fill rule.
+                    var valid = Fold((m[0] * u) + (m[1] * r) + m[2], width, out var x0, out var x1, out var tx)
+                        & Fold((m[3] * u) + (m[4] * r) + m[5], height, out var y0, out var y1, out var ty);
+                    var at = outRow + (transform.FlipHorizontal ? width - 1 - u : u);
+                    if (!valid)
+                    {
+                        for (var c = 0; c < channels; c++)
+                        {
+                            destination[(c * plane) + at] = fill;
+                        }
+
+                        continue;
+                    }
+
+                    int a = (y0 * width) + x0, b = (y0 * width) + x1, d = (y1 * width) + x0, e = (y1 * width) + x1;
+                    for (int c = 0, o = 0; c < channels; c++, o += plane)
+                    {
+                        var top = ((1 - tx) * source[o + a]) + (tx * source[o + b]);
+                        var bottom = ((1 - tx) * source[o + d]) + (tx * source[o + e]);
+                        destination[o + at] = (float)(((1 - ty) * top) + (ty * bottom));
+                    }
+                }
+            }
+        }
+
+        private int Row(int r, ImageTransform transform) => transform.FlipVertical ? height - 1 - r : r;
+
+        /// <summary>Folds one coordinate into the image by the fill rule and returns its two neighbours and weight.</summary>
+        /// <returns>False when the point takes the fill value (constant mode outside the image).</returns>
+        private bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
+            var valid = true;
+            if (length == 1)
+            {
+                i0 = i1 = 0;
+                t = 0;
+                return mode != FillMode.Constant || c == 0;
+            }
+
+            double last = length - 1;
+            switch (mode)
+            {
+                case FillMode.Constant:
+                    valid = c >= 0 && c <= last;
+                    c = Math.Clamp(c, 0, last);
+                    break;
+                case FillMode.Nearest:
+                    c = Math.Clamp(c, 0, last);
+                    break;
+                case FillMode.Reflect:
+                    {
+                        // Period 2L, mirror about −0.5 and L − 0.5.
+                        var period = 2.0 * length;
+                        var shifted = c + 0.5;
+                        var folded = shifted - (Math.Floor(shifted / period) * period);
+                        if (folded >= length)
+                        {
+                            folded = period - folded;
+                        }
+
+                        c = Math.Clamp(folded - 0.5, 0, last);
+                        break;
+                    }
+
+                case FillMode.Wrap:
+                    {
+                        // scipy's map_coordinate for "wrap": period L − 1.
+                        var period = last;
+                        if (c < 0)
+                        {
+                            c += (Math.Truncate(-c / period) + 1) * period;
+                        }
+                        else if (c > last)
+                        {
+                            c -= Math.Truncate(c / period) * period;
+                        }
+
+                        c = Math.Clamp(c, 0, last);
+                        break;
+                    }
+
+                default:
+                    {
+                        // Grid-wrap: period L; the neighbour after the last pixel is the first.
+                        c -= Math.Floor(c / length) * length;
+                        c = Math.Clamp(c, 0, length);
+                        var g0 = (int)Math.Floor(c);
+                        t = c - g0;
+                        i0 = g0 % length;
+                        i1 = (g0 + 1) % length;
+                        return true;
+                    }
+            }
+
+            var f = Math.Floor(c);
+            i0 = (int)f;
+            t = c - f;
+            i1 = i0 + 1 < length ? i0 + 1 : i0;
+            return valid;
+        }
     }
 }

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace ConvViz.Augmentation;
 
 /// <summary>
-/// Keras' <c>image_data_generator</c> random augmentation as one batched tensor pipeline, in Keras' order:
+/// Keras' <c>image_data_generator</c> random augmentation of a batch, in Keras' order:
 /// affine warp (rotation, shift, shear, zoom composed into one matrix) → channel shift → horizontal flip →
 /// vertical flip → brightness. Images are float32 [B, C, H, W] in pixel units (0–255), before rescaling.
 /// </summary>
@@ -127,21 +127,17 @@ public sealed class Augmenter : IImageAugmenter
         using var scope = NewDisposeScope();
         var height = (int)images.shape[2];
         var width = (int)images.shape[3];
-        var x = images.to_type(ScalarType.Float32, copy: true);
-
-        if (parameters.Any(p => p.HasWarp))
+        Tensor x;
+        if (parameters.Any(p => p.HasWarp || p.FlipHorizontal || p.FlipVertical))
         {
-            var matrices = new double[batch * 6];
-            for (var i = 0; i < batch; i++)
-            {
-                parameters[i].ToInverseMatrix(height, width).CopyTo(matrices, i * 6);
-            }
-
-            var warped = AffineSampler.Warp(x, matrices, Options.FillMode, Options.FillValue);
-
-            // Keras leaves an image untouched when its matrix is the identity.
-            var warpMask = tensor(parameters.Select(p => p.HasWarp).ToArray()).reshape(batch, 1, 1, 1);
-            x = warped.where(warpMask, x);
+            // Warp and flips in one managed pass. Keras shifts channels between the two; a channel shift clips to the
+            // image's own minimum and maximum, which no permutation of pixels changes, so the order makes no difference.
+            var transforms = parameters.Select(p => new AffineSampler.ImageTransform(p.HasWarp ? p.ToInverseMatrix(height, width) : null, p.FlipHorizontal, p.FlipVertical)).ToArray();
+            x = AffineSampler.Transform(images.to_type(ScalarType.Float32), transforms, Options.FillMode, Options.FillValue);
+        }
+        else
+        {
+            x = images.to_type(ScalarType.Float32, copy: true);
         }
 
         if (parameters.Any(p => p.ChannelShift is not null))
@@ -152,18 +148,6 @@ public sealed class Augmenter : IImageAugmenter
             var shifted = minimum(maximum(x.add(shift, Scalars.One), min), max);
             var mask = tensor(parameters.Select(p => p.ChannelShift is not null).ToArray()).reshape(batch, 1, 1, 1);
             x = shifted.where(mask, x);
-        }
-
-        if (parameters.Any(p => p.FlipHorizontal))
-        {
-            var mask = tensor(parameters.Select(p => p.FlipHorizontal).ToArray()).reshape(batch, 1, 1, 1);
-            x = x.flip(3).where(mask, x);
-        }
-
-        if (parameters.Any(p => p.FlipVertical))
-        {
-            var mask = tensor(parameters.Select(p => p.FlipVertical).ToArray()).reshape(batch, 1, 1, 1);
-            x = x.flip(2).where(mask, x);
         }
 
         if (parameters.Any(p => p.Brightness is not null))

@@ -83,28 +83,39 @@ internal static class ImagePixels
     /// <returns>A new tensor; the caller owns it.</returns>
     public static Tensor ToTensor(byte[] pixels, int count, ImagePreprocessing preprocessing)
     {
+        // Managed, on the data worker's own thread: no libtorch intra-op threads compete with training.
         var channels = LoadedChannels(preprocessing.ColorMode);
-        var length = count * BytesPerImage(preprocessing);
-        var data = pixels.Length == length ? pixels : pixels.AsSpan(0, length).ToArray();
-        using var scope = NewDisposeScope();
-        var hwc = tensor(data, [count, preprocessing.TargetHeight, preprocessing.TargetWidth, channels]);
-        Tensor result;
-        if (preprocessing.ColorMode == ColorMode.Grayscale)
+        var plane = preprocessing.TargetHeight * preprocessing.TargetWidth;
+        var gray = preprocessing.ColorMode == ColorMode.Grayscale;
+        var outChannels = gray ? 1 : channels;
+        var values = new float[(long)count * outChannels * plane];
+        for (var i = 0; i < count; i++)
         {
-            // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
-            var wide = hwc.to_type(ScalarType.Int32);
-            var weights = tensor(new[] { 19595, 38470, 7471 });
-            using var half = Scalars.Create(32768);
-            using var unit = Scalars.Create(65536);
-            var luma = wide.mul(weights).sum(3).add(half, Scalars.One).div(unit, RoundingMode.floor);
-            result = luma.unsqueeze(1).to_type(ScalarType.Float32);
-        }
-        else
-        {
-            result = hwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).contiguous();
+            var source = pixels.AsSpan(i * channels * plane, channels * plane);
+            var target = values.AsSpan(i * outChannels * plane, outChannels * plane);
+            if (gray)
+            {
+                // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
+                for (var p = 0; p < plane; p++)
+                {
+                    var rgb = source.Slice(p * channels, 3);
+                    target[p] = ((rgb[0] * 19595) + (rgb[1] * 38470) + (rgb[2] * 7471) + 0x8000) >> 16;
+                }
+
+                continue;
+            }
+
+            for (var c = 0; c < channels; c++)
+            {
+                var channel = target.Slice(c * plane, plane);
+                for (var p = 0; p < plane; p++)
+                {
+                    channel[p] = source[(p * channels) + c];
+                }
+            }
         }
 
-        return result.MoveToOuterDisposeScope();
+        return tensor(values, [count, outChannels, preprocessing.TargetHeight, preprocessing.TargetWidth]);
     }
 
     /// <summary>Pillow NEAREST (see <see cref="NearestIndices"/>), with bulk row access.</summary>

@@ -107,34 +107,39 @@ public sealed record ImagePreprocessing
         }
 
         using var scope = NewDisposeScope();
-        var x = pixels.to_type(ScalarType.Float32, copy: true);
+        // One new tensor, then in-place steps: each step is one pass over the batch.
+        Tensor x;
         if (Rescale is { } rescale)
         {
             using var factor = Scalars.Create(rescale);
-            x = x.mul(factor);
+            x = pixels.to_type(ScalarType.Float32).mul(factor);
+        }
+        else
+        {
+            x = pixels.to_type(ScalarType.Float32, copy: true);
         }
 
         if (SamplewiseCenter || SamplewiseStdNormalization)
         {
-            x = x.sub(x.mean([1, 2, 3], keepdim: true));
+            x.sub_(x.mean([1, 2, 3], keepdim: true));
         }
 
         if (SamplewiseStdNormalization)
         {
             // Population standard deviation, as numpy's np.std in Keras.
             using var epsilon = Scalars.Create(Epsilon);
-            x = x.div(x.std([1, 2, 3], unbiased: false, keepdim: true).add(epsilon, Scalars.One));
+            x.div_(x.std([1, 2, 3], unbiased: false, keepdim: true).add(epsilon, Scalars.One));
         }
 
         if (FeaturewiseMean is { } mean)
         {
-            x = x.sub(PerChannel(mean, nameof(FeaturewiseMean)));
+            x.sub_(PerChannel(mean, nameof(FeaturewiseMean)));
         }
 
         if (FeaturewiseStd is { } std)
         {
             using var epsilon = Scalars.Create(Epsilon);
-            x = x.div(PerChannel(std, nameof(FeaturewiseStd)).add(epsilon, Scalars.One));
+            x.div_(PerChannel(std, nameof(FeaturewiseStd)).add(epsilon, Scalars.One));
         }
 
         return x.MoveToOuterDisposeScope();
