@@ -26,6 +26,9 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private readonly double[]? _weights;
     private readonly ConcurrentDictionary<int, SkippedImageFile> _skipped = new();
     private readonly byte[]?[]? _cache;
+    private long _cachedBytes;
+    private int _cachedCount;
+    private int _cacheFullLogged;
     private readonly bool _augment;
     private volatile bool _disposed;
 
@@ -63,7 +66,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
         Seed = options.Seed ?? SeedStore.Next(SeedComponent.ImageFolderDataset) ?? Random.Shared.Next();
         _augment = options.Augmenter is not null && !options.Augmenter.IsIdentity && (options.Subset != DatasetSubset.Validation || options.AugmentValidation);
-        if (options.CacheImages)
+        if (options.CacheImages && options.CacheMemoryLimit > 0)
         {
             _cache = new byte[_paths.Length][];
         }
@@ -577,7 +580,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
             if (_cache is not null)
             {
-                _cache[index] = slot.ToArray();
+                AddToCache(index, slot);
             }
 
             used.Add(index);
@@ -621,6 +624,24 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         var weights = _weights is null ? null : tensor(used.Select(i => (float)_weights[i]).ToArray());
         var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope(), weights?.MoveToOuterDisposeScope());
         return batch;
+    }
+
+    /// <summary>Keeps a copy of an image's pixels if the cache has room (workers may call it concurrently).</summary>
+    private void AddToCache(int index, ReadOnlySpan<byte> pixels)
+    {
+        if (Interlocked.Add(ref _cachedBytes, pixels.Length) > _options.CacheMemoryLimit)
+        {
+            Interlocked.Add(ref _cachedBytes, -pixels.Length);
+            if (Interlocked.Exchange(ref _cacheFullLogged, 1) == 0)
+            {
+                Log.CacheFull(_options.Logger, Volatile.Read(ref _cachedCount), SampleCount, _options.CacheMemoryLimit >> 20);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _cachedCount);
+        _cache![index] = pixels.ToArray();
     }
 
     private Tensor? BuildLabels(List<int> used, Tensor images)

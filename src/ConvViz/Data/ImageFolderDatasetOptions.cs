@@ -161,11 +161,21 @@ public sealed record ImageFolderDatasetOptions
     public int PrefetchBatches { get; init { ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(PrefetchBatches)); field = value; } } = 2;
 
     /// <summary>
-    /// Gets a value indicating whether decoded, resized images are kept in memory after the first pass
-    /// (height × width × channels bytes each); augmentation still runs every pass.
+    /// Gets a value indicating whether decoded, resized images are kept in memory after the first pass, up to
+    /// <see cref="CacheMemoryLimit"/>; augmentation still runs every pass, so every epoch sees new random transforms of
+    /// the same pixels. Keras decodes every file every epoch; the pixels that reach the network are the same either way.
     /// </summary>
-    /// <value>The default value is <see langword="false"/>.</value>
-    public bool CacheImages { get; init; }
+    /// <value>The default value is <see langword="true"/>: decoding is the largest cost of the data pipeline, and
+    /// without the cache it slows training on few cores (see docs/performance.md).</value>
+    public bool CacheImages { get; init; } = true;
+
+    /// <summary>
+    /// Gets the most memory, in bytes, that this dataset's decoded-image cache may hold. Each image takes
+    /// height × width × channels bytes (67,500 at 150×150 RGB); images beyond the limit are decoded every pass, and
+    /// the logger says once when the cache is full.
+    /// </summary>
+    /// <value>The default value is 1 GiB (about 15,900 images at 150×150 RGB, 7,100 at 224×224 RGB).</value>
+    public long CacheMemoryLimit { get; init { ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(CacheMemoryLimit)); field = value; } } = 1L << 30;
 
     /// <summary>Gets the logger for the "Found N images belonging to K classes." line and warnings.</summary>
     /// <value>The default value is <see cref="NullLogger.Instance"/>.</value>

@@ -30,4 +30,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Left out {FileCount} listed files whose class is not in ImageFolderDatasetOptions.Classes.")]
     public static partial void DroppedUnlistedClasses(ILogger logger, int fileCount);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "The decoded-image cache is full at {CachedCount} of {ImageCount} images ({LimitMegabytes} MB, ImageFolderDatasetOptions.CacheMemoryLimit): the others are decoded every pass.")]
+    public static partial void CacheFull(ILogger logger, int cachedCount, int imageCount, long limitMegabytes);
 }

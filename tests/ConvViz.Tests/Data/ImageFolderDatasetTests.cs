@@ -320,6 +320,64 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
+    public void GetBatches_CacheMemoryLimit_KeepsOnlyWhatFitsAndSaysSo()
+    {
+        using var scope = NewDisposeScope();
+        CreateCatsAndDogs(cats: 3, dogs: 3);
+        var logger = new ListLogger();
+
+        // 4×4 RGB = 48 bytes per image: room for exactly two.
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, CacheMemoryLimit = 100, Shuffle = false, Logger = logger });
+        using var first = Collect(ds, 0);
+        foreach (var file in ds.FilePaths)
+        {
+            TestImages.WriteSolidPng(file, new Rgb24(7, 7, 7));
+        }
+
+        using var second = Collect(ds, 1);
+
+        // Two images come from the cache (the old colours), the other four from the rewritten files.
+        using var seven = Scalars.Create(7);
+        var rewritten = Enumerable.Range(0, 6).Count(i => second[i].eq(seven).all().item<bool>());
+        var kept = Enumerable.Range(0, 6).Count(i => second[i].equal(first[i]).all().item<bool>());
+        Assert.Equal(4, rewritten);
+        Assert.Equal(2, kept);
+        Assert.Single(logger.Entries, e => e.Message.StartsWith("The decoded-image cache is full at 2 of 6 images", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void GetBatches_WithAndWithoutCache_GiveTheSameAugmentedPixels()
+    {
+        // Keras decodes every epoch; the cache must not change what reaches the network (augmentation stays live).
+        var dir = Path.Combine(_temp.Path, "photos");
+        for (var i = 0; i < 6; i++)
+        {
+            using var image = TestImages.Coordinates(23 + i, 17);
+            TestImages.SaveJpeg(image, Path.Combine(dir, i % 2 == 0 ? "a" : "b", $"p{i}.jpg"));
+        }
+
+        var augmenter = new Augmenter(new AugmentationOptions { RotationRange = 40, WidthShiftRange = 0.2, ShearRange = 0.2, ZoomRange = AugmentationRange.Zoom(0.2), HorizontalFlip = true });
+        ImageFolderDataset Open(bool cache) => new(new ImageFolderDatasetOptions
+        {
+            Directory = dir,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 12, TargetWidth = 15, Rescale = 1.0 / 255 },
+            Augmenter = augmenter,
+            BatchSize = 4,
+            Seed = 11,
+            CacheImages = cache,
+        });
+        using var cached = Open(cache: true);
+        using var uncached = Open(cache: false);
+
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            using var a = Collect(cached, epoch);
+            using var b = Collect(uncached, epoch);
+            Assert.True(a.equal(b).all().item<bool>(), $"epoch {epoch}: cached and uncached batches differ");
+        }
+    }
+
+    [Fact]
     public void GetBatches_BadFileThrowPolicy_ThrowsNamingFile()
     {
         CreateCatsAndDogs(cats: 2, dogs: 2);

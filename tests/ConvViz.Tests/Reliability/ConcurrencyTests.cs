@@ -76,7 +76,7 @@ public sealed class ConcurrencyTests
             {
                 if (e.Batch == 1)
                 {
-                    fromOtherThread = Record(() => Task.Run(() => e.Model.Predict(input).Dispose()).GetAwaiter().GetResult());
+                    fromOtherThread = OnOtherThread(() => e.Model.Predict(input).Dispose());
                     modeDuringTraining = e.Model.Module.training;
                 }
             },
@@ -110,8 +110,8 @@ public sealed class ConcurrencyTests
             {
                 if (e.Batch == 1)
                 {
-                    secondFit = Record(() => Task.Run(() => e.Model.Fit(train)).GetAwaiter().GetResult());
-                    otherThreadSave = Record(() => Task.Run(() => e.Model.Save(path)).GetAwaiter().GetResult());
+                    secondFit = OnOtherThread(() => e.Model.Fit(train));
+                    otherThreadSave = OnOtherThread(() => e.Model.Save(path));
                     using var p = e.Model.Predict(input);
                     sameThreadPredictions = p.shape[0];
                     e.Model.Save(path);
@@ -158,6 +158,20 @@ public sealed class ConcurrencyTests
         }
 
         Assert.Single(model.Fit(train).Epochs);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a new thread and waits for it. Not <c>Task.Run(…).GetResult()</c>: a task
+    /// that has not started yet when it is waited on may run inline on the waiting thread (busy thread pool), which
+    /// would make the "another thread" under test the same thread.
+    /// </summary>
+    private static Exception? OnOtherThread(Action action)
+    {
+        Exception? result = null;
+        var thread = new Thread(() => result = Record(action));
+        thread.Start();
+        thread.Join();
+        return result;
     }
 
     private static Exception? Record(Action action)
