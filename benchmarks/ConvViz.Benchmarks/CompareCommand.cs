@@ -191,7 +191,9 @@ internal static partial class CompareCommand
 
         public int Workers { get; private set; } = 1;
 
-        public bool CacheImages { get; private set; }
+        public bool CacheImages { get; private set; } = true;
+
+        public int EpochRounds { get; private set; } = 3;
 
         public Precision Precision { get; private set; } = Precision.Float32;
 
@@ -218,6 +220,8 @@ internal static partial class CompareCommand
                     case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--workers": o.Workers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--cache": o.CacheImages = true; break;
+                    case "--no-cache": o.CacheImages = false; break;
+                    case "--epoch-rounds": o.EpochRounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--precision": o.Precision = Enum.Parse<Precision>(Next(), ignoreCase: true); break;
                     case "--layout": o.Layout = Enum.Parse<MemoryLayout>(Next(), ignoreCase: true); break;
                     case "--sections": o.Sections = new(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal); break;

@@ -27,6 +27,12 @@ if (args.Length > 0 && args[0] == "pipeline")
     return PipelineProfile.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "blog-run")
+{
+    // blog-run --data DIR [--precision P] [--target 0.95] [--max-epochs N] [--json FILE]: the blog's run, timed to an accuracy.
+    return BlogRun.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT

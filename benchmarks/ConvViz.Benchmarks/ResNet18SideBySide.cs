@@ -2,8 +2,10 @@
 
 using System.Diagnostics;
 using System.Globalization;
+using ConvViz.Data;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Training;
 using ConvViz.Models.Onnx;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -17,7 +19,8 @@ namespace ConvViz.Benchmarks;
 /// thread count, for a noisy machine: the candidates run interleaved (A, B, C, A, B, C, …) and each one's median is
 /// printed with the ratios. Measures: loading the 64 MB file against ONNX Runtime's session creation; inference at 224 ×
 /// 224, batch 1 and 32, in ConvViz fp32 and bf16 against ONNX Runtime fp32; all layers' activations in one pass against
-/// one plain forward.
+/// one plain forward; feature extraction (<c>ExtractFeatures</c>) against ONNX Runtime over the same images; and the
+/// fine-tuning step (ResNet18 with stage 4 unfrozen and a new sigmoid head) in fp32 and bf16.
 /// </summary>
 internal static class ResNet18SideBySide
 {
@@ -137,7 +140,73 @@ internal static class ResNet18SideBySide
                 $"all {names.Length} layers' activations in one pass: median {Median(all):F1} ms against one plain forward {Median(plain):F1} ms, ratio {Median(all) / Median(plain):F3}"));
         }
 
+        FeatureExtraction(fp32, session, proto.Graph.Input[0].Name, Math.Max(2, rounds / 3));
+        FineTuneSteps(path, bf16Supported, Math.Max(4, rounds / 2));
         return 0;
+    }
+
+    /// <summary>ExtractFeatures over 128 in-memory images (batch 32) against ONNX Runtime running the same 4 batches, interleaved.</summary>
+    private static void FeatureExtraction(Model model, InferenceSession session, string inputName, int rounds)
+    {
+        const int Count = 128, Batch = 32;
+        using var images = rand([Count, 3, 224, 224], generator: new Generator().manual_seed(11)).mul(255f);
+        using var labels = zeros(Count, 1);
+        using var data = new InMemoryDataset(images, labels, Batch, ClassMode.Binary);
+        var batches = Enumerable.Range(0, Count / Batch).Select(b =>
+        {
+            using var slice = images.narrow(0, b * Batch, Batch).contiguous();
+            return new[] { NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor(slice.data<float>().ToArray(), [Batch, 3, 224, 224])) };
+        }).ToArray();
+        var (c, o) = (new List<double>(), new List<double>());
+        for (var i = 0; i < rounds + 1; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            using (model.ExtractFeatures(data, new FeatureExtractionOptions { Shuffle = false }))
+            {
+            }
+
+            var t1 = Stopwatch.GetTimestamp();
+            foreach (var inputs in batches)
+            {
+                using (session.Run(inputs))
+                {
+                }
+            }
+
+            var t2 = Stopwatch.GetTimestamp();
+            if (i >= 1)
+            {
+                c.Add(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+                o.Add(Stopwatch.GetElapsedTime(t1, t2).TotalSeconds);
+            }
+        }
+
+        Console.WriteLine(FormattableString.Invariant(
+            $"feature extraction, {Count} images at 224x224, batch {Batch}: ConvViz ExtractFeatures fp32 {Count / Median(c):F1} img/s, ONNX Runtime fp32 {Count / Median(o):F1} img/s; ratio {Median(o) / Median(c):F2}x"));
+    }
+
+    /// <summary>Fit steps of ResNet18 (stage 4 trainable) plus a sigmoid head on 32 in-memory images, batch 16, fp32 and bf16.</summary>
+    private static void FineTuneSteps(string path, bool bf16Supported, int steps)
+    {
+        using var images = rand([32, 3, 224, 224], generator: new Generator().manual_seed(12)).mul(255f);
+        using var labels = randint(0, 2, [32, 1], generator: new Generator().manual_seed(13)).to_type(ScalarType.Float32);
+        using var data = new InMemoryDataset(images, labels, 16, ClassMode.Binary);
+        foreach (var precision in bf16Supported ? new[] { Precision.Float32, Precision.BFloat16 } : [Precision.Float32])
+        {
+            using var resnet = PretrainedModels.ResNet18(path);
+            var stage4 = resnet.Layers.First(l => l.Name.StartsWith("stage4", StringComparison.Ordinal)).Name;
+            using var model = new SequentialBuilder(224, 224, 3).AddModel(resnet).AddFlatten().AddDense(1, Activation.Sigmoid).Build();
+            model.Freeze();
+            model.Unfreeze(stage4);
+            model.Compile(new CompileOptions { Loss = Loss.BinaryCrossentropy, Optimizer = OptimizerOptions.Adamax(1e-4), Precision = precision });
+            var times = new List<double>();
+            var watch = new Stopwatch();
+            var timer = new LambdaCallback { BatchBegin = _ => watch.Restart(), BatchEnd = _ => times.Add(watch.Elapsed.TotalSeconds) };
+            model.Fit(data, new FitOptions { Epochs = 1 + ((steps + 1) / 2), Callbacks = [timer], Verbosity = TrainingVerbosity.Silent });
+            var measured = times.Skip(2).ToList();
+            Console.WriteLine(FormattableString.Invariant(
+                $"fine-tuning step ({precision}, stage 4 from {stage4} + head trainable: {model.TrainableParameterCount:N0} of {model.ParameterCount:N0} values), batch 16: median {Median(measured) * 1000:F0} ms, {16 / Median(measured):F1} img/s over {measured.Count} steps"));
+        }
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
