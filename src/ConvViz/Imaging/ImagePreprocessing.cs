@@ -106,6 +106,25 @@ public sealed record ImagePreprocessing
             throw new ArgumentException($"Expected images [B, {Channels}, H, W]; got [{string.Join(", ", pixels.shape)}].", nameof(pixels));
         }
 
+        if (!SamplewiseCenter && !SamplewiseStdNormalization && FeaturewiseMean is null && FeaturewiseStd is null
+            && pixels.device_type == TorchSharp.DeviceType.CPU && pixels.dtype == ScalarType.Float32)
+        {
+            // The data pipeline's common case (rescale only, on the CPU): managed, so that a data worker starts no
+            // libtorch threads next to training. libtorch multiplies a float32 tensor by a scalar in float32, so
+            // x · (float)rescale gives the same bits.
+            var values = TensorData.ToArray(pixels);
+            if (Rescale is { } r)
+            {
+                var factor = (float)r;
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] *= factor;
+                }
+            }
+
+            return tensor(values, pixels.shape);
+        }
+
         using var scope = NewDisposeScope();
         // One new tensor, then in-place steps: each step is one pass over the batch.
         Tensor x;

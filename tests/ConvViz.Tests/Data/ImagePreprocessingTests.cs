@@ -18,6 +18,28 @@ public sealed class ImagePreprocessingTests
         Assert.Equal(new float[] { 1, 2, 3, 4, 5, 6 }, y.flatten().data<float>().ToArray());
     }
 
+    [Theory]
+    [InlineData(1.0 / 255)]
+    [InlineData(1.0 / 127.5)]
+    [InlineData(0.1)]
+    public void Standardize_RescaleOnly_GivesLibtorchsMultiplicationBitForBit(double rescale)
+    {
+        // The rescale-only path runs in managed code (no libtorch threads on the data workers); it must give exactly
+        // what libtorch's float32 tensor-by-scalar multiplication gives, for every pixel value and fractional inputs.
+        using var scope = NewDisposeScope();
+        var pp = new ImagePreprocessing { TargetHeight = 64, TargetWidth = 64, Rescale = rescale };
+        var whole = tensor(Enumerable.Range(0, 2 * 3 * 64 * 64).Select(i => (float)(i % 256)).ToArray()).reshape(2, 3, 64, 64);
+        var fractional = rand([2, 3, 64, 64], generator: new Generator().manual_seed(5)).mul(Scalars.ByteMax);
+        using var factor = Scalars.Create(rescale);
+
+        foreach (var x in new[] { whole, fractional })
+        {
+            var expected = x.mul(factor).flatten().data<float>().ToArray();
+            var actual = pp.Standardize(x).flatten().data<float>().ToArray();
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void Rescale_IntegerDivisionZero_IsRefusedNamingTheFix()
     {
