@@ -12,20 +12,14 @@ Fashion-MNIST training set) and DST/validation/{boot,sneaker}/N.jpg (VALID per c
 
 Never commit the output (the benchmark writes it to a temporary folder).
 """
-import gzip, os, struct, sys
+import importlib.util, os, sys
 from PIL import Image
 
-CLASSES = {7: "sneaker", 9: "boot"}
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, count = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return [data[16 + i * rows * cols: 16 + (i + 1) * rows * cols] for i in range(count)], rows, cols
-    return list(data[8:8 + count]), None, None
+# The IDX reader and the two classes are the bundled demo data's (eng/make-demo-data.py).
+_spec = importlib.util.spec_from_file_location("demo_data", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eng", "make-demo-data.py"))
+_demo = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_demo)
+read_idx, CLASSES = _demo.read_idx, _demo.CLASSES
 
 
 def write(src, images_file, labels_file, dst, per_class, size):
