@@ -21,6 +21,12 @@ if (args.Length > 0 && args[0] == "resnet18")
     return ResNet18SideBySide.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "onnx-export")
+{
+    // onnx-export [ROUNDS]: ResNet18's export time; the exported blog model in ONNX Runtime beside ConvViz's Predict.
+    return OnnxExportSideBySide.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT
