@@ -25,8 +25,15 @@ internal static class OnnxExportSideBySide
 {
     public static int Run(string[] args)
     {
-        var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+        var rounds = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
         var skipBf16 = args.Contains("--no-bf16");
+        var threadsAt = Array.IndexOf(args, "--threads");
+        if (threadsAt >= 0)
+        {
+            // Both libtorch and ONNX Runtime on this many threads (on a loaded machine, 1 shows each one's own cost).
+            set_num_threads(int.Parse(args[threadsAt + 1], CultureInfo.InvariantCulture));
+        }
+
         var threads = get_num_threads();
         Console.WriteLine($"ONNX export: {Environment.ProcessorCount} logical CPUs, libtorch threads {threads}, ONNX Runtime intra-op threads {threads}, {rounds} rounds");
         ExportTime(rounds);

@@ -23,7 +23,7 @@ if (args.Length > 0 && args[0] == "resnet18")
 
 if (args.Length > 0 && args[0] == "onnx-export")
 {
-    // onnx-export [ROUNDS]: ResNet18's export time; the exported blog model in ONNX Runtime beside ConvViz's Predict.
+    // onnx-export [ROUNDS] [--threads N] [--no-bf16]: ResNet18's export time; the exported blog model in ONNX Runtime beside ConvViz's Predict.
     return OnnxExportSideBySide.Run(args[1..]);
 }
 
