@@ -33,6 +33,12 @@ if (args.Length > 0 && args[0] == "blog-run")
     return BlogRun.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "onnx-export")
+{
+    // onnx-export [ROUNDS] [--threads N] [--no-bf16]: ResNet18's export time; the exported blog model in ONNX Runtime beside ConvViz's Predict.
+    return OnnxExportSideBySide.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT
