@@ -45,6 +45,7 @@ public static class ActivationMaximization
     public static ActivationMaximizationResult RunLayer(Model model, string layerName, IReadOnlyList<int>? filters = null, ActivationMaximizationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Activation maximization");
         NativeBackend.EnsureLoaded();
         options ??= new ActivationMaximizationOptions();
         if (options.InputMax <= options.InputMin)

@@ -66,6 +66,7 @@ public static class GradCam
     public static LayerInfo DefaultLayer(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Grad-CAM");
         if (model.OutputShape.IsSpatial)
         {
             throw new ArgumentException(
@@ -126,6 +127,7 @@ public static class GradCam
         Model model, Tensor input, Func<Model, long, int[]> classes, GradCamOptions? options, bool plusPlus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors(plusPlus ? "Grad-CAM++" : "Grad-CAM");
         options ??= new GradCamOptions();
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();

@@ -52,6 +52,7 @@ public static class IntegratedGradients
         Model model, Tensor input, Func<Model, long, int[]> classes, IntegratedGradientsOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Integrated gradients");
         NativeBackend.EnsureLoaded();
         options ??= new IntegratedGradientsOptions();
         using var scope = NewDisposeScope();

@@ -107,6 +107,7 @@ public sealed class IntermediateModel
     public static IntermediateModel FromFeatureMapLayers(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("IntermediateModel.FromFeatureMapLayers");
         var spatial = model.Layers.Where(IsFeatureMapLayer).ToList();
         if (spatial.Count == 0)
         {
@@ -227,6 +228,7 @@ public sealed class IntermediateModel
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(preprocessing);
+        _model.ThrowIfTakesVectors("IntermediateModel with an image");
         NativeBackend.EnsureLoaded();
         if (preprocessing.OutputShape != _model.InputShape)
         {

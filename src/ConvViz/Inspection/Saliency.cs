@@ -42,6 +42,7 @@ public static class Saliency
     private static AttributionResult Run(Model model, Tensor input, Func<Model, long, int[]> classes, SaliencyOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Saliency");
         options ??= new SaliencyOptions();
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();

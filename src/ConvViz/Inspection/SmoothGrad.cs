@@ -51,6 +51,7 @@ public static class SmoothGrad
     private static AttributionResult Run(Model model, Tensor input, Func<Model, long, int[]> classes, SmoothGradOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("SmoothGrad");
         NativeBackend.EnsureLoaded();
         options ??= new SmoothGradOptions();
         using var outer = NewDisposeScope();

@@ -42,6 +42,7 @@ public static class HtmlReport
     public static string Create(Model model, HtmlReportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("The HTML report");
         NativeBackend.EnsureLoaded();
         options ??= new HtmlReportOptions();
         if (options.ClassNames is null && model.ClassNames.Count > 0)

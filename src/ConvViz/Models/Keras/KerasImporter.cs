@@ -254,15 +254,16 @@ internal static class KerasImporter
     public static Model Build(KerasModelConfig config, int kerasMajor, string source)
     {
         var shape = config.InputShape;
-        if (shape.Length != 3 || shape.Any(d => d <= 0))
+        if (shape.Length is not (1 or 3) || shape.Any(d => d <= 0))
         {
             throw new NotSupportedException(
                 $"'{source}' has input shape (None, {string.Join(", ", shape.Select(d => d < 0 ? "None" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}): " +
-                "ConvViz models take an image input of fixed size (height, width, channels). " +
-                (shape.Length == 1 ? "A vector input (such as R keras' MNIST layer_dense(input_shape = c(784))) is not representable yet: ImageShape has no rank-1 form." : "Give the model a fixed input size and save it again."));
+                "ConvViz models take an image of fixed size (height, width, channels) or a vector of fixed length (features). " +
+                "Give the model a fixed input size and save it again.");
         }
 
-        var builder = new LayerGraphBuilder(new ImageShape(shape[0], shape[1], shape[2]));
+        // An image (height, width, channels), or a vector such as R keras' MNIST layer_dense(input_shape = c(784)).
+        var builder = new LayerGraphBuilder(new LayerShape(shape));
         var indices = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in config.Layers)
         {
