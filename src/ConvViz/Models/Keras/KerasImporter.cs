@@ -291,6 +291,7 @@ internal static class KerasImporter
                     : throw new InvalidDataException($"Layer '{node.Name}' in '{source}' takes the output of '{KerasModelConfig.Truncate(name)}', which is not an earlier layer (the file is corrupt or cyclic)."));
             }
 
+            KerasLayerMapper.CheckAxis(node, builder.ShapeOf(inputs[0]).Dimensions.Count + 1, source);
             try
             {
                 indices[node.Name] = builder.Add(options, inputs);
