@@ -253,6 +253,23 @@ internal static class KerasImporter
     /// <summary>Builds the architecture (random weights).</summary>
     public static Model Build(KerasModelConfig config, int kerasMajor, string source)
     {
+        // Every layer is mapped before the input is looked at, so that a model of unsupported layers (a 3-D network's
+        // Conv3D on a (None, 48, 48, 48, 1) input) is refused naming the layer class, which is the real obstacle.
+        var mapped = new LayerOptions[config.Layers.Count];
+        for (var i = 0; i < mapped.Length; i++)
+        {
+            var node = config.Layers[i];
+            try
+            {
+                mapped[i] = KerasLayerMapper.Map(node, kerasMajor, source);
+            }
+            catch (ArgumentException ex)
+            {
+                // An option ConvViz's own validation rejects (a zero kernel size, a negative rate, …).
+                throw new InvalidDataException($"Layer '{node.Name}' ({KerasModelConfig.Truncate(node.ClassName)}) of '{source}' has an invalid option: {ex.Message}", ex);
+            }
+        }
+
         var shape = config.InputShape;
         if (shape.Length is not (1 or 3) || shape.Any(d => d <= 0))
         {
@@ -265,19 +282,10 @@ internal static class KerasImporter
         // An image (height, width, channels), or a vector such as R keras' MNIST layer_dense(input_shape = c(784)).
         var builder = new LayerGraphBuilder(new LayerShape(shape));
         var indices = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var node in config.Layers)
+        for (var i = 0; i < mapped.Length; i++)
         {
-            LayerOptions options;
-            try
-            {
-                options = KerasLayerMapper.Map(node, kerasMajor, source);
-            }
-            catch (ArgumentException ex)
-            {
-                // An option ConvViz's own validation rejects (a zero kernel size, a negative rate, …).
-                throw new InvalidDataException($"Layer '{node.Name}' ({KerasModelConfig.Truncate(node.ClassName)}) of '{source}' has an invalid option: {ex.Message}", ex);
-            }
-
+            var node = config.Layers[i];
+            var options = mapped[i];
             List<int> inputs = [];
             if (node.Inbound.Count == 0)
             {
