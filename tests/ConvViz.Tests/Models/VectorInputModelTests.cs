@@ -94,7 +94,7 @@ public sealed class VectorInputModelTests
     }
 
     [Fact]
-    public void ExportOnnx_VectorModel_InputIsBatchByFeatures_AndOnnxRuntimeAgrees()
+    public void ExportOnnx_VectorModel_InputIsBatchByFeatures_OnnxRuntimeAgrees_AndLoadsBack()
     {
         using var model = BuildMnistDense(6);
         using var stream = new MemoryStream();
@@ -113,6 +113,12 @@ public sealed class VectorInputModelTests
         var expected = model.Predict(x).data<float>().ToArray();
         Assert.Equal(expected.Length, onnx.Length);
         Assert.True(expected.Zip(onnx, (e, a) => Math.Abs(e - a)).Max() <= 1e-5);
+
+        // The exported file loads back as a model that takes vectors.
+        using var imported = Model.Load(new MemoryStream(stream.ToArray()));
+        Assert.Equal(new LayerShape(784), imported.InputLayerShape);
+        var roundTrip = imported.Predict(x).data<float>().ToArray();
+        Assert.True(expected.Zip(roundTrip, (e, a) => Math.Abs(e - a)).Max() <= 1e-6);
     }
 
     [Fact]
