@@ -44,6 +44,11 @@ internal static class OnnxExporter
     {
         var layers = model.Layers;
         var extra = ResolveExtraOutputs(model, options);
+        if (options.IncludePreprocessing)
+        {
+            model.ThrowIfTakesVectors("OnnxExportOptions.IncludePreprocessing (image preprocessing)");
+        }
+
         if (options.IncludePreprocessing && model.Preprocessing is null)
         {
             throw new InvalidOperationException(

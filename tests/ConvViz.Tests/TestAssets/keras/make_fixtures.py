@@ -652,4 +652,20 @@ with h5py.File(os.path.join(HERE, "r-keras-mnist-dense.h5"), "r") as f:
 xr = rng.random((2, 784)).astype(np.float32)
 xd = xr.astype(np.float64)
 save_expected("r-keras-mnist-dense", xr, act(act(xd @ rk1.astype(np.float64) + rb1, "relu") @ rk2.astype(np.float64) + rb2, "softmax"))
+
+# Keras 3 .keras of a vector model: Sequential(Input(shape=(64,)), Dense(32, relu), Dropout, BatchNormalization, Dense(4, softmax)).
+ka, kab = w(64, 32, scale=0.2), w(32)
+kg, kbe, kmu, kvar = w(32) + 1, w(32), w(32), np.abs(w(32)) + 0.5
+kc, kcb = w(32, 4), w(4)
+k3_vector_config = k3model("Sequential", "sequential", [
+    k3input("input_layer", [64]),
+    k3layer("Dense", "dense", [None, 64], units=32, activation="relu", use_bias=True),
+    k3layer("Dropout", "dropout", [None, 32], rate=0.2, seed=None, noise_shape=None),
+    k3layer("BatchNormalization", "batch_normalization", [None, 32], axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True),
+    k3layer("Dense", "dense_1", [None, 32], units=4, activation="softmax", use_bias=True),
+], build_shape=[None, 64])
+x64 = rng.standard_normal((2, 64)).astype(np.float32)
+save_keras("k3_vector", k3_vector_config,
+           [("Dense", [ka, kab]), ("Dropout", []), ("BatchNormalization", [kg, kbe, kmu, kvar]), ("Dense", [kc, kcb])], x64,
+           act(batchnorm(act(x64.astype(np.float64) @ ka + kab, "relu"), kg, kbe, kmu, kvar, 1e-3) @ kc + kcb, "softmax"))
 print("fixtures written to", HERE)
