@@ -83,11 +83,13 @@ internal static class KerasLoadSideBySide
             ("functional_add_concat_split.h5", "Keras 2 functional (Add, Concatenate), split layer_names"),
             ("nested_conv_base.h5", "Keras 2 nested model"),
             ("seq_vector_mnist_dense.h5", "Keras 2 vector input (784-512-10)"),
+            ("func_vector_bn.h5", "tf.keras functional, vector input with BatchNormalization"),
             ("r-keras-mnist-dense.h5", "real R keras file (Keras 2.1.5), vector input"),
             ("k3_legacy_sequential.h5", "Keras 3 legacy .h5"),
             ("k3_sequential.keras", "Keras 3 .keras, Sequential"),
             ("k3_functional.keras", "Keras 3 .keras, functional"),
             ("k3_nested.keras", "Keras 3 .keras, nested"),
+            ("k3_vector.keras", "Keras 3 .keras, vector input"),
         ];
         Console.WriteLine($"Fixture classes ({fixtures}), median of {rounds} loads after 2 warm-up loads:");
         foreach (var (file, kind) in full)
