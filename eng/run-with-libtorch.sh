@@ -17,7 +17,7 @@
 #   CONVVIZ_FORCE_ROOTFS=1  use the Debian 13 root even if the host's libstdc++ is new enough
 #   CONVVIZ_EXTRA_BINDS     colon-separated extra host directories to bind at the same path (the repository, /tmp,
 #                           the working directory and every existing path given as an argument are bound already)
-#   CI, CONVVIZ_UPDATE_GOLDEN, CONVVIZ_GC_STRESS, CONVVIZ_ONNX_EXPORT_DIR   passed into the Debian 13 root (which starts from an empty environment)
+#   CI, CONVVIZ_UPDATE_GOLDEN, CONVVIZ_GC_STRESS, CONVVIZ_ONNX_EXPORT_DIR, CONVVIZ_INVESALIUS   passed into the Debian 13 root (which starts from an empty environment)
 #
 # The command replaces the runner (exec), so its exit code or signal is the runner's own.
 set -euo pipefail
@@ -136,7 +136,7 @@ exec unshare --mount --propagation private bash -c '
       TERM="${TERM:-dumb}" LANG=C.UTF-8 DOTNET_ROOT=/usr/share/dotnet \
       DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
       NUGET_CERT_REVOCATION_MODE=offline CI="${CI:-}" CONVVIZ_UPDATE_GOLDEN="${CONVVIZ_UPDATE_GOLDEN:-}" CONVVIZ_GC_STRESS="${CONVVIZ_GC_STRESS:-}" \
-      CONVVIZ_ONNX_EXPORT_DIR="${CONVVIZ_ONNX_EXPORT_DIR:-}" \
+      CONVVIZ_ONNX_EXPORT_DIR="${CONVVIZ_ONNX_EXPORT_DIR:-}" CONVVIZ_INVESALIUS="${CONVVIZ_INVESALIUS:-}" \
       MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false \
       bash -c "cd \"\$0\" && exec $CMD" "$WORKDIR"
 '

@@ -49,10 +49,19 @@ internal static partial class CompareCommand
         using var classes = randint(0, Blog.Classes, count);
         using var labels = nn.functional.one_hot(classes, Blog.Classes).to_type(ScalarType.Float32);
         using var memory = new InMemoryDataset(images, labels, options.Batch, shuffle: true, seed: 7);
+        var cpu = new Dictionary<IBatchSource, List<double>>();
         double Time(IBatchSource source)
         {
+            var before = CpuTimes.Now();
             var sw = Stopwatch.StartNew();
             model.Fit(source, new FitOptions { Epochs = 1 });
+            var used = CpuTimes.Now() - before;
+            if (!cpu.TryGetValue(source, out var list))
+            {
+                cpu[source] = list = [];
+            }
+
+            list.Add(used.User + used.System);
             return sw.Elapsed.TotalSeconds;
         }
 
@@ -75,6 +84,11 @@ internal static partial class CompareCommand
             return o.Length % 2 == 1 ? o[o.Length / 2] : (o[(o.Length / 2) - 1] + o[o.Length / 2]) / 2;
         }
 
+        // CPU seconds (user + system) of the process: on a machine shared with other work, wall times swing with the
+        // load but the CPU time each epoch needs does not (much); e2e / compute CPU time is the wall ratio that a
+        // quiet machine whose cores the compute epoch already fills would show.
+        var computeCpu = Median(cpu[memory].Skip(1).ToList());
+        var e2eCpu = Median(cpu[folder].Skip(1).ToList());
         var computeSeconds = Median(compute);
         var e2eSeconds = Median(e2e);
         var ratios = new JsonArray();
@@ -88,6 +102,7 @@ internal static partial class CompareCommand
             ["images"] = count,
             ["seconds"] = Round(computeSeconds),
             ["img_per_s"] = Round(count / computeSeconds),
+            ["cpu_seconds"] = Round(computeCpu),
             ["note"] = $"median of {compute.Count} Model.Fit epochs over an InMemoryDataset of the same size (shuffled)",
         };
         result["e2e_first_epoch"] = new JsonObject
@@ -105,6 +120,9 @@ internal static partial class CompareCommand
             ["img_per_s"] = Round(count / e2eSeconds),
             ["vs_compute"] = Round(e2eSeconds / computeSeconds),
             ["vs_compute_per_round"] = ratios,
+            ["cpu_seconds"] = Round(e2eCpu),
+            ["cpu_vs_compute"] = Round(e2eCpu / computeCpu),
+            ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a",
             ["cache"] = options.CacheImages,
             ["note"] = $"median of {e2e.Count} epochs, each right after a compute epoch: ImageFolderDataset (safe decode, nearest resize, Keras-order Augmenter, rescale) with WorkerCount={options.Workers}, PrefetchBatches=2, CacheImages={options.CacheImages}, then Model.Fit",
         };

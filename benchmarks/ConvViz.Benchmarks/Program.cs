@@ -39,6 +39,13 @@ if (args.Length > 0 && args[0] == "onnx-export")
     return OnnxExportSideBySide.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "keras-load")
+{
+    // keras-load [ROUNDS] [--fixtures DIR]: a VGG16-sized Keras HDF5 (written by python3-h5py at run time) against
+    // ConvViz's own file of the same model, interleaved; then the load time of each Keras fixture class.
+    return KerasLoadSideBySide.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT

@@ -89,15 +89,22 @@ static void Inspect(string modelPath, string imagePath, IReadOnlyList<string> la
 {
     // Model.Load recognises ConvViz files, Keras HDF5 (.h5) and Keras 3 archives (.keras) by their content.
     using var model = Model.Load(modelPath);
-    if (rescale is { } factor)
-    {
-        model.Preprocessing = model.GetImagePreprocessing() with { Rescale = factor };
-    }
-
-    Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputShape}.");
+    Console.WriteLine($"Model {modelPath}: {model.Layers.Count} layers, {model.ParameterCount:N0} parameters, input {model.InputLayerShape}.");
     foreach (var layer in model.Layers)
     {
         Console.WriteLine($"  {layer.Index,2} (R {layer.Index + 1,2})  {layer.Name,-16} {layer.TypeName,-18} {layer.OutputShape}");
+    }
+
+    // A model that takes vectors (R keras' MNIST layer_dense(input_shape = c(784))) has no feature maps to draw.
+    if (!model.InputLayerShape.IsSpatial)
+    {
+        Console.WriteLine($"The model takes vectors {model.InputLayerShape}, not images: it has no feature maps, patterns or Grad-CAM to draw. Predict on [N, features] tensors instead.");
+        return;
+    }
+
+    if (rescale is { } factor)
+    {
+        model.Preprocessing = model.GetImagePreprocessing() with { Rescale = factor };
     }
 
     // The preprocessing the model was trained with travels in the file; without it, the model falls back to a plain resize.

@@ -163,7 +163,7 @@ public static class NotebookFormatters
         var name = graph ? "Model: \"model\"" : "Model: \"sequential\"";
         var head = model is null
             ? name
-            : $"{name}, input {model.InputShape.Height}×{model.InputShape.Width}×{model.InputShape.Channels}";
+            : $"{name}, input {string.Join("×", model.InputLayerShape.Dimensions)}";
         var body = new StringBuilder();
         body.Append(Html.Heading(head));
         body.Append(Html.Table(

@@ -31,6 +31,7 @@ public static class ActivationMaximization
     /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
     /// <returns>The result with one image; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The layer or filter is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static ActivationMaximizationResult Run(Model model, string layerName, int filter, ActivationMaximizationOptions? options = null, CancellationToken cancellationToken = default) =>
         RunLayer(model, layerName, [filter], options, cancellationToken);
 
@@ -42,9 +43,11 @@ public static class ActivationMaximization
     /// <param name="cancellationToken">Stops the ascent between steps; the result so far is returned.</param>
     /// <returns>The result with one image per filter; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The layer or a filter is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static ActivationMaximizationResult RunLayer(Model model, string layerName, IReadOnlyList<int>? filters = null, ActivationMaximizationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Activation maximization");
         NativeBackend.EnsureLoaded();
         options ??= new ActivationMaximizationOptions();
         if (options.InputMax <= options.InputMin)

@@ -32,6 +32,7 @@ public static class GradCam
     /// <returns>The heatmaps [N, H, W] at the input's resolution, on the input's device, each normalised on its own when
     /// <see cref="AttributionOptions.Normalize"/> is set; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult Compute(Model model, Tensor input, int classIndex, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, plusPlus: false, cancellationToken);
 
@@ -46,6 +47,7 @@ public static class GradCam
     /// <param name="cancellationToken">Checked before the model runs; throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>The heatmaps [N, H, W] as <see cref="Compute"/> returns them; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the layer, a class index or the number of classes is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, plusPlus: false, cancellationToken);
 
@@ -63,9 +65,11 @@ public static class GradCam
     /// <param name="model">The model; its output must be class scores (flat).</param>
     /// <returns>The layer.</returns>
     /// <exception cref="ArgumentException">The model's output is not flat, or no layer with spatial output leads to it.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static LayerInfo DefaultLayer(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Grad-CAM");
         if (model.OutputShape.IsSpatial)
         {
             throw new ArgumentException(
@@ -126,6 +130,7 @@ public static class GradCam
         Model model, Tensor input, Func<Model, long, int[]> classes, GradCamOptions? options, bool plusPlus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors(plusPlus ? "Grad-CAM++" : "Grad-CAM");
         options ??= new GradCamOptions();
         NativeBackend.EnsureLoaded();
         using var scope = NewDisposeScope();

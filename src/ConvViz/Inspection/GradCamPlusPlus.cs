@@ -31,6 +31,7 @@ public static class GradCamPlusPlus
     /// <returns>The heatmaps [N, H, W] at the input's resolution, on the input's device, each normalised on its own when
     /// <see cref="AttributionOptions.Normalize"/> is set; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the layer is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult Compute(Model model, Tensor input, int classIndex, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
         GradCam.Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, plusPlus: true, cancellationToken);
 
@@ -42,6 +43,7 @@ public static class GradCamPlusPlus
     /// <param name="cancellationToken">Checked before the model runs; throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>The heatmaps [N, H, W]; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the layer, a class index or the number of classes is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, GradCamOptions? options = null, CancellationToken cancellationToken = default) =>
         GradCam.Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, plusPlus: true, cancellationToken);
 }

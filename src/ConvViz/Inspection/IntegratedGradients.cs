@@ -31,6 +31,7 @@ public static class IntegratedGradients
     /// <see cref="AttributionOptions.Normalize"/> is set), the signed attributions and the scores of every image, on the
     /// CPU; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, the class index or the baseline's shape is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static IntegratedGradientsResult Compute(Model model, Tensor input, int classIndex, IntegratedGradientsOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, cancellationToken);
 
@@ -45,6 +46,7 @@ public static class IntegratedGradients
     /// <param name="cancellationToken">Stops between batches of path points with <see cref="OperationCanceledException"/>.</param>
     /// <returns>As <see cref="Compute"/> returns it; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, a class index, the number of classes or the baseline's shape is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static IntegratedGradientsResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, IntegratedGradientsOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, cancellationToken);
 
@@ -52,6 +54,7 @@ public static class IntegratedGradients
         Model model, Tensor input, Func<Model, long, int[]> classes, IntegratedGradientsOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("Integrated gradients");
         NativeBackend.EnsureLoaded();
         options ??= new IntegratedGradientsOptions();
         using var scope = NewDisposeScope();

@@ -104,9 +104,11 @@ public sealed class IntermediateModel
     /// <param name="model">The model; it must outlive the intermediate model.</param>
     /// <returns>The intermediate model.</returns>
     /// <exception cref="ArgumentException">The model has no such layer.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors, so it has no feature maps.</exception>
     public static IntermediateModel FromFeatureMapLayers(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("IntermediateModel.FromFeatureMapLayers");
         var spatial = model.Layers.Where(IsFeatureMapLayer).ToList();
         if (spatial.Count == 0)
         {
@@ -123,7 +125,7 @@ public sealed class IntermediateModel
     /// Computes the requested layer's activations for a batch, in evaluation mode and without gradients. For an
     /// intermediate model of several layers use <see cref="Run(Tensor)"/>, which returns all of them.
     /// </summary>
-    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape, already preprocessed; not disposed.</param>
+    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape (or [N, features] for a model that takes vectors, see <see cref="Model.InputLayerShape"/>), already preprocessed; not disposed.</param>
     /// <returns>The activations [N, C, H, W] (or [N, F] for flat layers). The caller owns the tensor and must dispose it.</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model.</exception>
     /// <exception cref="InvalidOperationException">The intermediate model has several layers; the message names them and <see cref="Run(Tensor)"/>.</exception>
@@ -172,7 +174,7 @@ public sealed class IntermediateModel
     }
 
     /// <summary>Computes every requested layer's activations in one forward pass (evaluation mode, no gradients).</summary>
-    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape, already preprocessed; not disposed.</param>
+    /// <param name="input">A float32 batch [N, C, H, W] matching the model's input shape (or [N, features] for a model that takes vectors, see <see cref="Model.InputLayerShape"/>), already preprocessed; not disposed.</param>
     /// <returns>The activations keyed by layer name. The caller owns the set and must dispose it, which frees the tensors.</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model.</exception>
     public ActivationSet Run(Tensor input)
@@ -227,6 +229,7 @@ public sealed class IntermediateModel
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(preprocessing);
+        _model.ThrowIfTakesVectors("IntermediateModel with an image");
         NativeBackend.EnsureLoaded();
         if (preprocessing.OutputShape != _model.InputShape)
         {

@@ -30,6 +30,7 @@ public static class SmoothGrad
     /// <returns>The maps [N, H, W] on the input's device, each normalised on its own to [0, 1] when
     /// <see cref="AttributionOptions.Normalize"/> is set; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape or the class index is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult Compute(Model model, Tensor input, int classIndex, SmoothGradOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndex, nameof(classIndex)), options, cancellationToken);
 
@@ -45,12 +46,14 @@ public static class SmoothGrad
     /// <param name="cancellationToken">Stops between batches of noisy copies with <see cref="OperationCanceledException"/>.</param>
     /// <returns>The maps [N, H, W]; the caller owns (and disposes) the result.</returns>
     /// <exception cref="ArgumentException">The input's shape, a class index or the number of classes is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static AttributionResult ComputeBatch(Model model, Tensor input, IReadOnlyList<int> classIndices, SmoothGradOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(model, input, (m, n) => ClassScore.PerImage(m, n, classIndices, nameof(classIndices)), options, cancellationToken);
 
     private static AttributionResult Run(Model model, Tensor input, Func<Model, long, int[]> classes, SmoothGradOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("SmoothGrad");
         NativeBackend.EnsureLoaded();
         options ??= new SmoothGradOptions();
         using var outer = NewDisposeScope();

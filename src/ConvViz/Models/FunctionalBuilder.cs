@@ -34,14 +34,33 @@ public sealed class FunctionalBuilder
             throw new ArgumentException("The input shape must be set (height, width, channels).", nameof(inputShape));
         }
 
-        InputShape = inputShape;
         _graph = new LayerGraphBuilder(inputShape);
         var index = _graph.Add(new InputLayerOptions { Name = inputName }, [LayerGraphBuilder.ModelInput]);
         Input = Output(index);
     }
 
-    /// <summary>Gets the input shape.</summary>
-    public ImageShape InputShape { get; }
+    /// <summary>
+    /// Starts a model whose input has the given Keras-order shape: (height, width, channels) for images, or (features)
+    /// for vectors (Keras' <c>layer_input(shape = c(784))</c> is <c>new LayerShape(784)</c>). The input layer is named
+    /// <c>input_layer</c>.
+    /// </summary>
+    /// <param name="inputShape">The input shape of one sample.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inputShape"/> is <see langword="null"/>.</exception>
+    public FunctionalBuilder(LayerShape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        _graph = new LayerGraphBuilder(inputShape);
+        var index = _graph.Add(new InputLayerOptions(), [LayerGraphBuilder.ModelInput]);
+        Input = Output(index);
+    }
+
+    /// <summary>Gets the input image's shape.</summary>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="InputLayerShape"/>).</exception>
+    public ImageShape InputShape => InputLayerShape.IsSpatial ? InputLayerShape.ToImage()
+        : throw new InvalidOperationException($"The model takes vectors (Keras input shape {InputLayerShape}), not images; read InputLayerShape.");
+
+    /// <summary>Gets the input shape of one sample: (height, width, channels) for images, (features) for vectors.</summary>
+    public LayerShape InputLayerShape => _graph.InputShape;
 
     /// <summary>Gets the model's input: the output of layer 0, the input layer.</summary>
     public LayerOutput Input { get; }

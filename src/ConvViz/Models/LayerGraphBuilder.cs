@@ -14,7 +14,7 @@ namespace ConvViz.Models;
 /// </summary>
 internal sealed class LayerGraphBuilder
 {
-    /// <summary>The input index that stands for the model's input image.</summary>
+    /// <summary>The input index that stands for the model's input (an image, or a vector).</summary>
     public const int ModelInput = -1;
 
     private readonly List<LayerSpec> _layers = [];
@@ -23,16 +23,22 @@ internal sealed class LayerGraphBuilder
     private readonly List<(int Layer, Model Source, int SourceLayer)> _copies = [];
     private readonly SortedSet<int> _frozen = [];
 
-    public LayerGraphBuilder(ImageShape inputShape) => InputShape = inputShape;
+    public LayerGraphBuilder(ImageShape inputShape)
+        : this(LayerShape.FromImage(inputShape))
+    {
+    }
 
-    public ImageShape InputShape { get; }
+    /// <summary>Starts a graph whose input has <paramref name="inputShape"/>: an image (height, width, channels) or a vector (features).</summary>
+    public LayerGraphBuilder(LayerShape inputShape) => InputShape = inputShape;
+
+    public LayerShape InputShape { get; }
 
     public IReadOnlyList<LayerSpec> Layers => _layers;
 
     public int Count => _layers.Count;
 
-    /// <summary>Gets the output shape of a layer, or the input image's shape for <see cref="ModelInput"/>.</summary>
-    public LayerShape ShapeOf(int index) => index == ModelInput ? LayerShape.FromImage(InputShape) : _layers[index].OutputShape;
+    /// <summary>Gets the output shape of a layer, or the model input's shape for <see cref="ModelInput"/>.</summary>
+    public LayerShape ShapeOf(int index) => index == ModelInput ? InputShape : _layers[index].OutputShape;
 
     /// <summary>Gets the name of a layer, or <c>input</c> for <see cref="ModelInput"/>.</summary>
     public string NameOf(int index) => index == ModelInput ? "input" : _layers[index].Name;
@@ -77,10 +83,10 @@ internal sealed class LayerGraphBuilder
         ArgumentNullException.ThrowIfNull(inner);
         ObjectDisposedException.ThrowIf(inner.IsDisposed, inner);
         var shape = ShapeOf(input);
-        if (!shape.Equals(LayerShape.FromImage(inner.InputShape)))
+        if (!shape.Equals(inner.InputLayerShape))
         {
             throw new ArgumentException(
-                $"The nested model takes input {LayerShape.FromImage(inner.InputShape)}, but '{NameOf(input)}' outputs {shape}. " +
+                $"The nested model takes input {inner.InputLayerShape}, but '{NameOf(input)}' outputs {shape}. " +
                 "Build the nested model for that input shape.",
                 nameof(inner));
         }

@@ -69,6 +69,10 @@ public sealed class LayerShape : IEquatable<LayerShape>
     /// <returns>The equivalent layer shape.</returns>
     public static LayerShape FromImage(ImageShape shape) => new(shape.Height, shape.Width, shape.Channels);
 
+    /// <summary>Converts a spatial shape to the equivalent <see cref="ImageShape"/>.</summary>
+    /// <exception cref="InvalidOperationException">The shape is not spatial.</exception>
+    internal ImageShape ToImage() => new(Height, Width, Channels);
+
     /// <summary>Returns the TorchSharp (channels-first) shape of a batch: [N, C, H, W] or [N, F].</summary>
     /// <param name="batchSize">The batch size.</param>
     /// <returns>The dimensions in TorchSharp order.</returns>

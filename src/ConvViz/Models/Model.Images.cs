@@ -15,14 +15,18 @@ public sealed partial class Model
     /// from the channel count) with no standardisation.
     /// </summary>
     /// <returns>The preprocessing; never <see langword="null"/>.</returns>
-    public ImagePreprocessing GetImagePreprocessing() =>
-        Preprocessing ?? new ImagePreprocessing
+    /// <exception cref="InvalidOperationException">The model takes vectors, not images.</exception>
+    public ImagePreprocessing GetImagePreprocessing()
+    {
+        ThrowIfTakesVectors("GetImagePreprocessing");
+        return Preprocessing ?? new ImagePreprocessing
         {
             TargetHeight = InputShape.Height,
             TargetWidth = InputShape.Width,
             ColorMode = ColorModes.FromChannels(InputShape.Channels)
                 ?? throw new InvalidOperationException($"A model with {InputShape.Channels} input channels cannot take images (colour modes have 1, 3 or 4 channels); pass tensors instead."),
         };
+    }
 
     /// <summary>
     /// Loads an image file as model input with the model's training-time preprocessing (<see cref="GetImagePreprocessing"/>),
@@ -36,10 +40,12 @@ public sealed partial class Model
     /// standardised images. <c>Fit</c> sets the preprocessing from its training data; otherwise set it yourself.
     /// </remarks>
     /// <exception cref="InvalidImageFileException">The file is missing, unreadable, corrupt, too large or not an enabled format.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors, not images.</exception>
     public Tensor LoadImage(string imagePath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfTakesVectors("LoadImage");
         NativeBackend.EnsureLoaded();
         if (Preprocessing is null && Interlocked.Exchange(ref _warnedNoPreprocessing, 1) == 0)
         {
@@ -57,10 +63,12 @@ public sealed partial class Model
     /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>An image of the model's input size; the caller owns (disposes) it.</returns>
     /// <exception cref="InvalidImageFileException">The file is missing, unreadable, corrupt, too large or not an enabled format.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors, not images.</exception>
     public Image<Rgb24> LoadImageForDisplay(string imagePath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfTakesVectors("LoadImageForDisplay");
         NativeBackend.EnsureLoaded();
         return ImageLoader.LoadForDisplay(imagePath, GetImagePreprocessing());
     }
@@ -71,8 +79,10 @@ public sealed partial class Model
     /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>The output [1, units] (probabilities for a softmax head), on the CPU; the caller owns it.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors, not images.</exception>
     public Tensor PredictImage(string imagePath)
     {
+        ThrowIfTakesVectors("PredictImage");
         using var input = LoadImage(imagePath);
         return Predict(input);
     }
@@ -81,9 +91,10 @@ public sealed partial class Model
     /// <param name="imagePath">An image file in a format of <see cref="ImageDecodingOptions.Default"/> (JPEG, PNG, BMP or netpbm).</param>
     /// <returns>The predicted class and its probability.</returns>
     /// <exception cref="InvalidImageFileException">The file cannot be loaded.</exception>
-    /// <exception cref="InvalidOperationException">The model's output is not flat.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not flat, or the model takes vectors, not images.</exception>
     public ClassPrediction PredictImageClass(string imagePath)
     {
+        ThrowIfTakesVectors("PredictImageClass");
         using var input = LoadImage(imagePath);
         return PredictClasses(input)[0];
     }

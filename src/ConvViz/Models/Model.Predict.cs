@@ -10,9 +10,9 @@ public sealed partial class Model
     public const int DefaultPredictBatchSize = 32;
 
     /// <summary>Predicts the outputs (probabilities for softmax or sigmoid models) of a batch of images, 32 at a time.</summary>
-    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/> (or vectors [N, features] for a model that takes vectors, see <see cref="InputLayerShape"/>), on any device; not disposed.</param>
     /// <returns>The outputs [N, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
-    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputLayerShape"/>.</exception>
     public Tensor Predict(Tensor images) => Predict(images, DefaultPredictBatchSize);
 
     /// <summary>
@@ -20,10 +20,10 @@ public sealed partial class Model
     /// batch normalization on its moving statistics), without gradients, <paramref name="batchSize"/> images at a
     /// time. The model's training mode is restored afterwards.
     /// </summary>
-    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/> (or vectors [N, features] for a model that takes vectors, see <see cref="InputLayerShape"/>), on any device; not disposed.</param>
     /// <param name="batchSize">Images per forward pass; at least 1.</param>
     /// <returns>The outputs [N, units], float32 on the CPU. The caller owns the tensor and must dispose it.</returns>
-    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputLayerShape"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
     public Tensor Predict(Tensor images, int batchSize)
     {
@@ -36,17 +36,17 @@ public sealed partial class Model
     }
 
     /// <summary>Predicts the class of each image, like Keras' <c>predict_classes</c>, with names from <see cref="ClassNames"/>.</summary>
-    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/> (or vectors [N, features] for a model that takes vectors, see <see cref="InputLayerShape"/>); not disposed.</param>
     /// <returns>One prediction per image.</returns>
-    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputLayerShape"/>.</exception>
     /// <exception cref="InvalidOperationException">The model's output is not flat (it does not end in Dense or global pooling).</exception>
     public IReadOnlyList<ClassPrediction> PredictClasses(Tensor images) => PredictClasses(images, DefaultPredictBatchSize);
 
     /// <summary>Predicts the class of each image, like Keras' <c>predict_classes</c>, with names from <see cref="ClassNames"/>.</summary>
-    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/>; not disposed.</param>
+    /// <param name="images">Preprocessed float images [N, C, H, W] matching <see cref="InputShape"/> (or vectors [N, features] for a model that takes vectors, see <see cref="InputLayerShape"/>); not disposed.</param>
     /// <param name="batchSize">Images per forward pass; at least 1.</param>
     /// <returns>One prediction per image.</returns>
-    /// <exception cref="ArgumentException">The images do not match <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentException">The images do not match <see cref="InputLayerShape"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
     /// <exception cref="InvalidOperationException">The model's output is not flat (it does not end in Dense or global pooling).</exception>
     public IReadOnlyList<ClassPrediction> PredictClasses(Tensor images, int batchSize)

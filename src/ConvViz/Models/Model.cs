@@ -30,9 +30,9 @@ public sealed partial class Model : IDisposable
     private readonly TrainingState _training = new();
     private bool _disposed;
 
-    internal Model(ImageShape inputShape, IReadOnlyList<LayerSpec> specs, Generator? generator)
+    internal Model(LayerShape inputShape, IReadOnlyList<LayerSpec> specs, Generator? generator)
     {
-        InputShape = inputShape;
+        InputLayerShape = inputShape;
         _specs = specs.ToArray();
         _inputs = [.. _specs.Select(s => s.Inputs)];
         _fullPlan = GraphPlan.Create(_inputs, [_specs.Length - 1], []);
@@ -67,8 +67,20 @@ public sealed partial class Model : IDisposable
         Layout = MemoryLayout.ChannelsLast;
     }
 
-    /// <summary>Gets the input shape (height, width, channels).</summary>
-    public ImageShape InputShape { get; }
+    /// <summary>Gets the input image's shape (height, width, channels).</summary>
+    /// <exception cref="InvalidOperationException">The model takes vectors, not images (see <see cref="InputLayerShape"/>).</exception>
+    public ImageShape InputShape => InputLayerShape.IsSpatial
+        ? InputLayerShape.ToImage()
+        : throw new InvalidOperationException(
+            $"The model takes vectors of {InputLayerShape.Channels} features (Keras input shape {InputLayerShape}), not images, so it has no image InputShape. " +
+            "Read Model.InputLayerShape, which describes both kinds of input.");
+
+    /// <summary>
+    /// Gets the shape of one input sample, in Keras order without the batch axis: (height, width, channels) for a model
+    /// that takes images (the same as <see cref="InputShape"/>), or (features) for a model that takes vectors, such as R
+    /// keras' MNIST model <c>layer_dense(units = 512, input_shape = c(784))</c>. A batch is [N, C, H, W] or [N, features].
+    /// </summary>
+    public LayerShape InputLayerShape { get; }
 
     /// <summary>Gets the output shape of the last layer.</summary>
     public LayerShape OutputShape => _layers[^1].OutputShape;
@@ -102,12 +114,20 @@ public sealed partial class Model : IDisposable
     /// so that prediction on new images uses exactly the same steps. It is saved with the model.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (unknown).</value>
-    /// <exception cref="ArgumentException">The preprocessing produces images of another shape than <see cref="InputShape"/>.</exception>
+    /// <exception cref="ArgumentException">The preprocessing produces images of another shape than <see cref="InputShape"/>, or the model takes vectors.</exception>
     public ImagePreprocessing? Preprocessing
     {
         get;
         set
         {
+            if (value is not null && !InputLayerShape.IsSpatial)
+            {
+                throw new ArgumentException(
+                    $"The model takes vectors of {InputLayerShape.Channels} features (Keras input shape {InputLayerShape}), not images: image preprocessing does not apply. " +
+                    "Prepare the vectors yourself and pass [N, features] tensors to Predict.",
+                    nameof(value));
+            }
+
             if (value is not null && value.OutputShape != InputShape)
             {
                 throw new ArgumentException(
@@ -249,6 +269,20 @@ public sealed partial class Model : IDisposable
     /// <summary>Gets a value indicating whether the model was disposed.</summary>
     internal bool IsDisposed => _disposed;
 
+    /// <summary>Refuses <paramref name="feature"/>, which needs images (a spatial input), when the model takes vectors.</summary>
+    /// <param name="feature">What the caller does, for the message (for example <c>Grad-CAM</c>).</param>
+    /// <exception cref="InvalidOperationException">The model takes vectors.</exception>
+    internal void ThrowIfTakesVectors(string feature)
+    {
+        if (!InputLayerShape.IsSpatial)
+        {
+            throw new InvalidOperationException(
+                $"{feature} needs a model whose input is an image (height, width, channels), but this model takes vectors of {InputLayerShape.Channels} features " +
+                $"(Keras input shape {InputLayerShape}) and has no feature maps. Pass [N, {InputLayerShape.Channels}] tensors to Predict, PredictClasses, Forward " +
+                "or IntermediateModel.Run to see its outputs and its layers' activations.");
+        }
+    }
+
     /// <summary>Copies every parameter and buffer of <paramref name="source"/>'s layer <paramref name="sourceLayer"/> into this model's layer <paramref name="layer"/> (same options, so same names and shapes).</summary>
     internal void CopyLayerWeights(int layer, Model source, int sourceLayer)
     {
@@ -304,7 +338,7 @@ public sealed partial class Model : IDisposable
 
     /// <summary>Describes the model like Keras' <c>summary(model)</c>. Nothing is printed: call <see cref="ModelSummary.ToString"/>.</summary>
     /// <returns>The summary: one row per layer and the parameter totals.</returns>
-    public ModelSummary Summary() => new(_layers, IsSequential);
+    public ModelSummary Summary() => new(InputLayerShape, _layers, IsSequential);
 
     /// <summary>
     /// Moves the parameters to <paramref name="device"/>, with the optimizer state the model owns (its moments keep their
@@ -343,7 +377,7 @@ public sealed partial class Model : IDisposable
     /// <see cref="Precision"/> and <see cref="Layout"/>. The input is moved to the model's device and converted to float32 and
     /// the model's layout first (differentiably, so gradients reach <paramref name="input"/>).
     /// </summary>
-    /// <param name="input">A batch [N, C, H, W] matching <see cref="InputShape"/>, on any device; not disposed.</param>
+    /// <param name="input">A batch matching <see cref="InputLayerShape"/> ([N, C, H, W], or [N, features] for a model that takes vectors), on any device; not disposed.</param>
     /// <returns>The float32 output on the model's device, [N, units] (or [N, C, H, W] in meaning with the strides of
     /// <see cref="Layout"/> for a model that ends in a feature map); the caller owns it (dispose it or let a dispose scope take it).</returns>
     /// <exception cref="ArgumentException">The input's shape does not match the model's input shape.</exception>
@@ -357,6 +391,18 @@ public sealed partial class Model : IDisposable
     {
         ArgumentNullException.ThrowIfNull(input);
         var s = input.shape;
+        if (!InputLayerShape.IsSpatial)
+        {
+            if (s.Length != 2 || s[1] != InputLayerShape.Channels)
+            {
+                throw new ArgumentException(
+                    $"The model takes vectors: it expects a batch of shape [N, {InputLayerShape.Channels}] (Keras {InputLayerShape}), but got [{string.Join(", ", s)}].",
+                    nameof(input));
+            }
+
+            return;
+        }
+
         if (s.Length != 4 || s[1] != InputShape.Channels || s[2] != InputShape.Height || s[3] != InputShape.Width)
         {
             throw new ArgumentException(

@@ -386,7 +386,7 @@ internal static class ModelFile
         {
             new("format", FormatMarker),
             new("format_version", FormatVersion),
-            new("architecture", ModelJson.WriteArchitecture(model.InputShape, model.Specs, [.. model.Layers.Select(l => l.Trainable)])),
+            new("architecture", ModelJson.WriteArchitecture(model.InputLayerShape, model.Specs, [.. model.Layers.Select(l => l.Trainable)])),
         };
         if (model.Compilation is { } compile)
         {

@@ -19,13 +19,22 @@ internal static class ModelJson
     /// Writes the architecture document. A frozen layer (<paramref name="trainable"/>[i] false) gets <c>"trainable": false</c>;
     /// trainable layers store nothing, so the files of models without frozen layers stay as they were.
     /// </summary>
-    public static string WriteArchitecture(ImageShape inputShape, IReadOnlyList<LayerSpec> layers, IReadOnlyList<bool>? trainable = null) => Write(w =>
+    public static string WriteArchitecture(LayerShape inputShape, IReadOnlyList<LayerSpec> layers, IReadOnlyList<bool>? trainable = null) => Write(w =>
     {
         w.WriteStartObject();
         w.WriteStartObject("input_shape");
-        w.WriteNumber("height", inputShape.Height);
-        w.WriteNumber("width", inputShape.Width);
-        w.WriteNumber("channels", inputShape.Channels);
+        if (inputShape.IsSpatial)
+        {
+            w.WriteNumber("height", inputShape.Height);
+            w.WriteNumber("width", inputShape.Width);
+            w.WriteNumber("channels", inputShape.Channels);
+        }
+        else
+        {
+            // A model that takes vectors; image models keep the fields above, so their files stay as they were.
+            w.WriteNumber("features", inputShape.Channels);
+        }
+
         w.WriteEndObject();
         w.WriteStartArray("layers");
         for (var i = 0; i < layers.Count; i++)
@@ -61,7 +70,8 @@ internal static class ModelJson
     });
 
     /// <summary>
-    /// Rebuilds the layer graph from an architecture document; every layer is validated by the graph builder itself. A
+    /// Rebuilds the layer graph from an architecture document (its <c>input_shape</c> is an image's height, width and
+    /// channels, or a vector's <c>features</c>); every layer is validated by the graph builder itself. A
     /// layer without <c>inputs</c> takes the previous layer (the first one, the model's input); <c>inputs</c> names
     /// earlier layers. A layer with <c>"trainable": false</c> is marked frozen in the builder.
     /// </summary>
@@ -69,7 +79,9 @@ internal static class ModelJson
     {
         var input = Get(root, "input_shape", "architecture");
         var ctx = "architecture.input_shape";
-        var shape = Guard(ctx, () => new ImageShape(Int(input, "height", ctx), Int(input, "width", ctx), Int(input, "channels", ctx)));
+        var shape = input.ValueKind == JsonValueKind.Object && input.TryGetProperty("features", out _)
+            ? Guard(ctx, () => new LayerShape(Int(input, "features", ctx)))
+            : Guard(ctx, () => new LayerShape(Int(input, "height", ctx), Int(input, "width", ctx), Int(input, "channels", ctx)));
         var builder = new LayerGraphBuilder(shape);
         var layers = Get(root, "layers", "architecture");
         if (layers.ValueKind != JsonValueKind.Array || layers.GetArrayLength() == 0)

@@ -24,13 +24,21 @@ public sealed class ModelSummary
     // Keras: positions [.33, .55, .67, 1] of 98 characters.
     private static readonly int[] s_functionalColumnEnds = [32, 53, 65, 98];
 
-    internal ModelSummary(IReadOnlyList<LayerInfo> layers, bool isSequential)
+    internal ModelSummary(LayerShape inputShape, IReadOnlyList<LayerInfo> layers, bool isSequential)
     {
+        InputShape = inputShape;
         Layers = layers.ToArray();
         IsSequential = isSequential;
         TotalParameters = Layers.Sum(l => l.ParameterCount);
         TrainableParameters = Layers.Sum(l => l.TrainableParameterCount);
     }
+
+    /// <summary>
+    /// Gets the model's input shape without the batch axis, <c>(None, 150, 150, 3)</c> for images or <c>(None, 784)</c>
+    /// for vectors. As in Keras, a sequential model's table does not show it (its first row is the first layer's output);
+    /// a functional model's first row is the input layer, with this shape.
+    /// </summary>
+    public LayerShape InputShape { get; }
 
     /// <summary>Gets the rows: each layer's name, kind (the Keras type), output shape and parameter count.</summary>
     public IReadOnlyList<LayerInfo> Layers { get; }

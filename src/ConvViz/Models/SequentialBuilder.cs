@@ -32,7 +32,18 @@ public sealed class SequentialBuilder
             throw new ArgumentException("The input shape must be set (height, width, channels).", nameof(inputShape));
         }
 
-        InputShape = inputShape;
+        _graph = new LayerGraphBuilder(inputShape);
+    }
+
+    /// <summary>
+    /// Starts a model whose input has the given Keras-order shape: (height, width, channels) for images, or (features)
+    /// for vectors, like R keras' <c>layer_dense(units = 512, input_shape = c(784))</c> (<c>new LayerShape(784)</c>).
+    /// </summary>
+    /// <param name="inputShape">The input shape of one sample.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inputShape"/> is <see langword="null"/>.</exception>
+    public SequentialBuilder(LayerShape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
         _graph = new LayerGraphBuilder(inputShape);
     }
 
@@ -46,8 +57,13 @@ public sealed class SequentialBuilder
     {
     }
 
-    /// <summary>Gets the input shape.</summary>
-    public ImageShape InputShape { get; }
+    /// <summary>Gets the input image's shape.</summary>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="InputLayerShape"/>).</exception>
+    public ImageShape InputShape => InputLayerShape.IsSpatial ? InputLayerShape.ToImage()
+        : throw new InvalidOperationException($"The model takes vectors (Keras input shape {InputLayerShape}), not images; read InputLayerShape.");
+
+    /// <summary>Gets the input shape of one sample: (height, width, channels) for images, (features) for vectors.</summary>
+    public LayerShape InputLayerShape => _graph.InputShape;
 
     /// <summary>Gets the number of layers added so far.</summary>
     public int Count => _graph.Count;

@@ -30,6 +30,7 @@ public static class FeatureExtraction
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
+        model.ThrowIfTakesVectors("ExtractFeatures");
         options ??= new FeatureExtractionOptions();
         NativeBackend.EnsureLoaded();
         if (source.ClassMode is not (ClassMode.Categorical or ClassMode.Binary or ClassMode.Sparse))

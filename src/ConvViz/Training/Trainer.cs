@@ -437,6 +437,7 @@ internal static class Trainer
     private static void CheckSource(Model model, IBatchSource source, string what, string parameter)
     {
         ArgumentNullException.ThrowIfNull(source, parameter);
+        model.ThrowIfTakesVectors(what == "evaluation data" ? "Evaluate" : "Fit (which trains on image batch sources)");
         if (source.ClassMode is ClassMode.None or ClassMode.Input)
         {
             throw new ArgumentException(

@@ -156,6 +156,7 @@ public static class HeatmapOverlay
         Model model, string photoPath, string outputPath, GradCamOptions? options = null, int? classIndex = null, HeatmapOverlayOptions? overlayOptions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("SaveGradCam");
         ArgumentException.ThrowIfNullOrWhiteSpace(photoPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
         using var scope = NewDisposeScope();

@@ -39,9 +39,11 @@ public static class HtmlReport
     /// <param name="options">The contents; defaults (model only) if <see langword="null"/>.</param>
     /// <returns>The HTML document.</returns>
     /// <exception cref="ArgumentException">An input does not match the model, a class name list is too short, or a layer name is unknown.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static string Create(Model model, HtmlReportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        model.ThrowIfTakesVectors("The HTML report");
         NativeBackend.EnsureLoaded();
         options ??= new HtmlReportOptions();
         if (options.ClassNames is null && model.ClassNames.Count > 0)
@@ -164,6 +166,7 @@ public static class HtmlReport
     /// <param name="path">The HTML file to create or overwrite.</param>
     /// <param name="options">The contents; defaults (model only) if <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The input does not match the model.</exception>
+    /// <exception cref="InvalidOperationException">The model takes vectors (see <see cref="Model.InputLayerShape"/>), not images.</exception>
     public static void Save(Model model, string path, HtmlReportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

@@ -83,7 +83,7 @@ internal sealed class ModelGraphLayout
         Node? image = null;
         if (layers.Any(l => l.Inputs.Count == 0 && !l.Options.IsModelInput))
         {
-            image = new Node(null, "input", "Input", model.InputShape.ToString(), 0);
+            image = new Node(null, "input", "Input", model.InputLayerShape.ToString(), 0);
             nodes.Add(image);
         }
 

@@ -268,7 +268,7 @@ public sealed class GraphModelTests
     public void A_graph_file_lists_only_the_inputs_that_are_not_the_previous_layer()
     {
         using var model = GraphModels.Residual();
-        var json = ModelJson.WriteArchitecture(model.InputShape, model.Specs);
+        var json = ModelJson.WriteArchitecture(model.InputLayerShape, model.Specs);
 
         Assert.Contains("\"name\":\"add\",\"inputs\":[\"stem\",\"branch_b\"]", json);
         Assert.Contains("\"name\":\"pool\"}", json);

@@ -23,6 +23,9 @@ public sealed class KerasImportTests
     [InlineData("functional_add_concat_split")]
     [InlineData("functional_keras3_nodes")]
     [InlineData("nested_conv_base")]
+    [InlineData("seq_vector_mnist_dense")]
+    [InlineData("func_vector_bn")]
+    [InlineData("r-keras-mnist-dense")]
     public void Load_Fixture_PredictsAsNumpy(string name)
     {
         using var model = Model.Load(Path.Combine(s_assets, name + ".h5"));
@@ -96,7 +99,7 @@ public sealed class KerasImportTests
     }
 
     [Fact]
-    public void RKerasFiles_ArchitectureAndWeightsParse_VectorInputIsRefusedClearly()
+    public void RKerasFiles_ArchitectureAndWeightsParse_VectorModelLoads()
     {
         var path = Path.Combine(s_assets, "r-keras-mnist-dense.h5");
         KerasHdf5Content content;
@@ -122,9 +125,54 @@ public sealed class KerasImportTests
             Assert.Equal(content.Layers[1].Weights[1].Values, weights.Layers[1].Weights[1].Values);
         }
 
-        var ex = Assert.Throws<NotSupportedException>(() => Model.Load(path));
-        Assert.Contains("(None, 784)", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("vector input", ex.Message, StringComparison.Ordinal);
+        using var model = Model.Load(path);
+        Assert.Equal(new LayerShape(784), model.InputLayerShape);
+        Assert.Equal(["dense_3", "dense_4"], model.Layers.Select(l => l.Name));
+        Assert.Equal(new LayerShape(10), model.OutputShape);
+        Assert.Equal(784L * 512 + 512 + (512 * 10) + 10, model.ParameterCount);
+
+        // Keras' load_model_weights_hdf5 onto the loaded architecture: the same numbers again.
+        model.LoadWeights(weightsPath);
+        AssertPredictsAsNumpy(model, "r-keras-mnist-dense");
+    }
+
+    [Fact]
+    public void VectorModel_SummaryAndShapes_AreKeras()
+    {
+        using var model = Model.Load(Path.Combine(s_assets, "seq_vector_mnist_dense.h5"));
+        Assert.True(model.IsSequential);
+        Assert.Equal("(None, 784)", model.InputLayerShape.ToString());
+        var summary = model.Summary();
+        Assert.Equal("(None, 784)", summary.InputShape.ToString());
+        var lines = summary.ToString().Split('\n');
+        // Keras 2.3's sequential table: the first row is the first Dense layer's output, 784 * 512 + 512 parameters.
+        Assert.Equal("dense_1 (Dense)              (None, 512)               401920    ", lines[4]);
+        Assert.Equal("dropout_1 (Dropout)          (None, 512)               0         ", lines[6]);
+        Assert.Equal("dense_2 (Dense)              (None, 10)                5130      ", lines[8]);
+        Assert.Contains("Total params: 407,050", summary.ToString(), StringComparison.Ordinal);
+
+        // A functional model shows the input layer, with the vector shape.
+        using var functional = Model.Load(Path.Combine(s_assets, "func_vector_bn.h5"));
+        var row = functional.Summary().ToString().Split('\n')[4];
+        Assert.StartsWith("features (InputLayer)           (None, 20)", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VectorModel_ImageOnlyFeatures_SayTheModelTakesVectors()
+    {
+        using var model = Model.Load(Path.Combine(s_assets, "seq_vector_mnist_dense.h5"));
+        var shape = Assert.Throws<InvalidOperationException>(() => model.InputShape);
+        Assert.Contains("(None, 784)", shape.Message, StringComparison.Ordinal);
+        Assert.Contains("InputLayerShape", shape.Message, StringComparison.Ordinal);
+
+        using var scope = NewDisposeScope();
+        var images = zeros(1, 1, 28, 28);
+        var wrong = Assert.Throws<ArgumentException>(() => model.Predict(images));
+        Assert.Contains("[N, 784]", wrong.Message, StringComparison.Ordinal);
+
+        var preprocessing = Assert.Throws<ArgumentException>(() => Model.Load(
+            Path.Combine(s_assets, "seq_vector_mnist_dense.h5"), new ModelLoadOptions { Preprocessing = new ImagePreprocessing { TargetHeight = 28, TargetWidth = 28 } }));
+        Assert.Contains("takes vectors", preprocessing.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -198,7 +246,8 @@ public sealed class KerasImportTests
         var input = doc.RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         var expected = doc.RootElement.GetProperty("output").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         using var scope = NewDisposeScope();
-        var nchw = tensor(input, shape).permute(0, 3, 1, 2).contiguous();
+        // Image fixtures are stored NHWC (Keras' order); vector fixtures [N, features] need no permutation.
+        var nchw = shape.Length == 4 ? tensor(input, shape).permute(0, 3, 1, 2).contiguous() : tensor(input, shape);
         var actual = model.Predict(nchw).to_type(ScalarType.Float64).data<double>().ToArray();
         Assert.Equal(expected.Length, actual.Length);
         var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();

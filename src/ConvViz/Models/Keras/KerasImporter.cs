@@ -253,30 +253,39 @@ internal static class KerasImporter
     /// <summary>Builds the architecture (random weights).</summary>
     public static Model Build(KerasModelConfig config, int kerasMajor, string source)
     {
-        var shape = config.InputShape;
-        if (shape.Length != 3 || shape.Any(d => d <= 0))
+        // Every layer is mapped before the input is looked at, so that a model of unsupported layers (a 3-D network's
+        // Conv3D on a (None, 48, 48, 48, 1) input) is refused naming the layer class, which is the real obstacle.
+        var mapped = new LayerOptions[config.Layers.Count];
+        for (var i = 0; i < mapped.Length; i++)
         {
-            throw new NotSupportedException(
-                $"'{source}' has input shape (None, {string.Join(", ", shape.Select(d => d < 0 ? "None" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}): " +
-                "ConvViz models take an image input of fixed size (height, width, channels). " +
-                (shape.Length == 1 ? "A vector input (such as R keras' MNIST layer_dense(input_shape = c(784))) is not representable yet: ImageShape has no rank-1 form." : "Give the model a fixed input size and save it again."));
-        }
-
-        var builder = new LayerGraphBuilder(new ImageShape(shape[0], shape[1], shape[2]));
-        var indices = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var node in config.Layers)
-        {
-            LayerOptions options;
+            var node = config.Layers[i];
             try
             {
-                options = KerasLayerMapper.Map(node, kerasMajor, source);
+                mapped[i] = KerasLayerMapper.Map(node, kerasMajor, source);
             }
             catch (ArgumentException ex)
             {
                 // An option ConvViz's own validation rejects (a zero kernel size, a negative rate, …).
                 throw new InvalidDataException($"Layer '{node.Name}' ({KerasModelConfig.Truncate(node.ClassName)}) of '{source}' has an invalid option: {ex.Message}", ex);
             }
+        }
 
+        var shape = config.InputShape;
+        if (shape.Length is not (1 or 3) || shape.Any(d => d <= 0))
+        {
+            throw new NotSupportedException(
+                $"'{source}' has input shape (None, {string.Join(", ", shape.Select(d => d < 0 ? "None" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}): " +
+                "ConvViz models take an image of fixed size (height, width, channels) or a vector of fixed length (features). " +
+                "Give the model a fixed input size and save it again.");
+        }
+
+        // An image (height, width, channels), or a vector such as R keras' MNIST layer_dense(input_shape = c(784)).
+        var builder = new LayerGraphBuilder(new LayerShape(shape));
+        var indices = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < mapped.Length; i++)
+        {
+            var node = config.Layers[i];
+            var options = mapped[i];
             List<int> inputs = [];
             if (node.Inbound.Count == 0)
             {
@@ -290,6 +299,7 @@ internal static class KerasImporter
                     : throw new InvalidDataException($"Layer '{node.Name}' in '{source}' takes the output of '{KerasModelConfig.Truncate(name)}', which is not an earlier layer (the file is corrupt or cyclic)."));
             }
 
+            KerasLayerMapper.CheckAxis(node, builder.ShapeOf(inputs[0]).Dimensions.Count + 1, source);
             try
             {
                 indices[node.Name] = builder.Add(options, inputs);

@@ -23,6 +23,27 @@ internal static class KerasLayerMapper
         "Minimum", "Concatenate",
     ];
 
+    /// <summary>
+    /// Checks the <c>axis</c> of a BatchNormalization or Concatenate layer against the rank of its input (with the
+    /// batch axis): ConvViz normalises and concatenates along the last axis, which is 3 for feature maps and 1 for
+    /// vectors (<see cref="Map"/> has already refused every other axis).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The axis is not the last one of this input.</exception>
+    public static void CheckAxis(KerasLayerNode node, int inputRank, string source)
+    {
+        if (node.ClassName is not ("BatchNormalization" or "Concatenate") || !node.Config.TryGetProperty("axis", out var axis))
+        {
+            return;
+        }
+
+        var value = axis.ValueKind == JsonValueKind.Number ? axis.GetInt32() : axis.ValueKind == JsonValueKind.Array && axis.GetArrayLength() == 1 ? axis[0].GetInt32() : -1;
+        if (value != -1 && value != inputRank - 1)
+        {
+            throw new NotSupportedException(
+                $"Layer '{node.Name}' ({node.ClassName}) in '{source}' has axis {axis.GetRawText()}, which for its {inputRank}-D input is not the last (channel or feature) axis; only that axis is supported.");
+        }
+    }
+
     /// <summary>Maps one layer.</summary>
     /// <param name="node">The layer.</param>
     /// <param name="kerasMajor">The Keras major version that wrote the file (2 or 3), for names whose meaning changed.</param>
@@ -261,7 +282,7 @@ internal static class KerasLayerMapper
         public LayerOptions Concatenate()
         {
             var axis = OptionalInt("axis") ?? -1;
-            return axis is -1 or 3
+            return axis is -1 or 3 or 1
                 ? new ConcatenateOptions()
                 : throw Refuse(node, source, $"axis = {axis.ToString(CultureInfo.InvariantCulture)} is not supported (only the channel axis, -1)");
         }

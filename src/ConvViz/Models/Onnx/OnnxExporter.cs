@@ -44,6 +44,11 @@ internal static class OnnxExporter
     {
         var layers = model.Layers;
         var extra = ResolveExtraOutputs(model, options);
+        if (options.IncludePreprocessing)
+        {
+            model.ThrowIfTakesVectors("OnnxExportOptions.IncludePreprocessing (image preprocessing)");
+        }
+
         if (options.IncludePreprocessing && model.Preprocessing is null)
         {
             throw new InvalidOperationException(
@@ -78,7 +83,8 @@ internal static class OnnxExporter
             values[layer.Index] = name;
         }
 
-        g.Graph.Input.Add(OnnxGraph.FloatValue(InputName, [BatchDimension, model.InputShape.Channels, model.InputShape.Height, model.InputShape.Width]));
+        var inputDimensions = model.InputLayerShape.ToTorchShape(1).Skip(1).Select(d => (object)d).Prepend(BatchDimension).ToArray();
+        g.Graph.Input.Add(OnnxGraph.FloatValue(InputName, inputDimensions));
         AddOutput(g, "output", values[^1], OutputName, layers[^1].OutputShape);
         foreach (var layer in extra)
         {
@@ -92,7 +98,7 @@ internal static class OnnxExporter
             ProducerName = "ConvViz",
             ProducerVersion = Version,
             Graph = g.Graph,
-            DocString = $"Exported by ConvViz {Version}: input '{InputName}' float32 [batch, {model.InputShape.Channels}, {model.InputShape.Height}, {model.InputShape.Width}]"
+            DocString = $"Exported by ConvViz {Version}: input '{InputName}' float32 [batch, {string.Join(", ", model.InputLayerShape.ToTorchShape(1).Skip(1))}]"
                 + (options.IncludePreprocessing ? ", raw 0-255 pixels (the preprocessing is in the graph)" : ", preprocessed as the model was trained") + ".",
         };
         result.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
@@ -141,14 +147,12 @@ internal static class OnnxExporter
 
         Add("convviz_version", Version);
         Add("class_names", JsonSerializer.Serialize(model.ClassNames, s_json));
-        var shape = model.InputShape;
-        Add("input_shape", JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["layout"] = "NCHW",
-            ["height"] = shape.Height,
-            ["width"] = shape.Width,
-            ["channels"] = shape.Channels,
-        }, s_json));
+        var shape = model.InputLayerShape;
+        Add("input_shape", JsonSerializer.Serialize(
+            shape.IsSpatial
+                ? new Dictionary<string, object> { ["layout"] = "NCHW", ["height"] = shape.Height, ["width"] = shape.Width, ["channels"] = shape.Channels }
+                : new Dictionary<string, object> { ["layout"] = "NC", ["features"] = shape.Channels },
+            s_json));
         Add("preprocessing_in_graph", options.IncludePreprocessing ? "true" : "false");
         if (model.Preprocessing is { } p)
         {

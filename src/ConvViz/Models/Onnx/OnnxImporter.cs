@@ -256,7 +256,7 @@ internal sealed partial class OnnxImporter
         return inputs[0];
     }
 
-    private (ImageShape Shape, bool ChannelsLast) InputShape(ValueInfoProto input, Dictionary<string, NodeProto> producers, HashSet<NodeProto> needed)
+    private (LayerShape Shape, bool ChannelsLast) InputShape(ValueInfoProto input, Dictionary<string, NodeProto> producers, HashSet<NodeProto> needed)
     {
         var type = input.Type?.TensorType;
         if (type is null || type.ElemType != (int)TensorProto.Types.DataType.Float)
@@ -265,14 +265,15 @@ internal sealed partial class OnnxImporter
         }
 
         var dims = type.Shape?.Dim.ToList() ?? [];
-        if (dims.Count != 4)
+        if (dims.Count is not (2 or 4))
         {
             throw new NotSupportedException(
-                $"'{_source}': the input '{Shorten(input.Name)}' has rank {dims.Count}; ConvViz imports image models whose input is [N, C, H, W] (or [N, H, W, C] followed by a Transpose).");
+                $"'{_source}': the input '{Shorten(input.Name)}' has rank {dims.Count}; ConvViz imports image models whose input is [N, C, H, W] (or [N, H, W, C] followed by a Transpose), " +
+                "and models whose input is a vector [N, features].");
         }
 
-        var sizes = new long[4];
-        for (var i = 1; i < 4; i++)
+        var sizes = new long[dims.Count];
+        for (var i = 1; i < dims.Count; i++)
         {
             sizes[i] = dims[i].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? dims[i].DimValue : -1;
             if (sizes[i] is <= 0 or > 65536)
@@ -283,12 +284,18 @@ internal sealed partial class OnnxImporter
             }
         }
 
+        if (dims.Count == 2)
+        {
+            // A vector input [N, features], such as the export of a model built on SequentialBuilder(new LayerShape(784)).
+            return (new LayerShape((int)sizes[1]), false);
+        }
+
         // [N, H, W, C] when every reader transposes it to NCHW (as tf2onnx writes Keras models).
         var readers = needed.Where(n => n.Input.Contains(input.Name)).ToList();
         var channelsLast = readers.Count > 0 && readers.All(n => n.OpType == "Transpose" && Perm(n) is [0, 3, 1, 2]);
         return channelsLast
-            ? (new ImageShape((int)sizes[1], (int)sizes[2], (int)sizes[3]), true)
-            : (new ImageShape((int)sizes[2], (int)sizes[3], (int)sizes[1]), false);
+            ? (new LayerShape((int)sizes[1], (int)sizes[2], (int)sizes[3]), true)
+            : (new LayerShape((int)sizes[2], (int)sizes[3], (int)sizes[1]), false);
     }
 
     private int AddLayer(Layers.LayerOptions options, NodeProto? node, params int[] inputs)

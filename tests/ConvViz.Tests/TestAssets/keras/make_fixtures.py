@@ -596,4 +596,76 @@ with h5py.File(os.path.join(HERE, "k3_legacy_nested.h5"), "w") as f:
             g.create_dataset(n, data=a)
     mw.create_group("top_level_model_weights").attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
 save_expected("k3_legacy_nested", x6, nested_forward(x6.astype(np.float64)))
+
+# ---------------------------------------------------------------- vector inputs (appended last: the fixtures above keep their random numbers)
+# R keras' MNIST tutorial: layer_dense(units = 512, activation = "relu", input_shape = c(784)) %>% layer_dropout(0.4) %>%
+# layer_dense(units = 10, activation = "softmax"), as Keras 2.1 (R keras) writes it: a list config whose first layer has
+# batch_input_shape [None, 784].
+mk1, mb1 = w(784, 512, scale=0.05), w(512, scale=0.1)
+mk2, mb2 = w(512, 10, scale=0.1), w(10, scale=0.1)
+mnist_config = {"class_name": "Sequential", "config": [
+    layer("Dense", "dense_1", units=512, activation="relu", use_bias=True, batch_input_shape=[None, 784],
+          kernel_initializer={"class_name": "VarianceScaling", "config": {}}, kernel_regularizer=None),
+    layer("Dropout", "dropout_1", rate=0.4, noise_shape=None, seed=None),
+    layer("Dense", "dense_2", units=10, activation="softmax", use_bias=True),
+]}
+x784 = rng.random((3, 784)).astype(np.float32)
+
+
+def mnist_forward(x):
+    return act(act(x @ mk1 + mb1, "relu") @ mk2 + mb2, "softmax")
+
+
+save("seq_vector_mnist_dense", mnist_config,
+     [("dense_1", [("kernel", mk1), ("bias", mb1)]), ("dropout_1", []), ("dense_2", [("kernel", mk2), ("bias", mb2)])],
+     x784, mnist_forward(x784.astype(np.float64)))
+
+# A functional model on vectors with BatchNormalization and Activation over the feature axis (tf.keras dict config).
+vk1, vb1 = w(20, 16), w(16)
+vg, vbe, vmu, vvar = w(16) + 1, w(16), w(16), np.abs(w(16)) + 0.5
+vk2, vb2 = w(16, 3), w(3)
+vector_func_config = {"class_name": "Functional", "config": {"name": "model", "layers": [
+    {"name": "features", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 20], "dtype": "float32", "sparse": False, "ragged": False, "name": "features"}, "inbound_nodes": []},
+    {"name": "hidden", "class_name": "Dense", "config": layer("Dense", "hidden", units=16, activation="linear", use_bias=True)["config"], "inbound_nodes": node("features")},
+    {"name": "bn", "class_name": "BatchNormalization", "config": layer("BatchNormalization", "bn", axis=[1], momentum=0.99, epsilon=0.001, center=True, scale=True)["config"], "inbound_nodes": node("hidden")},
+    {"name": "act", "class_name": "Activation", "config": layer("Activation", "act", activation="tanh")["config"], "inbound_nodes": node("bn")},
+    {"name": "out", "class_name": "Dense", "config": layer("Dense", "out", units=3, activation="sigmoid", use_bias=True)["config"], "inbound_nodes": node("act")},
+], "input_layers": [["features", 0, 0]], "output_layers": [["out", 0, 0]]}}
+x20 = rng.standard_normal((2, 20)).astype(np.float32)
+
+
+def vector_func_forward(x):
+    h = batchnorm(x @ vk1 + vb1, vg, vbe, vmu, vvar, 1e-3)
+    return act(act(h, "tanh") @ vk2 + vb2, "sigmoid")
+
+
+save("func_vector_bn", vector_func_config,
+     [("features", []), ("hidden", [("kernel", vk1), ("bias", vb1)]),
+      ("bn", [("gamma", vg), ("beta", vbe), ("moving_mean", vmu), ("moving_variance", vvar)]), ("act", []), ("out", [("kernel", vk2), ("bias", vb2)])],
+     x20, vector_func_forward(x20.astype(np.float64)), vlen=True)
+
+# The real R keras file (committed with its notice): its expected outputs from its own weights, read with h5py.
+with h5py.File(os.path.join(HERE, "r-keras-mnist-dense.h5"), "r") as f:
+    g = f["model_weights"]
+    rk1, rb1 = g["dense_3/dense_3_4/kernel:0"][()], g["dense_3/dense_3_4/bias:0"][()]
+    rk2, rb2 = g["dense_4/dense_4_4/kernel:0"][()], g["dense_4/dense_4_4/bias:0"][()]
+xr = rng.random((2, 784)).astype(np.float32)
+xd = xr.astype(np.float64)
+save_expected("r-keras-mnist-dense", xr, act(act(xd @ rk1.astype(np.float64) + rb1, "relu") @ rk2.astype(np.float64) + rb2, "softmax"))
+
+# Keras 3 .keras of a vector model: Sequential(Input(shape=(64,)), Dense(32, relu), Dropout, BatchNormalization, Dense(4, softmax)).
+ka, kab = w(64, 32, scale=0.2), w(32)
+kg, kbe, kmu, kvar = w(32) + 1, w(32), w(32), np.abs(w(32)) + 0.5
+kc, kcb = w(32, 4), w(4)
+k3_vector_config = k3model("Sequential", "sequential", [
+    k3input("input_layer", [64]),
+    k3layer("Dense", "dense", [None, 64], units=32, activation="relu", use_bias=True),
+    k3layer("Dropout", "dropout", [None, 32], rate=0.2, seed=None, noise_shape=None),
+    k3layer("BatchNormalization", "batch_normalization", [None, 32], axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True),
+    k3layer("Dense", "dense_1", [None, 32], units=4, activation="softmax", use_bias=True),
+], build_shape=[None, 64])
+x64 = rng.standard_normal((2, 64)).astype(np.float32)
+save_keras("k3_vector", k3_vector_config,
+           [("Dense", [ka, kab]), ("Dropout", []), ("BatchNormalization", [kg, kbe, kmu, kvar]), ("Dense", [kc, kcb])], x64,
+           act(batchnorm(act(x64.astype(np.float64) @ ka + kab, "relu"), kg, kbe, kmu, kvar, 1e-3) @ kc + kcb, "softmax"))
 print("fixtures written to", HERE)
