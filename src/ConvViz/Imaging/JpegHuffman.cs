@@ -1,6 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ConvViz.Imaging;
 
@@ -227,6 +229,148 @@ internal sealed class JpegBitReader
         return DecodeSlow(table);
     }
 
+    /// <summary>
+    /// Decodes one sequential block (T.81 F.2.2): the DC difference added to <paramref name="predictor"/> and the AC
+    /// coefficients in zig-zag order, into <paramref name="block"/> (natural order, zero on entry). The bit buffer is
+    /// held in locals; while at least 32 bits are buffered (a code and its extra bits take at most 17 + 15) it decodes
+    /// without further checks, and near a marker or the end of the data it takes <see cref="Decode"/> and
+    /// <see cref="GetBits"/>, whose zero padding is only used, and recorded, when really needed.
+    /// </summary>
+    /// <param name="dcTable">The DC table.</param>
+    /// <param name="acTable">The AC table.</param>
+    /// <param name="block">64 coefficients, zero on entry.</param>
+    /// <param name="predictor">The component's DC predictor.</param>
+    public void DecodeSequentialBlock(JpegHuffmanTable dcTable, JpegHuffmanTable acTable, Span<short> block, ref int predictor)
+    {
+        if (block.Length < 64)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var dcLookup = ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup);
+        ref var acLookup = ref MemoryMarshal.GetArrayDataReference(acTable.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        int s;
+        if (bits < 32)
+        {
+            _bits = bits;
+            Fill(0);
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        if (bits >= 32)
+        {
+            int entry = Unsafe.Add(ref dcLookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+            if (entry != 0)
+            {
+                bits -= entry >> 8;
+                s = entry & 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                s = DecodeSlow(dcTable);
+                bits = _bits;
+            }
+
+            if (s != 0)
+            {
+                bits -= s;
+                s = Extend((int)(buffer >> bits) & ((1 << s) - 1), s);
+            }
+        }
+        else
+        {
+            _bits = bits;
+            s = Decode(dcTable);
+            if (s != 0)
+            {
+                s = Extend(GetBits(s), s);
+            }
+
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        predictor += s;
+        coefficients = (short)predictor;
+        for (var k = 1; k < 64; k++)
+        {
+            if (bits < 32)
+            {
+                _bits = bits;
+                Fill(0);
+                buffer = _buffer;
+                bits = _bits;
+                if (bits < 32)
+                {
+                    // Near a marker or the end of the data.
+                    s = Decode(acTable);
+                    var run = s >> 4;
+                    s &= 15;
+                    if (s != 0)
+                    {
+                        k += run;
+                        Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)Extend(GetBits(s), s);
+                    }
+                    else if (run == 15)
+                    {
+                        k += 15;
+                    }
+                    else
+                    {
+                        return;
+                    }
+
+                    buffer = _buffer;
+                    bits = _bits;
+                    continue;
+                }
+            }
+
+            int symbol = Unsafe.Add(ref acLookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+            if (symbol != 0)
+            {
+                bits -= symbol >> 8;
+                symbol &= 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                symbol = DecodeSlow(acTable);
+                bits = _bits;
+            }
+
+            var r = symbol >> 4;
+            s = symbol & 15;
+            if (s != 0)
+            {
+                // k + r stays below 79; the order table maps 64–79 to 63, as libjpeg's does.
+                k += r;
+                bits -= s;
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)Extend((int)(buffer >> bits) & ((1 << s) - 1), s);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        _bits = bits;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
+
     /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int DecodeSlow(JpegHuffmanTable table)
@@ -260,6 +404,21 @@ internal sealed class JpegBitReader
     private void Fill(int needed)
     {
         var data = _data;
+        var bytes = (64 - _bits) >> 3;
+        if (bytes > 0 && !AtMarker && _position <= data.Length - 8)
+        {
+            // Eight bytes without 0xFF (no stuffing, no marker) load at once.
+            var word = BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(_position, 8));
+            var inverted = ~word;
+            if (((inverted - 0x0101010101010101UL) & ~inverted & 0x8080808080808080UL) == 0)
+            {
+                _buffer = bytes == 8 ? word : (_buffer << (8 * bytes)) | (word >> (64 - (8 * bytes)));
+                _bits += 8 * bytes;
+                _position += bytes;
+                return;
+            }
+        }
+
         while (_bits <= 56 && !AtMarker)
         {
             var position = _position;

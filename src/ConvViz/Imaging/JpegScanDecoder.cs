@@ -154,40 +154,8 @@ internal sealed class JpegScanDecoder
         }
     }
 
-    private void DecodeSequential(JpegComponent c, int index, Span<short> block)
-    {
-        var reader = _reader;
-        var s = reader.Decode(c.DcTable!);
-        if (s != 0)
-        {
-            s = Extend(reader.GetBits(s), s);
-        }
-
-        _dcPredictors[index] += s;
-        block[0] = (short)_dcPredictors[index];
-        var ac = c.AcTable!;
-        var order = JpegTables.NaturalOrder;
-        for (var k = 1; k < 64; k++)
-        {
-            s = reader.Decode(ac);
-            var r = s >> 4;
-            s &= 15;
-            if (s != 0)
-            {
-                k += r;
-                block[order[k]] = (short)Extend(reader.GetBits(s), s);
-            }
-            else
-            {
-                if (r != 15)
-                {
-                    break;
-                }
-
-                k += 15;
-            }
-        }
-    }
+    private void DecodeSequential(JpegComponent c, int index, Span<short> block) =>
+        _reader.DecodeSequentialBlock(c.DcTable!, c.AcTable!, block, ref _dcPredictors[index]);
 
     private void DecodeAcFirst(JpegHuffmanTable table, Span<short> block)
     {
