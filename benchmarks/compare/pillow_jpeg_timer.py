@@ -4,7 +4,8 @@
 Reads commands from stdin, one per line, and answers each with one line on stdout:
 
     load PATH            -> "ok SHA256 WIDTH HEIGHT" of Image.open(...).convert("RGB").tobytes() (the file is kept in memory)
-    time INDEX CALLS     -> milliseconds per call of Image.open(io.BytesIO(data)).convert("RGB") over CALLS calls
+    time INDEX CALLS     -> "WALL CPU": milliseconds per call of Image.open(io.BytesIO(data)).convert("RGB") over CALLS
+                            calls, wall-clock and this thread's CPU time
     encode SRC DST Q PROGRESSIVE -> re-encodes SRC with Pillow's JPEG encoder (quality Q, 4:2:0), "ok"
     quit
 
@@ -43,9 +44,12 @@ def main():
             data = files[int(parts[1])]
             calls = int(parts[2])
             start = time.perf_counter()
+            cpu = time.thread_time()
             for _ in range(calls):
                 decode(data)
-            print((time.perf_counter() - start) * 1000.0 / calls, flush=True)
+            cpu = time.thread_time() - cpu
+            wall = time.perf_counter() - start
+            print(wall * 1000.0 / calls, cpu * 1000.0 / calls, flush=True)
         elif parts[0] == "encode":
             image = Image.open(parts[1]).convert("RGB")
             image.save(parts[2], "JPEG", quality=int(parts[3]), subsampling=2, progressive=parts[4] == "1")
