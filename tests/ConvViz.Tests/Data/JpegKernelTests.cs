@@ -65,4 +65,91 @@ public sealed class JpegKernelTests
         Assert.True(dcOnlyBlocks > 5000, "the DC-only shortcut was exercised");
         Assert.Equal(Avx2.IsSupported, JpegIdct.IsVectorized);
     }
+
+    [Fact]
+    public void YCbCrToRgb_VectorEqualsScalar_ForEveryColourAndRowLength()
+    {
+        var luma = new byte[256];
+        var cb = new byte[256];
+        var cr = new byte[256];
+        var scalar = new byte[3 * 256];
+        var vector = new byte[3 * 256];
+        for (var i = 0; i < 256; i++)
+        {
+            luma[i] = (byte)i;
+        }
+
+        for (var b = 0; b < 256; b++)
+        {
+            for (var r = 0; r < 256; r++)
+            {
+                cb.AsSpan().Fill((byte)b);
+                cr.AsSpan().Fill((byte)r);
+                JpegColor.YCbCrToRgbScalar(luma, cb, cr, scalar);
+                JpegColor.YCbCrToRgb(luma, cb, cr, vector);
+                if (!scalar.AsSpan().SequenceEqual(vector))
+                {
+                    Assert.Fail($"Cb {b}, Cr {r}: the colour conversion differs from the scalar one");
+                }
+            }
+        }
+
+        // Row lengths that are not multiples of 16, with mixed samples.
+        var random = new Random(29);
+        for (var length = 1; length <= 70; length++)
+        {
+            random.NextBytes(luma);
+            random.NextBytes(cb);
+            random.NextBytes(cr);
+            JpegColor.YCbCrToRgbScalar(luma.AsSpan(0, length), cb, cr, scalar);
+            JpegColor.YCbCrToRgb(luma.AsSpan(0, length), cb, cr, vector);
+            Assert.True(scalar.AsSpan(0, 3 * length).SequenceEqual(vector.AsSpan(0, 3 * length)), $"length {length}");
+        }
+
+        // Spot values from libjpeg's formula: R = Y + 1.402 (Cr − 128), rounded as its tables round.
+        JpegColor.YCbCrToRgb([128, 0, 255], [128, 0, 255], [255, 0, 128], vector);
+        Assert.Equal(new byte[] { 255, 37, 128, 0, 135, 0, 255, 211, 255 }, vector[..9]);
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported, JpegColor.IsVectorized);
+    }
+
+    [Fact]
+    public void FancyUpsampling_EqualsLibjpegFormula_OnRandomRows()
+    {
+        var random = new Random(7);
+        for (var trial = 0; trial < 3000; trial++)
+        {
+            var dw = random.Next(3, 90);
+            var current = new byte[dw];
+            var neighbour = new byte[dw];
+            random.NextBytes(current);
+            random.NextBytes(neighbour);
+            if (trial % 3 == 0)
+            {
+                current.AsSpan().Fill(255);
+                neighbour.AsSpan().Fill(255);
+            }
+
+            var output = new byte[(2 * dw) + 8];
+            JpegColor.UpsampleH2V1(current, output);
+            for (var x = 0; x < dw; x++)
+            {
+                // Each output sample: 3/4 of its input sample, 1/4 of the neighbour on its side (the sample itself at the edges).
+                var left = current[Math.Max(x - 1, 0)];
+                var right = current[Math.Min(x + 1, dw - 1)];
+                Assert.Equal(x == 0 ? current[0] : (byte)(((3 * current[x]) + left + 1) >> 2), output[2 * x]);
+                Assert.Equal(x == dw - 1 ? current[x] : (byte)(((3 * current[x]) + right + 2) >> 2), output[(2 * x) + 1]);
+            }
+
+            var sums = new ushort[dw];
+            JpegColor.UpsampleH2V2(current, neighbour, sums, output);
+            for (var x = 0; x < dw; x++)
+            {
+                int Sum(int i) => (3 * current[i]) + neighbour[i];
+                var left = x == 0 ? Sum(0) : Sum(x - 1);
+                var right = x == dw - 1 ? Sum(x) : Sum(x + 1);
+                Assert.Equal((byte)(((3 * Sum(x)) + left + 8) >> 4), output[2 * x]);
+                Assert.Equal((byte)(((3 * Sum(x)) + right + 7) >> 4), output[(2 * x) + 1]);
+            }
+        }
+    }
 }
