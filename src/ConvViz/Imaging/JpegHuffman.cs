@@ -368,6 +368,117 @@ internal sealed class JpegBitReader
         _bits = bits;
     }
 
+    /// <summary>
+    /// Decodes the AC coefficients <paramref name="ss"/>–<paramref name="se"/> of a block in a progressive first scan
+    /// (T.81 G.1.2.2) into <paramref name="block"/>, scaled by 2^<paramref name="al"/>, with the bit buffer in locals as
+    /// in <see cref="DecodeSequentialBlock"/>.
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in natural order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The point transform.</param>
+    /// <returns>The end-of-band run that follows this block (0 when the block ended otherwise).</returns>
+    public int DecodeAcFirstBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al)
+    {
+        if (block.Length < 64 || se > 63)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        for (var k = ss; k <= se; k++)
+        {
+            int symbol;
+            var fast = true;
+            if (bits < 32)
+            {
+                _bits = bits;
+                Fill(0);
+                buffer = _buffer;
+                bits = _bits;
+                fast = bits >= 32;
+            }
+
+            if (fast)
+            {
+                symbol = Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+                if (symbol != 0)
+                {
+                    bits -= symbol >> 8;
+                    symbol &= 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    symbol = DecodeSlow(table);
+                    bits = _bits;
+                }
+            }
+            else
+            {
+                // Near a marker or the end of the data: the careful path for this symbol and its extra bits.
+                symbol = Decode(table);
+                buffer = _buffer;
+                bits = _bits;
+            }
+
+            var r = symbol >> 4;
+            var s = symbol & 15;
+            if (s != 0)
+            {
+                k += r;
+                int value;
+                if (fast)
+                {
+                    bits -= s;
+                    value = (int)(buffer >> bits) & ((1 << s) - 1);
+                }
+                else
+                {
+                    value = GetBits(s);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)(Extend(value, s) << al);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                var run = 1 << r;
+                if (r != 0)
+                {
+                    if (fast)
+                    {
+                        bits -= r;
+                        run += (int)(buffer >> bits) & ((1 << r) - 1);
+                    }
+                    else
+                    {
+                        run += GetBits(r);
+                        buffer = _buffer;
+                        bits = _bits;
+                    }
+                }
+
+                _bits = bits;
+                return run - 1;
+            }
+        }
+
+        _bits = bits;
+        return 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
 

@@ -165,35 +165,7 @@ internal sealed class JpegScanDecoder
             return;
         }
 
-        var reader = _reader;
-        var order = JpegTables.NaturalOrder;
-        var al = _scan.Al;
-        for (var k = _scan.Ss; k <= _scan.Se; k++)
-        {
-            var s = reader.Decode(table);
-            var r = s >> 4;
-            s &= 15;
-            if (s != 0)
-            {
-                k += r;
-                block[order[k]] = (short)(Extend(reader.GetBits(s), s) << al);
-            }
-            else if (r == 15)
-            {
-                k += 15;
-            }
-            else
-            {
-                _eobRun = 1 << r;
-                if (r != 0)
-                {
-                    _eobRun += reader.GetBits(r);
-                }
-
-                _eobRun--;
-                break;
-            }
-        }
+        _eobRun = _reader.DecodeAcFirstBlock(table, block, _scan.Ss, _scan.Se, _scan.Al);
     }
 
     private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block)
