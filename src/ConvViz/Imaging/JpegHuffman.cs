@@ -479,8 +479,9 @@ internal sealed class JpegBitReader
         return 0;
     }
 
+    /// <summary>T.81's EXTEND without a branch (the sign of a coefficient is unpredictable): values below half the range are negative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
+    private static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));
 
     /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
