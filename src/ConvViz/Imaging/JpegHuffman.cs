@@ -479,6 +479,149 @@ internal sealed class JpegBitReader
         return 0;
     }
 
+    /// <summary>
+    /// Decodes a block of a progressive AC refinement scan (T.81 G.1.2.3): new coefficients of ±2^<paramref name="al"/>
+    /// and a correction bit for each coefficient already nonzero, as libjpeg's decode_mcu_AC_refine. The bit buffer is
+    /// held in locals; every read is the one of <see cref="Decode"/>, <see cref="GetBit"/> or <see cref="GetBits"/>,
+    /// with the same refill and padding points.
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in natural order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The bit position refined.</param>
+    /// <param name="eobRun">The end-of-band run, carried from block to block.</param>
+    public void DecodeAcRefineBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun)
+    {
+        if (block.Length < 64 || se > 63 || ss < 0)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        var p1 = 1 << al;
+        var m1 = -1 << al;
+        var k = ss;
+        if (eobRun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                // Decode(table).
+                if (bits < 16)
+                {
+                    _bits = bits;
+                    Fill(0);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                int symbol;
+                int entry = bits >= JpegHuffmanTable.LookaheadBits ? Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask) : 0;
+                if (entry != 0)
+                {
+                    bits -= entry >> 8;
+                    symbol = entry & 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    symbol = DecodeSlow(table);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                var r = symbol >> 4;
+                var s = symbol & 15;
+                if (s != 0)
+                {
+                    s = ReadBit(ref buffer, ref bits) != 0 ? p1 : m1;
+                }
+                else if (r != 15)
+                {
+                    eobRun = 1 << r;
+                    if (r != 0)
+                    {
+                        // GetBits(r).
+                        if (bits < r)
+                        {
+                            _bits = bits;
+                            Fill(r);
+                            buffer = _buffer;
+                            bits = _bits;
+                        }
+
+                        bits -= r;
+                        eobRun += (int)(buffer >> bits) & ((1 << r) - 1);
+                    }
+
+                    break;
+                }
+
+                // Pass over already-nonzero coefficients (refining each) and r zero ones.
+                do
+                {
+                    ref var coefficient = ref Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k));
+                    if (coefficient != 0)
+                    {
+                        if (ReadBit(ref buffer, ref bits) != 0 && (coefficient & p1) == 0)
+                        {
+                            coefficient = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                        }
+                    }
+                    else if (--r < 0)
+                    {
+                        break;
+                    }
+
+                    k++;
+                }
+                while (k <= se);
+
+                if (s != 0)
+                {
+                    Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)s;
+                }
+            }
+        }
+
+        if (eobRun > 0)
+        {
+            for (; k <= se; k++)
+            {
+                ref var coefficient = ref Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k));
+                if (coefficient != 0 && ReadBit(ref buffer, ref bits) != 0 && (coefficient & p1) == 0)
+                {
+                    coefficient = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                }
+            }
+
+            eobRun--;
+        }
+
+        _bits = bits;
+    }
+
+    /// <summary><see cref="GetBit"/> on the buffer held in locals.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ReadBit(ref ulong buffer, ref int bits)
+    {
+        if (bits < 1)
+        {
+            _bits = bits;
+            Fill(1);
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        bits--;
+        return (int)(buffer >> bits) & 1;
+    }
+
     /// <summary>T.81's EXTEND without a branch (the sign of a coefficient is unpredictable): values below half the range are negative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));

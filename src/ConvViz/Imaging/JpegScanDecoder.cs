@@ -168,79 +168,8 @@ internal sealed class JpegScanDecoder
         _eobRun = _reader.DecodeAcFirstBlock(table, block, _scan.Ss, _scan.Se, _scan.Al);
     }
 
-    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block)
-    {
-        var reader = _reader;
-        var order = JpegTables.NaturalOrder;
-        var se = _scan.Se;
-        var p1 = 1 << _scan.Al;
-        var m1 = -1 << _scan.Al;
-        var k = _scan.Ss;
-        if (_eobRun == 0)
-        {
-            for (; k <= se; k++)
-            {
-                var s = reader.Decode(table);
-                var r = s >> 4;
-                s &= 15;
-                if (s != 0)
-                {
-                    s = reader.GetBit() != 0 ? p1 : m1;
-                }
-                else if (r != 15)
-                {
-                    _eobRun = 1 << r;
-                    if (r != 0)
-                    {
-                        _eobRun += reader.GetBits(r);
-                    }
-
-                    break;
-                }
-
-                // Pass over already-nonzero coefficients (refining each) and r zero ones.
-                do
-                {
-                    var position = order[k];
-                    var coefficient = block[position];
-                    if (coefficient != 0)
-                    {
-                        if (reader.GetBit() != 0 && (coefficient & p1) == 0)
-                        {
-                            block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
-                        }
-                    }
-                    else if (--r < 0)
-                    {
-                        break;
-                    }
-
-                    k++;
-                }
-                while (k <= se);
-
-                if (s != 0)
-                {
-                    block[order[k]] = (short)s;
-                }
-            }
-        }
-
-        if (_eobRun > 0)
-        {
-            for (; k <= se; k++)
-            {
-                var position = order[k];
-                var coefficient = block[position];
-                if (coefficient != 0 && reader.GetBit() != 0 && (coefficient & p1) == 0)
-                {
-                    block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
-                }
-            }
-
-            _eobRun--;
-        }
-    }
+    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block) =>
+        _reader.DecodeAcRefineBlock(table, block, _scan.Ss, _scan.Se, _scan.Al, ref _eobRun);
 
     /// <summary>libjpeg's process_restart: discard buffered bits, read the expected RSTn (or resynchronise), reset predictors.</summary>
     private void ProcessRestart()
