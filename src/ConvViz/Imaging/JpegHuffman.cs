@@ -15,9 +15,10 @@ internal sealed class JpegHuffmanTable
     /// <summary>The number of bits looked up at once.</summary>
     public const int LookaheadBits = 9;
 
-    private JpegHuffmanTable(ushort[] lookup, int[] maxCode, int[] valueOffset, byte[] values)
+    private JpegHuffmanTable(ushort[] lookup, int[] fastAc, int[] maxCode, int[] valueOffset, byte[] values)
     {
         Lookup = lookup;
+        FastAc = fastAc;
         MaxCode = maxCode;
         ValueOffset = valueOffset;
         Values = values;
@@ -25,6 +26,12 @@ internal sealed class JpegHuffmanTable
 
     /// <summary>Gets the lookahead table: (code length &lt;&lt; 8) | symbol, or 0 when the code is longer than <see cref="LookaheadBits"/>.</summary>
     public ushort[] Lookup { get; }
+
+    /// <summary>
+    /// Gets, for an AC table, the lookahead entries whose code and extra bits both fit in <see cref="LookaheadBits"/>:
+    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way.
+    /// </summary>
+    public int[] FastAc { get; }
 
     /// <summary>Gets the largest code of each length 1–16 (-1 when there is none); entry 17 is a sentinel above every code.</summary>
     public int[] MaxCode { get; }
@@ -117,8 +124,29 @@ internal sealed class JpegHuffmanTable
             }
         }
 
-        return new JpegHuffmanTable(lookup, maxCode, valueOffset, values);
+        var fastAc = new int[1 << LookaheadBits];
+        for (var look = 0; look < fastAc.Length; look++)
+        {
+            int entry = lookup[look];
+            var codeLength = entry >> 8;
+            var run = (entry >> 4) & 15;
+            var extraBits = entry & 15;
+            if (entry != 0 && extraBits != 0 && codeLength + extraBits <= LookaheadBits)
+            {
+                var extra = (look >> (LookaheadBits - codeLength - extraBits)) & ((1 << extraBits) - 1);
+                fastAc[look] = (Extend(extra, extraBits) << 16) | (run << 8) | (codeLength + extraBits);
+            }
+        }
+
+        return new JpegHuffmanTable(lookup, fastAc, maxCode, valueOffset, values);
     }
+
+    /// <summary>T.81's EXTEND: the signed value of <paramref name="bits"/> extra bits.</summary>
+    /// <param name="value">The extra bits.</param>
+    /// <param name="bits">Their number (1–15).</param>
+    /// <returns>The coefficient value.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));
 }
 
 /// <summary>
@@ -251,6 +279,7 @@ internal sealed class JpegBitReader
         ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
         ref var dcLookup = ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup);
         ref var acLookup = ref MemoryMarshal.GetArrayDataReference(acTable.Lookup);
+        ref var fastAc = ref MemoryMarshal.GetArrayDataReference(acTable.FastAc);
         const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
         var buffer = _buffer;
         var bits = _bits;
@@ -333,7 +362,18 @@ internal sealed class JpegBitReader
                 }
             }
 
-            int symbol = Unsafe.Add(ref acLookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+            var look = (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask;
+            var fast = Unsafe.Add(ref fastAc, look);
+            if (fast != 0)
+            {
+                // A short code with its extra bits: the coefficient comes straight from the table.
+                bits -= fast & 0xFF;
+                k += (fast >> 8) & 0xFF;
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)(fast >> 16);
+                continue;
+            }
+
+            int symbol = Unsafe.Add(ref acLookup, look);
             if (symbol != 0)
             {
                 bits -= symbol >> 8;
@@ -624,7 +664,7 @@ internal sealed class JpegBitReader
 
     /// <summary>T.81's EXTEND without a branch (the sign of a coefficient is unpredictable): values below half the range are negative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));
+    private static int Extend(int value, int bits) => JpegHuffmanTable.Extend(value, bits);
 
     /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
