@@ -152,4 +152,127 @@ public sealed class JpegKernelTests
             }
         }
     }
+
+    [Fact]
+    public void HuffmanBlockDecoding_EqualsSymbolBySymbolDecoding_OnRandomEntropyData()
+    {
+        // Random entropy-coded bytes (0xFF stuffed) give every kind of code: short and long ones, invalid ones (libjpeg's
+        // recovery), and at the end a marker or a cut where the zero padding starts. The block decoders that keep the
+        // bit buffer in locals must read exactly what the symbol-by-symbol reads give.
+        var dc = JpegHuffmanTable.Create(JpegStandardTables.DcLuminance[..16], JpegStandardTables.DcLuminance[16..], isDc: true)!;
+        var ac = JpegHuffmanTable.Create(JpegStandardTables.AcLuminance[..16], JpegStandardTables.AcLuminance[16..], isDc: false)!;
+        var random = new Random(41);
+        var order = JpegTables.NaturalOrder;
+        var padded = 0;
+        for (var trial = 0; trial < 400; trial++)
+        {
+            var data = RandomEntropyData(random, random.Next(1, 400), trial % 3 == 0);
+            var fast = new JpegBitReader(data, 0);
+            var reference = new JpegBitReader(data, 0);
+            var (fastPredictor, referencePredictor) = (0, 0);
+            var (fastEob, referenceEob) = (0, 0);
+            var progressive = trial % 2 == 1;
+            for (var b = 0; b < 60; b++)
+            {
+                var fastBlock = new short[64];
+                var referenceBlock = new short[64];
+                if (!progressive)
+                {
+                    fast.DecodeSequentialBlock(dc, ac, fastBlock, ref fastPredictor);
+                    var s = reference.Decode(dc);
+                    referencePredictor += s == 0 ? 0 : Extend(reference.GetBits(s), s);
+                    referenceBlock[0] = (short)referencePredictor;
+                    for (var k = 1; k < 64; k++)
+                    {
+                        s = reference.Decode(ac);
+                        var r = s >> 4;
+                        s &= 15;
+                        if (s != 0)
+                        {
+                            k += r;
+                            referenceBlock[order[k]] = (short)Extend(reference.GetBits(s), s);
+                        }
+                        else if (r != 15)
+                        {
+                            break;
+                        }
+                        else
+                        {
+                            k += 15;
+                        }
+                    }
+                }
+                else
+                {
+                    const int ss = 1, se = 63, al = 1;
+                    if (fastEob > 0)
+                    {
+                        fastEob--;
+                    }
+                    else
+                    {
+                        fastEob = fast.DecodeAcFirstBlock(ac, fastBlock, ss, se, al);
+                    }
+
+                    if (referenceEob > 0)
+                    {
+                        referenceEob--;
+                    }
+                    else
+                    {
+                        for (var k = ss; k <= se; k++)
+                        {
+                            var s = reference.Decode(ac);
+                            var r = s >> 4;
+                            s &= 15;
+                            if (s != 0)
+                            {
+                                k += r;
+                                referenceBlock[order[k]] = (short)(Extend(reference.GetBits(s), s) << al);
+                            }
+                            else if (r == 15)
+                            {
+                                k += 15;
+                            }
+                            else
+                            {
+                                referenceEob = (1 << r) + (r != 0 ? reference.GetBits(r) : 0) - 1;
+                                break;
+                            }
+                        }
+                    }
+                }
+
+                Assert.True(referenceBlock.AsSpan().SequenceEqual(fastBlock), $"trial {trial}, block {b}: coefficients differ");
+                Assert.Equal((referencePredictor, referenceEob, reference.Insufficient), (fastPredictor, fastEob, fast.Insufficient));
+            }
+
+            padded += reference.Insufficient ? 1 : 0;
+        }
+
+        Assert.True(padded > 50, "the zero padding at the end of the data was exercised");
+    }
+
+    private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
+
+    private static byte[] RandomEntropyData(Random random, int length, bool endWithMarker)
+    {
+        var bytes = new List<byte>();
+        for (var i = 0; i < length; i++)
+        {
+            var value = (byte)(random.Next(6) == 0 ? 0xFF : random.Next(256));
+            bytes.Add(value);
+            if (value == 0xFF)
+            {
+                bytes.Add(0);
+            }
+        }
+
+        if (endWithMarker)
+        {
+            bytes.AddRange([0xFF, 0xD9]);
+        }
+
+        return [.. bytes];
+    }
 }
