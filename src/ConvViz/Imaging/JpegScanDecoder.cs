@@ -82,7 +82,7 @@ internal sealed class JpegScanDecoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));
+    private static int Extend(int value, int bits) => JpegHuffmanTable.Extend(value, bits);
 
     private void BeginMcu()
     {
