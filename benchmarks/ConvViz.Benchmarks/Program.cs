@@ -46,6 +46,12 @@ if (args.Length > 0 && args[0] == "keras-load")
     return KerasLoadSideBySide.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "jpeg-vs-pillow")
+{
+    // jpeg-vs-pillow [ROUNDS] [--filter TEXT]: ConvViz's JPEG decoder and Pillow 9.4 on the same files, interleaved.
+    return JpegVsPillow.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "make-jpegs")
 {
     // make-jpegs DIR COUNT

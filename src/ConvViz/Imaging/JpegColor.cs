@@ -2,6 +2,8 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvViz.Imaging;
 
@@ -11,6 +13,8 @@ namespace ConvViz.Imaging;
 /// sample, with libjpeg's alternating rounding biases; edges replicated) for 2×1, 1×2 and 2×2 subsampled components
 /// and sample replication for other integer factors; YCbCr→RGB with 16-bit fixed-point tables rounded as libjpeg
 /// rounds them; and for CMYK files Pillow's Adobe polarity and its <c>convert("RGB")</c> formula.
+/// The YCbCr→RGB conversion and the 2×1 and 2×2 fancy upsampling run on vectors where the CPU has them (AVX2 for the
+/// colour, 128-bit vectors for the upsampling), computing the same integers as the scalar loops, which handle the rest.
 /// </summary>
 internal static class JpegColor
 {
@@ -63,7 +67,7 @@ internal static class JpegColor
             buffers[i] = new byte[bufferLength];
         }
 
-        var columnSums = new int[bufferLength];
+        var columnSums = new ushort[bufferLength];
         for (var y = 0; y < height; y++)
         {
             var output = destination.Slice(y * width * 3, width * 3);
@@ -105,7 +109,97 @@ internal static class JpegColor
         }
     }
 
-    private static void YCbCrToRgb(ReadOnlySpan<byte> luma, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> output)
+    /// <summary>Converts a row of YCbCr samples to interleaved RGB (vectors for whole groups of 16 where AVX2 is available).</summary>
+    /// <param name="luma">The Y samples (their count is the row length).</param>
+    /// <param name="cb">The Cb samples.</param>
+    /// <param name="cr">The Cr samples.</param>
+    /// <param name="output">Receives 3 bytes per sample.</param>
+    internal static void YCbCrToRgb(ReadOnlySpan<byte> luma, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> output)
+    {
+        var done = IsVectorized ? YCbCrToRgbVector(luma, cb, cr, output) : 0;
+        YCbCrToRgbScalar(luma[done..], cb[done..], cr[done..], output[(3 * done)..]);
+    }
+
+    /// <summary>Gets a value indicating whether the AVX2 colour conversion runs (the same integers as the scalar one).</summary>
+    internal static bool IsVectorized => Avx2.IsSupported;
+
+    /// <summary>
+    /// The colour conversion of the scalar loop, 16 samples at a time in 32-bit lanes: the table entries are computed
+    /// (the same products and shifts), the saturating packs clamp to 0–255, and byte shuffles interleave R, G, B.
+    /// </summary>
+    /// <returns>The number of samples converted (a multiple of 16); the caller converts the rest.</returns>
+    internal static int YCbCrToRgbVector(ReadOnlySpan<byte> luma, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> output)
+    {
+        var count = luma.Length;
+        if (!Avx2.IsSupported || cb.Length < count || cr.Length < count || output.Length < 3 * count)
+        {
+            return 0;
+        }
+
+        ref var yRef = ref MemoryMarshal.GetReference(luma);
+        ref var cbRef = ref MemoryMarshal.GetReference(cb);
+        ref var crRef = ref MemoryMarshal.GetReference(cr);
+        ref var o = ref MemoryMarshal.GetReference(output);
+        var half = Vector256.Create(OneHalf);
+        var center = Vector256.Create(128);
+        var crR = Vector256.Create(91881);
+        var cbB = Vector256.Create(116130);
+        var crG = Vector256.Create(-46802);
+        var cbG = Vector256.Create(-22554);
+
+        // Output byte j of the three 16-byte stores takes channel (16k + j) % 3 of sample (16k + j) / 3; 0x80 gives 0.
+        var r0 = Vector128.Create((byte)0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5);
+        var g0 = Vector128.Create((byte)0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80);
+        var b0 = Vector128.Create((byte)0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80);
+        var r1 = Vector128.Create((byte)0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80);
+        var g1 = Vector128.Create((byte)5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10);
+        var b1 = Vector128.Create((byte)0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80);
+        var r2 = Vector128.Create((byte)0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80);
+        var g2 = Vector128.Create((byte)0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80);
+        var b2 = Vector128.Create((byte)10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15);
+        var x = 0;
+        for (; x + 16 <= count; x += 16)
+        {
+            var y8 = Vector128.LoadUnsafe(ref yRef, (nuint)x);
+            var cb8 = Vector128.LoadUnsafe(ref cbRef, (nuint)x);
+            var cr8 = Vector128.LoadUnsafe(ref crRef, (nuint)x);
+            var yLow = Avx2.ConvertToVector256Int32(y8);
+            var yHigh = Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(y8, 8));
+            var cbLow = Avx2.ConvertToVector256Int32(cb8) - center;
+            var cbHigh = Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(cb8, 8)) - center;
+            var crLow = Avx2.ConvertToVector256Int32(cr8) - center;
+            var crHigh = Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(cr8, 8)) - center;
+            var red = Pack(
+                yLow + Vector256.ShiftRightArithmetic((crLow * crR) + half, ScaleBits),
+                yHigh + Vector256.ShiftRightArithmetic((crHigh * crR) + half, ScaleBits));
+            var green = Pack(
+                yLow + Vector256.ShiftRightArithmetic((cbLow * cbG) + half + (crLow * crG), ScaleBits),
+                yHigh + Vector256.ShiftRightArithmetic((cbHigh * cbG) + half + (crHigh * crG), ScaleBits));
+            var blue = Pack(
+                yLow + Vector256.ShiftRightArithmetic((cbLow * cbB) + half, ScaleBits),
+                yHigh + Vector256.ShiftRightArithmetic((cbHigh * cbB) + half, ScaleBits));
+            ref var destination = ref Unsafe.Add(ref o, 3 * x);
+            (Ssse3.Shuffle(red, r0) | Ssse3.Shuffle(green, g0) | Ssse3.Shuffle(blue, b0)).StoreUnsafe(ref destination);
+            (Ssse3.Shuffle(red, r1) | Ssse3.Shuffle(green, g1) | Ssse3.Shuffle(blue, b1)).StoreUnsafe(ref destination, 16);
+            (Ssse3.Shuffle(red, r2) | Ssse3.Shuffle(green, g2) | Ssse3.Shuffle(blue, b2)).StoreUnsafe(ref destination, 32);
+        }
+
+        return x;
+
+        // 16 values (samples 0–7, then 8–15) clamped to 0–255 as bytes in order.
+        static Vector128<byte> Pack(Vector256<int> low, Vector256<int> high)
+        {
+            var shorts = Avx2.Permute4x64(Avx2.PackSignedSaturate(low, high).AsInt64(), 0b11_01_10_00).AsInt16();
+            return Sse2.PackUnsignedSaturate(shorts.GetLower(), shorts.GetUpper());
+        }
+    }
+
+    /// <summary>The scalar colour conversion (table lookups as libjpeg's).</summary>
+    /// <param name="luma">The Y samples (their count is the row length).</param>
+    /// <param name="cb">The Cb samples.</param>
+    /// <param name="cr">The Cr samples.</param>
+    /// <param name="output">Receives 3 bytes per sample.</param>
+    internal static void YCbCrToRgbScalar(ReadOnlySpan<byte> luma, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> output)
     {
         var count = luma.Length;
         if (cb.Length < count || cr.Length < count || output.Length < 3 * count)
@@ -174,7 +268,7 @@ internal static class JpegColor
     private static byte Clamp(int value) => (byte)Math.Clamp(value, 0, 255);
 
     /// <summary>Returns the component's samples for output row <paramref name="y"/>, upsampled to at least <paramref name="width"/> samples.</summary>
-    private static ReadOnlySpan<byte> Upsample(JpegComponent c, int y, int width, int maxH, int maxV, byte[] buffer, int[] columnSums)
+    private static ReadOnlySpan<byte> Upsample(JpegComponent c, int y, int width, int maxH, int maxV, byte[] buffer, ushort[] columnSums)
     {
         var plane = c.Plane!;
         var stride = c.BlocksPerLine * 8;
@@ -189,20 +283,7 @@ internal static class JpegColor
 
         if (hr == 2 && vr == 1 && dw > 2)
         {
-            var row = plane.AsSpan(y * stride, dw);
-            int value = row[0];
-            buffer[0] = (byte)value;
-            buffer[1] = (byte)(((value * 3) + row[1] + 2) >> 2);
-            for (var x = 1; x < dw - 1; x++)
-            {
-                value = row[x] * 3;
-                buffer[2 * x] = (byte)((value + row[x - 1] + 1) >> 2);
-                buffer[(2 * x) + 1] = (byte)((value + row[x + 1] + 2) >> 2);
-            }
-
-            value = row[dw - 1];
-            buffer[(2 * dw) - 2] = (byte)(((value * 3) + row[dw - 2] + 1) >> 2);
-            buffer[(2 * dw) - 1] = (byte)value;
+            UpsampleH2V1(plane.AsSpan(y * stride, dw), buffer);
             return buffer;
         }
 
@@ -224,38 +305,7 @@ internal static class JpegColor
                 return buffer;
             }
 
-            ref var cur = ref MemoryMarshal.GetReference(current);
-            ref var nbr = ref MemoryMarshal.GetReference(neighbour);
-            ref var sums = ref MemoryMarshal.GetArrayDataReference(columnSums);
-            if (columnSums.Length < dw || buffer.Length < 2 * dw)
-            {
-                throw new ArgumentException("Upsampling buffers are too short.");
-            }
-
-            for (var x = 0; x < dw; x++)
-            {
-                Unsafe.Add(ref sums, x) = (Unsafe.Add(ref cur, x) * 3) + Unsafe.Add(ref nbr, x);
-            }
-
-            var thisSum = columnSums[0];
-            var nextSum = columnSums[1];
-            buffer[0] = (byte)(((thisSum * 4) + 8) >> 4);
-            buffer[1] = (byte)(((thisSum * 3) + nextSum + 7) >> 4);
-            var lastSum = thisSum;
-            thisSum = nextSum;
-            ref var outRef = ref MemoryMarshal.GetArrayDataReference(buffer);
-            for (var x = 1; x < dw - 1; x++)
-            {
-                nextSum = Unsafe.Add(ref sums, x + 1);
-                var three = thisSum * 3;
-                Unsafe.Add(ref outRef, 2 * x) = (byte)((three + lastSum + 8) >> 4);
-                Unsafe.Add(ref outRef, (2 * x) + 1) = (byte)((three + nextSum + 7) >> 4);
-                lastSum = thisSum;
-                thisSum = nextSum;
-            }
-
-            buffer[(2 * dw) - 2] = (byte)(((thisSum * 3) + lastSum + 8) >> 4);
-            buffer[(2 * dw) - 1] = (byte)(((thisSum * 4) + 7) >> 4);
+            UpsampleH2V2(current[..dw], neighbour[..dw], columnSums, buffer);
             return buffer;
         }
 
@@ -267,5 +317,123 @@ internal static class JpegColor
         }
 
         return buffer;
+    }
+
+    /// <summary>
+    /// libjpeg's h2v1 fancy upsampling of one row of <paramref name="row"/>.Length (at least 3) samples into twice as
+    /// many: 3/4 of the sample and 1/4 of its neighbour, rounding biases 1 and 2; 16 samples at a time on vectors.
+    /// </summary>
+    /// <param name="row">The samples.</param>
+    /// <param name="output">Receives 2 × <paramref name="row"/>.Length samples.</param>
+    internal static void UpsampleH2V1(ReadOnlySpan<byte> row, Span<byte> output)
+    {
+        var dw = row.Length;
+        if (dw < 3 || output.Length < 2 * dw)
+        {
+            throw new ArgumentException("Upsampling buffers are too short.");
+        }
+
+        output[0] = row[0];
+        output[1] = (byte)(((row[0] * 3) + row[1] + 2) >> 2);
+        var x = 1;
+        if (Vector128.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            ref var r = ref MemoryMarshal.GetReference(row);
+            ref var o = ref MemoryMarshal.GetReference(output);
+            var one = Vector128.Create((ushort)1);
+            var two = Vector128.Create((ushort)2);
+            for (; x + 17 <= dw; x += 16)
+            {
+                var (leftLow, leftHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)(x - 1)));
+                var (midLow, midHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)x));
+                var (rightLow, rightHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)(x + 1)));
+                var threeLow = midLow * 3;
+                var threeHigh = midHigh * 3;
+
+                // Even output samples in the low bytes, odd ones in the high bytes: interleaved when stored.
+                var low = Vector128.ShiftRightLogical(threeLow + leftLow + one, 2) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(threeLow + rightLow + two, 2), 8);
+                var high = Vector128.ShiftRightLogical(threeHigh + leftHigh + one, 2) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(threeHigh + rightHigh + two, 2), 8);
+                low.AsByte().StoreUnsafe(ref o, (nuint)(2 * x));
+                high.AsByte().StoreUnsafe(ref o, (nuint)((2 * x) + 16));
+            }
+        }
+
+        for (; x < dw - 1; x++)
+        {
+            var value = row[x] * 3;
+            output[2 * x] = (byte)((value + row[x - 1] + 1) >> 2);
+            output[(2 * x) + 1] = (byte)((value + row[x + 1] + 2) >> 2);
+        }
+
+        output[(2 * dw) - 2] = (byte)(((row[dw - 1] * 3) + row[dw - 2] + 1) >> 2);
+        output[(2 * dw) - 1] = row[dw - 1];
+    }
+
+    /// <summary>
+    /// libjpeg's h2v2 fancy upsampling of one output row: column sums 3 × <paramref name="current"/> +
+    /// <paramref name="neighbour"/>, then the horizontal triangle filter with biases 8 and 7 (16 at a time on vectors).
+    /// </summary>
+    /// <param name="current">The nearer input row (at least 3 samples; its length is the row length).</param>
+    /// <param name="neighbour">The farther input row.</param>
+    /// <param name="sums">Scratch space for the column sums.</param>
+    /// <param name="output">Receives 2 × <paramref name="current"/>.Length samples.</param>
+    internal static void UpsampleH2V2(ReadOnlySpan<byte> current, ReadOnlySpan<byte> neighbour, Span<ushort> sums, Span<byte> output)
+    {
+        var dw = current.Length;
+        if (dw < 3 || neighbour.Length < dw || sums.Length < dw || output.Length < 2 * dw)
+        {
+            throw new ArgumentException("Upsampling buffers are too short.");
+        }
+
+        var vectors = Vector128.IsHardwareAccelerated && BitConverter.IsLittleEndian;
+        ref var cur = ref MemoryMarshal.GetReference(current);
+        ref var nbr = ref MemoryMarshal.GetReference(neighbour);
+        ref var sum = ref MemoryMarshal.GetReference(sums);
+        ref var o = ref MemoryMarshal.GetReference(output);
+        var x = 0;
+        if (vectors)
+        {
+            for (; x + 16 <= dw; x += 16)
+            {
+                var (curLow, curHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref cur, (nuint)x));
+                var (nbrLow, nbrHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref nbr, (nuint)x));
+                ((curLow * 3) + nbrLow).StoreUnsafe(ref sum, (nuint)x);
+                ((curHigh * 3) + nbrHigh).StoreUnsafe(ref sum, (nuint)(x + 8));
+            }
+        }
+
+        for (; x < dw; x++)
+        {
+            Unsafe.Add(ref sum, x) = (ushort)((Unsafe.Add(ref cur, x) * 3) + Unsafe.Add(ref nbr, x));
+        }
+
+        int first = sums[0];
+        output[0] = (byte)(((first * 4) + 8) >> 4);
+        output[1] = (byte)(((first * 3) + sums[1] + 7) >> 4);
+        x = 1;
+        if (vectors)
+        {
+            var eight = Vector128.Create((ushort)8);
+            var seven = Vector128.Create((ushort)7);
+            for (; x + 9 <= dw; x += 8)
+            {
+                var left = Vector128.LoadUnsafe(ref sum, (nuint)(x - 1));
+                var three = Vector128.LoadUnsafe(ref sum, (nuint)x) * 3;
+                var right = Vector128.LoadUnsafe(ref sum, (nuint)(x + 1));
+                var pair = Vector128.ShiftRightLogical(three + left + eight, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(three + right + seven, 4), 8);
+                pair.AsByte().StoreUnsafe(ref o, (nuint)(2 * x));
+            }
+        }
+
+        for (; x < dw - 1; x++)
+        {
+            var three = Unsafe.Add(ref sum, x) * 3;
+            Unsafe.Add(ref o, 2 * x) = (byte)((three + Unsafe.Add(ref sum, x - 1) + 8) >> 4);
+            Unsafe.Add(ref o, (2 * x) + 1) = (byte)((three + Unsafe.Add(ref sum, x + 1) + 7) >> 4);
+        }
+
+        int last = sums[dw - 1];
+        output[(2 * dw) - 2] = (byte)(((last * 3) + sums[dw - 2] + 8) >> 4);
+        output[(2 * dw) - 1] = (byte)(((last * 4) + 7) >> 4);
     }
 }

@@ -1,6 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ConvViz.Imaging;
 
@@ -13,9 +15,10 @@ internal sealed class JpegHuffmanTable
     /// <summary>The number of bits looked up at once.</summary>
     public const int LookaheadBits = 9;
 
-    private JpegHuffmanTable(ushort[] lookup, int[] maxCode, int[] valueOffset, byte[] values)
+    private JpegHuffmanTable(ushort[] lookup, int[] fastAc, int[] maxCode, int[] valueOffset, byte[] values)
     {
         Lookup = lookup;
+        FastAc = fastAc;
         MaxCode = maxCode;
         ValueOffset = valueOffset;
         Values = values;
@@ -23,6 +26,12 @@ internal sealed class JpegHuffmanTable
 
     /// <summary>Gets the lookahead table: (code length &lt;&lt; 8) | symbol, or 0 when the code is longer than <see cref="LookaheadBits"/>.</summary>
     public ushort[] Lookup { get; }
+
+    /// <summary>
+    /// Gets, for an AC table, the lookahead entries whose code and extra bits both fit in <see cref="LookaheadBits"/>:
+    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way.
+    /// </summary>
+    public int[] FastAc { get; }
 
     /// <summary>Gets the largest code of each length 1–16 (-1 when there is none); entry 17 is a sentinel above every code.</summary>
     public int[] MaxCode { get; }
@@ -115,8 +124,29 @@ internal sealed class JpegHuffmanTable
             }
         }
 
-        return new JpegHuffmanTable(lookup, maxCode, valueOffset, values);
+        var fastAc = new int[1 << LookaheadBits];
+        for (var look = 0; look < fastAc.Length; look++)
+        {
+            int entry = lookup[look];
+            var codeLength = entry >> 8;
+            var run = (entry >> 4) & 15;
+            var extraBits = entry & 15;
+            if (entry != 0 && extraBits != 0 && codeLength + extraBits <= LookaheadBits)
+            {
+                var extra = (look >> (LookaheadBits - codeLength - extraBits)) & ((1 << extraBits) - 1);
+                fastAc[look] = (Extend(extra, extraBits) << 16) | (run << 8) | (codeLength + extraBits);
+            }
+        }
+
+        return new JpegHuffmanTable(lookup, fastAc, maxCode, valueOffset, values);
     }
+
+    /// <summary>T.81's EXTEND: the signed value of <paramref name="bits"/> extra bits.</summary>
+    /// <param name="value">The extra bits.</param>
+    /// <param name="bits">Their number (1–15).</param>
+    /// <returns>The coefficient value.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Extend(int value, int bits) => value + (((value - (1 << (bits - 1))) >> 31) & ((-1 << bits) + 1));
 }
 
 /// <summary>
@@ -227,6 +257,415 @@ internal sealed class JpegBitReader
         return DecodeSlow(table);
     }
 
+    /// <summary>
+    /// Decodes one sequential block (T.81 F.2.2): the DC difference added to <paramref name="predictor"/> and the AC
+    /// coefficients in zig-zag order, into <paramref name="block"/> (natural order, zero on entry). The bit buffer is
+    /// held in locals; while at least 32 bits are buffered (a code and its extra bits take at most 17 + 15) it decodes
+    /// without further checks, and near a marker or the end of the data it takes <see cref="Decode"/> and
+    /// <see cref="GetBits"/>, whose zero padding is only used, and recorded, when really needed.
+    /// </summary>
+    /// <param name="dcTable">The DC table.</param>
+    /// <param name="acTable">The AC table.</param>
+    /// <param name="block">64 coefficients, zero on entry.</param>
+    /// <param name="predictor">The component's DC predictor.</param>
+    public void DecodeSequentialBlock(JpegHuffmanTable dcTable, JpegHuffmanTable acTable, Span<short> block, ref int predictor)
+    {
+        if (block.Length < 64)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var dcLookup = ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup);
+        ref var acLookup = ref MemoryMarshal.GetArrayDataReference(acTable.Lookup);
+        ref var fastAc = ref MemoryMarshal.GetArrayDataReference(acTable.FastAc);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        int s;
+        if (bits < 32)
+        {
+            _bits = bits;
+            Fill(0);
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        if (bits >= 32)
+        {
+            int entry = Unsafe.Add(ref dcLookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+            if (entry != 0)
+            {
+                bits -= entry >> 8;
+                s = entry & 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                s = DecodeSlow(dcTable);
+                bits = _bits;
+            }
+
+            if (s != 0)
+            {
+                bits -= s;
+                s = Extend((int)(buffer >> bits) & ((1 << s) - 1), s);
+            }
+        }
+        else
+        {
+            _bits = bits;
+            s = Decode(dcTable);
+            if (s != 0)
+            {
+                s = Extend(GetBits(s), s);
+            }
+
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        predictor += s;
+        coefficients = (short)predictor;
+        for (var k = 1; k < 64; k++)
+        {
+            if (bits < 32)
+            {
+                _bits = bits;
+                Fill(0);
+                buffer = _buffer;
+                bits = _bits;
+                if (bits < 32)
+                {
+                    // Near a marker or the end of the data.
+                    s = Decode(acTable);
+                    var run = s >> 4;
+                    s &= 15;
+                    if (s != 0)
+                    {
+                        k += run;
+                        Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)Extend(GetBits(s), s);
+                    }
+                    else if (run == 15)
+                    {
+                        k += 15;
+                    }
+                    else
+                    {
+                        return;
+                    }
+
+                    buffer = _buffer;
+                    bits = _bits;
+                    continue;
+                }
+            }
+
+            var look = (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask;
+            var fast = Unsafe.Add(ref fastAc, look);
+            if (fast != 0)
+            {
+                // A short code with its extra bits: the coefficient comes straight from the table.
+                bits -= fast & 0xFF;
+                k += (fast >> 8) & 0xFF;
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)(fast >> 16);
+                continue;
+            }
+
+            int symbol = Unsafe.Add(ref acLookup, look);
+            if (symbol != 0)
+            {
+                bits -= symbol >> 8;
+                symbol &= 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                symbol = DecodeSlow(acTable);
+                bits = _bits;
+            }
+
+            var r = symbol >> 4;
+            s = symbol & 15;
+            if (s != 0)
+            {
+                // k + r stays below 79; the order table maps 64–79 to 63, as libjpeg's does.
+                k += r;
+                bits -= s;
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)Extend((int)(buffer >> bits) & ((1 << s) - 1), s);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        _bits = bits;
+    }
+
+    /// <summary>
+    /// Decodes the AC coefficients <paramref name="ss"/>–<paramref name="se"/> of a block in a progressive first scan
+    /// (T.81 G.1.2.2) into <paramref name="block"/>, scaled by 2^<paramref name="al"/>, with the bit buffer in locals as
+    /// in <see cref="DecodeSequentialBlock"/>.
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in natural order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The point transform.</param>
+    /// <returns>The end-of-band run that follows this block (0 when the block ended otherwise).</returns>
+    public int DecodeAcFirstBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al)
+    {
+        if (block.Length < 64 || se > 63)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        for (var k = ss; k <= se; k++)
+        {
+            int symbol;
+            var fast = true;
+            if (bits < 32)
+            {
+                _bits = bits;
+                Fill(0);
+                buffer = _buffer;
+                bits = _bits;
+                fast = bits >= 32;
+            }
+
+            if (fast)
+            {
+                symbol = Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+                if (symbol != 0)
+                {
+                    bits -= symbol >> 8;
+                    symbol &= 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    symbol = DecodeSlow(table);
+                    bits = _bits;
+                }
+            }
+            else
+            {
+                // Near a marker or the end of the data: the careful path for this symbol and its extra bits.
+                symbol = Decode(table);
+                buffer = _buffer;
+                bits = _bits;
+            }
+
+            var r = symbol >> 4;
+            var s = symbol & 15;
+            if (s != 0)
+            {
+                k += r;
+                int value;
+                if (fast)
+                {
+                    bits -= s;
+                    value = (int)(buffer >> bits) & ((1 << s) - 1);
+                }
+                else
+                {
+                    value = GetBits(s);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)(Extend(value, s) << al);
+            }
+            else if (r == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                var run = 1 << r;
+                if (r != 0)
+                {
+                    if (fast)
+                    {
+                        bits -= r;
+                        run += (int)(buffer >> bits) & ((1 << r) - 1);
+                    }
+                    else
+                    {
+                        run += GetBits(r);
+                        buffer = _buffer;
+                        bits = _bits;
+                    }
+                }
+
+                _bits = bits;
+                return run - 1;
+            }
+        }
+
+        _bits = bits;
+        return 0;
+    }
+
+    /// <summary>
+    /// Decodes a block of a progressive AC refinement scan (T.81 G.1.2.3): new coefficients of ±2^<paramref name="al"/>
+    /// and a correction bit for each coefficient already nonzero, as libjpeg's decode_mcu_AC_refine. The bit buffer is
+    /// held in locals; every read is the one of <see cref="Decode"/>, <see cref="GetBit"/> or <see cref="GetBits"/>,
+    /// with the same refill and padding points.
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in natural order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The bit position refined.</param>
+    /// <param name="eobRun">The end-of-band run, carried from block to block.</param>
+    public void DecodeAcRefineBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun)
+    {
+        if (block.Length < 64 || se > 63 || ss < 0)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        var p1 = 1 << al;
+        var m1 = -1 << al;
+        var k = ss;
+        if (eobRun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                // Decode(table).
+                if (bits < 16)
+                {
+                    _bits = bits;
+                    Fill(0);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                int symbol;
+                int entry = bits >= JpegHuffmanTable.LookaheadBits ? Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask) : 0;
+                if (entry != 0)
+                {
+                    bits -= entry >> 8;
+                    symbol = entry & 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    symbol = DecodeSlow(table);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                var r = symbol >> 4;
+                var s = symbol & 15;
+                if (s != 0)
+                {
+                    s = ReadBit(ref buffer, ref bits) != 0 ? p1 : m1;
+                }
+                else if (r != 15)
+                {
+                    eobRun = 1 << r;
+                    if (r != 0)
+                    {
+                        // GetBits(r).
+                        if (bits < r)
+                        {
+                            _bits = bits;
+                            Fill(r);
+                            buffer = _buffer;
+                            bits = _bits;
+                        }
+
+                        bits -= r;
+                        eobRun += (int)(buffer >> bits) & ((1 << r) - 1);
+                    }
+
+                    break;
+                }
+
+                // Pass over already-nonzero coefficients (refining each) and r zero ones.
+                do
+                {
+                    ref var coefficient = ref Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k));
+                    if (coefficient != 0)
+                    {
+                        if (ReadBit(ref buffer, ref bits) != 0 && (coefficient & p1) == 0)
+                        {
+                            coefficient = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                        }
+                    }
+                    else if (--r < 0)
+                    {
+                        break;
+                    }
+
+                    k++;
+                }
+                while (k <= se);
+
+                if (s != 0)
+                {
+                    Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)s;
+                }
+            }
+        }
+
+        if (eobRun > 0)
+        {
+            for (; k <= se; k++)
+            {
+                ref var coefficient = ref Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k));
+                if (coefficient != 0 && ReadBit(ref buffer, ref bits) != 0 && (coefficient & p1) == 0)
+                {
+                    coefficient = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
+                }
+            }
+
+            eobRun--;
+        }
+
+        _bits = bits;
+    }
+
+    /// <summary><see cref="GetBit"/> on the buffer held in locals.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ReadBit(ref ulong buffer, ref int bits)
+    {
+        if (bits < 1)
+        {
+            _bits = bits;
+            Fill(1);
+            buffer = _buffer;
+            bits = _bits;
+        }
+
+        bits--;
+        return (int)(buffer >> bits) & 1;
+    }
+
+    /// <summary>T.81's EXTEND without a branch (the sign of a coefficient is unpredictable): values below half the range are negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Extend(int value, int bits) => JpegHuffmanTable.Extend(value, bits);
+
     /// <summary>Codes longer than the lookahead, and decoding near a marker (bit by bit, so zero padding is only used, and recorded, when really needed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int DecodeSlow(JpegHuffmanTable table)
@@ -260,6 +699,21 @@ internal sealed class JpegBitReader
     private void Fill(int needed)
     {
         var data = _data;
+        var bytes = (64 - _bits) >> 3;
+        if (bytes > 0 && !AtMarker && _position <= data.Length - 8)
+        {
+            // Eight bytes without 0xFF (no stuffing, no marker) load at once.
+            var word = BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(_position, 8));
+            var inverted = ~word;
+            if (((inverted - 0x0101010101010101UL) & ~inverted & 0x8080808080808080UL) == 0)
+            {
+                _buffer = bytes == 8 ? word : (_buffer << (8 * bytes)) | (word >> (64 - (8 * bytes)));
+                _bits += 8 * bytes;
+                _position += bytes;
+                return;
+            }
+        }
+
         while (_bits <= 56 && !AtMarker)
         {
             var position = _position;

@@ -82,7 +82,7 @@ internal sealed class JpegScanDecoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int value, int bits) => value < (1 << (bits - 1)) ? value + (-1 << bits) + 1 : value;
+    private static int Extend(int value, int bits) => JpegHuffmanTable.Extend(value, bits);
 
     private void BeginMcu()
     {
@@ -154,40 +154,8 @@ internal sealed class JpegScanDecoder
         }
     }
 
-    private void DecodeSequential(JpegComponent c, int index, Span<short> block)
-    {
-        var reader = _reader;
-        var s = reader.Decode(c.DcTable!);
-        if (s != 0)
-        {
-            s = Extend(reader.GetBits(s), s);
-        }
-
-        _dcPredictors[index] += s;
-        block[0] = (short)_dcPredictors[index];
-        var ac = c.AcTable!;
-        var order = JpegTables.NaturalOrder;
-        for (var k = 1; k < 64; k++)
-        {
-            s = reader.Decode(ac);
-            var r = s >> 4;
-            s &= 15;
-            if (s != 0)
-            {
-                k += r;
-                block[order[k]] = (short)Extend(reader.GetBits(s), s);
-            }
-            else
-            {
-                if (r != 15)
-                {
-                    break;
-                }
-
-                k += 15;
-            }
-        }
-    }
+    private void DecodeSequential(JpegComponent c, int index, Span<short> block) =>
+        _reader.DecodeSequentialBlock(c.DcTable!, c.AcTable!, block, ref _dcPredictors[index]);
 
     private void DecodeAcFirst(JpegHuffmanTable table, Span<short> block)
     {
@@ -197,110 +165,11 @@ internal sealed class JpegScanDecoder
             return;
         }
 
-        var reader = _reader;
-        var order = JpegTables.NaturalOrder;
-        var al = _scan.Al;
-        for (var k = _scan.Ss; k <= _scan.Se; k++)
-        {
-            var s = reader.Decode(table);
-            var r = s >> 4;
-            s &= 15;
-            if (s != 0)
-            {
-                k += r;
-                block[order[k]] = (short)(Extend(reader.GetBits(s), s) << al);
-            }
-            else if (r == 15)
-            {
-                k += 15;
-            }
-            else
-            {
-                _eobRun = 1 << r;
-                if (r != 0)
-                {
-                    _eobRun += reader.GetBits(r);
-                }
-
-                _eobRun--;
-                break;
-            }
-        }
+        _eobRun = _reader.DecodeAcFirstBlock(table, block, _scan.Ss, _scan.Se, _scan.Al);
     }
 
-    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block)
-    {
-        var reader = _reader;
-        var order = JpegTables.NaturalOrder;
-        var se = _scan.Se;
-        var p1 = 1 << _scan.Al;
-        var m1 = -1 << _scan.Al;
-        var k = _scan.Ss;
-        if (_eobRun == 0)
-        {
-            for (; k <= se; k++)
-            {
-                var s = reader.Decode(table);
-                var r = s >> 4;
-                s &= 15;
-                if (s != 0)
-                {
-                    s = reader.GetBit() != 0 ? p1 : m1;
-                }
-                else if (r != 15)
-                {
-                    _eobRun = 1 << r;
-                    if (r != 0)
-                    {
-                        _eobRun += reader.GetBits(r);
-                    }
-
-                    break;
-                }
-
-                // Pass over already-nonzero coefficients (refining each) and r zero ones.
-                do
-                {
-                    var position = order[k];
-                    var coefficient = block[position];
-                    if (coefficient != 0)
-                    {
-                        if (reader.GetBit() != 0 && (coefficient & p1) == 0)
-                        {
-                            block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
-                        }
-                    }
-                    else if (--r < 0)
-                    {
-                        break;
-                    }
-
-                    k++;
-                }
-                while (k <= se);
-
-                if (s != 0)
-                {
-                    block[order[k]] = (short)s;
-                }
-            }
-        }
-
-        if (_eobRun > 0)
-        {
-            for (; k <= se; k++)
-            {
-                var position = order[k];
-                var coefficient = block[position];
-                if (coefficient != 0 && reader.GetBit() != 0 && (coefficient & p1) == 0)
-                {
-                    block[position] = (short)(coefficient >= 0 ? coefficient + p1 : coefficient + m1);
-                }
-            }
-
-            _eobRun--;
-        }
-    }
+    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block) =>
+        _reader.DecodeAcRefineBlock(table, block, _scan.Ss, _scan.Se, _scan.Al, ref _eobRun);
 
     /// <summary>libjpeg's process_restart: discard buffered bits, read the expected RSTn (or resynchronise), reset predictors.</summary>
     private void ProcessRestart()
