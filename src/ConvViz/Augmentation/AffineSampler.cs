@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Runtime.CompilerServices;
 using ConvViz.Imaging;
 using static TorchSharp.torch;
 
@@ -87,6 +88,9 @@ internal static class AffineSampler
     /// <summary>The per-size state: the fill rule of each axis and scratch rows of interpolation weights.</summary>
     private sealed class Sampler(int height, int width, FillMode mode, double fillValue)
     {
+        // Fully optimised from the first call: a dataset pass calls this once per image, too few times for tiered
+        // compilation to reach its optimised code before the epoch is over.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(ReadOnlySpan<float> source, Span<float> destination, int channels, ImageTransform transform)
         {
             var plane = height * width;
@@ -144,6 +148,7 @@ internal static class AffineSampler
 
         /// <summary>Folds one coordinate into the image by the fill rule and returns its two neighbours and weight.</summary>
         /// <returns>False when the point takes the fill value (constant mode outside the image).</returns>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
             var valid = true;

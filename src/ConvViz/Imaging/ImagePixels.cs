@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
@@ -81,6 +82,7 @@ internal static class ImagePixels
     /// <param name="count">The number of images B.</param>
     /// <param name="preprocessing">Target size and colour mode.</param>
     /// <returns>A new tensor; the caller owns it.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per batch: too rarely for tiering to optimise it in time
     public static Tensor ToTensor(byte[] pixels, int count, ImagePreprocessing preprocessing)
     {
         // Managed, on the data worker's own thread: no libtorch intra-op threads compete with training.
