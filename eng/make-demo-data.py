@@ -31,17 +31,25 @@ def png_gray(pixels, width, height):
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def main(src, dst, per_class):
-    images, rows, cols = read_idx(os.path.join(src, "train-images-idx3-ubyte.gz"))
-    labels, _, _ = read_idx(os.path.join(src, "train-labels-idx1-ubyte.gz"))
-    os.makedirs(dst, exist_ok=True)
+def select(images, labels, per_class):
+    """Yields (class name, 1-based number within the class, image) for the first per_class images of each class."""
     counts = {name: 0 for name in CLASSES.values()}
     for image, label in zip(images, labels):
         name = CLASSES.get(label)
         if name is None or counts[name] >= per_class:
             continue
         counts[name] += 1
-        with open(os.path.join(dst, f"{name}.{counts[name]}.png"), "wb") as f:
+        yield name, counts[name], image
+
+
+def main(src, dst, per_class):
+    images, rows, cols = read_idx(os.path.join(src, "train-images-idx3-ubyte.gz"))
+    labels, _, _ = read_idx(os.path.join(src, "train-labels-idx1-ubyte.gz"))
+    os.makedirs(dst, exist_ok=True)
+    counts = {}
+    for name, number, image in select(images, labels, per_class):
+        counts[name] = number
+        with open(os.path.join(dst, f"{name}.{number}.png"), "wb") as f:
             f.write(png_gray(image, cols, rows))
     print(counts)
 

@@ -15,26 +15,23 @@ Never commit the output (the benchmark writes it to a temporary folder).
 import importlib.util, os, sys
 from PIL import Image
 
-# The IDX reader and the two classes are the bundled demo data's (eng/make-demo-data.py).
+# The IDX reader and the choice of images are the bundled demo data's (eng/make-demo-data.py).
 _spec = importlib.util.spec_from_file_location("demo_data", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eng", "make-demo-data.py"))
 _demo = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_demo)
-read_idx, CLASSES = _demo.read_idx, _demo.CLASSES
+read_idx, select = _demo.read_idx, _demo.select
 
 
 def write(src, images_file, labels_file, dst, per_class, size):
     images, rows, cols = read_idx(os.path.join(src, images_file))
     labels, _, _ = read_idx(os.path.join(src, labels_file))
-    counts = {name: 0 for name in CLASSES.values()}
-    for image, label in zip(images, labels):
-        name = CLASSES.get(label)
-        if name is None or counts[name] >= per_class:
-            continue
-        counts[name] += 1
+    counts = {}
+    for name, number, image in select(images, labels, per_class):
+        counts[name] = number
         folder = os.path.join(dst, name)
         os.makedirs(folder, exist_ok=True)
         picture = Image.frombytes("L", (cols, rows), image).resize((size, size), Image.BICUBIC).convert("RGB")
-        picture.save(os.path.join(folder, f"{counts[name]}.jpg"), quality=90)
+        picture.save(os.path.join(folder, f"{number}.jpg"), quality=90)
     return counts
 
 
