@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ConvViz.Benchmarks;
 
@@ -24,4 +25,30 @@ internal readonly record struct CpuTimes(double User, double System)
             long.Parse(fields[11], CultureInfo.InvariantCulture) / ticks,
             long.Parse(fields[12], CultureInfo.InvariantCulture) / ticks);
     }
+
+    /// <summary>
+    /// Gets the CPU seconds the calling thread has run, with nanosecond resolution (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>;
+    /// NaN elsewhere). Unlike wall time it does not grow while other processes hold the cores, so single-threaded
+    /// kernels can be compared on a busy machine.
+    /// </summary>
+    /// <returns>Seconds.</returns>
+    public static double ThreadSeconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return double.NaN;
+        }
+
+        return ClockGetTime(3, out var spec) == 0 ? spec.Seconds + (spec.Nanoseconds * 1e-9) : double.NaN;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec spec);
 }

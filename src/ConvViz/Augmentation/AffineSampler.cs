@@ -1,6 +1,9 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using ConvViz.Imaging;
 using static TorchSharp.torch;
 
@@ -57,14 +60,12 @@ internal static class AffineSampler
         var channels = (int)shape[1];
         var height = (int)shape[2];
         var width = (int)shape[3];
-        var plane = height * width;
+        var size = channels * height * width;
         var source = TensorData.ToArray(images);
         var result = new float[source.Length];
-        var sampler = new Sampler(height, width, mode, fillValue);
         for (var i = 0; i < batch; i++)
         {
-            var offset = i * channels * plane;
-            sampler.Run(source.AsSpan(offset, channels * plane), result.AsSpan(offset, channels * plane), channels, transforms[i]);
+            Apply<float>(source.AsSpan(i * size, size), channels, height, width, interleaved: false, result.AsSpan(i * size, size), transforms[i], mode, fillValue, scale: 1f);
         }
 
         var output = tensor(result, shape);
@@ -79,146 +80,524 @@ internal static class AffineSampler
         }
     }
 
+    /// <summary>
+    /// Transforms one image into planar float32 and multiplies the result by <paramref name="scale"/>, from pixels laid
+    /// out channel-first ([C, H, W]) or interleaved ([H, W, C], as decoded bytes are).
+    /// </summary>
+    /// <typeparam name="T">The source element type (decoded bytes, or float32).</typeparam>
+    /// <param name="source">The image: C × H × W values.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="interleaved">True for [H, W, C], false for [C, H, W].</param>
+    /// <param name="destination">Receives [C, H, W] float32 values.</param>
+    /// <param name="transform">The warp and flips.</param>
+    /// <param name="mode">The fill mode of the warp.</param>
+    /// <param name="fillValue">The constant for <see cref="FillMode.Constant"/>.</param>
+    /// <param name="scale">
+    /// A float32 factor applied to every result (the rescale); each value is rounded to float32 first and then
+    /// multiplied in float32, exactly as a warp followed by a separate rescale pass.
+    /// </param>
+    public static void Apply<T>(ReadOnlySpan<T> source, int channels, int height, int width, bool interleaved, Span<float> destination, ImageTransform transform, FillMode mode, double fillValue, float scale)
+        where T : unmanaged, INumberBase<T>
+    {
+        var layout = new Layout(channels, height, width, interleaved);
+        var fill = (float)fillValue * scale;
+        switch (mode)
+        {
+            case FillMode.Constant: Run<T, ConstantRule>(source, layout, destination, transform, fill, scale); break;
+            case FillMode.Nearest: Run<T, NearestRule>(source, layout, destination, transform, fill, scale); break;
+            case FillMode.Reflect: Run<T, ReflectRule>(source, layout, destination, transform, fill, scale); break;
+            case FillMode.Wrap: Run<T, WrapRule>(source, layout, destination, transform, fill, scale); break;
+            default: Run<T, GridWrapRule>(source, layout, destination, transform, fill, scale); break;
+        }
+    }
+
     /// <summary>What happens to one image: an optional inverse-map matrix, then optional flips.</summary>
     /// <param name="Matrix">Six coefficients (see <see cref="AugmentationParameters.ToInverseMatrix"/>), or null for no warp.</param>
     /// <param name="FlipHorizontal">Whether the columns are mirrored after the warp.</param>
     /// <param name="FlipVertical">Whether the rows are mirrored after the warp.</param>
     internal readonly record struct ImageTransform(double[]? Matrix, bool FlipHorizontal, bool FlipVertical);
 
-    /// <summary>The per-size state: the fill rule of each axis and scratch rows of interpolation weights.</summary>
-    private sealed class Sampler(int height, int width, FillMode mode, double fillValue)
+    /// <summary>Where channel c of pixel p sits in the source: p · PixelStride + c · ChannelStride.</summary>
+    private readonly struct Layout(int channels, int height, int width, bool interleaved)
     {
-        // Fully optimised from the first call: a dataset pass calls this once per image, too few times for tiered
-        // compilation to reach its optimised code before the epoch is over.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(ReadOnlySpan<float> source, Span<float> destination, int channels, ImageTransform transform)
+        public int Channels { get; } = channels;
+
+        public int Height { get; } = height;
+
+        public int Width { get; } = width;
+
+        public int PixelStride { get; } = interleaved ? channels : 1;
+
+        public int ChannelStride { get; } = interleaved ? 1 : height * width;
+    }
+
+    // Fully optimised from the first call: a dataset pass calls this once per image, too few times for tiered
+    // compilation to reach its optimised code before the epoch is over. One specialisation per source type and fill
+    // rule, so the rule's arithmetic is inlined into the pixel loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T, TRule>(ReadOnlySpan<T> source, Layout layout, Span<float> destination, ImageTransform transform, float fill, float scale)
+        where T : unmanaged, INumberBase<T>
+        where TRule : struct, IFillRule
+    {
+        if (transform.Matrix is not null && layout.Channels <= PackedLanes && layout.Width > 1 && layout.Height > 1)
         {
-            var plane = height * width;
-            if (transform.Matrix is not { } m)
-            {
-                for (var c = 0; c < channels; c++)
-                {
-                    for (var r = 0; r < height; r++)
-                    {
-                        var from = source.Slice((c * plane) + (r * width), width);
-                        var to = destination.Slice((c * plane) + (Row(r, transform) * width), width);
-                        from.CopyTo(to);
-                        if (transform.FlipHorizontal)
-                        {
-                            to.Reverse();
-                        }
-                    }
-                }
+            RunPacked<T, TRule>(source, layout, destination, transform, fill, scale);
+            return;
+        }
 
-                return;
-            }
+        RunScalar<T, TRule>(source, layout, destination, transform, fill, scale);
+    }
 
-            var fill = (float)fillValue;
+    /// <summary>The reference loop: any channel count, one pixel and one channel at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunScalar<T, TRule>(ReadOnlySpan<T> source, Layout layout, Span<float> destination, ImageTransform transform, float fill, float scale)
+        where T : unmanaged, INumberBase<T>
+        where TRule : struct, IFillRule
+    {
+        int channels = layout.Channels, height = layout.Height, width = layout.Width;
+        int pixelStride = layout.PixelStride, channelStride = layout.ChannelStride;
+        var plane = height * width;
+        var flipH = transform.FlipHorizontal;
+        var flipV = transform.FlipVertical;
+        if (transform.Matrix is not { } m)
+        {
             for (var r = 0; r < height; r++)
             {
-                var outRow = Row(r, transform) * width;
-                for (var u = 0; u < width; u++)
+                var outRow = (flipV ? height - 1 - r : r) * width;
+                for (var c = 0; c < channels; c++)
                 {
-                    // The source point of output pixel (row r, column u), folded per axis by the fill rule.
-                    var valid = Fold((m[0] * u) + (m[1] * r) + m[2], width, out var x0, out var x1, out var tx)
-                        & Fold((m[3] * u) + (m[4] * r) + m[5], height, out var y0, out var y1, out var ty);
-                    var at = outRow + (transform.FlipHorizontal ? width - 1 - u : u);
-                    if (!valid)
+                    var to = destination.Slice((c * plane) + outRow, width);
+                    var from = (r * width * pixelStride) + (c * channelStride);
+                    for (var u = 0; u < width; u++)
                     {
-                        for (var c = 0; c < channels; c++)
-                        {
-                            destination[(c * plane) + at] = fill;
-                        }
+                        to[flipH ? width - 1 - u : u] = float.CreateTruncating(source[from + (u * pixelStride)]) * scale;
+                    }
+                }
+            }
 
-                        continue;
+            return;
+        }
+
+        double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
+        for (var r = 0; r < height; r++)
+        {
+            var outRow = (flipV ? height - 1 - r : r) * width;
+            var rowX = m1 * r;
+            var rowY = m4 * r;
+            for (var u = 0; u < width; u++)
+            {
+                // The source point of output pixel (row r, column u), folded per axis by the fill rule.
+                var valid = TRule.Fold((m0 * u) + rowX + m2, width, out var x0, out var x1, out var tx)
+                    & TRule.Fold((m3 * u) + rowY + m5, height, out var y0, out var y1, out var ty);
+                var at = outRow + (flipH ? width - 1 - u : u);
+                if (!valid)
+                {
+                    for (var c = 0; c < channels; c++)
+                    {
+                        destination[(c * plane) + at] = fill;
                     }
 
-                    int a = (y0 * width) + x0, b = (y0 * width) + x1, d = (y1 * width) + x0, e = (y1 * width) + x1;
-                    for (int c = 0, o = 0; c < channels; c++, o += plane)
+                    continue;
+                }
+
+                int a = ((y0 * width) + x0) * pixelStride, b = ((y0 * width) + x1) * pixelStride;
+                int d = ((y1 * width) + x0) * pixelStride, e = ((y1 * width) + x1) * pixelStride;
+                double sx = 1 - tx, sy = 1 - ty;
+                for (int c = 0, o = 0; c < channels; c++, o += channelStride)
+                {
+                    var top = (sx * double.CreateTruncating(source[o + a])) + (tx * double.CreateTruncating(source[o + b]));
+                    var bottom = (sx * double.CreateTruncating(source[o + d])) + (tx * double.CreateTruncating(source[o + e]));
+                    destination[(c * plane) + at] = (float)((sy * top) + (ty * bottom)) * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>The channels of one pixel in the packed source: one <see cref="Vector256{T}"/> of doubles.</summary>
+    private const int PackedLanes = 4;
+
+    /// <summary>
+    /// The warp for up to four channels, with the same arithmetic per value as <see cref="RunScalar"/> (so the same
+    /// bits): the image is first packed as doubles, four lanes per pixel, so that one vector holds a pixel's channels;
+    /// the fold of each row's source coordinates runs four pixels at a time, and each output pixel is then blended from
+    /// four vector loads. Lane by lane these are the scalar operations in the same order (IEEE double, no fused
+    /// multiply-add), so the result does not depend on the CPU or on whether vectors are accelerated.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunPacked<T, TRule>(ReadOnlySpan<T> source, Layout layout, Span<float> destination, ImageTransform transform, float fill, float scale)
+        where T : unmanaged, INumberBase<T>
+        where TRule : struct, IFillRule
+    {
+        int channels = layout.Channels, height = layout.Height, width = layout.Width;
+        var plane = height * width;
+        var doubles = ArrayPool<double>.Shared;
+        var ints = ArrayPool<int>.Shared;
+        var packedArray = doubles.Rent(plane * PackedLanes);
+        var weightArray = doubles.Rent(2 * width);
+        var offsetArray = ints.Rent(5 * width);
+        var blendArray = ArrayPool<float>.Shared.Rent(width * PackedLanes);
+        try
+        {
+            var packed = packedArray.AsSpan(0, plane * PackedLanes);
+            Pack(source, layout, packed);
+            var tx = weightArray.AsSpan(0, width);
+            var ty = weightArray.AsSpan(width, width);
+            var x0 = offsetArray.AsSpan(0, width);
+            var x1 = offsetArray.AsSpan(width, width);
+            var y0 = offsetArray.AsSpan(2 * width, width);
+            var y1 = offsetArray.AsSpan(3 * width, width);
+            var valid = offsetArray.AsSpan(4 * width, width);
+            var m = transform.Matrix!;
+            var blended = blendArray.AsSpan(0, width * PackedLanes);
+            for (var r = 0; r < height; r++)
+            {
+                FoldRow<TRule>(m, r, width, height, tx, ty, x0, x1, y0, y1, valid);
+                BlendRow(packed, tx, ty, x0, x1, y0, y1, valid, fill, scale, blended);
+                var outRow = (transform.FlipVertical ? height - 1 - r : r) * width;
+                for (var c = 0; c < channels; c++)
+                {
+                    var row = destination.Slice((c * plane) + outRow, width);
+                    for (var u = 0; u < width; u++)
                     {
-                        var top = ((1 - tx) * source[o + a]) + (tx * source[o + b]);
-                        var bottom = ((1 - tx) * source[o + d]) + (tx * source[o + e]);
-                        destination[o + at] = (float)(((1 - ty) * top) + (ty * bottom));
+                        row[u] = blended[(u * PackedLanes) + c];
+                    }
+
+                    if (transform.FlipHorizontal)
+                    {
+                        row.Reverse();
                     }
                 }
             }
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(blendArray);
+            ints.Return(offsetArray);
+            doubles.Return(weightArray);
+            doubles.Return(packedArray);
+        }
+    }
 
-        private int Row(int r, ImageTransform transform) => transform.FlipVertical ? height - 1 - r : r;
+    /// <summary>Blends one output row from the packed image: four float32 lanes per pixel, rescaled, or the fill value outside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BlendRow(ReadOnlySpan<double> packed, ReadOnlySpan<double> tx, ReadOnlySpan<double> ty, ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, ReadOnlySpan<int> y0, ReadOnlySpan<int> y1, ReadOnlySpan<int> valid, float fill, float scale, Span<float> blended)
+    {
+        var fillVector = Vector128.Create(fill);
+        var scaleVector = Vector128.Create(scale);
+        for (var u = 0; u < valid.Length; u++)
+        {
+            var to = blended.Slice(u * PackedLanes, PackedLanes);
+            if (valid[u] == 0)
+            {
+                fillVector.CopyTo(to);
+                continue;
+            }
+
+            int top0 = y0[u], bottom0 = y1[u], left = x0[u], right = x1[u];
+            var a = Vector256.Create(packed.Slice(top0 + left, PackedLanes));
+            var b = Vector256.Create(packed.Slice(top0 + right, PackedLanes));
+            var d = Vector256.Create(packed.Slice(bottom0 + left, PackedLanes));
+            var e = Vector256.Create(packed.Slice(bottom0 + right, PackedLanes));
+            double wx = tx[u], wy = ty[u];
+            var sx = Vector256.Create(1 - wx);
+            var vx = Vector256.Create(wx);
+            var top = (sx * a) + (vx * b);
+            var bottom = (sx * d) + (vx * e);
+            var value = (Vector256.Create(1 - wy) * top) + (Vector256.Create(wy) * bottom);
+            (Vector256.Narrow(value, value).GetLower() * scaleVector).CopyTo(to);
+        }
+    }
+
+    /// <summary>Copies an image as doubles, <see cref="PackedLanes"/> per pixel (the unused lanes zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pack<T>(ReadOnlySpan<T> source, Layout layout, Span<double> packed)
+        where T : unmanaged, INumberBase<T>
+    {
+        int channels = layout.Channels, pixelStride = layout.PixelStride, channelStride = layout.ChannelStride;
+        var pixels = layout.Height * layout.Width;
+        if (pixelStride == 3 && channelStride == 1)
+        {
+            // Decoded RGB: one pass, pixel by pixel, writing each packed pixel whole.
+            var rgb = source[..(3 * pixels)];
+            for (var p = 0; p < pixels; p++)
+            {
+                var to = packed.Slice(p * PackedLanes, PackedLanes);
+                to[3] = 0;
+                to[2] = double.CreateTruncating(rgb[(3 * p) + 2]);
+                to[1] = double.CreateTruncating(rgb[(3 * p) + 1]);
+                to[0] = double.CreateTruncating(rgb[3 * p]);
+            }
+
+            return;
+        }
+
+        if (channels < PackedLanes)
+        {
+            packed.Clear();
+        }
+
+        for (var c = 0; c < channels; c++)
+        {
+            for (int p = 0, from = c * channelStride, to = c; p < pixels; p++, from += pixelStride, to += PackedLanes)
+            {
+                packed[to] = double.CreateTruncating(source[from]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Folds the source coordinates of one output row: per column the packed offsets of the two neighbouring columns
+    /// and rows, the weights, and whether the point is inside (0 = fill value). Four columns at a time where the rule
+    /// has a vector form; each lane computes exactly what <see cref="IFillRule.Fold"/> computes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldRow<TRule>(double[] m, int r, int width, int height, Span<double> tx, Span<double> ty, Span<int> x0, Span<int> x1, Span<int> y0, Span<int> y1, Span<int> valid)
+        where TRule : struct, IFillRule
+    {
+        var rowX = m[1] * r;
+        var rowY = m[4] * r;
+        var rowStride = width * PackedLanes;
+        var u = 0;
+        if (TRule.HasVectorForm && Vector256.IsHardwareAccelerated)
+        {
+            var m0 = Vector256.Create(m[0]);
+            var m2 = Vector256.Create(m[2]);
+            var m3 = Vector256.Create(m[3]);
+            var m5 = Vector256.Create(m[5]);
+            var vRowX = Vector256.Create(rowX);
+            var vRowY = Vector256.Create(rowY);
+            var lastX = Vector256.Create((double)(width - 1));
+            var lastY = Vector256.Create((double)(height - 1));
+            var one = Vector256<double>.One;
+            var ramp = Vector256.Create(0.0, 1.0, 2.0, 3.0);
+            for (; u + 4 <= width; u += 4)
+            {
+                var column = ramp + Vector256.Create((double)u);
+                var inside = TRule.FoldVector((m0 * column) + vRowX + m2, width, lastX, out var cx)
+                    & TRule.FoldVector((m3 * column) + vRowY + m5, height, lastY, out var cy);
+                var fx = Vector256.Floor(cx);
+                var fy = Vector256.Floor(cy);
+                (cx - fx).CopyTo(tx[u..]);
+                (cy - fy).CopyTo(ty[u..]);
+                var nx = Vector256.ConditionalSelect(Vector256.LessThan(fx, lastX), fx + one, fx);
+                var ny = Vector256.ConditionalSelect(Vector256.LessThan(fy, lastY), fy + one, fy);
+                var insideBits = inside.ExtractMostSignificantBits();
+                for (var k = 0; k < 4; k++)
+                {
+                    x0[u + k] = (int)fx.GetElement(k) * PackedLanes;
+                    x1[u + k] = (int)nx.GetElement(k) * PackedLanes;
+                    y0[u + k] = (int)fy.GetElement(k) * rowStride;
+                    y1[u + k] = (int)ny.GetElement(k) * rowStride;
+                    valid[u + k] = (int)((insideBits >> k) & 1);
+                }
+            }
+        }
+
+        for (; u < width; u++)
+        {
+            var inside = TRule.Fold((m[0] * u) + rowX + m[2], width, out var i0, out var i1, out var wx)
+                & TRule.Fold((m[3] * u) + rowY + m[5], height, out var j0, out var j1, out var wy);
+            tx[u] = wx;
+            ty[u] = wy;
+            x0[u] = i0 * PackedLanes;
+            x1[u] = i1 * PackedLanes;
+            y0[u] = j0 * rowStride;
+            y1[u] = j1 * rowStride;
+            valid[u] = inside ? 1 : 0;
+        }
+    }
+
+    /// <summary>Clamps like <see cref="Math.Clamp(double, double, double)"/>, lane by lane (a NaN stays NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Clamp(Vector256<double> c, Vector256<double> last)
+    {
+        c = Vector256.ConditionalSelect(Vector256.LessThan(c, Vector256<double>.Zero), Vector256<double>.Zero, c);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(c, last), last, c);
+    }
+
+    /// <summary>Tail of the non-wrapping rules: a clamped coordinate's two neighbours and weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Neighbours(double c, int length, out int i0, out int i1, out double t)
+    {
+        var f = Math.Floor(c);
+        i0 = (int)f;
+        t = c - f;
+        i1 = i0 + 1 < length ? i0 + 1 : i0;
+    }
+
+    /// <summary>A fill mode's rule for one axis: fold a coordinate into the image, give its two neighbours and weight.</summary>
+    private interface IFillRule
+    {
+        /// <summary>Gets a value indicating whether <see cref="FoldVector"/> is implemented (lengths above 1 only).</summary>
+        static abstract bool HasVectorForm { get; }
 
         /// <summary>Folds one coordinate into the image by the fill rule and returns its two neighbours and weight.</summary>
         /// <returns>False when the point takes the fill value (constant mode outside the image).</returns>
+        static abstract bool Fold(double c, int length, out int i0, out int i1, out double t);
+
+        /// <summary>Four lanes of <see cref="Fold"/> up to the clamped coordinate (the caller floors it), for a length above 1.</summary>
+        /// <returns>All bits set in the lanes inside the image.</returns>
+        static abstract Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped);
+    }
+
+    /// <summary>Constant: outside points take the fill value.</summary>
+    private readonly struct ConstantRule : IFillRule
+    {
+        public static bool HasVectorForm => true;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private bool Fold(double c, int length, out int i0, out int i1, out double t)
+        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped)
         {
-            var valid = true;
+            var inside = Vector256.GreaterThanOrEqual(c, Vector256<double>.Zero) & Vector256.LessThanOrEqual(c, last);
+            clamped = Clamp(c, last);
+            return inside;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
             if (length == 1)
             {
                 i0 = i1 = 0;
                 t = 0;
-                return mode != FillMode.Constant || c == 0;
+                return c == 0;
             }
 
             double last = length - 1;
-            switch (mode)
+            var valid = c >= 0 && c <= last;
+            Neighbours(Math.Clamp(c, 0, last), length, out i0, out i1, out t);
+            return valid;
+        }
+    }
+
+    /// <summary>Nearest: clamp to the edge.</summary>
+    private readonly struct NearestRule : IFillRule
+    {
+        public static bool HasVectorForm => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped)
+        {
+            clamped = Clamp(c, last);
+            return Vector256<double>.AllBitsSet;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
+            if (length == 1)
             {
-                case FillMode.Constant:
-                    valid = c >= 0 && c <= last;
-                    c = Math.Clamp(c, 0, last);
-                    break;
-                case FillMode.Nearest:
-                    c = Math.Clamp(c, 0, last);
-                    break;
-                case FillMode.Reflect:
-                    {
-                        // Period 2L, mirror about −0.5 and L − 0.5.
-                        var period = 2.0 * length;
-                        var shifted = c + 0.5;
-                        var folded = shifted - (Math.Floor(shifted / period) * period);
-                        if (folded >= length)
-                        {
-                            folded = period - folded;
-                        }
-
-                        c = Math.Clamp(folded - 0.5, 0, last);
-                        break;
-                    }
-
-                case FillMode.Wrap:
-                    {
-                        // scipy's map_coordinate for "wrap": period L − 1.
-                        var period = last;
-                        if (c < 0)
-                        {
-                            c += (Math.Truncate(-c / period) + 1) * period;
-                        }
-                        else if (c > last)
-                        {
-                            c -= Math.Truncate(c / period) * period;
-                        }
-
-                        c = Math.Clamp(c, 0, last);
-                        break;
-                    }
-
-                default:
-                    {
-                        // Grid-wrap: period L; the neighbour after the last pixel is the first.
-                        c -= Math.Floor(c / length) * length;
-                        c = Math.Clamp(c, 0, length);
-                        var g0 = (int)Math.Floor(c);
-                        t = c - g0;
-                        i0 = g0 % length;
-                        i1 = (g0 + 1) % length;
-                        return true;
-                    }
+                i0 = i1 = 0;
+                t = 0;
+                return true;
             }
 
-            var f = Math.Floor(c);
-            i0 = (int)f;
-            t = c - f;
-            i1 = i0 + 1 < length ? i0 + 1 : i0;
-            return valid;
+            Neighbours(Math.Clamp(c, 0, length - 1), length, out i0, out i1, out t);
+            return true;
+        }
+    }
+
+    /// <summary>Reflect: period 2L, mirrored about −0.5 and L − 0.5, then clamped.</summary>
+    private readonly struct ReflectRule : IFillRule
+    {
+        public static bool HasVectorForm => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped)
+        {
+            var period = Vector256.Create(2.0 * length);
+            var size = Vector256.Create((double)length);
+            var shifted = c + Vector256.Create(0.5);
+            var folded = shifted - (Vector256.Floor(shifted / period) * period);
+            folded = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(folded, size), period - folded, folded);
+            clamped = Clamp(folded - Vector256.Create(0.5), last);
+            return Vector256<double>.AllBitsSet;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
+            if (length == 1)
+            {
+                i0 = i1 = 0;
+                t = 0;
+                return true;
+            }
+
+            var period = 2.0 * length;
+            var shifted = c + 0.5;
+            var folded = shifted - (Math.Floor(shifted / period) * period);
+            if (folded >= length)
+            {
+                folded = period - folded;
+            }
+
+            Neighbours(Math.Clamp(folded - 0.5, 0, length - 1), length, out i0, out i1, out t);
+            return true;
+        }
+    }
+
+    /// <summary>Wrap: scipy's map_coordinate period L − 1.</summary>
+    private readonly struct WrapRule : IFillRule
+    {
+        public static bool HasVectorForm => false;
+
+        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped) =>
+            throw new NotSupportedException();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
+            if (length == 1)
+            {
+                i0 = i1 = 0;
+                t = 0;
+                return true;
+            }
+
+            double last = length - 1;
+            var period = last;
+            if (c < 0)
+            {
+                c += (Math.Truncate(-c / period) + 1) * period;
+            }
+            else if (c > last)
+            {
+                c -= Math.Truncate(c / period) * period;
+            }
+
+            Neighbours(Math.Clamp(c, 0, last), length, out i0, out i1, out t);
+            return true;
+        }
+    }
+
+    /// <summary>Grid-wrap: period L; the neighbour after the last pixel is the first.</summary>
+    private readonly struct GridWrapRule : IFillRule
+    {
+        public static bool HasVectorForm => false;
+
+        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped) =>
+            throw new NotSupportedException();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Fold(double c, int length, out int i0, out int i1, out double t)
+        {
+            if (length == 1)
+            {
+                i0 = i1 = 0;
+                t = 0;
+                return true;
+            }
+
+            c -= Math.Floor(c / length) * length;
+            c = Math.Clamp(c, 0, length);
+            var g0 = (int)Math.Floor(c);
+            t = c - g0;
+            i0 = g0 % length;
+            i1 = (g0 + 1) % length;
+            return true;
         }
     }
 }

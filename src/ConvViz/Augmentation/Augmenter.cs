@@ -16,7 +16,7 @@ namespace ConvViz.Augmentation;
 /// Draws are deterministic for a given <see cref="Random"/> (or seed), and the drawn
 /// <see cref="AugmentationParameters"/> can be inspected before they are applied. The type is immutable and thread-safe.
 /// </remarks>
-public sealed class Augmenter : IImageAugmenter
+public sealed class Augmenter : IImageAugmenter, IPixelAugmenter
 {
     /// <summary>Creates an augmenter.</summary>
     /// <param name="options">The random transforms.</param>
@@ -42,6 +42,18 @@ public sealed class Augmenter : IImageAugmenter
 
     /// <inheritdoc/>
     public bool IsIdentity => Options.IsIdentity;
+
+    /// <inheritdoc/>
+    bool IPixelAugmenter.CanAugmentPixels => Options.ChannelShiftRange == 0 && Options.BrightnessRange is null;
+
+    /// <inheritdoc/>
+    void IPixelAugmenter.AugmentPixels(ReadOnlySpan<byte> pixels, int channels, int height, int width, int seed, float scale, Span<float> destination)
+    {
+        // The same draw as Augment(images, seeds) makes for this image, then the same warp and flips as Apply.
+        var p = Draw(height, width, new Random(seed));
+        var transform = new AffineSampler.ImageTransform(p.HasWarp ? p.ToInverseMatrix(height, width) : null, p.FlipHorizontal, p.FlipVertical);
+        AffineSampler.Apply(pixels, channels, height, width, interleaved: true, destination, transform, Options.FillMode, Options.FillValue, scale);
+    }
 
     /// <summary>Draws the transform for one image of the given size, in Keras' draw order.</summary>
     /// <param name="height">The image height (scales fractional vertical shifts).</param>

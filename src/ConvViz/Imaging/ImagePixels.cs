@@ -82,42 +82,89 @@ internal static class ImagePixels
     /// <param name="count">The number of images B.</param>
     /// <param name="preprocessing">Target size and colour mode.</param>
     /// <returns>A new tensor; the caller owns it.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per batch: too rarely for tiering to optimise it in time
     public static Tensor ToTensor(byte[] pixels, int count, ImagePreprocessing preprocessing)
     {
         // Managed, on the data worker's own thread: no libtorch intra-op threads compete with training.
-        var channels = LoadedChannels(preprocessing.ColorMode);
-        var plane = preprocessing.TargetHeight * preprocessing.TargetWidth;
-        var gray = preprocessing.ColorMode == ColorMode.Grayscale;
-        var outChannels = gray ? 1 : channels;
-        var values = new float[(long)count * outChannels * plane];
+        var bytesPerImage = BytesPerImage(preprocessing);
+        var channels = preprocessing.Channels;
+        var size = channels * preprocessing.TargetHeight * preprocessing.TargetWidth;
+        var values = new float[(long)count * size];
+        var luma = LumaScratch(preprocessing);
         for (var i = 0; i < count; i++)
         {
-            var source = pixels.AsSpan(i * channels * plane, channels * plane);
-            var target = values.AsSpan(i * outChannels * plane, outChannels * plane);
-            if (gray)
-            {
-                // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
-                for (var p = 0; p < plane; p++)
-                {
-                    var rgb = source.Slice(p * channels, 3);
-                    target[p] = ((rgb[0] * 19595) + (rgb[1] * 38470) + (rgb[2] * 7471) + 0x8000) >> 16;
-                }
-
-                continue;
-            }
-
-            for (var c = 0; c < channels; c++)
-            {
-                var channel = target.Slice(c * plane, plane);
-                for (var p = 0; p < plane; p++)
-                {
-                    channel[p] = source[(p * channels) + c];
-                }
-            }
+            var image = FoldColor(pixels.AsSpan(i * bytesPerImage, bytesPerImage), preprocessing, luma);
+            ToPlanar(image, channels, values.AsSpan(i * size, size), scale: 1f);
         }
 
-        return tensor(values, [count, outChannels, preprocessing.TargetHeight, preprocessing.TargetWidth]);
+        return tensor(values, [count, channels, preprocessing.TargetHeight, preprocessing.TargetWidth]);
+    }
+
+    /// <summary>Gets a scratch buffer for <see cref="FoldColor"/>: one byte plane for grayscale, otherwise none.</summary>
+    /// <param name="preprocessing">Target size and colour mode.</param>
+    /// <returns>The buffer, or null when the colour mode needs no fold.</returns>
+    public static byte[]? LumaScratch(ImagePreprocessing preprocessing) =>
+        preprocessing.ColorMode == ColorMode.Grayscale ? new byte[preprocessing.TargetHeight * preprocessing.TargetWidth] : null;
+
+    /// <summary>
+    /// Gives one decoded image's pixels with the channels that reach the network, still interleaved: the loaded
+    /// channels as they are, or for grayscale one plane of Pillow's <c>convert("L")</c> luma.
+    /// </summary>
+    /// <param name="image">One image of <see cref="BytesPerImage"/> bytes.</param>
+    /// <param name="preprocessing">The colour mode and size.</param>
+    /// <param name="luma">The scratch from <see cref="LumaScratch"/>.</param>
+    /// <returns>H × W × <see cref="ImagePreprocessing.Channels"/> bytes (the image itself, or <paramref name="luma"/>).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per image: too rarely for tiering to optimise it in time
+    public static ReadOnlySpan<byte> FoldColor(ReadOnlySpan<byte> image, ImagePreprocessing preprocessing, byte[]? luma)
+    {
+        if (preprocessing.ColorMode != ColorMode.Grayscale)
+        {
+            return image;
+        }
+
+        // Pillow's convert("L"): (R·19595 + G·38470 + B·7471 + 0x8000) >> 16, exactly.
+        var plane = luma!.AsSpan();
+        for (var p = 0; p < plane.Length; p++)
+        {
+            var rgb = image.Slice(p * 3, 3);
+            plane[p] = (byte)(((rgb[0] * 19595) + (rgb[1] * 38470) + (rgb[2] * 7471) + 0x8000) >> 16);
+        }
+
+        return plane;
+    }
+
+    /// <summary>De-interleaves one image into planar float32, multiplied by <paramref name="scale"/> in float32.</summary>
+    /// <param name="image">H × W × <paramref name="channels"/> bytes.</param>
+    /// <param name="channels">The channel count C.</param>
+    /// <param name="destination">Receives C × H × W values.</param>
+    /// <param name="scale">The rescale factor (1 for pixel units); each byte times it, rounded once to float32.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per image: too rarely for tiering to optimise it in time
+    public static void ToPlanar(ReadOnlySpan<byte> image, int channels, Span<float> destination, float scale)
+    {
+        var plane = image.Length / channels;
+        if (channels == 3)
+        {
+            var red = destination[..plane];
+            var green = destination.Slice(plane, plane);
+            var blue = destination.Slice(2 * plane, plane);
+            var rgb = image[..(3 * plane)];
+            for (var p = 0; p < plane; p++)
+            {
+                red[p] = rgb[3 * p] * scale;
+                green[p] = rgb[(3 * p) + 1] * scale;
+                blue[p] = rgb[(3 * p) + 2] * scale;
+            }
+
+            return;
+        }
+
+        for (var c = 0; c < channels; c++)
+        {
+            var channel = destination.Slice(c * plane, plane);
+            for (var p = 0; p < plane; p++)
+            {
+                channel[p] = image[(p * channels) + c] * scale;
+            }
+        }
     }
 
     /// <summary>Pillow NEAREST (see <see cref="NearestIndices"/>), with bulk row access.</summary>

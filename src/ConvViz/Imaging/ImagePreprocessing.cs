@@ -107,8 +107,7 @@ public sealed record ImagePreprocessing
             throw new ArgumentException($"Expected images [B, {Channels}, H, W]; got [{string.Join(", ", pixels.shape)}].", nameof(pixels));
         }
 
-        if (!SamplewiseCenter && !SamplewiseStdNormalization && FeaturewiseMean is null && FeaturewiseStd is null
-            && pixels.device_type == TorchSharp.DeviceType.CPU && pixels.dtype == ScalarType.Float32)
+        if (IsRescaleOnly && pixels.device_type == TorchSharp.DeviceType.CPU && pixels.dtype == ScalarType.Float32)
         {
             // The data pipeline's common case (rescale only, on the CPU): managed, so that a data worker starts no
             // libtorch threads next to training. libtorch multiplies a float32 tensor by a scalar in float32, so
@@ -160,6 +159,12 @@ public sealed record ImagePreprocessing
 
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Gets a value indicating whether standardising only multiplies by <see cref="Rescale"/> (or does nothing): no
+    /// samplewise or featurewise step. Then <c>x · (float)Rescale</c> per value, in float32, is the whole of it.
+    /// </summary>
+    internal bool IsRescaleOnly => !SamplewiseCenter && !SamplewiseStdNormalization && FeaturewiseMean is null && FeaturewiseStd is null;
 
     /// <summary>Returns a copy with other featurewise statistics (for example from <c>Augmenter.Fit</c>); every other setting is kept.</summary>
     /// <param name="featurewiseMean">The per-channel mean, or <see langword="null"/> for none.</param>

@@ -194,6 +194,32 @@ public sealed class AugmenterTests
         Assert.Equal(new float[] { 1, 2, 3, 4, 4, 3, 2, 1 }, y.flatten().data<float>().ToArray());
     }
 
+    [Theory]
+    [InlineData(FillMode.Constant)]
+    [InlineData(FillMode.Nearest)]
+    [InlineData(FillMode.Reflect)]
+    [InlineData(FillMode.Wrap)]
+    [InlineData(FillMode.GridWrap)]
+    public void Apply_EveryChannelCount_WarpsEachChannelAlike(FillMode mode)
+    {
+        // Up to four channels are warped with a pixel's channels in one vector, more channels one value at a time;
+        // both must give each channel exactly what warping that channel alone gives. 23 columns: vector groups of
+        // four plus a remainder.
+        using var scope = NewDisposeScope();
+        var augmenter = new Augmenter(new AugmentationOptions { RotationRange = 50, WidthShiftRange = 0.4, HeightShiftRange = 0.4, ShearRange = 0.3, ZoomRange = AugmentationRange.Zoom(0.4), HorizontalFlip = true, FillMode = mode, FillValue = 9 });
+        using var generator = new Generator(7);
+        var images = rand([3, 6, 17, 23], generator: generator).mul(Scalars.ByteMax);
+        var parameters = augmenter.Draw(3, 17, 23, seed: 4);
+
+        var six = augmenter.Apply(images, parameters);
+        var three = cat([augmenter.Apply(images[.., ..3], parameters), augmenter.Apply(images[.., 3..], parameters)], 1);
+        var ones = cat(Enumerable.Range(0, 6).Select(c => augmenter.Apply(images[.., c..(c + 1)], parameters)).ToArray(), 1);
+
+        Assert.True(six.equal(three).all().item<bool>(), $"6 vs 2 × 3 channels: max difference {six.sub(three).abs().max().item<float>()}");
+        Assert.True(six.equal(ones).all().item<bool>(), $"6 vs 6 × 1 channel: max difference {six.sub(ones).abs().max().item<float>()}");
+        Assert.True(parameters.All(p => p.HasWarp));
+    }
+
     [Fact]
     public void Apply_LeavesNoTensorsBehind()
     {

@@ -377,6 +377,79 @@ public sealed class ImageFolderDatasetTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(ColorMode.Rgb, FillMode.Nearest, 1.0 / 255)]
+    [InlineData(ColorMode.Rgb, FillMode.Constant, 1.0 / 255)]
+    [InlineData(ColorMode.Rgb, FillMode.Reflect, null)]
+    [InlineData(ColorMode.Rgb, FillMode.Wrap, 0.5)]
+    [InlineData(ColorMode.Rgb, FillMode.GridWrap, 1.0 / 255)]
+    [InlineData(ColorMode.Grayscale, FillMode.Nearest, 1.0 / 255)]
+    [InlineData(ColorMode.Rgba, FillMode.Reflect, 1.0 / 127)]
+    public void GetBatches_OnePassPerImage_EqualsAugmentThenStandardize(ColorMode colorMode, FillMode fillMode, double? rescale)
+    {
+        // Without a preprocessing function the dataset warps, flips and rescales each image's bytes in one managed
+        // pass; an identity preprocessing function forces the general path (Augment on the batch tensor, then
+        // Standardize). What reaches the network must be the same bits.
+        var dir = Path.Combine(_temp.Path, "photos");
+        for (var i = 0; i < 6; i++)
+        {
+            using var image = TestImages.Coordinates(23 + i, 17);
+            TestImages.SaveJpeg(image, Path.Combine(dir, i % 2 == 0 ? "a" : "b", $"p{i}.jpg"));
+        }
+
+        var augmenter = new Augmenter(new AugmentationOptions
+        {
+            RotationRange = 40,
+            WidthShiftRange = 0.3,
+            HeightShiftRange = 0.3,
+            ShearRange = 0.2,
+            ZoomRange = AugmentationRange.Zoom(0.3),
+            HorizontalFlip = true,
+            VerticalFlip = true,
+            FillMode = fillMode,
+            FillValue = 37,
+        });
+        ImageFolderDataset Open(bool general) => new(new ImageFolderDatasetOptions
+        {
+            Directory = dir,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 13, TargetWidth = 19, ColorMode = colorMode, Rescale = rescale },
+            Augmenter = augmenter,
+            BatchSize = 4,
+            Seed = 5,
+            PreprocessingFunction = general ? x => x.alias() : null,
+        });
+        using var onePass = Open(general: false);
+        using var general = Open(general: true);
+
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            using var a = Collect(onePass, epoch);
+            using var b = Collect(general, epoch);
+            Assert.Equal(b.shape, a.shape);
+            Assert.True(a.equal(b).all().item<bool>(), $"epoch {epoch}: the one-pass and general paths differ by up to {a.sub(b).abs().max().item<float>()}");
+        }
+    }
+
+    [Fact]
+    public void GetBatches_WithoutAugmentation_OnePassEqualsStandardize()
+    {
+        CreateCatsAndDogs(cats: 3, dogs: 2);
+        ImageFolderDataset Open(bool general) => new(new ImageFolderDatasetOptions
+        {
+            Directory = _temp.Path,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 5, TargetWidth = 7, Rescale = 1.0 / 255 },
+            Shuffle = false,
+            PreprocessingFunction = general ? x => x.alias() : null,
+        });
+        using var onePass = Open(general: false);
+        using var general = Open(general: true);
+
+        using var a = Collect(onePass, 0);
+        using var b = Collect(general, 0);
+
+        Assert.True(a.equal(b).all().item<bool>());
+    }
+
     [Fact]
     public void GetBatches_BadFileThrowPolicy_ThrowsNamingFile()
     {
