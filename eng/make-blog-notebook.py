@@ -26,8 +26,8 @@ md("""
 
 This notebook is the R-bloggers post *Convolutional Neural Network under the Hood* (February 2020) from top to
 bottom, in C# with [ConvViz](../../README.md): split the images, build the blog's CNN, train it with augmentation,
-then look inside it — the feature maps of `get_layer(model, index = 6)` for a cat photo, Grad-CAM and the filters.
-Each step names the R keras call it replaces.
+then look inside it — the feature maps of `get_layer(model, index = 6)` for a cat photo, Grad-CAM and the filters —
+and, in section 10, inside a pretrained ImageNet ResNet18 from NuGet. Each step names the R keras call it replaces.
 
 It runs on the data bundled with the repository (`samples/data`: 500 Fashion-MNIST ankle boots and 500 sneakers,
 28×28 grey, enlarged to the blog's 150×150 colour input) in a few minutes on two CPU cores, so the numbers are
@@ -326,6 +326,162 @@ var onnxPath = model.ExportOnnx(Path.Combine(output, "model.onnx"), new OnnxExpo
 var shape = model.InputShape;
 $"{Path.GetFileName(onnxPath)}: {new FileInfo(onnxPath).Length:N0} bytes; input float32 [batch, {shape.Channels}, {shape.Height}, {shape.Width}] of raw 0–255 pixels; output [batch, {model.ClassNames.Count}]: the probabilities of {string.Join(" and ", model.ClassNames)}"
 """, {"mime": "text/plain", "contains": ["model.onnx:", "bytes", "[batch, 3, 150, 150]", "boot and sneaker"]})
+
+md("""
+## 10. Look inside a pretrained network — R: `application_vgg16(weights = "imagenet", include_top = FALSE)`
+
+The blog passes on a pretrained model: "I could use a pre-trained model such as VGG16… But, what's the fun in
+that?" Looking inside one is the fun part. The network above has seen 800 small pictures of shoes; a network trained
+on ImageNet's 1.28 million photos of a thousand kinds of things has filters for eyes, fur and whiskers, and its view
+of the cat is worth a look.
+
+NuGet serves one such network: the ResNet18 in ML.NET's package `Microsoft.ML.DnnImageFeaturizer.ResNet18` (MIT,
+64 MB, downloaded once into the NuGet cache). Like `include_top = FALSE` in R, it is headless: it ends in 512
+averaged features, not in ImageNet's 1,000 classes, so it can describe the cat but not name it. The `#r` line puts
+the package into the NuGet cache (it also brings ML.NET's own assemblies, which ConvViz does not use), and
+`PretrainedModels.ResNet18()` finds it there.
+""")
+
+code("""
+#r "nuget: Microsoft.ML.DnnImageFeaturizer.ResNet18, 0.24.0"
+""", {"mime": "text/html", "contains": ["Microsoft.ML.DnnImageFeaturizer.ResNet18, 0.24.0"]})
+
+md("""
+One call loads it, with the package's own input transform as its first layers (RGB to BGR, then minus the package's
+mean image), so it takes the photo's raw 0–255 pixels at 224×224. Unlike the blog's chain of layers, a ResNet is a
+graph: each block adds its input back to its output, so every `_add` layer has two inputs, and the summary's
+"Connected to" column shows them. Each stage halves the picture and doubles the channels: 56×56×64 after stage 1,
+then 28×28×128, 14×14×256 and 7×7×512 after stage 4.
+""")
+
+code("""
+// R: conv_base <- application_vgg16(weights = "imagenet", include_top = FALSE, input_shape = c(224, 224, 3))
+var resnet = PretrainedModels.ResNet18();
+resnet
+""", {"mime": "text/html", "contains": ["Connected to", "16,059,328", "stage1_block1_conv1", "stage4_block3_add", "stage4_block2_out[0][0]", "avg_pool"]})
+
+md("""
+The cat as the ResNet gets it: the whole photo squeezed to 224×224, no crop.
+""")
+
+code("""
+var catForResNet = resnet.LoadImage(catPhoto);    // [1, 3, 224, 224] raw pixels; the model's first layers do the rest
+resnet.LoadImageForDisplay(catPhoto)
+""", {"mime": "text/html", "pngs": 1, "minWidth": 224, "minHeight": 224})
+
+md("""
+What the headless network says about it is 512 numbers, one per channel of its last stage (each channel's mean
+over the 7×7 grid):
+""")
+
+code("""
+// R: features <- conv_base %>% predict(img_tensor)
+var catFeatures = resnet.Predict(catForResNet).flatten().data<float>().ToArray();
+var strongest = catFeatures.Select((value, channel) => (value, channel)).OrderByDescending(f => f.value).Take(16).ToArray();
+$"{catFeatures.Length} features for {Path.GetFileName(catPhoto)}: {catFeatures.Count(v => v == 0)} are 0, the mean is {catFeatures.Average():F2}; "
+    + $"the largest are {string.Join(", ", strongest.Take(5).Select(f => $"{f.channel} ({f.value:F2})"))}"
+""", {"mime": "text/plain", "contains": ["512 features for chelsea.png", "the largest are"]})
+
+md("""
+A few features stand far above the mean, the first one by a wide margin. Which parts of the photo produce them is
+what the feature maps show.
+
+### Stage by stage
+
+As in section 6, an `IntermediateModel` returns the outputs of several layers at once: here the last block of each
+stage. Stages 1 and 2 first:
+""")
+
+code("""
+// R: activation_model <- keras_model(inputs = conv_base$input, outputs = stage_outputs)
+var early = IntermediateModel.From(resnet, ["stage1_block2_out", "stage2_block2_out"]).Run(catForResNet);
+early
+""", {"mime": "text/html", "contains": ["stage1_block2_out", "stage2_block2_out", "(None, 56, 56, 64)", "First 64 of 128 feature maps"], "pngs": 2, "minWidth": 400})
+
+md("""
+At stage 1 (56×56) most maps are still recognisably the cat, taken apart: the outlines of the eyes (maps 44, 45, 52
+and 59 draw both eyes as bright rings), the nose, whiskers and the dark lines of the fur; some maps (4, 12, 29, 58)
+are a fine stripe texture all over, and a few (10, 42) are bright over broad light areas rather than at edges. At stage 2 (28×28) the face has gone from almost every
+map: what is left is scattered bright spots and short strokes, and a few maps lit over wide textured patches.
+
+Stages 3 and 4:
+""")
+
+code("""
+var late = IntermediateModel.From(resnet, ["stage3_block2_out", "stage4_block3_out"]).Run(catForResNet);
+late
+""", {"mime": "text/html", "contains": ["stage3_block2_out", "stage4_block3_out", "(None, 7, 7, 512)", "First 64 of 512 feature maps"], "pngs": 2, "minWidth": 300})
+
+md("""
+At stage 3 (14×14) and stage 4 (7×7) a single cell of a map stands for a 16- or 32-pixel square of the input and
+sees far more than that: the maps are coarse blotches, and nothing in them looks like a cat. Many stage-4 maps are
+dark but for one or two cells, and four of these 64 (1, 2, 44 and 49) are flat grey with a diagonal: zero all over
+for this photo. This is where ImageNet's abstract features live; they are read by where and how strongly they fire,
+not by their looks.
+
+The first 64 of 512 channels are an arbitrary choice. The 16 channels that matter most for this photo are the 16
+largest features above:
+""")
+
+code("""
+var stage4 = resnet.GetLayer("stage4_block3_out");
+var strongestMaps = FeatureMapGrid.RenderForLayer(late["stage4_block3_out"], stage4,
+    new FeatureMapGridOptions { Channels = strongest.Select(f => f.channel).ToArray(), Columns = 8, Scale = 12 });
+new NotebookFigure(strongestMaps, "The 16 strongest channels of stage 4 for the cat",
+    "Largest mean first; each map scaled to its own range (bright = strong).")
+""", {"mime": "text/html", "contains": ["16 strongest channels"], "pngs": 1, "minWidth": 600})
+
+md("""
+Each 7×7 map is a coarse grid laid over the photo. The strongest channel, 273, is brightest in the bottom middle,
+where the nose and mouth are; the others peak in different places: near the top of the head (191, 246), in the middle
+of the face (445, 425), along the bottom (217, 414), or in the top right-hand corner (34).
+
+### Where does feature 273 come from? Grad-CAM
+
+Grad-CAM explains a score. A headless network's scores are its features, so a `Flatten` after it turns them into a
+vector of 512, and Grad-CAM explains feature 273 as if it were a class, at the last block's output:
+""")
+
+code("""
+var resnetFeatures = new SequentialBuilder(224, 224, 3).AddModel(resnet).AddFlatten().Build();
+var (topValue, topChannel) = strongest[0];
+var camOfFeature = GradCam.Compute(resnetFeatures, catForResNet, topChannel, new GradCamOptions { LayerName = "stage4_block3_out" });
+var camOverlay = HeatmapOverlay.RenderOnPhoto(catPhoto, camOfFeature.Maps);
+new NotebookFigure(camOverlay, $"Grad-CAM of ResNet18 feature {topChannel} (value {topValue:F2}) at stage4_block3_out on {Path.GetFileName(catPhoto)}",
+    "Red: the regions whose activations raised the feature most.")
+""", {"mime": "text/html", "contains": ["Grad-CAM of ResNet18 feature", "stage4_block3_out"], "pngs": 1, "minWidth": 400, "minHeight": 280})
+
+md("""
+The evidence for feature 273 sits on the middle of the lower face: red over the mouth and the cheek just left of the nose,
+yellow over the rest of the muzzle and up between the eyes to the forehead, blue over the ears, the top of the head
+and the background. A headless ResNet has no "cat" to explain, but its strongest feature for this photo rests on the face,
+not on the background.
+
+### What would feature 273 like to see? Activation maximisation
+
+Gradient ascent from grey noise on the input, to make channel 273 of the last block as large as possible
+(Chollet's recipe, with small random shifts, a slight blur and a decay toward grey to keep out pixel noise). Each
+step runs the whole network forwards and backwards at 224×224, so it is the slowest cell of this section: 40 steps,
+cut short after 45 seconds on a busy machine (the picture's title says how many steps ran).
+""")
+
+code("""
+var ascent = new ActivationMaximizationOptions { Steps = 40, Seed = 1, Jitter = 8, BlurSigma = 1, BlurEvery = 4, Decay = 0.01, TimeLimit = TimeSpan.FromSeconds(45) }
+    .WithInputRangeOf(resnet);   // raw 0–255 pixels
+var pattern = ActivationMaximization.Run(resnet, "stage4_block3_out", topChannel, ascent);
+var patternPicture = FilterGrid.RenderPatterns(resnet, pattern, new PatternGridOptions { Scale = 1 });
+new NotebookFigure(patternPicture, $"What excites channel {topChannel} of stage4_block3_out",
+    $"{pattern.StepsRun} steps; the channel's mean activation rose from {pattern.InitialActivations[0]:F2} to {pattern.FinalActivations[0]:F2} (the cat gives {topValue:F2}).")
+""", {"mime": "text/html", "contains": ["What excites channel"], "pngs": 1, "minWidth": 200, "minHeight": 200})
+
+md("""
+In the saved run all 40 steps ran, and channel 273 went from 0 on the grey noise to 32.0, almost twice what the cat
+gives it (17.5). The picture is mostly a grey-green haze crossed by faint diagonal lines and large arcs, with a row
+of four small blobs in its lower half, striped dark blue, white and orange. It is not a cat. The striped blobs may
+remind you of tabby fur or paws, but that is a reading, not something the picture proves: a deep channel responds to
+parts and textures in context, and a single pattern shows one input that drives it, not what it means. For that,
+the maps and Grad-CAM above, on real photos, say more.
+""")
 
 notebook = {
     "cells": cells,

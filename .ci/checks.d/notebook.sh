@@ -4,7 +4,9 @@
 # 2. runs tests/ConvViz.Interactive.Tests (formatters, bad input, live display, kernel extension);
 # 3. runs samples/notebooks/blog.ipynb headlessly against that local feed (#i/#r "nuget: ..." in an in-process C#
 #    kernel, package extension loaded from interactive-extensions/dotnet): every cell must succeed and every checked
-#    output must be there (mime type, images with plausible sizes, 385,090 parameters, a live chart updated per epoch);
+#    output must be there (mime type, images with plausible sizes, 385,090 parameters, a live chart updated per epoch;
+#    section 10: the pretrained ResNet18 from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 (restored from nuget.org
+#    or the NuGet cache, as for a user), its 80-layer summary, stage 1-4 maps, Grad-CAM and activation maximisation);
 # 4. renders the executed notebook's HTML outputs in headless Chromium ($ART/notebook-screenshots).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

@@ -56,6 +56,7 @@ using var kernel = NotebookKernel.Create(out var loadedExtensions);
 var clock = Stopwatch.StartNew();
 var cellNumber = 0;
 var checkedCells = 0;
+string? writtenFeed = null;
 foreach (var cell in document.Elements)
 {
     cellNumber++;
@@ -64,7 +65,6 @@ foreach (var cell in document.Elements)
         continue;
     }
 
-    string? writtenFeed = null;
     var code = packages is null ? cell.Contents : LocalFeed().Replace(cell.Contents, m =>
     {
         writtenFeed = m.Groups[1].Value.Trim();
@@ -74,7 +74,9 @@ foreach (var cell in document.Elements)
     var outputs = await NotebookKernel.RunAsync(kernel, code);
     if (writtenFeed is not null)
     {
-        outputs.ReplaceText(packages!, writtenFeed); // the saved outputs name the notebook's folder, not this machine's
+        // The saved outputs name the notebook's folder, not this machine's: later #r cells list the feed among their
+        // restore sources too.
+        outputs.ReplaceText(packages!, writtenFeed);
     }
 
     cell.Outputs.Clear();
