@@ -371,6 +371,8 @@ internal static class AffineSampler
             var lastX = Vector256.Create((double)(width - 1));
             var lastY = Vector256.Create((double)(height - 1));
             var one = Vector256<double>.One;
+            var lanes = Vector256.Create((double)PackedLanes);
+            var stride = Vector256.Create((double)rowStride);
             var ramp = Vector256.Create(0.0, 1.0, 2.0, 3.0);
             for (; u + 4 <= width; u += 4)
             {
@@ -383,15 +385,15 @@ internal static class AffineSampler
                 (cy - fy).CopyTo(ty[u..]);
                 var nx = Vector256.ConditionalSelect(Vector256.LessThan(fx, lastX), fx + one, fx);
                 var ny = Vector256.ConditionalSelect(Vector256.LessThan(fy, lastY), fy + one, fy);
-                var insideBits = inside.ExtractMostSignificantBits();
-                for (var k = 0; k < 4; k++)
-                {
-                    x0[u + k] = (int)fx.GetElement(k) * PackedLanes;
-                    x1[u + k] = (int)nx.GetElement(k) * PackedLanes;
-                    y0[u + k] = (int)fy.GetElement(k) * rowStride;
-                    y1[u + k] = (int)ny.GetElement(k) * rowStride;
-                    valid[u + k] = (int)((insideBits >> k) & 1);
-                }
+
+                // Whole numbers in [0, length − 1]: the conversions are exact.
+                var columns = Offsets(fx * lanes, nx * lanes);
+                var rows = Offsets(fy * stride, ny * stride);
+                columns.GetLower().CopyTo(x0[u..]);
+                columns.GetUpper().CopyTo(x1[u..]);
+                rows.GetLower().CopyTo(y0[u..]);
+                rows.GetUpper().CopyTo(y1[u..]);
+                Vector256.Narrow(inside.AsInt64(), inside.AsInt64()).GetLower().CopyTo(valid[u..]);
             }
         }
 
@@ -405,9 +407,14 @@ internal static class AffineSampler
             x1[u] = i1 * PackedLanes;
             y0[u] = j0 * rowStride;
             y1[u] = j1 * rowStride;
-            valid[u] = inside ? 1 : 0;
+            valid[u] = inside ? -1 : 0;
         }
     }
+
+    /// <summary>Two vectors of whole-number doubles as int32: the first four lanes from <paramref name="lower"/>, the next four from <paramref name="upper"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Offsets(Vector256<double> lower, Vector256<double> upper) =>
+        Vector256.Narrow(Vector256.ConvertToInt64(lower), Vector256.ConvertToInt64(upper));
 
     /// <summary>Clamps like <see cref="Math.Clamp(double, double, double)"/>, lane by lane (a NaN stays NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
