@@ -20,6 +20,9 @@ internal sealed class OnnxLayerWriter(OnnxGraph graph, int opset, Func<int, stri
     /// <summary>Gets or sets the layer being written: its index, name, type and input shapes.</summary>
     public LayerContext Layer { get; set; } = null!;
 
+    /// <summary>Gets or sets the output shape of the layer being written.</summary>
+    public LayerShape Output { get; set; } = null!;
+
     /// <summary>Adds a node of the current layer and returns its output's name.</summary>
     public string Node(string opType, IEnumerable<string> inputs, params AttributeProto[] attributes) => graph.Node(Layer.Name, opType, inputs, null, attributes);
 
