@@ -32,6 +32,7 @@ make_app() {
   cat >"$dir/Program.cs" <<'CS'
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 using var model = new SequentialBuilder(150, 150, 3)

@@ -64,6 +64,7 @@ using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Interactive;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Training;
 using ConvViz.Visualization;
 

@@ -69,6 +69,7 @@ cat > "$work/exporter/Program.cs" <<'EOF'
 using System.Globalization;
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 var preprocessing = new ImagePreprocessing

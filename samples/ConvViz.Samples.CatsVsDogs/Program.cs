@@ -10,6 +10,7 @@ using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Samples.CatsVsDogs;
 using ConvViz.Training;
 using ConvViz.Visualization;

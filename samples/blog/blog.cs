@@ -18,6 +18,7 @@ using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Training;
 using ConvViz.Visualization;
 using static TorchSharp.torch;

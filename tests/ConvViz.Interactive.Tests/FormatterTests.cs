@@ -56,8 +56,8 @@ public sealed class FormatterTests
     [Fact]
     public void Vector_input_model_shows_its_feature_count()
     {
-        using var model = new ConvViz.Models.SequentialBuilder(new ConvViz.Models.LayerShape(784)).WithSeed(1)
-            .AddDense(16, ConvViz.Models.Activation.ReLU).AddDense(10, ConvViz.Models.Activation.Softmax).Build();
+        using var model = new ConvViz.Models.SequentialBuilder(new ConvViz.Models.Layers.LayerShape(784)).WithSeed(1)
+            .AddDense(16, ConvViz.Models.Layers.Activation.ReLU).AddDense(10, ConvViz.Models.Layers.Activation.Softmax).Build();
         var html = Html(model);
 
         Assert.Contains("Model: &quot;sequential&quot;, input 784<", html);

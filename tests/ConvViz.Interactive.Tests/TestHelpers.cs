@@ -3,6 +3,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using Microsoft.DotNet.Interactive.Formatting;
 using SixLabors.ImageSharp;
 

@@ -1,5 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Layers;
+
 namespace ConvViz.Models;
 
 /// <summary>

@@ -62,7 +62,7 @@ public sealed partial class Model
     {
         foreach (var module in _modules)
         {
-            module.ApplyLayout(Layout);
+            module.ApplyLayout(Layout == MemoryLayout.ChannelsLast);
         }
     }
 
@@ -241,7 +241,7 @@ public sealed partial class Model
     /// <param name="x">The tensor; not disposed.</param>
     /// <param name="layout">The layout.</param>
     /// <returns><paramref name="x"/> itself when it already has that layout, otherwise a new tensor the caller owns.</returns>
-    internal static Tensor ToLayout(Tensor x, MemoryLayout layout) => ConvViz.Models.Layers.TensorLayout.Convert(x, layout);
+    internal static Tensor ToLayout(Tensor x, MemoryLayout layout) => ConvViz.Models.Layers.TensorLayout.Convert(x, layout == MemoryLayout.ChannelsLast);
 
     /// <summary>Gets a value indicating whether a 4-D tensor has channels-last (NHWC) strides.</summary>
     internal static bool IsChannelsLast(Tensor x) => ConvViz.Models.Layers.TensorLayout.IsChannelsLast(x);

@@ -2,6 +2,7 @@
 
 using System.Globalization;
 using System.Text;
+using ConvViz.Models.Layers;
 
 namespace ConvViz.Models;
 

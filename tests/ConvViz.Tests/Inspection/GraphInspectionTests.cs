@@ -68,8 +68,8 @@ public sealed class GraphInspectionTests
     public void Default_GradCam_layer_after_a_block_is_the_last_convolution_of_the_chain_that_follows()
     {
         var f = new FunctionalBuilder(new ImageShape(8, 8, 3)).WithSeed(1);
-        var stem = f.Add(new Conv2DOptions { Filters = 4, KernelSize = 3, Padding = ConvViz.Models.Padding.Same }, f.Input);
-        var branch = f.Add(new Conv2DOptions { Filters = 4, KernelSize = 3, Padding = ConvViz.Models.Padding.Same }, stem);
+        var stem = f.Add(new Conv2DOptions { Filters = 4, KernelSize = 3, Padding = ConvViz.Models.Layers.Padding.Same }, f.Input);
+        var branch = f.Add(new Conv2DOptions { Filters = 4, KernelSize = 3, Padding = ConvViz.Models.Layers.Padding.Same }, stem);
         var add = f.Add(new AddOptions(), stem, branch);
         var head = f.Add(new Conv2DOptions { Name = "head", Filters = 2, KernelSize = 1 }, add);
         var dropout = f.Add(new DropoutOptions { Rate = 0.5 }, head);

@@ -2,6 +2,7 @@
 
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Inspection;

@@ -38,7 +38,7 @@ public sealed class DepthwiseConv2DTests
     public void Shapes_ParameterCountAndSamePaddingWithStrides_AsKeras()
     {
         using var model = new SequentialBuilder(8, 8, 3)
-            .AddDepthwiseConv2D(new DepthwiseConv2DOptions { KernelSize = 3, Strides = 2, Padding = ConvViz.Models.Padding.Same, DepthMultiplier = 2 })
+            .AddDepthwiseConv2D(new DepthwiseConv2DOptions { KernelSize = 3, Strides = 2, Padding = ConvViz.Models.Layers.Padding.Same, DepthMultiplier = 2 })
             .Build();
 
         Assert.Equal("(None, 4, 4, 6)", model.Layers[0].OutputShape.ToString());

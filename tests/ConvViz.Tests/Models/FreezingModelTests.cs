@@ -3,6 +3,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Tests.Training;
 
 namespace ConvViz.Tests.Models;

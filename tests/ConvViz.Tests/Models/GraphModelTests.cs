@@ -4,7 +4,7 @@ using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
 using TorchSharp;
-using Padding = ConvViz.Models.Padding;
+using Padding = ConvViz.Models.Layers.Padding;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;

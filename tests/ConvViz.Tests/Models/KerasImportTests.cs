@@ -4,6 +4,7 @@ using System.Text.Json;
 using ConvViz.Imaging;
 using ConvViz.Models;
 using ConvViz.Models.Keras;
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;

@@ -3,6 +3,7 @@
 using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 
 namespace ConvViz.Tests.Models;
 

@@ -1,7 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using ConvViz.Models;
-using ConvViz.Models.Onnx;
 using Google.Protobuf;
 using TorchSharp;
 using Xunit.Abstractions;

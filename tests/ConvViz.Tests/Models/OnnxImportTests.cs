@@ -2,7 +2,6 @@
 
 using ConvViz.Models;
 using ConvViz.Models.Layers;
-using ConvViz.Models.Onnx;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;

@@ -2,6 +2,7 @@
 
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Tests.Training;
 using ConvViz.Training;
 using static TorchSharp.torch;

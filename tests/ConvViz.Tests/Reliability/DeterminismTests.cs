@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using ConvViz.Data;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Training;
 using static TorchSharp.torch;
 

@@ -3,6 +3,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 

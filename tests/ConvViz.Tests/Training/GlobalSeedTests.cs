@@ -5,6 +5,7 @@ using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Tests.Data;
 using ConvViz.Training;
 using SixLabors.ImageSharp.PixelFormats;

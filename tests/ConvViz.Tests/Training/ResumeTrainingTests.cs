@@ -4,6 +4,7 @@ using ConvViz.Augmentation;
 using ConvViz.Data;
 using ConvViz.Imaging;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Tests.Data;
 using ConvViz.Training;
 using SixLabors.ImageSharp.PixelFormats;

@@ -2,6 +2,7 @@
 
 using ConvViz.Data;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Training;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;

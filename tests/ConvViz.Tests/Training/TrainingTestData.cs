@@ -2,6 +2,7 @@
 
 using ConvViz.Data;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;

@@ -3,6 +3,7 @@
 using ConvViz.Imaging;
 using ConvViz.Inspection;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Visualization;
 using static TorchSharp.torch;
 

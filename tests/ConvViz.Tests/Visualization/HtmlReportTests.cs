@@ -2,6 +2,7 @@
 
 using System.Text.RegularExpressions;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Visualization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

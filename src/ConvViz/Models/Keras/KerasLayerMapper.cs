@@ -186,8 +186,8 @@ internal static class KerasLayerMapper
 
         public Padding Padding() => Str("padding") switch
         {
-            null or "valid" => Models.Padding.Valid,
-            "same" => Models.Padding.Same,
+            null or "valid" => Models.Layers.Padding.Valid,
+            "same" => Models.Layers.Padding.Same,
             var other => throw Refuse(node, source, $"padding = '{KerasModelConfig.Truncate(other)}' is not supported (only 'valid' and 'same')"),
         };
 
@@ -200,20 +200,20 @@ internal static class KerasLayerMapper
 
             return Str("activation") switch
             {
-                null or "linear" => Models.Activation.Linear,
-                "relu" => Models.Activation.ReLU,
-                "sigmoid" => Models.Activation.Sigmoid,
-                "softmax" => Models.Activation.Softmax,
-                "tanh" => Models.Activation.Tanh,
-                "elu" => Models.Activation.ELU,
-                "selu" => Models.Activation.SELU,
-                "softplus" => Models.Activation.Softplus,
-                "relu6" => Models.Activation.ReLU6,
-                "swish" or "silu" => Models.Activation.Swish,
-                "gelu" => Models.Activation.GELU,
+                null or "linear" => Models.Layers.Activation.Linear,
+                "relu" => Models.Layers.Activation.ReLU,
+                "sigmoid" => Models.Layers.Activation.Sigmoid,
+                "softmax" => Models.Layers.Activation.Softmax,
+                "tanh" => Models.Layers.Activation.Tanh,
+                "elu" => Models.Layers.Activation.ELU,
+                "selu" => Models.Layers.Activation.SELU,
+                "softplus" => Models.Layers.Activation.Softplus,
+                "relu6" => Models.Layers.Activation.ReLU6,
+                "swish" or "silu" => Models.Layers.Activation.Swish,
+                "gelu" => Models.Layers.Activation.GELU,
 
                 // Keras 2's hard_sigmoid is clip(0.2x + 0.5, 0, 1), which ConvViz implements; Keras 3 changed it to relu6(x + 3) / 6.
-                "hard_sigmoid" when kerasMajor < 3 => Models.Activation.HardSigmoid,
+                "hard_sigmoid" when kerasMajor < 3 => Models.Layers.Activation.HardSigmoid,
                 var other => throw Refuse(node, source,
                     $"activation '{KerasModelConfig.Truncate(other)}' is not supported (ConvViz has linear, relu, sigmoid, softmax, tanh, elu, selu, softplus, relu6, swish/silu, gelu and Keras 2's hard_sigmoid)"),
             };

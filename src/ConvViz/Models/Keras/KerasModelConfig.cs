@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Text.Json;
+using ConvViz.Models.Layers;
 
 namespace ConvViz.Models.Keras;
 

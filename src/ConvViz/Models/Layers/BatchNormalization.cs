@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -12,7 +11,7 @@ namespace ConvViz.Models.Layers;
 /// <remarks>
 /// Training mode normalizes with the batch mean and (biased) variance and updates the moving averages; the moving
 /// variance receives the unbiased batch variance, as in PyTorch. Evaluation mode uses the moving averages. A frozen
-/// layer (<see cref="LayerInfo.Trainable"/> false, <see cref="Model.Freeze()"/>) runs in inference mode even during
+/// layer (<c>LayerInfo.Trainable</c> false, after <c>Model.Freeze()</c>) runs in inference mode even during
 /// <c>Fit</c>, as in Keras 2.1.3 and later: it normalizes with the moving averages and does not update them.
 /// </remarks>
 [LayerType("BatchNormalization", "batch_normalization")]
@@ -59,7 +58,7 @@ public sealed record BatchNormalizationOptions : LayerOptions
     /// <inheritdoc/>
     internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs)
     {
-        var channels = onnx.Layer.InputShape.Channels;
+        var channels = onnx.Layer.Input.Channels;
         var gamma = Scale ? onnx.Weight("gamma") : onnx.Floats("gamma", [.. Enumerable.Repeat(1f, channels)], channels);
         var beta = Center ? onnx.Weight("beta") : onnx.Floats("beta", new float[channels], channels);
         return onnx.Node("BatchNormalization", [inputs[0], gamma, beta, onnx.Weight("moving_mean"), onnx.Weight("moving_variance")], OnnxGraph.Float("epsilon", (float)Epsilon));

@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -178,11 +177,11 @@ internal sealed class ConvolutionWindow
         return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
     }
 
-    /// <summary>Lays out a kernel parameter in <paramref name="layout"/> in place.</summary>
-    public static void ApplyLayout(Tensor kernel, MemoryLayout layout)
+    /// <summary>Lays out a kernel parameter in place: channels-last strides when <paramref name="channelsLast"/>, otherwise contiguous.</summary>
+    public static void ApplyLayout(Tensor kernel, bool channelsLast)
     {
         using var noGrad = no_grad();
-        var converted = TensorLayout.Convert(kernel, layout);
+        var converted = TensorLayout.Convert(kernel, channelsLast);
         if (!ReferenceEquals(converted, kernel))
         {
             using (converted)
@@ -217,7 +216,7 @@ internal sealed class Conv2DModule : LayerModule
         _activation = spec.Activation;
     }
 
-    internal override void ApplyLayout(MemoryLayout layout) => ConvolutionWindow.ApplyLayout(Param(_kernelName), layout);
+    internal override void ApplyLayout(bool channelsLast) => ConvolutionWindow.ApplyLayout(Param(_kernelName), channelsLast);
 
     public override Tensor forward(Tensor input)
     {

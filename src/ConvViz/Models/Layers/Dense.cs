@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;

@@ -1,7 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
-
 namespace ConvViz.Models.Layers;
 
 /// <summary>
@@ -60,7 +58,7 @@ public sealed record DepthwiseConv2DOptions : ConvolutionOptions
 
     /// <inheritdoc/>
     internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
-        onnx.Activate(onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.InputShape.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, UseBias), Activation);
+        onnx.Activate(onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.Input.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, UseBias), Activation);
 
     internal override LayerDefinition Define(LayerContext context)
     {

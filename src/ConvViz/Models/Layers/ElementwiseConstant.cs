@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -11,7 +10,7 @@ namespace ConvViz.Models.Layers;
 /// this layer (as in preprocessing graphs). The constant is a non-trainable weight named <c>constant</c>, saved with
 /// the model; a new layer starts with zeros (<see cref="ElementwiseOperation.Add"/>, <see cref="ElementwiseOperation.Subtract"/>,
 /// <see cref="ElementwiseOperation.SubtractFrom"/>) or ones (the others), so it changes nothing until
-/// <see cref="Model.SetWeight"/> sets it.
+/// <c>Model.SetWeight</c> sets it.
 /// </summary>
 [LayerType("ElementwiseConstant", "elementwise_constant")]
 public sealed record ElementwiseConstantOptions : LayerOptions

@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -22,7 +21,7 @@ public sealed record FlattenOptions : LayerOptions
 
     /// <summary>Gets the order in which a feature map's values are laid out in the vector (Keras <c>data_format</c>).</summary>
     /// <value>The default value is <see cref="DataFormat.ChannelsLast"/>: (H, W, C) order, channel fastest, as Keras. <see cref="DataFormat.ChannelsFirst"/> gives (C, H, W) order, as ONNX <c>Flatten</c> and PyTorch.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="Models.DataFormat"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="Layers.DataFormat"/>.</exception>
     public DataFormat DataFormat { get; init { ThrowIfUndefined(value, nameof(DataFormat)); field = value; } }
 
     internal static FlattenOptions Read(LayerReader r) =>
@@ -39,7 +38,7 @@ public sealed record FlattenOptions : LayerOptions
 
     /// <inheritdoc/>
     internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
-        !onnx.Layer.InputShape.IsSpatial ? inputs[0]
+        !onnx.Layer.Input.IsSpatial ? inputs[0]
         : DataFormat == DataFormat.ChannelsFirst ? onnx.Node("Flatten", [inputs[0]], OnnxGraph.Int("axis", 1))
         : onnx.Node("Flatten", [onnx.ToChannelsLast(inputs[0])], OnnxGraph.Int("axis", 1)); // Keras flattens channels-last: (H, W, C) order.
 

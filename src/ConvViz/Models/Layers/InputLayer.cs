@@ -6,8 +6,8 @@ namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// The input of a functional model (Keras <c>layer_input</c> / <c>InputLayer</c>): layer 0 of every model built by
-/// <see cref="FunctionalBuilder"/>, which passes the (preprocessed) image on unchanged, so that layer indices count as
-/// in Keras. Sequential models have none, as in Keras. Add it only through <see cref="FunctionalBuilder"/>.
+/// <c>FunctionalBuilder</c>, which passes the (preprocessed) image on unchanged, so that layer indices count as
+/// in Keras. Sequential models have none, as in Keras. Add it only through <c>FunctionalBuilder</c>.
 /// </summary>
 [LayerType("InputLayer", "input_layer")]
 public sealed record InputLayerOptions : LayerOptions

@@ -17,21 +17,24 @@ internal abstract class LayerModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Gets or sets the type that convolutions and dense layers compute in (set by <see cref="Model.Precision"/>).
+    /// Gets or sets the type that convolutions and dense layers compute in (the model sets it from its precision).
     /// Parameters always stay float32: with bfloat16 they are cast inside <c>forward</c>, so autograd carries the
     /// gradients back to the float32 master weights.
     /// </summary>
     internal ScalarType ComputeType { get; set; } = ScalarType.Float32;
 
     /// <summary>
-    /// Gets or sets a value indicating whether the layer is trainable (set by <see cref="Model.Freeze()"/> and its
-    /// siblings, with the parameters' <c>requires_grad</c>). Layers whose training mode differs from inference
+    /// Gets or sets a value indicating whether the layer is trainable (the model sets it when layers are frozen or
+    /// unfrozen, with the parameters' <c>requires_grad</c>). Layers whose training mode differs from inference
     /// (BatchNormalization) run as in inference while frozen.
     /// </summary>
     internal bool Trainable { get; set; } = true;
 
-    /// <summary>Lays out this layer's parameters in <paramref name="layout"/> in place; layers without kernels do nothing.</summary>
-    internal virtual void ApplyLayout(MemoryLayout layout)
+    /// <summary>
+    /// Lays out this layer's parameters in place (the model's memory layout): channels-last strides when
+    /// <paramref name="channelsLast"/>, otherwise contiguous; layers without kernels do nothing.
+    /// </summary>
+    internal virtual void ApplyLayout(bool channelsLast)
     {
     }
 

@@ -1,14 +1,13 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Reflection;
-using ConvViz.Models.Onnx;
 
 namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// The options of one layer of a sequential model, and the layer's definition: each derived record is one layer type
 /// (Keras class name in <see cref="TypeName"/>), with its shape rule, its parameters, its TorchSharp module and its
-/// fields in the model file, all in one file of <c>Models/Layers</c>. Add it with <see cref="SequentialBuilder.Add"/>
+/// fields in the model file, all in one file of <c>Models/Layers</c>. Add it with <c>SequentialBuilder.Add</c>
 /// or an <c>AddX</c> shorthand. Copies with <c>with</c> are validated like new values.
 /// </summary>
 public abstract record LayerOptions
@@ -81,7 +80,7 @@ public abstract record LayerOptions
     }
 
     /// <summary>
-    /// Writes the layer as ONNX nodes (<see cref="Model.ExportOnnx(string)"/>) and returns the name of its output value.
+    /// Writes the layer as ONNX nodes (for <c>Model.ExportOnnx</c>) and returns the name of its output value.
     /// Each layer type maps itself in its own file; a type without a mapping is refused, naming the layer.
     /// </summary>
     /// <param name="onnx">The writer, positioned at this layer.</param>

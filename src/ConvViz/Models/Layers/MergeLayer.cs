@@ -6,7 +6,7 @@ namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// Base of Keras' merge layers, which combine the outputs of two or more earlier layers of a functional model
-/// (<see cref="FunctionalBuilder"/>): the element-wise ones (<c>Add</c>, <c>Subtract</c>, <c>Multiply</c>,
+/// (<c>FunctionalBuilder</c>): the element-wise ones (<c>Add</c>, <c>Subtract</c>, <c>Multiply</c>,
 /// <c>Average</c>, <c>Maximum</c>, <c>Minimum</c>) need inputs of one shape; <c>Concatenate</c> joins them along the
 /// channel axis. Each merge type is one record in its own file.
 /// </summary>

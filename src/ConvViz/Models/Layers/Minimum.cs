@@ -1,7 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
-
 namespace ConvViz.Models.Layers;
 
 /// <summary>

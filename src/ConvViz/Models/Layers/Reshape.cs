@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -79,9 +78,9 @@ public sealed record ReshapeOptions : LayerOptions
     {
         // Keras reshapes channels-last values: to NHWC, reshape (0 keeps the batch size), and back to NCHW for a feature map.
         var layer = onnx.Layer;
-        var nhwc = layer.InputShape.IsSpatial ? onnx.ToChannelsLast(inputs[0]) : inputs[0];
-        var reshaped = onnx.Node("Reshape", [nhwc, onnx.Int64s("shape", [0, .. layer.OutputShape.Dimensions.Select(d => (long)d)])]);
-        return layer.OutputShape.IsSpatial ? onnx.ToChannelsFirst(reshaped) : reshaped;
+        var nhwc = layer.Input.IsSpatial ? onnx.ToChannelsLast(inputs[0]) : inputs[0];
+        var reshaped = onnx.Node("Reshape", [nhwc, onnx.Int64s("shape", [0, .. onnx.Output.Dimensions.Select(d => (long)d)])]);
+        return onnx.Output.IsSpatial ? onnx.ToChannelsFirst(reshaped) : reshaped;
     }
 
     internal override LayerDefinition Define(LayerContext context)

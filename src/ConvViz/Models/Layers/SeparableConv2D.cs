@@ -1,6 +1,5 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models.Layers;
@@ -81,7 +80,7 @@ public sealed record SeparableConv2DOptions : ConvolutionOptions
     internal override string ToOnnx(OnnxLayerWriter onnx, IReadOnlyList<string> inputs) =>
         onnx.Activate(
             onnx.Convolution(
-                onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.InputShape.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, useBias: false),
+                onnx.Convolution(inputs[0], "depthwise_kernel", onnx.Layer.Input.Channels, KernelSize, Strides, DilationRate, Padding, ExplicitPadding, useBias: false),
                 "pointwise_kernel", 1, 1, 1, 1, Padding.Valid, null, UseBias, pointwise: true),
             Activation);
 
@@ -127,10 +126,10 @@ internal sealed class SeparableConv2DModule : LayerModule
         }
     }
 
-    internal override void ApplyLayout(MemoryLayout layout)
+    internal override void ApplyLayout(bool channelsLast)
     {
-        ConvolutionWindow.ApplyLayout(Param(_depthwise.KernelName), layout);
-        ConvolutionWindow.ApplyLayout(Param(_pointwise.KernelName), layout);
+        ConvolutionWindow.ApplyLayout(Param(_depthwise.KernelName), channelsLast);
+        ConvolutionWindow.ApplyLayout(Param(_pointwise.KernelName), channelsLast);
     }
 
     public override Tensor forward(Tensor input)

@@ -7,18 +7,18 @@ namespace ConvViz.Models.Layers;
 /// <summary>The memory-layout conversions of 4-D tensors, shared by the batch boundary and the layers' kernels.</summary>
 internal static class TensorLayout
 {
-    /// <summary>Returns <paramref name="x"/> with the strides of <paramref name="layout"/> (4-D tensors only; others unchanged).</summary>
+    /// <summary>Returns <paramref name="x"/> with channels-last (NHWC) or contiguous NCHW strides (4-D tensors only; others unchanged).</summary>
     /// <param name="x">The tensor; not disposed.</param>
-    /// <param name="layout">The layout.</param>
+    /// <param name="channelsLast">Channels-last strides when true, contiguous (channels-first) strides when false.</param>
     /// <returns><paramref name="x"/> itself when it already has that layout, otherwise a new tensor the caller owns.</returns>
-    public static Tensor Convert(Tensor x, MemoryLayout layout)
+    public static Tensor Convert(Tensor x, bool channelsLast)
     {
         if (x.dim() != 4)
         {
             return x;
         }
 
-        if (layout == MemoryLayout.ChannelsFirst)
+        if (!channelsLast)
         {
             return x.is_contiguous() ? x : x.contiguous();
         }

@@ -3,6 +3,7 @@
 using System.Reflection;
 using System.Text.Json;
 using ConvViz.Imaging;
+using ConvViz.Models.Layers;
 using Google.Protobuf;
 
 namespace ConvViz.Models.Onnx;
@@ -64,7 +65,7 @@ internal static class OnnxExporter
         }
 
         var values = new string[layers.Count];
-        var writer = new OnnxLayerWriter(model, g, options.Opset);
+        var writer = new OnnxLayerWriter(g, options.Opset, model.GetWeight);
         foreach (var layer in layers)
         {
             var inputs = layer.Inputs.Count == 0 ? [input] : layer.Inputs.Select(l => values[l.Index]).ToArray();
@@ -76,7 +77,8 @@ internal static class OnnxExporter
             }
 
             var first = g.NodeCount;
-            writer.Layer = layer;
+            writer.Layer = new LayerContext(layer.Index, layer.Name, layer.TypeName, layer.InputShape);
+            writer.Output = layer.OutputShape;
             var produced = layer.Options.ToOnnx(writer, inputs);
             var name = ValueName(layer.Name);
             g.Name(layer.Name, produced, name, first);

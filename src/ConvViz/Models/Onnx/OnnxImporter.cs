@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using ConvViz.Models.Layers;
 using Google.Protobuf;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>How a convolution or pooling window treats the border, as Keras' <c>padding</c> argument.</summary>
 public enum Padding

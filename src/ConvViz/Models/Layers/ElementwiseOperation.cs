@@ -1,8 +1,8 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
-/// <summary>The arithmetic an <see cref="Layers.ElementwiseConstantOptions"/> layer applies between its input x and its constant c.</summary>
+/// <summary>The arithmetic an <see cref="ElementwiseConstantOptions"/> layer applies between its input x and its constant c.</summary>
 public enum ElementwiseOperation
 {
     /// <summary>x + c.</summary>

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>Output sizes and padding of sliding windows, with TensorFlow's definitions.</summary>
 internal static class ConvArithmetic

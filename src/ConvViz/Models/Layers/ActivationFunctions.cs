@@ -2,7 +2,7 @@
 
 using static TorchSharp.torch;
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>Applies an <see cref="Activation"/> to a tensor, the way Keras defines it.</summary>
 internal static class ActivationFunctions

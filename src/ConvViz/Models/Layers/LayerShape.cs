@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// The output shape of a layer without the batch axis, in Keras order: (height, width, channels) for feature maps,

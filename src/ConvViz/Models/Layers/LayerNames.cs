@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>Rules for user-given layer names: they become module names and tensor keys in saved files.</summary>
 internal static class LayerNames

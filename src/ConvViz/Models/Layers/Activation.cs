@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>Element-wise activation functions, as Keras' <c>activation</c> argument.</summary>
 public enum Activation

@@ -2,7 +2,7 @@
 
 using static TorchSharp.torch;
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>Fills tensors with Keras' initializers.</summary>
 internal static class Initializers

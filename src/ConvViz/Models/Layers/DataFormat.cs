@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>The order of a feature map's axes as a layer sees them (Keras <c>data_format</c>).</summary>
 public enum DataFormat

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// Weight initializers with Keras' definitions. Fans follow Keras: for a kernel of kh × kw from c_in to c_out

@@ -1,6 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// Explicit padding of a convolution or pooling window, in rows above and below and columns left and right of the

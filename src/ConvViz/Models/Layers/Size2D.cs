@@ -2,7 +2,7 @@
 
 using System.Diagnostics.CodeAnalysis;
 
-namespace ConvViz.Models;
+namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// A height × width pair for kernel sizes, strides, pool sizes and dilation rates. Converts implicitly from an

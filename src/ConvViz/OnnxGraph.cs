@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 
-namespace ConvViz.Models.Onnx;
+namespace ConvViz;
 
 /// <summary>
 /// Builds an ONNX graph: nodes, constant tensors (initializers) and fresh value names. Names made here contain a '/',

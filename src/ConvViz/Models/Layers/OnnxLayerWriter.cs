@@ -1,21 +1,27 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
-using ConvViz.Models.Layers;
+using static TorchSharp.torch;
 
-namespace ConvViz.Models.Onnx;
+namespace ConvViz.Models.Layers;
 
 /// <summary>
 /// What a layer's <see cref="LayerOptions.ToOnnx"/> writes with: nodes and constants scoped to the current layer, its
 /// weights as initializers, and the pieces several layer types share (activations, convolutions, windows). Values are
-/// in ConvViz's layout: feature maps NCHW, flat values [N, features].
+/// in ConvViz's layout: feature maps NCHW, flat values [N, features]. The exporter supplies the graph and the weights.
 /// </summary>
-internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph, int opset)
+/// <param name="graph">The graph being written.</param>
+/// <param name="opset">The opset being written.</param>
+/// <param name="weight">Reads a layer's weight by layer index and weight name (TorchSharp layout); the writer disposes it.</param>
+internal sealed class OnnxLayerWriter(OnnxGraph graph, int opset, Func<int, string, Tensor> weight)
 {
     /// <summary>Gets the opset being written.</summary>
     public int Opset => opset;
 
-    /// <summary>Gets or sets the layer being written.</summary>
-    public LayerInfo Layer { get; set; } = null!;
+    /// <summary>Gets or sets the layer being written: its index, name, type and input shapes.</summary>
+    public LayerContext Layer { get; set; } = null!;
+
+    /// <summary>Gets or sets the output shape of the layer being written.</summary>
+    public LayerShape Output { get; set; } = null!;
 
     /// <summary>Adds a node of the current layer and returns its output's name.</summary>
     public string Node(string opType, IEnumerable<string> inputs, params AttributeProto[] attributes) => graph.Node(Layer.Name, opType, inputs, null, attributes);
@@ -132,7 +138,7 @@ internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph, int opset)
     /// <summary>Adds one of the layer's weights (TorchSharp layout, float32) as an initializer named <c>layer.weight</c>, as in the model file.</summary>
     public string Weight(string name)
     {
-        using var tensor = model.GetWeight(Layer.Index, name);
+        using var tensor = weight(Layer.Index, name);
         using var cpu = tensor.device_type == TorchSharp.DeviceType.CPU ? tensor.alias() : tensor.cpu();
         graph.Floats(Layer.Name, name, cpu.data<float>().ToArray(), cpu.shape);
 
@@ -147,5 +153,5 @@ internal sealed class OnnxLayerWriter(Model model, OnnxGraph graph, int opset)
         new($"Layer {Layer.Index} '{Layer.Name}' ({Layer.TypeName}) cannot be exported to ONNX: {reason}.");
 
     private WindowPadding WindowPadding(Size2D kernel, Size2D strides, Size2D dilation, Padding padding, Padding2D? explicitPadding) =>
-        new LayerContext(Layer.Index, Layer.Name, Layer.TypeName, Layer.InputShape).Window(kernel, strides, dilation, padding, explicitPadding).Padding;
+        Layer.Window(kernel, strides, dilation, padding, explicitPadding).Padding;
 }
