@@ -84,10 +84,10 @@ public sealed class TemporaryScalarGuardTests
             .ToList();
         Assert.True(sources.Count > 50, $"Found only {sources.Count} library sources under {Repository}.");
 
-        // The ONNX protobuf classes are generated into obj/ by Grpc.Tools at build: take this configuration's copy.
+        // The ONNX protobuf classes are generated into obj/ by Grpc.Tools at build: take this configuration's latest copy.
         var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
         var generated = Path.Combine(Repository, "src", "ConvViz", "obj", configuration);
-        sources.AddRange(Directory.EnumerateFiles(generated, "OnnxSubset.cs", SearchOption.AllDirectories));
+        sources.Add(GeneratedOnnxSubset(generated));
 
         var compilation = Compile(sources.Select(p => CSharpSyntaxTree.ParseText(File.ReadAllText(p), Options, p)), "ConvViz");
         // The [LoggerMessage] partial methods get their bodies from a source generator that this compilation does not run
@@ -138,6 +138,16 @@ public sealed class TemporaryScalarGuardTests
         Assert.True(errors.Count == 0, "The sample did not compile: " + string.Join("\n", errors));
         return RunAnalyzer(compilation);
     }
+
+    /// <summary>
+    /// Finds the generated ONNX protobuf classes of the last build: an older build may have left a copy under the
+    /// proto file's former folder, which would define every class twice.
+    /// </summary>
+    internal static string GeneratedOnnxSubset(string objDirectory) =>
+        Directory.EnumerateFiles(objDirectory, "OnnxSubset.cs", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault()
+        ?? throw new FileNotFoundException($"No generated OnnxSubset.cs under {objDirectory}; build src/ConvViz first.");
 
     /// <summary>Compiles <paramref name="trees"/> as a library against the test's own references (the layering test reuses it).</summary>
     internal static CSharpCompilation Compile(IEnumerable<SyntaxTree> trees, string name)
