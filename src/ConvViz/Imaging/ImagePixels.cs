@@ -13,8 +13,8 @@ namespace ConvViz.Imaging;
 
 /// <summary>
 /// The decode → resize → tensor path shared by <see cref="ImageLoader"/> and the datasets (<c>ImageFolderDataset</c>).
-/// Images are resized into interleaved bytes (height × width × loaded channels); batches of such buffers become
-/// float32 [B, C, H, W] tensors with one native copy, permute and type conversion.
+/// Images are resized into interleaved bytes (height × width × loaded channels); those become planar float32 values
+/// (<see cref="ToPlanar"/>, or warped on the way by the augmenter) and one [B, C, H, W] tensor per batch.
 /// </summary>
 internal static class ImagePixels
 {
