@@ -189,8 +189,8 @@ internal static class AffineSampler
             for (var u = 0; u < width; u++)
             {
                 // The source point of output pixel (row r, column u), folded per axis by the fill rule.
-                var valid = TRule.Fold((m0 * u) + rowX + m2, width, out var x0, out var x1, out var tx)
-                    & TRule.Fold((m3 * u) + rowY + m5, height, out var y0, out var y1, out var ty);
+                var valid = FoldAxis<TRule>((m0 * u) + rowX + m2, width, out var x0, out var x1, out var tx)
+                    & FoldAxis<TRule>((m3 * u) + rowY + m5, height, out var y0, out var y1, out var ty);
                 var at = outRow + (flipH ? width - 1 - u : u);
                 if (!valid)
                 {
@@ -399,8 +399,8 @@ internal static class AffineSampler
 
         for (; u < width; u++)
         {
-            var inside = TRule.Fold((m[0] * u) + rowX + m[2], width, out var i0, out var i1, out var wx)
-                & TRule.Fold((m[3] * u) + rowY + m[5], height, out var j0, out var j1, out var wy);
+            var inside = FoldAxis<TRule>((m[0] * u) + rowX + m[2], width, out var i0, out var i1, out var wx)
+                & FoldAxis<TRule>((m[3] * u) + rowY + m[5], height, out var j0, out var j1, out var wy);
             tx[u] = wx;
             ty[u] = wy;
             x0[u] = i0 * PackedLanes;
@@ -424,6 +424,24 @@ internal static class AffineSampler
         return Vector256.ConditionalSelect(Vector256.GreaterThan(c, last), last, c);
     }
 
+    /// <summary>
+    /// Folds one coordinate by the rule (see <see cref="IFillRule.Fold"/>); an axis of length 1 has a single pixel,
+    /// inside only at 0 for the constant rule.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool FoldAxis<TRule>(double c, int length, out int i0, out int i1, out double t)
+        where TRule : struct, IFillRule
+    {
+        if (length == 1)
+        {
+            i0 = i1 = 0;
+            t = 0;
+            return !TRule.FillsOutside || c == 0;
+        }
+
+        return TRule.Fold(c, length, out i0, out i1, out t);
+    }
+
     /// <summary>Tail of the non-wrapping rules: a clamped coordinate's two neighbours and weight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Neighbours(double c, int length, out int i0, out int i1, out double t)
@@ -437,21 +455,27 @@ internal static class AffineSampler
     /// <summary>A fill mode's rule for one axis: fold a coordinate into the image, give its two neighbours and weight.</summary>
     private interface IFillRule
     {
-        /// <summary>Gets a value indicating whether <see cref="FoldVector"/> is implemented (lengths above 1 only).</summary>
-        static abstract bool HasVectorForm { get; }
+        /// <summary>Gets a value indicating whether points outside the image take the fill value (else they fold inside).</summary>
+        static virtual bool FillsOutside => false;
 
-        /// <summary>Folds one coordinate into the image by the fill rule and returns its two neighbours and weight.</summary>
+        /// <summary>Gets a value indicating whether <see cref="FoldVector"/> is implemented.</summary>
+        static virtual bool HasVectorForm => false;
+
+        /// <summary>Folds one coordinate into an axis longer than 1 and returns its two neighbours and weight.</summary>
         /// <returns>False when the point takes the fill value (constant mode outside the image).</returns>
         static abstract bool Fold(double c, int length, out int i0, out int i1, out double t);
 
-        /// <summary>Four lanes of <see cref="Fold"/> up to the clamped coordinate (the caller floors it), for a length above 1.</summary>
+        /// <summary>Four lanes of <see cref="Fold"/> up to the clamped coordinate (the caller floors it).</summary>
         /// <returns>All bits set in the lanes inside the image.</returns>
-        static abstract Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped);
+        static virtual Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped) =>
+            throw new NotSupportedException();
     }
 
     /// <summary>Constant: outside points take the fill value.</summary>
     private readonly struct ConstantRule : IFillRule
     {
+        public static bool FillsOutside => true;
+
         public static bool HasVectorForm => true;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -465,13 +489,6 @@ internal static class AffineSampler
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
-            if (length == 1)
-            {
-                i0 = i1 = 0;
-                t = 0;
-                return c == 0;
-            }
-
             double last = length - 1;
             var valid = c >= 0 && c <= last;
             Neighbours(Math.Clamp(c, 0, last), length, out i0, out i1, out t);
@@ -494,13 +511,6 @@ internal static class AffineSampler
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
-            if (length == 1)
-            {
-                i0 = i1 = 0;
-                t = 0;
-                return true;
-            }
-
             Neighbours(Math.Clamp(c, 0, length - 1), length, out i0, out i1, out t);
             return true;
         }
@@ -526,13 +536,6 @@ internal static class AffineSampler
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
-            if (length == 1)
-            {
-                i0 = i1 = 0;
-                t = 0;
-                return true;
-            }
-
             var period = 2.0 * length;
             var shifted = c + 0.5;
             var folded = shifted - (Math.Floor(shifted / period) * period);
@@ -549,21 +552,9 @@ internal static class AffineSampler
     /// <summary>Wrap: scipy's map_coordinate period L − 1.</summary>
     private readonly struct WrapRule : IFillRule
     {
-        public static bool HasVectorForm => false;
-
-        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped) =>
-            throw new NotSupportedException();
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
-            if (length == 1)
-            {
-                i0 = i1 = 0;
-                t = 0;
-                return true;
-            }
-
             double last = length - 1;
             var period = last;
             if (c < 0)
@@ -583,21 +574,9 @@ internal static class AffineSampler
     /// <summary>Grid-wrap: period L; the neighbour after the last pixel is the first.</summary>
     private readonly struct GridWrapRule : IFillRule
     {
-        public static bool HasVectorForm => false;
-
-        public static Vector256<double> FoldVector(Vector256<double> c, int length, Vector256<double> last, out Vector256<double> clamped) =>
-            throw new NotSupportedException();
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Fold(double c, int length, out int i0, out int i1, out double t)
         {
-            if (length == 1)
-            {
-                i0 = i1 = 0;
-                t = 0;
-                return true;
-            }
-
             c -= Math.Floor(c / length) * length;
             c = Math.Clamp(c, 0, length);
             var g0 = (int)Math.Floor(c);
