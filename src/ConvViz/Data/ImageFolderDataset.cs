@@ -646,7 +646,9 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             }
         }
 
-        return tensor(values, [used.Count, channels, height, width]);
+        // The batch tensor uses this array as its storage (pinned until the tensor is freed): no second copy.
+        using var flat = as_tensor(values);
+        return flat.reshape(used.Count, channels, height, width);
     }
 
     /// <summary>The general case, batch by batch on tensors: augmenter, preprocessing function, then standardisation.</summary>
