@@ -278,6 +278,18 @@ internal sealed class Conv2DModule : LayerModule
         }
     }
 
+    /// <summary>Gets a value indicating whether folded weights are currently kept (for tests: that a fold took place).</summary>
+    internal bool HoldsFoldedWeights
+    {
+        get
+        {
+            lock (_foldLock)
+            {
+                return _folded is not null;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
