@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ConvViz.Models;
+using ConvViz.Models.Layers;
 using ConvViz.Models.Onnx;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -24,7 +25,7 @@ internal static class ResNet18Profile
         var path = PretrainedModels.FindResNet18()!;
         if (args.Contains("--fold"))
         {
-            return FoldSideBySide(path, rounds, batch, precision);
+            return FoldSideBySide(path, rounds, batch, precision, args.Contains("--vs-nchw"));
         }
 
         using var model = Model.Load(path);
@@ -44,7 +45,11 @@ internal static class ResNet18Profile
                 {
                     var args2 = model.Specs[i].Inputs.Select(j => j < 0 ? x : values[j]!).ToArray();
                     var t0 = Stopwatch.GetTimestamp();
-                    values[i] = model.LayerModules[i].Invoke(args2);
+                    // The executor's fold, as in Model.Run: a convolution followed by its batch normalization computes both.
+                    var next = i + 1 < n ? model.LayerModules[i + 1] : null;
+                    values[i] = model.LayerModules[i] is Conv2DModule conv && next is BatchNormModule bn && model.Specs[i + 1].Inputs is [var only] && only == i
+                        ? conv.ForwardFoldingBatchNorm(args2[0], bn)
+                        : i > 0 && model.LayerModules[i - 1] is Conv2DModule && model.LayerModules[i] is BatchNormModule ? args2[0].alias() : model.LayerModules[i].Invoke(args2);
                     if (r >= 2)
                     {
                         times[i] += Stopwatch.GetElapsedTime(t0).TotalMilliseconds / rounds;
@@ -85,13 +90,14 @@ internal static class ResNet18Profile
         return 0;
     }
 
-    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision)
+    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision, bool versusChannelsFirst)
     {
         using var folded = Model.Load(path);
         using var plain = Model.Load(path);
         folded.Precision = precision;
         plain.Precision = precision;
-        plain.FoldsBatchNorm = false;
+        plain.FoldsBatchNorm = versusChannelsFirst;
+        plain.Layout = versusChannelsFirst ? MemoryLayout.ChannelsFirst : MemoryLayout.ChannelsLast;
         using var input = rand([batch, 3, 224, 224], generator: new Generator().manual_seed(1)).mul(255f);
         var (a, b) = (new List<double>(), new List<double>());
         for (var r = 0; r < rounds + 2; r++)
@@ -119,7 +125,7 @@ internal static class ResNet18Profile
         using var x = folded.Predict(input);
         using var y = plain.Predict(input);
         var worst = x.sub(y).abs().max().item<float>() / y.abs().max().item<float>();
-        Console.WriteLine(FormattableString.Invariant($"{precision} batch {batch}: folded median {a.Order().ElementAt(a.Count / 2):F1} ms, unfolded {b.Order().ElementAt(b.Count / 2):F1} ms; max difference / max value {worst:E2}"));
+        Console.WriteLine(FormattableString.Invariant($"{precision} batch {batch}: folded median {a.Order().ElementAt(a.Count / 2):F1} ms, {(versusChannelsFirst ? "folded channels-first" : "unfolded")} {b.Order().ElementAt(b.Count / 2):F1} ms; max difference / max value {worst:E2}"));
         return 0;
     }
 
