@@ -21,6 +21,12 @@ if (args.Length > 0 && args[0] == "resnet18")
     return ResNet18SideBySide.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "resnet18-profile")
+{
+    // resnet18-profile [ROUNDS] [BATCH] [--bf16] [--nchw] [--ort]: each layer's time in ConvViz, each node's in ONNX Runtime.
+    return ResNet18Profile.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "pipeline")
 {
     // pipeline [DIR] [--images N] [--threads T]: the data pipeline's stages one by one, then dataset passes alone.

@@ -71,7 +71,8 @@ internal static class ConvolutionPath
         return "libtorch_cpu does not export at::Context::setUserEnabledNNPACK under a known C++ ABI";
     }
 
-    private static bool TryOpenTorchCpu(out IntPtr library)
+    /// <summary>Opens the libtorch_cpu that TorchSharp loaded (another reference to it).</summary>
+    internal static bool TryOpenTorchCpu(out IntPtr library)
     {
         // The library is already loaded by TorchSharp; opening it again only takes another reference to it.
         foreach (var name in new[] { NativeBackend.FindNative("torch_cpu"), "libtorch_cpu.so", "torch_cpu.dll", "libtorch_cpu.dylib" })

@@ -1,5 +1,6 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
+using ConvViz.Models.Layers;
 using static TorchSharp.torch;
 
 namespace ConvViz.Models;
@@ -11,6 +12,16 @@ namespace ConvViz.Models;
 /// </summary>
 public sealed partial class Model
 {
+    private const int NotFolded = -1;
+    private const int FoldedAway = -2;
+    private int[]? _soleReaders;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the graph executor folds batch normalizations into convolutions where it
+    /// may (see <see cref="BatchNormFolds"/>). On by default; tests and benchmarks switch it off to compare.
+    /// </summary>
+    internal bool FoldsBatchNorm { get; set; } = true;
+
     /// <summary>
     /// Gets or sets the precision the layers compute in, for prediction and inspection; <see cref="Compile(CompileOptions)"/>
     /// sets it from <see cref="CompileOptions.Precision"/> for training. With <see cref="Models.Precision.BFloat16"/> the
@@ -122,6 +133,7 @@ public sealed partial class Model
             ValidateInput(input);
         }
 
+        var folds = BatchNormFolds(plan, outputs, run);
         var values = new Tensor?[plan.Last + 1];
         var readers = (int[])plan.Readers.Clone();
         var results = new Tensor?[outputs.Count];
@@ -144,7 +156,7 @@ public sealed partial class Model
                 }
                 else
                 {
-                    value = Evaluate(i, x, values, readers, run.OutputBeforeActivation && i == plan.Last);
+                    value = Evaluate(i, x, values, readers, run.OutputBeforeActivation && i == plan.Last, folds?[i] ?? NotFolded);
                     if (i == run.ReplaceAt)
                     {
                         var replaced = run.Replace!(value);
@@ -202,8 +214,13 @@ public sealed partial class Model
         }
     }
 
-    /// <summary>Runs layer <paramref name="index"/> on its inputs' values and frees each input after its last reader.</summary>
-    private Tensor Evaluate(int index, Tensor? input, Tensor?[] values, int[] readers, bool beforeActivation)
+    /// <summary>
+    /// Runs layer <paramref name="index"/> on its inputs' values and frees each input after its last reader.
+    /// <paramref name="fold"/> is <see cref="NotFolded"/>, or <see cref="FoldedAway"/> for a batch normalization whose
+    /// convolution already computed its value (which it passes on), or the index of the batch normalization that this
+    /// convolution computes folded in.
+    /// </summary>
+    private Tensor Evaluate(int index, Tensor? input, Tensor?[] values, int[] readers, bool beforeActivation, int fold)
     {
         var sources = _inputs[index];
         var arguments = new Tensor[sources.Count];
@@ -213,7 +230,12 @@ public sealed partial class Model
         }
 
         var module = _modules[index];
-        var output = beforeActivation && arguments.Length == 1 ? module.ForwardBeforeActivation(arguments[0]) : module.Invoke(arguments);
+        var output = fold switch
+        {
+            FoldedAway => arguments[0].alias(),
+            >= 0 => ((Conv2DModule)module).ForwardFoldingBatchNorm(arguments[0], (BatchNormModule)_modules[fold]),
+            _ => beforeActivation && arguments.Length == 1 ? module.ForwardBeforeActivation(arguments[0]) : module.Invoke(arguments),
+        };
         foreach (var source in sources)
         {
             if (source != LayerGraphBuilder.ModelInput && --readers[source] == 0)
@@ -224,6 +246,71 @@ public sealed partial class Model
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// Chooses the batch normalizations that this evaluation folds into the convolution before them (the executor's one
+    /// inference-time fusion; ONNX Runtime does the same): a convolution without activation whose only reader is a batch
+    /// normalization that uses its moving averages, when autograd is off (so nothing differentiates through the folded
+    /// weights, and gradients with respect to the input are never affected), no layer's value is replaced, and the
+    /// convolution's own value is neither requested nor given. The result agrees with the unfolded layers to float
+    /// rounding; every requested value is computed as before, since a requested convolution is never folded.
+    /// </summary>
+    /// <returns>Per layer, <see cref="NotFolded"/>, <see cref="FoldedAway"/> or (for a convolution) the batch
+    /// normalization it computes; <see langword="null"/> when nothing folds.</returns>
+    private int[]? BatchNormFolds(GraphPlan plan, IReadOnlyList<int> outputs, GraphRun run)
+    {
+        if (!FoldsBatchNorm || is_grad_enabled() || run.ReplaceAt >= 0)
+        {
+            return null;
+        }
+
+        var soleReaders = _soleReaders ??= SoleReaders(_inputs);
+        int[]? folds = null;
+        for (var i = 0; i < plan.Last; i++)
+        {
+            var j = soleReaders[i];
+            if (j < 0 || !plan.Computed[i] || !plan.Computed[j] || outputs.Contains(i) || run.Given.ContainsKey(i) ||
+                _modules[i] is not Conv2DModule { CanFoldBatchNorm: true } || _modules[j] is not BatchNormModule { UsesMovingAverages: true } ||
+                _inputs[j] is not [var only] || only != i)
+            {
+                continue;
+            }
+
+            folds ??= [.. Enumerable.Repeat(NotFolded, plan.Last + 1)];
+            folds[i] = j;
+            folds[j] = FoldedAway;
+        }
+
+        return folds;
+    }
+
+    /// <summary>Per layer, the one layer that reads its output, or −1 when none or several do (or one reads it twice).</summary>
+    private static int[] SoleReaders(IReadOnlyList<int>[] inputs)
+    {
+        var sole = Enumerable.Repeat(-1, inputs.Length).ToArray();
+        var count = new int[inputs.Length];
+        for (var j = 0; j < inputs.Length; j++)
+        {
+            foreach (var i in inputs[j])
+            {
+                if (i != LayerGraphBuilder.ModelInput)
+                {
+                    count[i]++;
+                    sole[i] = j;
+                }
+            }
+        }
+
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            if (count[i] != 1)
+            {
+                sole[i] = -1;
+            }
+        }
+
+        return sole;
     }
 
     /// <summary>Runs the layers up to <paramref name="lastLayer"/> and returns its float32 output (see <see cref="Run"/>).</summary>

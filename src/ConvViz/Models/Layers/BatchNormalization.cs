@@ -112,9 +112,68 @@ internal sealed class BatchNormModule : LayerModule
         register_buffer("moving_variance", ones(channels));
     }
 
+    /// <summary>
+    /// Gets how many forward passes updated the moving averages. libtorch's CPU kernel writes them without incrementing
+    /// their version counters, so folded copies of them (<see cref="Conv2DModule.ForwardFoldingBatchNorm"/>) also check this.
+    /// </summary>
+    internal long StatisticsUpdates { get; private set; }
+
+    /// <summary>Gets a value indicating whether the layer currently normalizes with its moving averages (evaluation mode, or frozen).</summary>
+    internal bool UsesMovingAverages => !(training && Trainable);
+
+    /// <summary>Gets the tensors that <see cref="ScaleAndShift"/> reads: gamma and beta when present, the moving mean and variance.</summary>
+    internal Tensor[] FoldSources()
+    {
+        List<Tensor> sources = [];
+        if (_options.Scale)
+        {
+            sources.Add(Param("gamma"));
+        }
+
+        if (_options.Center)
+        {
+            sources.Add(Param("beta"));
+        }
+
+        sources.Add(Buffer("moving_mean"));
+        sources.Add(Buffer("moving_variance"));
+        return [.. sources];
+    }
+
+    /// <summary>
+    /// The inference-mode normalization as one affine map per channel, in float64: y = scale · x + shift with
+    /// scale = gamma / √(moving variance + ε) and shift = beta − moving mean · scale.
+    /// </summary>
+    /// <returns>Scale and shift, [channels] each; the caller owns both.</returns>
+    internal (Tensor Scale, Tensor Shift) ScaleAndShift()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var epsilon = Scalars.Create(_options.Epsilon);
+        var variance = Buffer("moving_variance").to_type(ScalarType.Float64);
+        var scale = variance.add(epsilon, Scalars.One).rsqrt();
+        if (_options.Scale)
+        {
+            scale = scale.mul(Param("gamma").to_type(ScalarType.Float64));
+        }
+
+        var shift = Buffer("moving_mean").to_type(ScalarType.Float64).mul(scale).neg();
+        if (_options.Center)
+        {
+            shift = shift.add(Param("beta").to_type(ScalarType.Float64), Scalars.One);
+        }
+
+        return (scale.MoveToOuterDisposeScope(), shift.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Normalizes in float32 (as PyTorch's autocast does), whatever the compute type.</summary>
     public override Tensor forward(Tensor input)
     {
+        if (!UsesMovingAverages)
+        {
+            StatisticsUpdates++;
+        }
+
         using var wide = input.dtype == ScalarType.Float32 ? null : input.to_type(ScalarType.Float32);
         return nn.functional.batch_norm(
             wide ?? input,

@@ -231,4 +231,141 @@ internal sealed class Conv2DModule : LayerModule
         using var bias = _useBias ? CastForCompute(Param("bias")) : null;
         return _window.Convolve(x, kernel, bias, _groups);
     }
+
+    /// <summary>
+    /// Gets a value indicating whether a batch normalization that reads this layer's output can be folded into its
+    /// kernel and bias (<see cref="ForwardFoldingBatchNorm"/>): the layer has no activation of its own, and libtorch's
+    /// version counters can be read (without them a cached fold could not notice changed weights).
+    /// </summary>
+    internal bool CanFoldBatchNorm => _activation == Activation.Linear && TensorVersion.IsAvailable;
+
+    /// <summary>
+    /// Computes <paramref name="batchNorm"/>(this layer(<paramref name="input"/>)) in one convolution, with the batch
+    /// normalization in inference mode folded into the kernel and bias (kernel · scale, (bias − mean) · scale + beta,
+    /// per filter, folded in float64 and then cast to the compute type). The folded tensors are kept and rebuilt when a
+    /// tensor they came from changed (libtorch version counter or identity), when the batch normalization updated its
+    /// moving averages, or when the compute type or the kernel's layout changed. Only the graph executor calls this,
+    /// without autograd and only when this layer's own value is not needed.
+    /// </summary>
+    /// <param name="input">The layer's input; not disposed.</param>
+    /// <param name="batchNorm">The batch normalization reading this layer's output, using its moving averages.</param>
+    /// <returns>The batch normalization's output (in the compute type); the caller owns it.</returns>
+    internal Tensor ForwardFoldingBatchNorm(Tensor input, BatchNormModule batchNorm)
+    {
+        var kernel = Param(_kernelName);
+        Tensor[] sources = [kernel, .. _useBias ? [Param("bias")] : Array.Empty<Tensor>(), .. batchNorm.FoldSources()];
+        Tensor foldedKernel, foldedBias;
+        lock (_foldLock)
+        {
+            // Concurrent predictions share the cache: each takes aliases, which stay valid if another thread rebuilds it.
+            if (_folded is null || !_folded.IsCurrent(batchNorm, sources, ComputeType, TensorLayout.IsChannelsLast(kernel)))
+            {
+                _folded?.Dispose();
+                _folded = null;
+                _folded = FoldedConvolution.Create(batchNorm, sources, ComputeType, kernel, _useBias ? Param("bias") : null);
+            }
+
+            foldedKernel = _folded.Kernel.alias();
+            foldedBias = _folded.Bias.alias();
+        }
+
+        using (foldedKernel)
+        using (foldedBias)
+        using (var x = CastForCompute(input))
+        {
+            return _window.Convolve(x, foldedKernel, foldedBias, _groups);
+        }
+    }
+
+    /// <summary>Gets a value indicating whether folded weights are currently kept (for tests: that a fold took place).</summary>
+    internal bool HoldsFoldedWeights
+    {
+        get
+        {
+            lock (_foldLock)
+            {
+                return _folded is not null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _folded?.Dispose();
+            _folded = null;
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private readonly Lock _foldLock = new();
+    private FoldedConvolution? _folded;
+
+    /// <summary>A convolution's kernel and bias with a batch normalization folded in, and what they were made from.</summary>
+    private sealed class FoldedConvolution : IDisposable
+    {
+        private readonly BatchNormModule _batchNorm;
+        private readonly Tensor[] _sources;
+        private readonly long[] _versions;
+        private readonly long _statisticsUpdates;
+        private readonly ScalarType _computeType;
+        private readonly bool _channelsLast;
+
+        private FoldedConvolution(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast, Tensor kernel, Tensor bias)
+        {
+            _batchNorm = batchNorm;
+            _sources = sources;
+            _versions = [.. sources.Select(TensorVersion.Read)];
+            _statisticsUpdates = batchNorm.StatisticsUpdates;
+            _computeType = computeType;
+            _channelsLast = channelsLast;
+            Kernel = kernel;
+            Bias = bias;
+        }
+
+        public Tensor Kernel { get; }
+
+        public Tensor Bias { get; }
+
+        public static FoldedConvolution Create(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, Tensor kernel, Tensor? bias)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var channelsLast = TensorLayout.IsChannelsLast(kernel);
+            var (scale, shift) = batchNorm.ScaleAndShift();
+            var folded = kernel.to_type(ScalarType.Float64).mul(scale.view(-1, 1, 1, 1)).to_type(computeType);
+            folded = TensorLayout.Convert(folded, channelsLast ? MemoryLayout.ChannelsLast : MemoryLayout.ChannelsFirst);
+            var foldedBias = bias is null ? shift : bias.to_type(ScalarType.Float64).mul(scale).add(shift, Scalars.One);
+            foldedBias = foldedBias.to_type(computeType);
+            return new FoldedConvolution(batchNorm, sources, computeType, channelsLast, folded.DetachFromDisposeScope(), foldedBias.DetachFromDisposeScope());
+        }
+
+        public bool IsCurrent(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast)
+        {
+            if (!ReferenceEquals(batchNorm, _batchNorm) || computeType != _computeType || channelsLast != _channelsLast ||
+                batchNorm.StatisticsUpdates != _statisticsUpdates || sources.Length != _sources.Length)
+            {
+                return false;
+            }
+
+            for (var k = 0; k < sources.Length; k++)
+            {
+                if (!ReferenceEquals(sources[k], _sources[k]) || TensorVersion.Read(sources[k]) != _versions[k])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public void Dispose()
+        {
+            Kernel.Dispose();
+            Bias.Dispose();
+        }
+    }
 }
