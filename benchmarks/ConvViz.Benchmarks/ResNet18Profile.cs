@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Text.Json;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
-using ConvViz.Models.Onnx;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;

@@ -337,7 +337,7 @@ internal sealed class Conv2DModule : LayerModule
             var channelsLast = TensorLayout.IsChannelsLast(kernel);
             var (scale, shift) = batchNorm.ScaleAndShift();
             var folded = kernel.to_type(ScalarType.Float64).mul(scale.view(-1, 1, 1, 1)).to_type(computeType);
-            folded = TensorLayout.Convert(folded, channelsLast ? MemoryLayout.ChannelsLast : MemoryLayout.ChannelsFirst);
+            folded = TensorLayout.Convert(folded, channelsLast);
             var foldedBias = bias is null ? shift : bias.to_type(ScalarType.Float64).mul(scale).add(shift, Scalars.One);
             foldedBias = foldedBias.to_type(computeType);
             return new FoldedConvolution(batchNorm, sources, computeType, channelsLast, folded.DetachFromDisposeScope(), foldedBias.DetachFromDisposeScope());
