@@ -43,8 +43,23 @@ internal static partial class CompareCommand
             throw new ArgumentException("The epoch section needs --data DIR (a folder of class sub-folders of JPEGs).");
         }
 
-        using var folder = BlogData.Folder(dir, options.Workers, cache: options.CacheImages);
-        var count = folder.SampleCount;
+        var folders = options.WorkerSettings.Select(w => BlogData.Folder(dir, w, cache: options.CacheImages)).ToArray();
+        try
+        {
+            EpochsOf(model, options, folders, result);
+        }
+        finally
+        {
+            foreach (var folder in folders)
+            {
+                folder.Dispose();
+            }
+        }
+    }
+
+    private static void EpochsOf(Model model, CompareOptions options, ImageFolderDataset[] folders, JsonObject result)
+    {
+        var count = folders[0].SampleCount;
         using var images = rand(count, 3, Blog.Size, Blog.Size);
         using var classes = randint(0, Blog.Classes, count);
         using var labels = nn.functional.one_hot(classes, Blog.Classes).to_type(ScalarType.Float32);
@@ -65,38 +80,38 @@ internal static partial class CompareCommand
             return sw.Elapsed.TotalSeconds;
         }
 
-        Log($"pure-compute epoch (warm-up): {folder.BatchesPerEpoch} steps on in-memory tensors");
-        Time(memory);
-        Log($"first end-to-end epoch over {count} JPEGs{(options.CacheImages ? " (fills the decoded-image cache)" : string.Empty)}");
-        var first = Time(folder);
-        var compute = new List<double>();
-        var e2e = new List<double>();
-        for (var r = 0; r < options.EpochRounds; r++)
-        {
-            Log($"round {r + 1}/{options.EpochRounds}: compute epoch, then end-to-end epoch");
-            compute.Add(Time(memory));
-            e2e.Add(Time(folder));
-        }
-
         static double Median(List<double> v)
         {
             var o = v.Order().ToArray();
             return o.Length % 2 == 1 ? o[o.Length / 2] : (o[(o.Length / 2) - 1] + o[o.Length / 2]) / 2;
         }
 
+        Log($"pure-compute epoch (warm-up): {folders[0].BatchesPerEpoch} steps on in-memory tensors");
+        Time(memory);
+        var first = new double[folders.Length];
+        for (var f = 0; f < folders.Length; f++)
+        {
+            Log($"first end-to-end epoch over {count} JPEGs, WorkerCount={options.WorkerSettings[f]}{(options.CacheImages ? " (fills the decoded-image cache)" : string.Empty)}");
+            first[f] = Time(folders[f]);
+        }
+
+        var compute = new List<double>();
+        var e2e = folders.Select(_ => new List<double>()).ToArray();
+        for (var r = 0; r < options.EpochRounds; r++)
+        {
+            Log($"round {r + 1}/{options.EpochRounds}: compute epoch, then an end-to-end epoch per worker setting");
+            compute.Add(Time(memory));
+            for (var f = 0; f < folders.Length; f++)
+            {
+                e2e[f].Add(Time(folders[f]));
+            }
+        }
+
         // CPU seconds (user + system) of the process: on a machine shared with other work, wall times swing with the
         // load but the CPU time each epoch needs does not (much); e2e / compute CPU time is the wall ratio that a
         // quiet machine whose cores the compute epoch already fills would show.
         var computeCpu = Median(cpu[memory].Skip(1).ToList());
-        var e2eCpu = Median(cpu[folder].Skip(1).ToList());
         var computeSeconds = Median(compute);
-        var e2eSeconds = Median(e2e);
-        var ratios = new JsonArray();
-        for (var r = 0; r < e2e.Count; r++)
-        {
-            ratios.Add(Round(e2e[r] / compute[r]));
-        }
-
         result["compute_epoch"] = new JsonObject
         {
             ["images"] = count,
@@ -105,27 +120,39 @@ internal static partial class CompareCommand
             ["cpu_seconds"] = Round(computeCpu),
             ["note"] = $"median of {compute.Count} Model.Fit epochs over an InMemoryDataset of the same size (shuffled)",
         };
-        result["e2e_first_epoch"] = new JsonObject
+        for (var f = 0; f < folders.Length; f++)
         {
-            ["images"] = count,
-            ["seconds"] = Round(first),
-            ["img_per_s"] = Round(count / first),
-            ["vs_compute"] = Round(first / computeSeconds),
-            ["note"] = options.CacheImages ? "the epoch that decodes every file and fills the cache" : "the first epoch (no cache)",
-        };
-        result["e2e_epoch"] = new JsonObject
-        {
-            ["images"] = count,
-            ["seconds"] = Round(e2eSeconds),
-            ["img_per_s"] = Round(count / e2eSeconds),
-            ["vs_compute"] = Round(e2eSeconds / computeSeconds),
-            ["vs_compute_per_round"] = ratios,
-            ["cpu_seconds"] = Round(e2eCpu),
-            ["cpu_vs_compute"] = Round(e2eCpu / computeCpu),
-            ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a",
-            ["cache"] = options.CacheImages,
-            ["note"] = $"median of {e2e.Count} epochs, each right after a compute epoch: ImageFolderDataset (safe decode, nearest resize, Keras-order Augmenter, rescale) with WorkerCount={options.Workers}, PrefetchBatches=2, CacheImages={options.CacheImages}, then Model.Fit",
-        };
+            var suffix = f == 0 ? string.Empty : $"_workers{options.WorkerSettings[f]}";
+            var e2eCpu = Median(cpu[folders[f]].Skip(1).ToList());
+            var e2eSeconds = Median(e2e[f]);
+            var ratios = new JsonArray();
+            for (var r = 0; r < e2e[f].Count; r++)
+            {
+                ratios.Add(Round(e2e[f][r] / compute[r]));
+            }
+
+            result["e2e_first_epoch" + suffix] = new JsonObject
+            {
+                ["images"] = count,
+                ["seconds"] = Round(first[f]),
+                ["img_per_s"] = Round(count / first[f]),
+                ["vs_compute"] = Round(first[f] / computeSeconds),
+                ["note"] = options.CacheImages ? "the epoch that decodes every file and fills the cache" : "the first epoch (no cache)",
+            };
+            result["e2e_epoch" + suffix] = new JsonObject
+            {
+                ["images"] = count,
+                ["seconds"] = Round(e2eSeconds),
+                ["img_per_s"] = Round(count / e2eSeconds),
+                ["vs_compute"] = Round(e2eSeconds / computeSeconds),
+                ["vs_compute_per_round"] = ratios,
+                ["cpu_seconds"] = Round(e2eCpu),
+                ["cpu_vs_compute"] = Round(e2eCpu / computeCpu),
+                ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a",
+                ["cache"] = options.CacheImages,
+                ["note"] = $"median of {e2e[f].Count} epochs, each in a round after a compute epoch: ImageFolderDataset (safe decode, nearest resize, Keras-order Augmenter, rescale) with WorkerCount={options.WorkerSettings[f]}, PrefetchBatches=2, CacheImages={options.CacheImages}, then Model.Fit",
+            };
+        }
     }
 
     private static JsonObject Memory(Model model, CompareOptions options)

@@ -189,7 +189,10 @@ internal static partial class CompareCommand
 
         public int MemoryEpochs { get; private set; } = 20;
 
-        public int Workers { get; private set; } = 1;
+        public int Workers => WorkerSettings[0];
+
+        /// <summary>Gets the worker counts whose end-to-end epochs the epoch section compares (<c>--workers 1,0</c>).</summary>
+        public int[] WorkerSettings { get; private set; } = [1];
 
         public bool CacheImages { get; private set; } = true;
 
@@ -218,7 +221,7 @@ internal static partial class CompareCommand
                     case "--batch": o.Batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--budget": o.Budget = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--workers": o.Workers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--workers": o.WorkerSettings = [.. Next().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture))]; break;
                     case "--cache": o.CacheImages = true; break;
                     case "--no-cache": o.CacheImages = false; break;
                     case "--epoch-rounds": o.EpochRounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;

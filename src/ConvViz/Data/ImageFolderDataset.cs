@@ -449,6 +449,50 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private IEnumerable<Batch> Iterate(int epoch, int[] order, CancellationToken cancellationToken)
     {
         var batchCount = (order.Length + BatchSize - 1) / BatchSize;
+        if (_options.WorkerCount == 0)
+        {
+            return IterateInline(epoch, order, batchCount, cancellationToken);
+        }
+
+        return IterateWithWorkers(epoch, order, batchCount, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="ImageFolderDatasetOptions.WorkerCount"/> = 0: each batch is built when it is asked for, on the asking
+    /// thread and the thread pool, over all cores at once; nothing runs while the caller trains.
+    /// </summary>
+    private IEnumerable<Batch> IterateInline(int epoch, int[] order, int batchCount, CancellationToken cancellationToken)
+    {
+        var skippedBefore = _skipped.Count;
+        var used = 0;
+        try
+        {
+            for (var b = 0; b < batchCount; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var start = b * BatchSize;
+                var batch = BuildBatch(epoch, order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray(), Environment.ProcessorCount);
+                if (batch is null)
+                {
+                    continue;
+                }
+
+                used += batch.Count;
+                yield return batch;
+            }
+        }
+        finally
+        {
+            if (_skipped.Count > skippedBefore)
+            {
+                Log.SkippedSummary(_options.Logger, _skipped.Count, used);
+            }
+        }
+    }
+
+    private IEnumerable<Batch> IterateWithWorkers(int epoch, int[] order, int batchCount, CancellationToken cancellationToken)
+    {
         var workers = Math.Max(1, Math.Min(_options.WorkerCount, batchCount));
         var capacity = Math.Max(1, (_options.PrefetchBatches + workers - 1) / workers);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -525,7 +569,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
                 try
                 {
                     var start = b * BatchSize;
-                    result = new BatchResult(BuildBatch(epoch, order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray()), null);
+                    result = new BatchResult(BuildBatch(epoch, order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray(), parallelism: 1), null);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -554,44 +598,29 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
     }
 
-    private Batch? BuildBatch(int epoch, int[] indices)
+    private Batch? BuildBatch(int epoch, int[] indices, int parallelism)
     {
         var pp = _options.Preprocessing;
         var bytesPerImage = ImagePixels.BytesPerImage(pp);
         var buffer = new byte[indices.Length * bytesPerImage];
+        var loaded = new bool[indices.Length];
+        ForEachImage(indices.Length, parallelism, i => loaded[i] = LoadPixels(indices[i], buffer.AsSpan(i * bytesPerImage, bytesPerImage)));
+
+        // Skipped files leave gaps: close them in order, so the batch is the same however the images were spread.
         var used = new List<int>(indices.Length);
-        foreach (var index in indices)
+        for (var i = 0; i < indices.Length; i++)
         {
-            var slot = buffer.AsSpan(used.Count * bytesPerImage, bytesPerImage);
-            if (_cache?[index] is { } cached)
-            {
-                cached.CopyTo(slot);
-                used.Add(index);
-                continue;
-            }
-
-            if (_skipped.ContainsKey(index))
+            if (!loaded[i])
             {
                 continue;
             }
 
-            try
+            if (used.Count != i)
             {
-                var data = SafeImageDecoder.ReadFile(_paths[index], _options.Decoding);
-                ImagePixels.DecodeResized(data, _paths[index], pp, _options.Decoding, slot);
-            }
-            catch (InvalidImageFileException ex) when (_options.BadFilePolicy == BadFilePolicy.Skip)
-            {
-                Skip(index, ex);
-                continue;
+                buffer.AsSpan(i * bytesPerImage, bytesPerImage).CopyTo(buffer.AsSpan(used.Count * bytesPerImage, bytesPerImage));
             }
 
-            if (_cache is not null)
-            {
-                AddToCache(index, slot);
-            }
-
-            used.Add(index);
+            used.Add(indices[i]);
         }
 
         if (used.Count == 0)
@@ -600,7 +629,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
 
         using var scope = NewDisposeScope();
-        var images = _pixelPath ? FromPixels(buffer, used, epoch) : FromTensors(buffer, used, epoch);
+        var images = _pixelPath ? FromPixels(buffer, used, epoch, parallelism) : FromTensors(buffer, used, epoch);
         if (_options.SaveToDirectory is { } saveTo)
         {
             // Keras: "{prefix}_{index}_{hash}.{format}" with hash = np.random.randint(1e7), after standardize().
@@ -617,12 +646,78 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         return batch;
     }
 
+    /// <summary>Copies an image's resized pixels into <paramref name="slot"/> from the cache, or decodes them.</summary>
+    /// <returns>False when the file is skipped (now or in an earlier pass).</returns>
+    private bool LoadPixels(int index, Span<byte> slot)
+    {
+        if (_cache?[index] is { } cached)
+        {
+            cached.CopyTo(slot);
+            return true;
+        }
+
+        if (_skipped.ContainsKey(index))
+        {
+            return false;
+        }
+
+        var pp = _options.Preprocessing;
+        try
+        {
+            var data = SafeImageDecoder.ReadFile(_paths[index], _options.Decoding);
+            ImagePixels.DecodeResized(data, _paths[index], pp, _options.Decoding, slot);
+        }
+        catch (InvalidImageFileException ex) when (_options.BadFilePolicy == BadFilePolicy.Skip)
+        {
+            Skip(index, ex);
+            return false;
+        }
+
+        if (_cache is not null)
+        {
+            AddToCache(index, slot);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for images 0 … <paramref name="count"/> − 1, on up to <paramref name="parallelism"/>
+    /// threads; the first failure by image order is rethrown as it was thrown.
+    /// </summary>
+    private static void ForEachImage(int count, int parallelism, Action<int> body)
+    {
+        if (parallelism <= 1 || count <= 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        var errors = new ExceptionDispatchInfo?[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, i =>
+        {
+            try
+            {
+                body(i);
+            }
+            catch (Exception ex)
+            {
+                errors[i] = ExceptionDispatchInfo.Capture(ex);
+            }
+        });
+        Array.Find(errors, e => e is not null)?.Throw();
+    }
+
     /// <summary>
     /// The common case, in one managed pass per image: decoded bytes → (augmented) planar float32 → rescaled, written
     /// once into the batch. Used when standardising is a rescale only and no preprocessing function runs in between;
     /// it gives the same bits as <see cref="FromTensors"/> (tested).
     /// </summary>
-    private Tensor FromPixels(byte[] buffer, List<int> used, int epoch)
+    private Tensor FromPixels(byte[] buffer, List<int> used, int epoch, int parallelism)
     {
         var pp = _options.Preprocessing;
         var bytesPerImage = ImagePixels.BytesPerImage(pp);
@@ -631,10 +726,9 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         var size = channels * height * width;
         var scale = pp.Rescale is { } r ? (float)r : 1f;
         var values = new float[(long)used.Count * size];
-        var luma = ImagePixels.LumaScratch(pp);
-        for (var i = 0; i < used.Count; i++)
+        ForEachImage(used.Count, parallelism, i =>
         {
-            var pixels = ImagePixels.FoldColor(buffer.AsSpan(i * bytesPerImage, bytesPerImage), pp, luma);
+            var pixels = ImagePixels.FoldColor(buffer.AsSpan(i * bytesPerImage, bytesPerImage), pp, ImagePixels.LumaScratch(pp));
             var destination = values.AsSpan(i * size, size);
             if (_augment)
             {
@@ -644,7 +738,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
             {
                 ImagePixels.ToPlanar(pixels, channels, destination, scale);
             }
-        }
+        });
 
         // The batch tensor uses this array as its storage (pinned until the tensor is freed): no second copy.
         using var flat = as_tensor(values);

@@ -141,8 +141,10 @@ public sealed record ImageFolderDatasetOptions
     public ImageDecodingOptions Decoding { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Decoding)); field = value; } } = ImageDecodingOptions.Default;
 
     /// <summary>
-    /// Gets the number of background workers that decode, resize and assemble batches. One worker leaves the other
-    /// cores to libtorch; raise it only when training waits for data.
+    /// Gets the number of background workers that decode, resize and assemble batches while the caller trains, or 0 to
+    /// build each batch when it is asked for, on all cores at once, while the caller waits. One worker leaves the other
+    /// cores to libtorch; raise it only when training waits for data. With 0, data work and training take turns
+    /// instead of competing for the same cores.
     /// </summary>
     /// <value>The default value is 1.</value>
     public int WorkerCount
@@ -150,7 +152,7 @@ public sealed record ImageFolderDatasetOptions
         get;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(WorkerCount));
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(WorkerCount));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64, nameof(WorkerCount));
             field = value;
         }

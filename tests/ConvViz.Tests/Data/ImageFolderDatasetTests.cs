@@ -266,13 +266,86 @@ public sealed class ImageFolderDatasetTests : IDisposable
         };
         using var one = new ImageFolderDataset(Options(1));
         using var three = new ImageFolderDataset(Options(3));
+        using var inline = new ImageFolderDataset(Options(0));
 
         var a = Collect(one, 0);
         var b = Collect(three, 0);
         var c = Collect(one, 1);
+        var d = Collect(inline, 0);
 
         Assert.True(a.equal(b).all().item<bool>());
+        Assert.True(a.equal(d).all().item<bool>());
         Assert.False(a.equal(c).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GetBatches_InlineBatches_EqualWorkerBatchesWithSkippedFiles(bool cache)
+    {
+        CreateCatsAndDogs(cats: 6, dogs: 5);
+        File.WriteAllBytes(_temp.Combine("cats", "cat2.png"), []);
+        File.WriteAllBytes(_temp.Combine("dogs", "dog3.png"), [1, 2, 3]);
+        var augmenter = new Augmenter(new AugmentationOptions { RotationRange = 30, HorizontalFlip = true, WidthShiftRange = 0.2 });
+        ImageFolderDataset Open(int workers) => new(new ImageFolderDatasetOptions
+        {
+            Directory = _temp.Path,
+            Preprocessing = new ImagePreprocessing { TargetHeight = 5, TargetWidth = 6, Rescale = 1.0 / 255 },
+            Augmenter = augmenter,
+            BadFilePolicy = BadFilePolicy.Skip,
+            CacheImages = cache,
+            Seed = 11,
+            BatchSize = 4,
+            WorkerCount = workers,
+        });
+        using var background = Open(1);
+        using var inline = Open(0);
+
+        for (var epoch = 0; epoch < 2; epoch++)
+        {
+            var expected = background.GetBatches(epoch).ToList();
+            var actual = inline.GetBatches(epoch).ToList();
+            try
+            {
+                Assert.Equal(expected.Select(b => b.Count), actual.Select(b => b.Count));
+                for (var i = 0; i < expected.Count; i++)
+                {
+                    Assert.True(expected[i].Images.equal(actual[i].Images).all().item<bool>(), $"epoch {epoch}, batch {i}: images differ");
+                    Assert.True(expected[i].Labels!.equal(actual[i].Labels!).all().item<bool>(), $"epoch {epoch}, batch {i}: labels differ");
+                }
+            }
+            finally
+            {
+                expected.ForEach(b => b.Dispose());
+                actual.ForEach(b => b.Dispose());
+            }
+        }
+
+        Assert.Equal(9, inline.SampleCount);
+        Assert.Equal(background.SkippedFiles.Select(f => f.Path), inline.SkippedFiles.Select(f => f.Path));
+    }
+
+    [Fact]
+    public void GetBatches_InlineBatches_ThrowPolicyNamesFirstBadFileOfBatch()
+    {
+        CreateCatsAndDogs(cats: 4, dogs: 0);
+        var first = _temp.Combine("cats", "cat1.png");
+        File.WriteAllBytes(first, []);
+        File.WriteAllBytes(_temp.Combine("cats", "cat3.png"), [1, 2, 3]);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, Shuffle = false, BatchSize = 4, WorkerCount = 0 });
+
+        var ex = Assert.Throws<InvalidImageFileException>(() => DisposeAll(ds.GetBatches(0)));
+
+        Assert.Equal(first, ex.FilePath);
+        Assert.Equal(ImageFileProblem.Empty, ex.Problem);
+    }
+
+    [Fact]
+    public void Options_NegativeWorkerCount_Throws()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ImageFolderDatasetOptions { Directory = _temp.Path, WorkerCount = -1 });
+
+        Assert.Equal("WorkerCount", ex.ParamName);
     }
 
     [Fact]
