@@ -3,6 +3,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using ConvViz.Imaging;
 using static TorchSharp.torch;
@@ -215,32 +216,30 @@ internal static class AffineSampler
         }
     }
 
-    /// <summary>The channels of one pixel in the packed source: one <see cref="Vector256{T}"/> of doubles.</summary>
+    /// <summary>The channels of one pixel in the packed source: one <see cref="Vector128{T}"/> of floats.</summary>
     private const int PackedLanes = 4;
 
     /// <summary>
     /// The warp for up to four channels, with the same arithmetic per value as <see cref="RunScalar"/> (so the same
-    /// bits): the image is first packed as doubles, four lanes per pixel, so that one vector holds a pixel's channels;
-    /// the fold of each row's source coordinates runs four pixels at a time, and each output pixel is then blended from
-    /// four vector loads. Lane by lane these are the scalar operations in the same order (IEEE double, no fused
-    /// multiply-add), so the result does not depend on the CPU or on whether vectors are accelerated.
+    /// bits): the image is first packed as float32 (exact for bytes and for float32 sources), four lanes per pixel, so
+    /// that one vector holds a pixel's channels; the fold of each row's source coordinates runs four pixels at a time,
+    /// and each output pixel is then blended in double precision from four widened vector loads and written straight to
+    /// its place in each channel plane. Lane by lane these are the scalar operations in the same order (IEEE double, no
+    /// fused multiply-add), so the result does not depend on the CPU or on whether vectors are accelerated.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunPacked<T, TRule>(ReadOnlySpan<T> source, Layout layout, Span<float> destination, ImageTransform transform, float fill, float scale)
         where T : unmanaged, INumberBase<T>
         where TRule : struct, IFillRule
     {
-        int channels = layout.Channels, height = layout.Height, width = layout.Width;
+        int height = layout.Height, width = layout.Width;
         var plane = height * width;
-        var doubles = ArrayPool<double>.Shared;
-        var ints = ArrayPool<int>.Shared;
-        var packedArray = doubles.Rent(plane * PackedLanes);
-        var weightArray = doubles.Rent(2 * width);
-        var offsetArray = ints.Rent(5 * width);
-        var blendArray = ArrayPool<float>.Shared.Rent(width * PackedLanes);
+        var pixelArray = ArrayPool<Vector128<float>>.Shared.Rent(plane);
+        var weightArray = ArrayPool<double>.Shared.Rent(2 * width);
+        var offsetArray = ArrayPool<int>.Shared.Rent(5 * width);
         try
         {
-            var packed = packedArray.AsSpan(0, plane * PackedLanes);
+            var packed = pixelArray.AsSpan(0, plane);
             Pack(source, layout, packed);
             var tx = weightArray.AsSpan(0, width);
             var ty = weightArray.AsSpan(width, width);
@@ -250,69 +249,92 @@ internal static class AffineSampler
             var y1 = offsetArray.AsSpan(3 * width, width);
             var valid = offsetArray.AsSpan(4 * width, width);
             var m = transform.Matrix!;
-            var blended = blendArray.AsSpan(0, width * PackedLanes);
+            var rows = new PlanarRows(destination, layout.Channels, plane, width, transform.FlipHorizontal);
             for (var r = 0; r < height; r++)
             {
                 FoldRow<TRule>(m, r, width, height, tx, ty, x0, x1, y0, y1, valid);
-                BlendRow(packed, tx, ty, x0, x1, y0, y1, valid, fill, scale, blended);
-                var outRow = (transform.FlipVertical ? height - 1 - r : r) * width;
-                for (var c = 0; c < channels; c++)
-                {
-                    var row = destination.Slice((c * plane) + outRow, width);
-                    for (var u = 0; u < width; u++)
-                    {
-                        row[u] = blended[(u * PackedLanes) + c];
-                    }
-
-                    if (transform.FlipHorizontal)
-                    {
-                        row.Reverse();
-                    }
-                }
+                BlendRow(packed, tx, ty, x0, x1, y0, y1, valid, fill, scale, rows, (transform.FlipVertical ? height - 1 - r : r) * width);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(blendArray);
-            ints.Return(offsetArray);
-            doubles.Return(weightArray);
-            doubles.Return(packedArray);
+            ArrayPool<int>.Shared.Return(offsetArray);
+            ArrayPool<double>.Shared.Return(weightArray);
+            ArrayPool<Vector128<float>>.Shared.Return(pixelArray);
         }
     }
 
-    /// <summary>Blends one output row from the packed image: four float32 lanes per pixel, rescaled, or the fill value outside.</summary>
+    /// <summary>Where the blended pixels of a row go: one row per channel plane of the destination, mirrored or not.</summary>
+    private readonly ref struct PlanarRows(Span<float> destination, int channels, int plane, int width, bool flipHorizontal)
+    {
+        public Span<float> Destination { get; } = destination;
+
+        public int Channels { get; } = channels;
+
+        public int Plane { get; } = plane;
+
+        public int Width { get; } = width;
+
+        public bool FlipHorizontal { get; } = flipHorizontal;
+    }
+
+    /// <summary>
+    /// Blends one output row from the packed image and writes each pixel's channels to their planes, rescaled, or the
+    /// fill value outside.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BlendRow(ReadOnlySpan<double> packed, ReadOnlySpan<double> tx, ReadOnlySpan<double> ty, ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, ReadOnlySpan<int> y0, ReadOnlySpan<int> y1, ReadOnlySpan<int> valid, float fill, float scale, Span<float> blended)
+    private static void BlendRow(ReadOnlySpan<Vector128<float>> packed, ReadOnlySpan<double> tx, ReadOnlySpan<double> ty, ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, ReadOnlySpan<int> y0, ReadOnlySpan<int> y1, ReadOnlySpan<int> valid, float fill, float scale, PlanarRows rows, int outRow)
     {
         var fillVector = Vector128.Create(fill);
         var scaleVector = Vector128.Create(scale);
-        for (var u = 0; u < valid.Length; u++)
+        var width = rows.Width;
+        var channels = rows.Channels;
+        var plane = rows.Plane;
+        var output = rows.Destination.Slice(outRow, ((channels - 1) * plane) + width);
+        var first = rows.FlipHorizontal ? width - 1 : 0;
+        var step = rows.FlipHorizontal ? -1 : 1;
+        for (int u = 0, at = first; u < width; u++, at += step)
         {
-            var to = blended.Slice(u * PackedLanes, PackedLanes);
+            Vector128<float> pixel;
             if (valid[u] == 0)
             {
-                fillVector.CopyTo(to);
-                continue;
+                pixel = fillVector;
+            }
+            else
+            {
+                int top0 = y0[u], bottom0 = y1[u], left = x0[u], right = x1[u];
+                var a = Vector256.WidenLower(packed[top0 + left].ToVector256Unsafe());
+                var b = Vector256.WidenLower(packed[top0 + right].ToVector256Unsafe());
+                var d = Vector256.WidenLower(packed[bottom0 + left].ToVector256Unsafe());
+                var e = Vector256.WidenLower(packed[bottom0 + right].ToVector256Unsafe());
+                double wx = tx[u], wy = ty[u];
+                var sx = Vector256.Create(1 - wx);
+                var vx = Vector256.Create(wx);
+                var top = (sx * a) + (vx * b);
+                var bottom = (sx * d) + (vx * e);
+                var value = (Vector256.Create(1 - wy) * top) + (Vector256.Create(wy) * bottom);
+                pixel = Vector256.Narrow(value, value).GetLower() * scaleVector;
             }
 
-            int top0 = y0[u], bottom0 = y1[u], left = x0[u], right = x1[u];
-            var a = Vector256.Create(packed.Slice(top0 + left, PackedLanes));
-            var b = Vector256.Create(packed.Slice(top0 + right, PackedLanes));
-            var d = Vector256.Create(packed.Slice(bottom0 + left, PackedLanes));
-            var e = Vector256.Create(packed.Slice(bottom0 + right, PackedLanes));
-            double wx = tx[u], wy = ty[u];
-            var sx = Vector256.Create(1 - wx);
-            var vx = Vector256.Create(wx);
-            var top = (sx * a) + (vx * b);
-            var bottom = (sx * d) + (vx * e);
-            var value = (Vector256.Create(1 - wy) * top) + (Vector256.Create(wy) * bottom);
-            (Vector256.Narrow(value, value).GetLower() * scaleVector).CopyTo(to);
+            output[at] = pixel.GetElement(0);
+            if (channels > 1)
+            {
+                output[plane + at] = pixel.GetElement(1);
+                if (channels > 2)
+                {
+                    output[(2 * plane) + at] = pixel.GetElement(2);
+                    if (channels > 3)
+                    {
+                        output[(3 * plane) + at] = pixel.GetElement(3);
+                    }
+                }
+            }
         }
     }
 
-    /// <summary>Copies an image as doubles, <see cref="PackedLanes"/> per pixel (the unused lanes zero).</summary>
+    /// <summary>Copies an image as float32, <see cref="PackedLanes"/> lanes per pixel (the unused lanes zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pack<T>(ReadOnlySpan<T> source, Layout layout, Span<double> packed)
+    private static void Pack<T>(ReadOnlySpan<T> source, Layout layout, Span<Vector128<float>> packed)
         where T : unmanaged, INumberBase<T>
     {
         int channels = layout.Channels, pixelStride = layout.PixelStride, channelStride = layout.ChannelStride;
@@ -323,34 +345,32 @@ internal static class AffineSampler
             var rgb = source[..(3 * pixels)];
             for (var p = 0; p < pixels; p++)
             {
-                var to = packed.Slice(p * PackedLanes, PackedLanes);
-                to[3] = 0;
-                to[2] = double.CreateTruncating(rgb[(3 * p) + 2]);
-                to[1] = double.CreateTruncating(rgb[(3 * p) + 1]);
-                to[0] = double.CreateTruncating(rgb[3 * p]);
+                var from = 3 * p;
+                packed[p] = Vector128.Create(float.CreateTruncating(rgb[from]), float.CreateTruncating(rgb[from + 1]), float.CreateTruncating(rgb[from + 2]), 0f);
             }
 
             return;
         }
 
+        var lanes = MemoryMarshal.Cast<Vector128<float>, float>(packed);
         if (channels < PackedLanes)
         {
-            packed.Clear();
+            lanes.Clear();
         }
 
         for (var c = 0; c < channels; c++)
         {
             for (int p = 0, from = c * channelStride, to = c; p < pixels; p++, from += pixelStride, to += PackedLanes)
             {
-                packed[to] = double.CreateTruncating(source[from]);
+                lanes[to] = float.CreateTruncating(source[from]);
             }
         }
     }
 
     /// <summary>
-    /// Folds the source coordinates of one output row: per column the packed offsets of the two neighbouring columns
-    /// and rows, the weights, and whether the point is inside (0 = fill value). Four columns at a time where the rule
-    /// has a vector form; each lane computes exactly what <see cref="IFillRule.Fold"/> computes.
+    /// Folds the source coordinates of one output row: per column the two neighbouring source columns, the first pixels
+    /// of the two neighbouring source rows, the weights, and whether the point is inside (0 = fill value). Four columns
+    /// at a time where the rule has a vector form; each lane computes exactly what <see cref="IFillRule.Fold"/> computes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FoldRow<TRule>(double[] m, int r, int width, int height, Span<double> tx, Span<double> ty, Span<int> x0, Span<int> x1, Span<int> y0, Span<int> y1, Span<int> valid)
@@ -358,7 +378,6 @@ internal static class AffineSampler
     {
         var rowX = m[1] * r;
         var rowY = m[4] * r;
-        var rowStride = width * PackedLanes;
         var u = 0;
         if (TRule.HasVectorForm && Vector256.IsHardwareAccelerated)
         {
@@ -371,8 +390,7 @@ internal static class AffineSampler
             var lastX = Vector256.Create((double)(width - 1));
             var lastY = Vector256.Create((double)(height - 1));
             var one = Vector256<double>.One;
-            var lanes = Vector256.Create((double)PackedLanes);
-            var stride = Vector256.Create((double)rowStride);
+            var stride = Vector256.Create((double)width);
             var ramp = Vector256.Create(0.0, 1.0, 2.0, 3.0);
             for (; u + 4 <= width; u += 4)
             {
@@ -387,7 +405,7 @@ internal static class AffineSampler
                 var ny = Vector256.ConditionalSelect(Vector256.LessThan(fy, lastY), fy + one, fy);
 
                 // Whole numbers in [0, length − 1]: the conversions are exact.
-                var columns = Offsets(fx * lanes, nx * lanes);
+                var columns = Offsets(fx, nx);
                 var rows = Offsets(fy * stride, ny * stride);
                 columns.GetLower().CopyTo(x0[u..]);
                 columns.GetUpper().CopyTo(x1[u..]);
@@ -403,10 +421,10 @@ internal static class AffineSampler
                 & FoldAxis<TRule>((m[3] * u) + rowY + m[5], height, out var j0, out var j1, out var wy);
             tx[u] = wx;
             ty[u] = wy;
-            x0[u] = i0 * PackedLanes;
-            x1[u] = i1 * PackedLanes;
-            y0[u] = j0 * rowStride;
-            y1[u] = j1 * rowStride;
+            x0[u] = i0;
+            x1[u] = i1;
+            y0[u] = j0 * width;
+            y1[u] = j1 * width;
             valid[u] = inside ? -1 : 0;
         }
     }

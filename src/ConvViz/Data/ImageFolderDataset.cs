@@ -3,6 +3,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using ConvViz.Imaging;
 using static TorchSharp.torch;
@@ -725,11 +726,13 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         int height = pp.TargetHeight, width = pp.TargetWidth;
         var size = channels * height * width;
         var scale = pp.Rescale is { } r ? (float)r : 1f;
-        var values = new float[(long)used.Count * size];
+        // Written straight into the batch tensor's own (uninitialised) memory: no managed array to allocate, zero, pin
+        // and collect per batch, and no copy.
+        var images = empty(used.Count, channels, height, width);
         ForEachImage(used.Count, parallelism, i =>
         {
             var pixels = ImagePixels.FoldColor(buffer.AsSpan(i * bytesPerImage, bytesPerImage), pp, ImagePixels.LumaScratch(pp));
-            var destination = values.AsSpan(i * size, size);
+            var destination = MemoryMarshal.Cast<byte, float>(images.bytes).Slice(i * size, size);
             if (_augment)
             {
                 _pixelAugmenter!.AugmentPixels(pixels, channels, height, width, ImageSeed(epoch, used[i]), scale, destination);
@@ -739,10 +742,7 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
                 ImagePixels.ToPlanar(pixels, channels, destination, scale);
             }
         });
-
-        // The batch tensor uses this array as its storage (pinned until the tensor is freed): no second copy.
-        using var flat = as_tensor(values);
-        return flat.reshape(used.Count, channels, height, width);
+        return images;
     }
 
     /// <summary>The general case, batch by batch on tensors: augmenter, preprocessing function, then standardisation.</summary>
