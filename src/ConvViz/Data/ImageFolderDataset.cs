@@ -12,12 +12,13 @@ namespace ConvViz.Data;
 
 /// <summary>
 /// Batches from a directory with one sub-folder per class: Keras' <c>flow_images_from_directory</c>. Files are found
-/// recursively and sorted, decoded safely, resized, augmented and standardised on background workers with a bounded
-/// prefetch queue, and yielded as float32 [B, C, H, W] with labels in the layout of <see cref="ClassMode"/>.
+/// recursively and sorted, decoded safely, resized, augmented and standardised (over all cores when a batch is asked
+/// for, or on background workers with a bounded prefetch queue: <see cref="ImageFolderDatasetOptions.WorkerCount"/>),
+/// and yielded as float32 [B, C, H, W] with labels in the layout of <see cref="ClassMode"/>.
 /// </summary>
 /// <remarks>
-/// Enumerate <see cref="GetBatches"/> from one thread at a time. Each yielded <see cref="Batch"/> is created on a
-/// worker thread outside any dispose scope and is owned by the caller, who must dispose it.
+/// Enumerate <see cref="GetBatches"/> from one thread at a time. Each yielded <see cref="Batch"/> belongs to no dispose
+/// scope (not even one open around the enumeration) and is owned by the caller, who must dispose it.
 /// </remarks>
 public sealed class ImageFolderDataset : IBatchSource, IDisposable
 {
@@ -25,6 +26,12 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private readonly string[] _paths;
     private readonly int[] _labels;
     private readonly double[]? _weights;
+    private static readonly Lazy<int> s_defaultWorkers = new(() =>
+    {
+        NativeBackend.EnsureLoaded();
+        return cuda.is_available() ? 1 : 0;
+    });
+
     private readonly ConcurrentDictionary<int, SkippedImageFile> _skipped = new();
     private readonly byte[]?[]? _cache;
     private long _cachedBytes;
@@ -450,12 +457,13 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
     private IEnumerable<Batch> Iterate(int epoch, int[] order, CancellationToken cancellationToken)
     {
         var batchCount = (order.Length + BatchSize - 1) / BatchSize;
-        if (_options.WorkerCount == 0)
+        var workers = _options.WorkerCount ?? s_defaultWorkers.Value;
+        if (workers == 0)
         {
             return IterateInline(epoch, order, batchCount, cancellationToken);
         }
 
-        return IterateWithWorkers(epoch, order, batchCount, cancellationToken);
+        return IterateWithWorkers(epoch, order, batchCount, workers, cancellationToken);
     }
 
     /// <summary>
@@ -492,9 +500,9 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
         }
     }
 
-    private IEnumerable<Batch> IterateWithWorkers(int epoch, int[] order, int batchCount, CancellationToken cancellationToken)
+    private IEnumerable<Batch> IterateWithWorkers(int epoch, int[] order, int batchCount, int workerCount, CancellationToken cancellationToken)
     {
-        var workers = Math.Max(1, Math.Min(_options.WorkerCount, batchCount));
+        var workers = Math.Max(1, Math.Min(workerCount, batchCount));
         var capacity = Math.Max(1, (_options.PrefetchBatches + workers - 1) / workers);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channels = new Channel<BatchResult>[workers];
@@ -643,7 +651,8 @@ public sealed class ImageFolderDataset : IBatchSource, IDisposable
 
         var labels = BuildLabels(used, images);
         var weights = _weights is null ? null : tensor(used.Select(i => (float)_weights[i]).ToArray());
-        var batch = new Batch(images.MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope(), weights?.MoveToOuterDisposeScope());
+        // Owned by the caller and by no dispose scope, whichever thread built it (the caller's own scopes included).
+        var batch = new Batch(images.DetachFromDisposeScope(), labels?.DetachFromDisposeScope(), weights?.DetachFromDisposeScope());
         return batch;
     }
 

@@ -141,22 +141,29 @@ public sealed record ImageFolderDatasetOptions
     public ImageDecodingOptions Decoding { get; init { ArgumentNullException.ThrowIfNull(value, nameof(Decoding)); field = value; } } = ImageDecodingOptions.Default;
 
     /// <summary>
-    /// Gets the number of background workers that decode, resize and assemble batches while the caller trains, or 0 to
-    /// build each batch when it is asked for, on all cores at once, while the caller waits. One worker leaves the other
-    /// cores to libtorch; raise it only when training waits for data. With 0, data work and training take turns
-    /// instead of competing for the same cores.
+    /// Gets the number of background workers that decode, resize, augment and assemble batches while the caller
+    /// trains, or 0 to build each batch when it is asked for, spread over all cores, while the caller waits.
     /// </summary>
-    /// <value>The default value is 1.</value>
-    public int WorkerCount
+    /// <value>
+    /// The default value is <see langword="null"/>: 0 when no CUDA device is available, otherwise 1. On the CPU, training
+    /// already keeps every core busy; a background worker would preempt libtorch's threads in the middle of their
+    /// parallel loops, where the others then wait for it, so data work and training cost less taking turns (measured in
+    /// docs/performance.md). On a GPU, a background worker prepares the next batch while the device computes.
+    /// </value>
+    public int? WorkerCount
     {
         get;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(WorkerCount));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64, nameof(WorkerCount));
+            if (value is { } workers)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(workers, nameof(WorkerCount));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(workers, 64, nameof(WorkerCount));
+            }
+
             field = value;
         }
-    } = 1;
+    }
 
     /// <summary>Gets how many finished batches may wait in the prefetch queue.</summary>
     /// <value>The default value is 2.</value>

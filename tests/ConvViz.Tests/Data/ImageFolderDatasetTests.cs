@@ -341,6 +341,63 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
+    public void GetBatches_DefaultWorkersOnCpu_BuildsEachBatchWhenAskedOnTheAskingThread()
+    {
+        Assert.False(cuda.is_available()); // the test machines have no GPU; there the default is one background worker
+        CreateCatsAndDogs(cats: 3, dogs: 3);
+        var threads = new List<int>();
+        using var ds = Create(o => new()
+        {
+            Directory = o.Directory,
+            Preprocessing = o.Preprocessing,
+            BatchSize = 2,
+            Shuffle = false,
+            PreprocessingFunction = x =>
+            {
+                lock (threads)
+                {
+                    threads.Add(Environment.CurrentManagedThreadId);
+                }
+
+                return x.alias();
+            },
+        });
+
+        using var enumerator = ds.GetBatches(0).GetEnumerator();
+        Assert.True(enumerator.MoveNext());
+        enumerator.Current.Dispose();
+
+        // Nothing was built ahead: one batch asked for, one built, on this thread.
+        Assert.Equal([Environment.CurrentManagedThreadId], threads);
+        while (enumerator.MoveNext())
+        {
+            enumerator.Current.Dispose();
+        }
+
+        Assert.Equal(3, threads.Count);
+        Assert.All(threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t));
+    }
+
+    [Fact]
+    public void GetBatches_InlineBatchAskedForInsideAScope_OutlivesTheScope()
+    {
+        CreateCatsAndDogs(cats: 2, dogs: 2);
+        using var ds = Create(o => new() { Directory = o.Directory, Preprocessing = o.Preprocessing, BatchSize = 4, WorkerCount = 0 });
+
+        Batch batch;
+        using (NewDisposeScope())
+        {
+            batch = ds.GetBatches(0).Single();
+        }
+
+        using (batch)
+        {
+            Assert.False(batch.Images.IsInvalid);
+            Assert.Equal(4, batch.Count);
+        }
+    }
+
+    [Fact]
     public void Options_NegativeWorkerCount_Throws()
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ImageFolderDatasetOptions { Directory = _temp.Path, WorkerCount = -1 });
