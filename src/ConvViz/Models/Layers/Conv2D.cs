@@ -177,12 +177,16 @@ internal sealed class ConvolutionWindow
         return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
     }
 
-    /// <summary>Gets a value indicating whether the padding is symmetric (inside the convolution, no explicit pad first).</summary>
-    public bool IsSymmetric => _explicitPadding is null;
+    /// <summary>
+    /// Returns <paramref name="x"/> with the asymmetric padding applied (a new tensor), or an alias when the padding is
+    /// symmetric (the convolution pads); the caller owns it. <see cref="OutputShape"/>, <see cref="Prepack"/> and
+    /// <see cref="ConvolvePrepacked"/> take the padded tensor.
+    /// </summary>
+    public Tensor PadAsymmetric(Tensor x) => _explicitPadding is null ? x.alias() : nn.functional.pad(x, _explicitPadding);
 
     /// <summary>
     /// Returns the output shape [N, filters, height, width] of this window over an input of <paramref name="inputShape"/>
-    /// (symmetric padding only).
+    /// (after <see cref="PadAsymmetric"/>).
     /// </summary>
     public long[] OutputShape(long[] inputShape, long[] kernelShape) =>
     [
@@ -192,12 +196,13 @@ internal sealed class ConvolutionWindow
         ((inputShape[3] + (2 * _convPadding[1]) - (_dilation[1] * (kernelShape[3] - 1)) - 1) / _strides[1]) + 1,
     ];
 
-    /// <summary>Reorders <paramref name="kernel"/> once for inputs of <paramref name="inputShape"/> (see <see cref="OneDnnConvolution.Prepack"/>); symmetric padding only.</summary>
+    /// <summary>Reorders <paramref name="kernel"/> once for inputs of <paramref name="inputShape"/> (after <see cref="PadAsymmetric"/>; see <see cref="OneDnnConvolution.Prepack"/>).</summary>
     public Tensor Prepack(Tensor kernel, long[] inputShape) => OneDnnConvolution.Prepack(kernel, _convPadding, _strides, _dilation, inputShape);
 
     /// <summary>
     /// Convolves <paramref name="x"/> with a prepacked kernel, then adds <paramref name="addend"/> and applies ReLU in the
-    /// same pass when given (see <see cref="OneDnnConvolution.Convolve"/>); symmetric padding, groups 1.
+    /// same pass when given (see <see cref="OneDnnConvolution.Convolve"/>); <paramref name="x"/> comes from
+    /// <see cref="PadAsymmetric"/>, groups 1.
     /// </summary>
     public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor bias, Tensor? addend, bool relu) =>
         OneDnnConvolution.Convolve(x, packedKernel, bias, _convPadding, _strides, _dilation, addend, relu);
@@ -299,7 +304,7 @@ internal sealed class Conv2DModule : LayerModule
     /// <see cref="ForwardFoldingBatchNorm"/> does, then adds <paramref name="addend"/> (a residual connection) and applies
     /// ReLU, each when given: what the graph executor fuses when the batch normalization's and the addition's values are
     /// needed by nothing else. On a CPU with oneDNN (see <see cref="OneDnnConvolution"/>), with a channels-last input in
-    /// float32 or bfloat16, symmetric padding and one group, the folded kernel is reordered once per input shape into
+    /// float32 or bfloat16 and one group, the folded kernel is reordered once per input shape into
     /// oneDNN's layout (kept with the folded weights and rebuilt with them) and the addition and ReLU run inside the
     /// convolution. Otherwise the folded convolution runs as in <see cref="ForwardFoldingBatchNorm"/> and the addition and
     /// ReLU are applied in place to its output, which gives exactly the values of the separate layers. Only the graph
@@ -320,12 +325,13 @@ internal sealed class Conv2DModule : LayerModule
         FoldedConvolution? folded = null;
         Tensor? packed = null;
         using var x = CastForCompute(input);
-        if (CanRunPrepacked(x, addend))
+        using var padded = CanRunPrepacked(x) ? _window.PadAsymmetric(x) : null;
+        if (padded is not null && (addend is null || AddendFits(padded, addend)))
         {
             lock (_foldLock)
             {
                 folded = CurrentFold(batchNorm);
-                packed = folded.Prepacked(x.shape, _window);
+                packed = folded.Prepacked(padded.shape, _window);
                 if (packed is not null)
                 {
                     folded.Users++;
@@ -341,7 +347,7 @@ internal sealed class Conv2DModule : LayerModule
 
         try
         {
-            return _window.ConvolvePrepacked(x, packed, folded!.Bias, addend, relu);
+            return _window.ConvolvePrepacked(padded!, packed, folded!.Bias, addend, relu);
         }
         finally
         {
@@ -434,23 +440,14 @@ internal sealed class Conv2DModule : LayerModule
         return _folded;
     }
 
-    /// <summary>Whether <paramref name="x"/> (in the compute type) and <paramref name="addend"/> suit oneDNN's prepacked convolution.</summary>
-    private bool CanRunPrepacked(Tensor x, Tensor? addend)
-    {
-        if (_groups != 1 || !_window.IsSymmetric || x.device_type != TorchSharp.DeviceType.CPU || x.Dimensions != 4 ||
-            x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || !TensorLayout.IsChannelsLast(x))
-        {
-            return false;
-        }
+    /// <summary>Whether <paramref name="x"/> (in the compute type) suits oneDNN's prepacked convolution.</summary>
+    private bool CanRunPrepacked(Tensor x) =>
+        _groups == 1 && x.device_type == TorchSharp.DeviceType.CPU && x.Dimensions == 4 &&
+        x.dtype is ScalarType.Float32 or ScalarType.BFloat16 && TensorLayout.IsChannelsLast(x) && OneDnnConvolution.IsAvailable;
 
-        if (addend is not null &&
-            (addend.dtype != x.dtype || addend.device_type != TorchSharp.DeviceType.CPU || !addend.shape.SequenceEqual(_window.OutputShape(x.shape, Param(_kernelName).shape))))
-        {
-            return false;
-        }
-
-        return OneDnnConvolution.IsAvailable;
-    }
+    /// <summary>Whether <paramref name="addend"/> can be added inside the convolution of <paramref name="padded"/>: same type, device and output shape.</summary>
+    private bool AddendFits(Tensor padded, Tensor addend) =>
+        addend.dtype == padded.dtype && addend.device_type == TorchSharp.DeviceType.CPU && addend.shape.SequenceEqual(_window.OutputShape(padded.shape, Param(_kernelName).shape));
 
     private readonly Lock _foldLock = new();
     private FoldedConvolution? _folded;
