@@ -443,7 +443,7 @@ internal sealed class Conv2DModule : LayerModule
     /// <summary>Whether <paramref name="x"/> (in the compute type) suits oneDNN's prepacked convolution.</summary>
     private bool CanRunPrepacked(Tensor x) =>
         _groups == 1 && x.device_type == TorchSharp.DeviceType.CPU && x.Dimensions == 4 &&
-        x.dtype is ScalarType.Float32 or ScalarType.BFloat16 && TensorLayout.IsChannelsLast(x) && OneDnnConvolution.IsAvailable;
+        x.dtype is (ScalarType.Float32 or ScalarType.BFloat16) && TensorLayout.IsChannelsLast(x) && OneDnnConvolution.IsAvailable;
 
     /// <summary>Whether <paramref name="addend"/> can be added inside the convolution of <paramref name="padded"/>: same type, device and output shape.</summary>
     private bool AddendFits(Tensor padded, Tensor addend) =>
