@@ -23,7 +23,8 @@ if (args.Length > 0 && args[0] == "resnet18")
 
 if (args.Length > 0 && args[0] == "resnet18-profile")
 {
-    // resnet18-profile [ROUNDS] [BATCH] [--bf16] [--nchw] [--ort]: each layer's time in ConvViz, each node's in ONNX Runtime.
+    // resnet18-profile [ROUNDS] [BATCH] [--bf16] [--nchw] [--ort]: each layer's time in ConvViz, each node's in ONNX Runtime;
+    // --fold [--vs-fold | --vs-nchw]: Predict folded and fused against unfolded (or the fold alone, or channels-first).
     return ResNet18Profile.Run(args[1..]);
 }
 

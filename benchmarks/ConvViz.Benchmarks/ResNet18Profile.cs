@@ -24,7 +24,8 @@ internal static class ResNet18Profile
         var path = PretrainedModels.FindResNet18()!;
         if (args.Contains("--fold"))
         {
-            return FoldSideBySide(path, rounds, batch, precision, args.Contains("--vs-nchw"));
+            var baseline = args.Contains("--vs-nchw") ? FoldBaseline.ChannelsFirst : args.Contains("--vs-fold") ? FoldBaseline.FoldOnly : FoldBaseline.Unfolded;
+            return FoldSideBySide(path, rounds, batch, precision, baseline);
         }
 
         using var model = Model.Load(path);
@@ -89,14 +90,28 @@ internal static class ResNet18Profile
         return 0;
     }
 
-    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision, bool versusChannelsFirst)
+    /// <summary>What the folded (and fused) model is compared with.</summary>
+    private enum FoldBaseline
+    {
+        /// <summary>The same model without folding (every layer by itself).</summary>
+        Unfolded,
+
+        /// <summary>Folded, channels-first.</summary>
+        ChannelsFirst,
+
+        /// <summary>Folded, but without the fused additions, ReLUs and prepacked oneDNN kernels.</summary>
+        FoldOnly,
+    }
+
+    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision, FoldBaseline baseline)
     {
         using var folded = Model.Load(path);
         using var plain = Model.Load(path);
         folded.Precision = precision;
         plain.Precision = precision;
-        plain.FoldsBatchNorm = versusChannelsFirst;
-        plain.Layout = versusChannelsFirst ? MemoryLayout.ChannelsFirst : MemoryLayout.ChannelsLast;
+        plain.FoldsBatchNorm = baseline != FoldBaseline.Unfolded;
+        plain.FusesConvolutions = baseline == FoldBaseline.ChannelsFirst;
+        plain.Layout = baseline == FoldBaseline.ChannelsFirst ? MemoryLayout.ChannelsFirst : MemoryLayout.ChannelsLast;
         using var input = rand([batch, 3, 224, 224], generator: new Generator().manual_seed(1)).mul(255f);
         var (a, b) = (new List<double>(), new List<double>());
         for (var r = 0; r < rounds + 2; r++)
@@ -124,7 +139,9 @@ internal static class ResNet18Profile
         using var x = folded.Predict(input);
         using var y = plain.Predict(input);
         var worst = x.sub(y).abs().max().item<float>() / y.abs().max().item<float>();
-        Console.WriteLine(FormattableString.Invariant($"{precision} batch {batch}: folded median {a.Order().ElementAt(a.Count / 2):F1} ms, {(versusChannelsFirst ? "folded channels-first" : "unfolded")} {b.Order().ElementAt(b.Count / 2):F1} ms; max difference / max value {worst:E2}"));
+        var name = baseline switch { FoldBaseline.ChannelsFirst => "folded channels-first", FoldBaseline.FoldOnly => "fold only (no fusion, no prepacking)", _ => "unfolded" };
+        Console.WriteLine(FormattableString.Invariant(
+            $"{precision} batch {batch}: folded+fused median {a.Order().ElementAt(a.Count / 2):F1} ms (oneDNN prepacked: {OneDnnConvolution.IsAvailable}), {name} {b.Order().ElementAt(b.Count / 2):F1} ms; ratio {b.Order().ElementAt(b.Count / 2) / a.Order().ElementAt(a.Count / 2):F2}; max difference / max value {worst:E2}"));
         return 0;
     }
 

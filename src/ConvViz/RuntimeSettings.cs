@@ -31,6 +31,12 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Convolution path: NNPACK left at libtorch's default ({Reason}).")]
     public static partial void NnpackUntouched(ILogger logger, string reason);
 
+    /// <summary>Logs that oneDNN's prepacked and fused convolutions cannot be used, so inference keeps libtorch's eager convolutions.</summary>
+    /// <param name="logger">The logger.</param>
+    /// <param name="reason">Why they cannot be used.</param>
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Convolution path: oneDNN's prepacked and fused convolutions are not available ({Reason}); inference uses libtorch's eager convolutions, with ReLU and residual additions in place.")]
+    public static partial void OneDnnUnavailable(ILogger logger, string reason);
+
     public static void AllocatorTuning(ILogger logger, AllocatorTuningStatus status, string variable)
     {
         switch (status)

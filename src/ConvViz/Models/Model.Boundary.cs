@@ -12,15 +12,42 @@ namespace ConvViz.Models;
 /// </summary>
 public sealed partial class Model
 {
-    private const int NotFolded = -1;
-    private const int FoldedAway = -2;
+    private const int NoAddend = int.MinValue;
     private int[]? _soleReaders;
 
     /// <summary>
     /// Gets or sets a value indicating whether the graph executor folds batch normalizations into convolutions where it
-    /// may (see <see cref="BatchNormFolds"/>). On by default; tests and benchmarks switch it off to compare.
+    /// may (see <see cref="Fusions"/>). On by default; tests and benchmarks switch it off to compare.
     /// </summary>
     internal bool FoldsBatchNorm { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether, where the executor folds a batch normalization, it also fuses a residual
+    /// addition and a ReLU that follow, and runs the convolution with a prepacked oneDNN kernel where it can (see
+    /// <see cref="Fusions"/> and <see cref="Conv2DModule.ForwardFused"/>). On by default; tests and benchmarks switch it
+    /// off to compare with the fold alone.
+    /// </summary>
+    internal bool FusesConvolutions { get; set; } = true;
+
+    /// <summary>What a layer does in a fused evaluation (see <see cref="Fusions"/>).</summary>
+    private enum FusionRole
+    {
+        /// <summary>The layer runs by itself.</summary>
+        None,
+
+        /// <summary>A convolution that computes its batch normalization and whatever follows it in the chain.</summary>
+        Head,
+
+        /// <summary>A layer whose value the head of its chain already computed: it passes on its argument <see cref="LayerFusion.Argument"/>.</summary>
+        PassOn,
+    }
+
+    /// <summary>
+    /// One layer's part in a fused evaluation: for a <see cref="FusionRole.Head"/>, the batch normalization it folds, the
+    /// layer whose value a fused addition adds (or <see cref="NoAddend"/>) and whether a ReLU follows; for a
+    /// <see cref="FusionRole.PassOn"/>, which argument carries the chain's value.
+    /// </summary>
+    private readonly record struct LayerFusion(FusionRole Role, int BatchNorm = -1, int Addend = NoAddend, bool Relu = false, int Argument = 0);
 
     /// <summary>
     /// Gets or sets the precision the layers compute in, for prediction and inspection; <see cref="Compile(CompileOptions)"/>
@@ -133,7 +160,7 @@ public sealed partial class Model
             ValidateInput(input);
         }
 
-        var folds = BatchNormFolds(plan, outputs, run);
+        var fusions = Fusions(plan, outputs, run);
         var values = new Tensor?[plan.Last + 1];
         var readers = (int[])plan.Readers.Clone();
         var results = new Tensor?[outputs.Count];
@@ -156,7 +183,7 @@ public sealed partial class Model
                 }
                 else
                 {
-                    value = Evaluate(i, x, values, readers, run.OutputBeforeActivation && i == plan.Last, folds?[i] ?? NotFolded);
+                    value = Evaluate(i, x, values, readers, run.OutputBeforeActivation && i == plan.Last, fusions?[i] ?? default);
                     if (i == run.ReplaceAt)
                     {
                         var replaced = run.Replace!(value);
@@ -216,11 +243,10 @@ public sealed partial class Model
 
     /// <summary>
     /// Runs layer <paramref name="index"/> on its inputs' values and frees each input after its last reader.
-    /// <paramref name="fold"/> is <see cref="NotFolded"/>, or <see cref="FoldedAway"/> for a batch normalization whose
-    /// convolution already computed its value (which it passes on), or the index of the batch normalization that this
-    /// convolution computes folded in.
+    /// <paramref name="fusion"/> says whether the layer runs by itself, computes a fused chain (a convolution), or passes
+    /// on the value its chain's convolution already computed.
     /// </summary>
-    private Tensor Evaluate(int index, Tensor? input, Tensor?[] values, int[] readers, bool beforeActivation, int fold)
+    private Tensor Evaluate(int index, Tensor? input, Tensor?[] values, int[] readers, bool beforeActivation, LayerFusion fusion)
     {
         var sources = _inputs[index];
         var arguments = new Tensor[sources.Count];
@@ -230,10 +256,15 @@ public sealed partial class Model
         }
 
         var module = _modules[index];
-        var output = fold switch
+        var output = fusion.Role switch
         {
-            FoldedAway => arguments[0].alias(),
-            >= 0 => ((Conv2DModule)module).ForwardFoldingBatchNorm(arguments[0], (BatchNormModule)_modules[fold]),
+            FusionRole.PassOn => arguments[fusion.Argument].alias(),
+            FusionRole.Head when FusesConvolutions => ((Conv2DModule)module).ForwardFused(
+                arguments[0],
+                (BatchNormModule)_modules[fusion.BatchNorm],
+                fusion.Addend == NoAddend ? null : fusion.Addend == LayerGraphBuilder.ModelInput ? input! : values[fusion.Addend]!,
+                fusion.Relu),
+            FusionRole.Head => ((Conv2DModule)module).ForwardFoldingBatchNorm(arguments[0], (BatchNormModule)_modules[fusion.BatchNorm]),
             _ => beforeActivation && arguments.Length == 1 ? module.ForwardBeforeActivation(arguments[0]) : module.Invoke(arguments),
         };
         foreach (var source in sources)
@@ -249,16 +280,19 @@ public sealed partial class Model
     }
 
     /// <summary>
-    /// Chooses the batch normalizations that this evaluation folds into the convolution before them (the executor's one
-    /// inference-time fusion; ONNX Runtime does the same): a convolution without activation whose only reader is a batch
-    /// normalization that uses its moving averages, when autograd is off (so nothing differentiates through the folded
-    /// weights, and gradients with respect to the input are never affected), no layer's value is replaced, and the
-    /// convolution's own value is neither requested nor given. The result agrees with the unfolded layers to float
-    /// rounding; every requested value is computed as before, since a requested convolution is never folded.
+    /// Chooses the inference-time fusions of this evaluation (what ONNX Runtime and PyTorch's CPU compiler do too). The
+    /// fold: a convolution without activation whose only reader is a batch normalization that uses its moving averages
+    /// computes both, when autograd is off (so nothing differentiates through the folded weights, and gradients with
+    /// respect to the input are never affected), no layer's value is replaced, and the convolution's own value is neither
+    /// requested nor given. With <see cref="FusesConvolutions"/>, the chain then grows by an addition of two inputs that is
+    /// the only reader of its value, when the addition's other input is computed before the convolution (a residual
+    /// connection), and by a ReLU that is the only reader of its value, as long as each value it passes is neither
+    /// requested nor given and the last layer is not asked to stop before its activation. The result agrees with the
+    /// separate layers to float rounding; every requested value is computed as before, since a requested value never
+    /// ends inside a chain.
     /// </summary>
-    /// <returns>Per layer, <see cref="NotFolded"/>, <see cref="FoldedAway"/> or (for a convolution) the batch
-    /// normalization it computes; <see langword="null"/> when nothing folds.</returns>
-    private int[]? BatchNormFolds(GraphPlan plan, IReadOnlyList<int> outputs, GraphRun run)
+    /// <returns>Per layer, its part; <see langword="null"/> when nothing folds.</returns>
+    private LayerFusion[]? Fusions(GraphPlan plan, IReadOnlyList<int> outputs, GraphRun run)
     {
         if (!FoldsBatchNorm || is_grad_enabled() || run.ReplaceAt >= 0)
         {
@@ -266,7 +300,7 @@ public sealed partial class Model
         }
 
         var soleReaders = _soleReaders ??= SoleReaders(_inputs);
-        int[]? folds = null;
+        LayerFusion[]? fusions = null;
         for (var i = 0; i < plan.Last; i++)
         {
             var j = soleReaders[i];
@@ -277,13 +311,46 @@ public sealed partial class Model
                 continue;
             }
 
-            folds ??= [.. Enumerable.Repeat(NotFolded, plan.Last + 1)];
-            folds[i] = j;
-            folds[j] = FoldedAway;
+            fusions ??= new LayerFusion[plan.Last + 1];
+            fusions[j] = new LayerFusion(FusionRole.PassOn);
+            var (addend, relu, end) = (NoAddend, false, j);
+            if (FusesConvolutions)
+            {
+                // A residual addition whose other input already exists when the convolution runs.
+                var k = soleReaders[end];
+                if (CanExtendChain(plan, outputs, run, end, k) && _modules[k] is ElementwiseMergeModule { IsAddition: true } &&
+                    _inputs[k] is [var first, var second] && (first == end) != (second == end))
+                {
+                    var other = first == end ? second : first;
+                    if (other == LayerGraphBuilder.ModelInput || other < i)
+                    {
+                        fusions[k] = new LayerFusion(FusionRole.PassOn, Argument: first == end ? 0 : 1);
+                        (addend, end) = (other, k);
+                    }
+                }
+
+                var r = soleReaders[end];
+                if (CanExtendChain(plan, outputs, run, end, r) && IsPlainReLU(_modules[r]) && _inputs[r] is [var single] && single == end)
+                {
+                    fusions[r] = new LayerFusion(FusionRole.PassOn);
+                    (relu, end) = (true, r);
+                }
+            }
+
+            fusions[i] = new LayerFusion(FusionRole.Head, j, addend, relu);
         }
 
-        return folds;
+        return fusions;
     }
+
+    /// <summary>Whether layer <paramref name="next"/> may join a chain that ends at <paramref name="end"/>: it runs in this plan, and neither value is requested or given (nor is <paramref name="next"/> the last layer stopped before its activation).</summary>
+    private static bool CanExtendChain(GraphPlan plan, IReadOnlyList<int> outputs, GraphRun run, int end, int next) =>
+        next > end && next <= plan.Last && plan.Computed[next] && !outputs.Contains(end) && !run.Given.ContainsKey(end) && !run.Given.ContainsKey(next) &&
+        !(run.OutputBeforeActivation && next == plan.Last);
+
+    /// <summary>Whether a module computes max(x, 0) and nothing else.</summary>
+    private static bool IsPlainReLU(LayerModule module) =>
+        module is ActivationModule { Activation: Activation.ReLU } or ReLUModule { IsPlain: true };
 
     /// <summary>Per layer, the one layer that reads its output, or −1 when none or several do (or one reads it twice).</summary>
     private static int[] SoleReaders(IReadOnlyList<int>[] inputs)

@@ -37,6 +37,15 @@ public sealed class PretrainedResNet18Tests(ITestOutputHelper output)
             output.WriteLine($"batch {batch}: max relative difference {worst:E2}");
             Assert.True(worst <= 1e-4, $"ResNet18 differs from ONNX Runtime by {worst:E2}");
         }
+
+        // Predict ran the executor's fused path: every convolution folded its batch normalization and (with oneDNN) ran a
+        // prepacked kernel; all but the shortcut convolutions of the three downsampling blocks also fused a ReLU, or the
+        // residual addition and ReLU (the shortcut runs before the block's second convolution, which adds it).
+        var convolutions = model.LayerModules.OfType<Conv2DModule>().ToList();
+        output.WriteLine($"{convolutions.Count} convolutions, {convolutions.Count(c => c.HoldsPrepackedWeights)} prepacked, {convolutions.Count(c => c.FusedCalls > 0)} fused a ReLU or an addition");
+        Assert.All(convolutions, c => Assert.True(c.HoldsFoldedWeights));
+        Assert.Equal(OneDnnConvolution.IsAvailable ? convolutions.Count : 0, convolutions.Count(c => c.HoldsPrepackedWeights));
+        Assert.Equal(convolutions.Count - 3, convolutions.Count(c => c.FusedCalls > 0));
     }
 
     [Fact]

@@ -34,6 +34,9 @@ public sealed record ActivationOptions : LayerOptions
 /// <summary>A standalone activation layer.</summary>
 internal sealed class ActivationModule(string name, Activation activation) : LayerModule(name)
 {
+    /// <summary>Gets the activation this layer applies.</summary>
+    internal Activation Activation => activation;
+
     public override Tensor forward(Tensor input) => Activate(input, activation);
 
     internal override Tensor ForwardBeforeActivation(Tensor input) => input.alias();

@@ -177,6 +177,36 @@ internal sealed class ConvolutionWindow
         return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
     }
 
+    /// <summary>
+    /// Returns <paramref name="x"/> with the asymmetric padding applied (a new tensor), or an alias when the padding is
+    /// symmetric (the convolution pads); the caller owns it. <see cref="OutputShape"/>, <see cref="Prepack"/> and
+    /// <see cref="ConvolvePrepacked"/> take the padded tensor.
+    /// </summary>
+    public Tensor PadAsymmetric(Tensor x) => _explicitPadding is null ? x.alias() : nn.functional.pad(x, _explicitPadding);
+
+    /// <summary>
+    /// Returns the output shape [N, filters, height, width] of this window over an input of <paramref name="inputShape"/>
+    /// (after <see cref="PadAsymmetric"/>).
+    /// </summary>
+    public long[] OutputShape(long[] inputShape, long[] kernelShape) =>
+    [
+        inputShape[0],
+        kernelShape[0],
+        ((inputShape[2] + (2 * _convPadding[0]) - (_dilation[0] * (kernelShape[2] - 1)) - 1) / _strides[0]) + 1,
+        ((inputShape[3] + (2 * _convPadding[1]) - (_dilation[1] * (kernelShape[3] - 1)) - 1) / _strides[1]) + 1,
+    ];
+
+    /// <summary>Reorders <paramref name="kernel"/> once for inputs of <paramref name="inputShape"/> (after <see cref="PadAsymmetric"/>; see <see cref="OneDnnConvolution.Prepack"/>).</summary>
+    public Tensor Prepack(Tensor kernel, long[] inputShape) => OneDnnConvolution.Prepack(kernel, _convPadding, _strides, _dilation, inputShape);
+
+    /// <summary>
+    /// Convolves <paramref name="x"/> with a prepacked kernel, then adds <paramref name="addend"/> and applies ReLU in the
+    /// same pass when given (see <see cref="OneDnnConvolution.Convolve"/>); <paramref name="x"/> comes from
+    /// <see cref="PadAsymmetric"/>, groups 1.
+    /// </summary>
+    public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor bias, Tensor? addend, bool relu) =>
+        OneDnnConvolution.Convolve(x, packedKernel, bias, _convPadding, _strides, _dilation, addend, relu);
+
     /// <summary>Lays out a kernel parameter in place: channels-last strides when <paramref name="channelsLast"/>, otherwise contiguous.</summary>
     public static void ApplyLayout(Tensor kernel, bool channelsLast)
     {
@@ -252,21 +282,13 @@ internal sealed class Conv2DModule : LayerModule
     /// <returns>The batch normalization's output (in the compute type); the caller owns it.</returns>
     internal Tensor ForwardFoldingBatchNorm(Tensor input, BatchNormModule batchNorm)
     {
-        var kernel = Param(_kernelName);
-        Tensor[] sources = [kernel, .. _useBias ? [Param("bias")] : Array.Empty<Tensor>(), .. batchNorm.FoldSources()];
         Tensor foldedKernel, foldedBias;
         lock (_foldLock)
         {
             // Concurrent predictions share the cache: each takes aliases, which stay valid if another thread rebuilds it.
-            if (_folded is null || !_folded.IsCurrent(batchNorm, sources, ComputeType, TensorLayout.IsChannelsLast(kernel)))
-            {
-                _folded?.Dispose();
-                _folded = null;
-                _folded = FoldedConvolution.Create(batchNorm, sources, ComputeType, kernel, _useBias ? Param("bias") : null);
-            }
-
-            foldedKernel = _folded.Kernel.alias();
-            foldedBias = _folded.Bias.alias();
+            var folded = CurrentFold(batchNorm);
+            foldedKernel = folded.Kernel.alias();
+            foldedBias = folded.Bias.alias();
         }
 
         using (foldedKernel)
@@ -274,6 +296,80 @@ internal sealed class Conv2DModule : LayerModule
         using (var x = CastForCompute(input))
         {
             return _window.Convolve(x, foldedKernel, foldedBias, _groups);
+        }
+    }
+
+    /// <summary>
+    /// Computes, in one call, <paramref name="batchNorm"/>(this layer(<paramref name="input"/>)) as
+    /// <see cref="ForwardFoldingBatchNorm"/> does, then adds <paramref name="addend"/> (a residual connection) and applies
+    /// ReLU, each when given: what the graph executor fuses when the batch normalization's and the addition's values are
+    /// needed by nothing else. On a CPU with oneDNN (see <see cref="OneDnnConvolution"/>), with a channels-last input in
+    /// float32 or bfloat16 and one group, the folded kernel is reordered once per input shape into
+    /// oneDNN's layout (kept with the folded weights and rebuilt with them) and the addition and ReLU run inside the
+    /// convolution. Otherwise the folded convolution runs as in <see cref="ForwardFoldingBatchNorm"/> and the addition and
+    /// ReLU are applied in place to its output, which gives exactly the values of the separate layers. Only the graph
+    /// executor calls this, without autograd.
+    /// </summary>
+    /// <param name="input">The layer's input; not disposed.</param>
+    /// <param name="batchNorm">The batch normalization reading this layer's output, using its moving averages.</param>
+    /// <param name="addend">The other input of an addition that reads the batch normalization's output, or <see langword="null"/>; not disposed.</param>
+    /// <param name="relu">Whether a ReLU follows.</param>
+    /// <returns>The value after the last fused step; the caller owns it.</returns>
+    internal Tensor ForwardFused(Tensor input, BatchNormModule batchNorm, Tensor? addend, bool relu)
+    {
+        if (addend is not null || relu)
+        {
+            Interlocked.Increment(ref _fusedCalls);
+        }
+
+        FoldedConvolution? folded = null;
+        Tensor? packed = null;
+        using var x = CastForCompute(input);
+        using var padded = CanRunPrepacked(x) ? _window.PadAsymmetric(x) : null;
+        if (padded is not null && (addend is null || AddendFits(padded, addend)))
+        {
+            lock (_foldLock)
+            {
+                folded = CurrentFold(batchNorm);
+                packed = folded.Prepacked(padded.shape, _window);
+                if (packed is not null)
+                {
+                    folded.Users++;
+                }
+            }
+        }
+
+        if (packed is null)
+        {
+            var y = ForwardFoldingBatchNorm(x, batchNorm);
+            return ApplyInPlace(y, addend, relu);
+        }
+
+        try
+        {
+            return _window.ConvolvePrepacked(padded!, packed, folded!.Bias, addend, relu);
+        }
+        finally
+        {
+            lock (_foldLock)
+            {
+                folded!.Release();
+            }
+        }
+    }
+
+    /// <summary>Gets how many <see cref="ForwardFused"/> calls also computed an addition or a ReLU (for tests: that the executor fused them).</summary>
+    internal long FusedCalls => Interlocked.Read(ref _fusedCalls);
+
+    /// <summary>Gets a value indicating whether a kernel prepacked for oneDNN is currently kept (for tests: that the prepacked path ran).</summary>
+    internal bool HoldsPrepackedWeights
+    {
+        get
+        {
+            lock (_foldLock)
+            {
+                return _folded is { HasPrepacked: true };
+            }
         }
     }
 
@@ -294,19 +390,82 @@ internal sealed class Conv2DModule : LayerModule
     {
         if (disposing)
         {
-            _folded?.Dispose();
-            _folded = null;
+            lock (_foldLock)
+            {
+                _folded?.Retire();
+                _folded = null;
+            }
         }
 
         base.Dispose(disposing);
     }
 
+    /// <summary>Adds <paramref name="addend"/> to and applies ReLU to <paramref name="y"/> (a result this call owns) in place where that gives the separate layers' values.</summary>
+    private static Tensor ApplyInPlace(Tensor y, Tensor? addend, bool relu)
+    {
+        if (addend is not null)
+        {
+            if (addend.dtype == y.dtype && addend.shape.SequenceEqual(y.shape))
+            {
+                y.add_(addend, Scalars.One);
+            }
+            else
+            {
+                // Type promotion or broadcasting: the addition layer's own result.
+                using var sum = y;
+                y = sum.add(addend, Scalars.One);
+            }
+        }
+
+        if (relu)
+        {
+            y.relu_();
+        }
+
+        return y;
+    }
+
+    /// <summary>Gets the folded weights for <paramref name="batchNorm"/>, rebuilt when a tensor they came from, the compute type or the kernel's layout changed; call under <see cref="_foldLock"/>.</summary>
+    private FoldedConvolution CurrentFold(BatchNormModule batchNorm)
+    {
+        var kernel = Param(_kernelName);
+        Tensor[] sources = [kernel, .. _useBias ? [Param("bias")] : Array.Empty<Tensor>(), .. batchNorm.FoldSources()];
+        if (_folded is null || !_folded.IsCurrent(batchNorm, sources, ComputeType, TensorLayout.IsChannelsLast(kernel)))
+        {
+            _folded?.Retire();
+            _folded = null;
+            _folded = FoldedConvolution.Create(batchNorm, sources, ComputeType, kernel, _useBias ? Param("bias") : null);
+        }
+
+        return _folded;
+    }
+
+    /// <summary>Whether <paramref name="x"/> (in the compute type) suits oneDNN's prepacked convolution.</summary>
+    private bool CanRunPrepacked(Tensor x) =>
+        _groups == 1 && x.device_type == TorchSharp.DeviceType.CPU && x.Dimensions == 4 &&
+        x.dtype is (ScalarType.Float32 or ScalarType.BFloat16) && TensorLayout.IsChannelsLast(x) && OneDnnConvolution.IsAvailable;
+
+    /// <summary>Whether <paramref name="addend"/> can be added inside the convolution of <paramref name="padded"/>: same type, device and output shape.</summary>
+    private bool AddendFits(Tensor padded, Tensor addend) =>
+        addend.dtype == padded.dtype && addend.device_type == TorchSharp.DeviceType.CPU && addend.shape.SequenceEqual(_window.OutputShape(padded.shape, Param(_kernelName).shape));
+
     private readonly Lock _foldLock = new();
     private FoldedConvolution? _folded;
+    private long _fusedCalls;
 
-    /// <summary>A convolution's kernel and bias with a batch normalization folded in, and what they were made from.</summary>
-    private sealed class FoldedConvolution : IDisposable
+    /// <summary>
+    /// A convolution's kernel and bias with a batch normalization folded in, what they were made from, and the kernel
+    /// prepacked for oneDNN per input shape. Its owner's lock guards it: calls that use a prepacked kernel count
+    /// themselves in <see cref="Users"/>, and a replaced instance is disposed when the last of them is done.
+    /// </summary>
+    private sealed class FoldedConvolution
     {
+        // Inference usually sees one or two batch sizes; past this many shapes, further ones use the unpacked kernel.
+        private const int MaxPrepackedShapes = 4;
+
+        private readonly Dictionary<(long N, long C, long H, long W), Tensor> _prepacked = [];
+        private bool _retired;
+
         private readonly BatchNormModule _batchNorm;
         private readonly Tensor[] _sources;
         private readonly long[] _versions;
@@ -329,6 +488,49 @@ internal sealed class Conv2DModule : LayerModule
         public Tensor Kernel { get; }
 
         public Tensor Bias { get; }
+
+        /// <summary>Gets or sets how many calls are using a prepacked kernel of this instance.</summary>
+        public int Users { get; set; }
+
+        public bool HasPrepacked => _prepacked.Count > 0;
+
+        /// <summary>Returns the kernel prepacked for inputs of <paramref name="inputShape"/> (made on first use), or <see langword="null"/> past <see cref="MaxPrepackedShapes"/> shapes.</summary>
+        public Tensor? Prepacked(long[] inputShape, ConvolutionWindow window)
+        {
+            var key = (inputShape[0], inputShape[1], inputShape[2], inputShape[3]);
+            if (!_prepacked.TryGetValue(key, out var packed))
+            {
+                if (_prepacked.Count >= MaxPrepackedShapes)
+                {
+                    return null;
+                }
+
+                using var noGrad = no_grad();
+                packed = window.Prepack(Kernel, inputShape).DetachFromDisposeScope();
+                _prepacked[key] = packed;
+            }
+
+            return packed;
+        }
+
+        /// <summary>Marks this instance replaced: it is disposed now, or when the last call using it releases it.</summary>
+        public void Retire()
+        {
+            _retired = true;
+            if (Users == 0)
+            {
+                Dispose();
+            }
+        }
+
+        public void Release()
+        {
+            Users--;
+            if (_retired && Users == 0)
+            {
+                Dispose();
+            }
+        }
 
         public static FoldedConvolution Create(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, Tensor kernel, Tensor? bias)
         {
@@ -362,10 +564,16 @@ internal sealed class Conv2DModule : LayerModule
             return true;
         }
 
-        public void Dispose()
+        private void Dispose()
         {
             Kernel.Dispose();
             Bias.Dispose();
+            foreach (var packed in _prepacked.Values)
+            {
+                packed.Dispose();
+            }
+
+            _prepacked.Clear();
         }
     }
 }

@@ -63,6 +63,9 @@ internal abstract class MergeModule(string name) : LayerModule(name)
 /// <summary>An element-wise merge of inputs of one shape.</summary>
 internal sealed class ElementwiseMergeModule(string name, ElementwiseMerge operation) : MergeModule(name)
 {
+    /// <summary>Gets a value indicating whether this merge adds its inputs (the graph executor may fuse such an addition into a convolution).</summary>
+    internal bool IsAddition => operation == ElementwiseMerge.Add;
+
     internal override Tensor Invoke(IReadOnlyList<Tensor> inputs)
     {
         if (operation == ElementwiseMerge.Subtract)

@@ -122,6 +122,9 @@ public sealed record ReLUOptions : LayerOptions
 
 internal sealed class ReLUModule(string name, double? maxValue, double negativeSlope, double threshold) : LayerModule(name)
 {
+    /// <summary>Gets a value indicating whether this layer is max(x, 0): no cap, no negative slope, threshold 0.</summary>
+    internal bool IsPlain => maxValue is null && negativeSlope == 0 && threshold == 0;
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
