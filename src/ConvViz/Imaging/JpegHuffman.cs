@@ -16,10 +16,15 @@ internal sealed class JpegHuffmanTable
     /// <summary>The number of bits looked up at once.</summary>
     public const int LookaheadBits = 9;
 
-    private JpegHuffmanTable(ushort[] lookup, int[] fastAc, int[] maxCode, int[] valueOffset, byte[] values)
+    /// <summary>The <see cref="FastAc"/> of a DC table: no entries (DC symbols are never decoded through it).</summary>
+    private static readonly int[] s_noFastAc = new int[1 << LookaheadBits];
+
+    private int[]? _fastAc;
+
+    private JpegHuffmanTable(ushort[] lookup, int[]? fastAc, int[] maxCode, int[] valueOffset, byte[] values)
     {
         Lookup = lookup;
-        FastAc = fastAc;
+        _fastAc = fastAc;
         MaxCode = maxCode;
         ValueOffset = valueOffset;
         Values = values;
@@ -30,9 +35,10 @@ internal sealed class JpegHuffmanTable
 
     /// <summary>
     /// Gets, for an AC table, the lookahead entries whose code and extra bits both fit in <see cref="LookaheadBits"/>:
-    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way.
+    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way
+    /// (all 0 for a DC table). Built at the first use (refinement scans, which have their own tables, never use it).
     /// </summary>
-    public int[] FastAc { get; }
+    public int[] FastAc => _fastAc ??= BuildFastAc(Lookup);
 
     /// <summary>Gets the largest code of each length 1–16 (-1 when there is none); entry 17 is a sentinel above every code.</summary>
     public int[] MaxCode { get; }
@@ -125,10 +131,59 @@ internal sealed class JpegHuffmanTable
             }
         }
 
+        return new JpegHuffmanTable(lookup, isDc ? s_noFastAc : null, maxCode, valueOffset, values);
+    }
+
+    /// <summary>
+    /// The <see cref="FastAc"/> entries, code by code: a code of length L for (run, size) with L + size within the
+    /// lookahead covers the 2^(9 − L) lookahead entries that start with it, and each of them starts with its extra bits
+    /// too. (The same entries as testing every lookahead entry, with less work: progressive files define a table per
+    /// scan.)
+    /// </summary>
+    private static int[] BuildFastAc(ushort[] lookup)
+    {
+        var fastAc = new int[1 << LookaheadBits];
+        var look = 0;
+        while (look < fastAc.Length)
+        {
+            int entry = lookup[look];
+            if (entry == 0)
+            {
+                look++; // the prefix of a longer code
+                continue;
+            }
+
+            var length = entry >> 8;
+            var covered = 1 << (LookaheadBits - length);
+            var extraBits = entry & 15;
+            var spare = LookaheadBits - length - extraBits;
+            if (extraBits != 0 && spare >= 0)
+            {
+                var head = (((entry >> 4) & 15) << 8) | (length + extraBits);
+                for (var i = 0; i < covered; i++)
+                {
+                    fastAc[look + i] = (Extend((i >> spare) & ((1 << extraBits) - 1), extraBits) << 16) | head;
+                }
+            }
+
+            look += covered;
+        }
+
+        return fastAc;
+    }
+
+    /// <summary>
+    /// The <see cref="FastAc"/> definition entry by entry (the reference for <see cref="BuildFastAc"/>): every lookahead
+    /// entry whose code and extra bits both fit.
+    /// </summary>
+    /// <param name="table">An AC table.</param>
+    /// <returns>The entries.</returns>
+    internal static int[] FastAcReference(JpegHuffmanTable table)
+    {
         var fastAc = new int[1 << LookaheadBits];
         for (var look = 0; look < fastAc.Length; look++)
         {
-            int entry = lookup[look];
+            int entry = table.Lookup[look];
             var codeLength = entry >> 8;
             var run = (entry >> 4) & 15;
             var extraBits = entry & 15;
@@ -139,7 +194,7 @@ internal sealed class JpegHuffmanTable
             }
         }
 
-        return new JpegHuffmanTable(lookup, fastAc, maxCode, valueOffset, values);
+        return fastAc;
     }
 
     /// <summary>T.81's EXTEND: the signed value of <paramref name="bits"/> extra bits.</summary>

@@ -406,6 +406,48 @@ public sealed class JpegKernelTests
     }
 
     [Fact]
+    public void FastAcEntries_EqualTheEntryByEntryDefinition_ForStandardAndRandomTables()
+    {
+        var tables = new List<JpegHuffmanTable>
+        {
+            JpegHuffmanTable.Create(JpegStandardTables.AcLuminance[..16], JpegStandardTables.AcLuminance[16..], isDc: false)!,
+            JpegHuffmanTable.Create(JpegStandardTables.AcChrominance[..16], JpegStandardTables.AcChrominance[16..], isDc: false)!,
+            ProgressiveAcTable(),
+        };
+        var random = new Random(67);
+        while (tables.Count < 500)
+        {
+            // Random code lengths that fit (Kraft), random distinct symbols, sometimes all the code space used.
+            var counts = new byte[16];
+            var space = 1.0;
+            var total = 0;
+            for (var length = 1; length <= 16 && total < 256; length++)
+            {
+                var most = (int)Math.Min(Math.Floor(space * (1 << length)), 256 - total);
+                var n = length < 3 && random.Next(2) == 0 ? 0 : random.Next(0, Math.Min(most, 40) + 1);
+                counts[length - 1] = (byte)n;
+                total += n;
+                space -= n / (double)(1 << length);
+            }
+
+            var symbols = Enumerable.Range(0, 256).Select(i => (byte)i).OrderBy(_ => random.Next()).Take(total).ToArray();
+            if (JpegHuffmanTable.Create(counts, symbols, isDc: false) is { } table)
+            {
+                tables.Add(table);
+            }
+        }
+
+        foreach (var table in tables)
+        {
+            Assert.Equal(JpegHuffmanTable.FastAcReference(table), table.FastAc);
+        }
+
+        var dc = JpegHuffmanTable.Create(JpegStandardTables.DcLuminance[..16], JpegStandardTables.DcLuminance[16..], isDc: true)!;
+        Assert.All(dc.FastAc, entry => Assert.Equal(0, entry));
+        Assert.Equal(512, dc.FastAc.Length);
+    }
+
+    [Fact]
     public void NonzeroMaskAndZigZagReordering_EqualScalarLoops()
     {
         var random = new Random(61);
