@@ -147,6 +147,16 @@ internal static class JpegColor
         var crG = Vector256.Create(-46802);
         var cbG = Vector256.Create(-22554);
 
+        // Output byte j of the three 16-byte stores takes channel (16k + j) % 3 of sample (16k + j) / 3; 0x80 gives 0.
+        var r0 = Vector128.Create((byte)0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5);
+        var g0 = Vector128.Create((byte)0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80);
+        var b0 = Vector128.Create((byte)0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80);
+        var r1 = Vector128.Create((byte)0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80);
+        var g1 = Vector128.Create((byte)5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10);
+        var b1 = Vector128.Create((byte)0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80);
+        var r2 = Vector128.Create((byte)0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80);
+        var g2 = Vector128.Create((byte)0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80);
+        var b2 = Vector128.Create((byte)10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15);
         var x = 0;
         for (; x + 16 <= count; x += 16)
         {
@@ -168,7 +178,10 @@ internal static class JpegColor
             var blue = Pack(
                 yLow + Vector256.ShiftRightArithmetic((cbLow * cbB) + half, ScaleBits),
                 yHigh + Vector256.ShiftRightArithmetic((cbHigh * cbB) + half, ScaleBits));
-            StoreInterleaved(red, green, blue, ref Unsafe.Add(ref o, 3 * x));
+            ref var destination = ref Unsafe.Add(ref o, 3 * x);
+            (Ssse3.Shuffle(red, r0) | Ssse3.Shuffle(green, g0) | Ssse3.Shuffle(blue, b0)).StoreUnsafe(ref destination);
+            (Ssse3.Shuffle(red, r1) | Ssse3.Shuffle(green, g1) | Ssse3.Shuffle(blue, b1)).StoreUnsafe(ref destination, 16);
+            (Ssse3.Shuffle(red, r2) | Ssse3.Shuffle(green, g2) | Ssse3.Shuffle(blue, b2)).StoreUnsafe(ref destination, 32);
         }
 
         return x;
@@ -234,7 +247,7 @@ internal static class JpegColor
 
     /// <summary>
     /// The CMYK conversion of the scalar loop, 16 samples at a time in 16-bit lanes (every intermediate value of
-    /// MULDIV255 stays below 65,536), interleaved to RGB as <see cref="YCbCrToRgbVector"/> does.
+    /// MULDIV255 stays below 65,536), interleaved to RGB by the byte shuffles of <see cref="YCbCrToRgbVector"/>.
     /// </summary>
     /// <returns>The number of samples converted (a multiple of 16); the caller converts the rest.</returns>
     internal static int CmykToRgbVector(ReadOnlySpan<byte> c0, ReadOnlySpan<byte> c1, ReadOnlySpan<byte> c2, ReadOnlySpan<byte> c3, Span<byte> output)
@@ -250,6 +263,16 @@ internal static class JpegColor
         ref var yRef = ref MemoryMarshal.GetReference(c2);
         ref var kRef = ref MemoryMarshal.GetReference(c3);
         ref var o = ref MemoryMarshal.GetReference(output);
+        // Output byte j of the three 16-byte stores takes channel (16k + j) % 3 of sample (16k + j) / 3; 0x80 gives 0.
+        var r0 = Vector128.Create((byte)0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5);
+        var g0 = Vector128.Create((byte)0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80);
+        var b0 = Vector128.Create((byte)0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80);
+        var r1 = Vector128.Create((byte)0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80);
+        var g1 = Vector128.Create((byte)5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10);
+        var b1 = Vector128.Create((byte)0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80);
+        var r2 = Vector128.Create((byte)0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80);
+        var g2 = Vector128.Create((byte)0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80);
+        var b2 = Vector128.Create((byte)10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15);
         var x = 0;
         for (; x + 16 <= count; x += 16)
         {
@@ -257,7 +280,10 @@ internal static class JpegColor
             var red = Channel(Vector128.LoadUnsafe(ref cRef, (nuint)x), kLow, kHigh);
             var green = Channel(Vector128.LoadUnsafe(ref mRef, (nuint)x), kLow, kHigh);
             var blue = Channel(Vector128.LoadUnsafe(ref yRef, (nuint)x), kLow, kHigh);
-            StoreInterleaved(red, green, blue, ref Unsafe.Add(ref o, 3 * x));
+            ref var destination = ref Unsafe.Add(ref o, 3 * x);
+            (Ssse3.Shuffle(red, r0) | Ssse3.Shuffle(green, g0) | Ssse3.Shuffle(blue, b0)).StoreUnsafe(ref destination);
+            (Ssse3.Shuffle(red, r1) | Ssse3.Shuffle(green, g1) | Ssse3.Shuffle(blue, b1)).StoreUnsafe(ref destination, 16);
+            (Ssse3.Shuffle(red, r2) | Ssse3.Shuffle(green, g2) | Ssse3.Shuffle(blue, b2)).StoreUnsafe(ref destination, 32);
         }
 
         return x;
@@ -274,25 +300,6 @@ internal static class JpegColor
             var t = (a * b) + Vector128.Create((ushort)128);
             return Vector128.ShiftRightLogical(Vector128.ShiftRightLogical(t, 8) + t, 8);
         }
-    }
-
-    /// <summary>Stores 16 samples of each of three channels as 48 interleaved bytes (R, G, B, R, …).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreInterleaved(Vector128<byte> red, Vector128<byte> green, Vector128<byte> blue, ref byte destination)
-    {
-        // Output byte j of the three 16-byte stores takes channel (16k + j) % 3 of sample (16k + j) / 3; 0x80 gives 0.
-        var r0 = Vector128.Create((byte)0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5);
-        var g0 = Vector128.Create((byte)0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80);
-        var b0 = Vector128.Create((byte)0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80);
-        var r1 = Vector128.Create((byte)0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80);
-        var g1 = Vector128.Create((byte)5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10);
-        var b1 = Vector128.Create((byte)0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80);
-        var r2 = Vector128.Create((byte)0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80);
-        var g2 = Vector128.Create((byte)0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80);
-        var b2 = Vector128.Create((byte)10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15);
-        (Ssse3.Shuffle(red, r0) | Ssse3.Shuffle(green, g0) | Ssse3.Shuffle(blue, b0)).StoreUnsafe(ref destination);
-        (Ssse3.Shuffle(red, r1) | Ssse3.Shuffle(green, g1) | Ssse3.Shuffle(blue, b1)).StoreUnsafe(ref destination, 16);
-        (Ssse3.Shuffle(red, r2) | Ssse3.Shuffle(green, g2) | Ssse3.Shuffle(blue, b2)).StoreUnsafe(ref destination, 32);
     }
 
     /// <summary>The scalar CMYK/YCCK conversion (the reference for the vector one).</summary>
