@@ -205,7 +205,9 @@ internal static class JpegVsPillow
 
         for (var i = 0; i < 3; i++)
         {
-            using var picture = SyntheticJpegs.Draw(500, 375, i % 2, new Random(HashCode.Combine(1234, i)));
+            // A fixed seed (HashCode.Combine is randomised per process): the same pictures in every run, so that runs
+            // of two builds compare the same files.
+            using var picture = SyntheticJpegs.Draw(500, 375, i % 2, new Random(1234 + i));
             var png = Path.Combine(work, $"synthetic-{i}.png");
             picture.SaveAsPng(png);
             var (name, command) = i switch

@@ -597,6 +597,7 @@ internal sealed class JpegDecoder
         }
 
         Span<int> workspace = stackalloc int[64];
+        Span<short> natural = stackalloc short[64];
         foreach (var c in _components)
         {
             var quant = c.Quant ?? new int[64];
@@ -608,7 +609,32 @@ internal sealed class JpegDecoder
                 for (var bx = 0; bx < c.BlocksPerLine; bx++)
                 {
                     var block = coefficients.AsSpan(((by * c.BlocksPerLine) + bx) * 64, 64);
-                    JpegIdct.Transform(block, quant, workspace, plane, (by * 8 * stride) + (bx * 8), stride);
+                    var offset = (by * 8 * stride) + (bx * 8);
+                    if (_progressive)
+                    {
+                        // Progressive coefficients are kept in zig-zag order (JpegCoefficients).
+                        var nonzero = JpegCoefficients.NonzeroMask(block);
+                        if ((nonzero & ~1UL) == 0)
+                        {
+                            JpegIdct.TransformDcOnly(block, quant, plane, offset, stride);
+                            continue;
+                        }
+
+                        JpegCoefficients.ZigZagToNatural(block, natural, nonzero);
+                        if (JpegIdct.IsVectorized)
+                        {
+                            // Transform would test again for a DC-only block.
+                            JpegIdct.TransformVector(natural, quant, plane, offset, stride);
+                        }
+                        else
+                        {
+                            JpegIdct.TransformScalar(natural, quant, workspace, plane, offset, stride);
+                        }
+
+                        continue;
+                    }
+
+                    JpegIdct.Transform(block, quant, workspace, plane, offset, stride);
                 }
             }
         }
@@ -743,7 +769,7 @@ internal sealed class JpegComponent
     /// <summary>Gets or sets the decoded samples, <see cref="BlocksPerLine"/> × 8 per row (rented).</summary>
     public byte[]? Plane { get; set; }
 
-    /// <summary>Gets or sets the coefficients of every block in natural order (progressive and multi-scan images; rented).</summary>
+    /// <summary>Gets or sets the coefficients of every block, in zig-zag order for a progressive image and in natural order for a multi-scan sequential one (rented).</summary>
     public short[]? Coefficients { get; set; }
 
     /// <summary>Gets the successive-approximation bit each coefficient has reached (-1: none yet), as libjpeg tracks it.</summary>
@@ -766,6 +792,19 @@ internal static class JpegTables
         12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+        63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    ];
+
+    /// <summary>
+    /// Gets the storage index of each zig-zag position when the coefficients are kept in zig-zag order (progressive
+    /// images): the position itself, and 63 for the 16 extra entries, the place <see cref="NaturalOrder"/> gives them.
+    /// </summary>
+    public static ReadOnlySpan<byte> ZigZagOrder =>
+    [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+        32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+        48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
         63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
     ];
 }

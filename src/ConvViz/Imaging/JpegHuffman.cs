@@ -1,6 +1,7 @@
 // Copyright (c) ConvViz contributors. Licensed under the MIT License.
 
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -15,10 +16,15 @@ internal sealed class JpegHuffmanTable
     /// <summary>The number of bits looked up at once.</summary>
     public const int LookaheadBits = 9;
 
-    private JpegHuffmanTable(ushort[] lookup, int[] fastAc, int[] maxCode, int[] valueOffset, byte[] values)
+    /// <summary>The <see cref="FastAc"/> of a DC table: no entries (DC symbols are never decoded through it).</summary>
+    private static readonly int[] s_noFastAc = new int[1 << LookaheadBits];
+
+    private int[]? _fastAc;
+
+    private JpegHuffmanTable(ushort[] lookup, int[]? fastAc, int[] maxCode, int[] valueOffset, byte[] values)
     {
         Lookup = lookup;
-        FastAc = fastAc;
+        _fastAc = fastAc;
         MaxCode = maxCode;
         ValueOffset = valueOffset;
         Values = values;
@@ -29,9 +35,10 @@ internal sealed class JpegHuffmanTable
 
     /// <summary>
     /// Gets, for an AC table, the lookahead entries whose code and extra bits both fit in <see cref="LookaheadBits"/>:
-    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way.
+    /// (coefficient value &lt;&lt; 16) | (zero run &lt;&lt; 8) | bits used, or 0 where the symbol is read the long way
+    /// (all 0 for a DC table). Built at the first use (refinement scans, which have their own tables, never use it).
     /// </summary>
-    public int[] FastAc { get; }
+    public int[] FastAc => _fastAc ??= BuildFastAc(Lookup);
 
     /// <summary>Gets the largest code of each length 1–16 (-1 when there is none); entry 17 is a sentinel above every code.</summary>
     public int[] MaxCode { get; }
@@ -124,10 +131,59 @@ internal sealed class JpegHuffmanTable
             }
         }
 
+        return new JpegHuffmanTable(lookup, isDc ? s_noFastAc : null, maxCode, valueOffset, values);
+    }
+
+    /// <summary>
+    /// The <see cref="FastAc"/> entries, code by code: a code of length L for (run, size) with L + size within the
+    /// lookahead covers the 2^(9 − L) lookahead entries that start with it, and each of them starts with its extra bits
+    /// too. (The same entries as testing every lookahead entry, with less work: progressive files define a table per
+    /// scan.)
+    /// </summary>
+    private static int[] BuildFastAc(ushort[] lookup)
+    {
+        var fastAc = new int[1 << LookaheadBits];
+        var look = 0;
+        while (look < fastAc.Length)
+        {
+            int entry = lookup[look];
+            if (entry == 0)
+            {
+                look++; // the prefix of a longer code
+                continue;
+            }
+
+            var length = entry >> 8;
+            var covered = 1 << (LookaheadBits - length);
+            var extraBits = entry & 15;
+            var spare = LookaheadBits - length - extraBits;
+            if (extraBits != 0 && spare >= 0)
+            {
+                var head = (((entry >> 4) & 15) << 8) | (length + extraBits);
+                for (var i = 0; i < covered; i++)
+                {
+                    fastAc[look + i] = (Extend((i >> spare) & ((1 << extraBits) - 1), extraBits) << 16) | head;
+                }
+            }
+
+            look += covered;
+        }
+
+        return fastAc;
+    }
+
+    /// <summary>
+    /// The <see cref="FastAc"/> definition entry by entry (the reference for <see cref="BuildFastAc"/>): every lookahead
+    /// entry whose code and extra bits both fit.
+    /// </summary>
+    /// <param name="table">An AC table.</param>
+    /// <returns>The entries.</returns>
+    internal static int[] FastAcReference(JpegHuffmanTable table)
+    {
         var fastAc = new int[1 << LookaheadBits];
         for (var look = 0; look < fastAc.Length; look++)
         {
-            int entry = lookup[look];
+            int entry = table.Lookup[look];
             var codeLength = entry >> 8;
             var run = (entry >> 4) & 15;
             var extraBits = entry & 15;
@@ -138,7 +194,7 @@ internal sealed class JpegHuffmanTable
             }
         }
 
-        return new JpegHuffmanTable(lookup, fastAc, maxCode, valueOffset, values);
+        return fastAc;
     }
 
     /// <summary>T.81's EXTEND: the signed value of <paramref name="bits"/> extra bits.</summary>
@@ -419,7 +475,21 @@ internal sealed class JpegBitReader
     /// <param name="se">The last coefficient.</param>
     /// <param name="al">The point transform.</param>
     /// <returns>The end-of-band run that follows this block (0 when the block ended otherwise).</returns>
-    public int DecodeAcFirstBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al)
+    public int DecodeAcFirstBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al) =>
+        DecodeAcFirstBlock(table, block, ss, se, al, zigZagStorage: false);
+
+    /// <summary>
+    /// <see cref="DecodeAcFirstBlock(JpegHuffmanTable, Span{short}, int, int, int)"/> with the storage order of the
+    /// block: natural order or zig-zag order (progressive images, <see cref="JpegCoefficients"/>).
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in the storage order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The point transform.</param>
+    /// <param name="zigZagStorage">Whether <paramref name="block"/> is in zig-zag order (<see cref="JpegTables.ZigZagOrder"/>) rather than natural order.</param>
+    /// <returns>The end-of-band run that follows this block (0 when the block ended otherwise).</returns>
+    public int DecodeAcFirstBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, bool zigZagStorage)
     {
         if (block.Length < 64 || se > 63)
         {
@@ -427,8 +497,9 @@ internal sealed class JpegBitReader
         }
 
         ref var coefficients = ref MemoryMarshal.GetReference(block);
-        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var order = ref MemoryMarshal.GetReference(zigZagStorage ? JpegTables.ZigZagOrder : JpegTables.NaturalOrder);
         ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        ref var fastAc = ref MemoryMarshal.GetArrayDataReference(table.FastAc);
         const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
         var buffer = _buffer;
         var bits = _bits;
@@ -447,7 +518,18 @@ internal sealed class JpegBitReader
 
             if (fast)
             {
-                symbol = Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask);
+                var look = (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask;
+                var combined = Unsafe.Add(ref fastAc, look);
+                if (combined != 0)
+                {
+                    // A short code with its extra bits: the coefficient comes straight from the table.
+                    bits -= combined & 0xFF;
+                    k += (combined >> 8) & 0xFF;
+                    Unsafe.Add(ref coefficients, Unsafe.Add(ref order, k)) = (short)((combined >> 16) << al);
+                    continue;
+                }
+
+                symbol = Unsafe.Add(ref lookup, look);
                 if (symbol != 0)
                 {
                     bits -= symbol >> 8;
@@ -531,7 +613,21 @@ internal sealed class JpegBitReader
     /// <param name="se">The last coefficient.</param>
     /// <param name="al">The bit position refined.</param>
     /// <param name="eobRun">The end-of-band run, carried from block to block.</param>
-    public void DecodeAcRefineBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun)
+    public void DecodeAcRefineBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun) =>
+        DecodeAcRefineBlock(table, block, ss, se, al, ref eobRun, zigZagStorage: false);
+
+    /// <summary>
+    /// <see cref="DecodeAcRefineBlock(JpegHuffmanTable, Span{short}, int, int, int, ref int)"/> with the storage order
+    /// of the block (coefficient by coefficient, libjpeg's loop: the reference for <see cref="DecodeAcRefineBlockZigZag"/>).
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in the storage order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The bit position refined.</param>
+    /// <param name="eobRun">The end-of-band run, carried from block to block.</param>
+    /// <param name="zigZagStorage">Whether <paramref name="block"/> is in zig-zag order rather than natural order.</param>
+    public void DecodeAcRefineBlock(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun, bool zigZagStorage)
     {
         if (block.Length < 64 || se > 63 || ss < 0)
         {
@@ -539,7 +635,7 @@ internal sealed class JpegBitReader
         }
 
         ref var coefficients = ref MemoryMarshal.GetReference(block);
-        ref var order = ref MemoryMarshal.GetReference(JpegTables.NaturalOrder);
+        ref var order = ref MemoryMarshal.GetReference(zigZagStorage ? JpegTables.ZigZagOrder : JpegTables.NaturalOrder);
         ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
         const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
         var buffer = _buffer;
@@ -644,6 +740,220 @@ internal sealed class JpegBitReader
         }
 
         _bits = bits;
+    }
+
+    /// <summary>
+    /// Decodes a block of a progressive AC refinement scan, kept in zig-zag order, as
+    /// <see cref="DecodeAcRefineBlock(JpegHuffmanTable, Span{short}, int, int, int, ref int, bool)"/>
+    /// does, but without visiting the coefficients one by one: a 64-bit mask of the nonzero coefficients gives, for
+    /// each symbol, the zero coefficient where its run ends and the nonzero ones before it, which each take one
+    /// correction bit (read in the same order, with the same refill and padding points). A block inside an
+    /// end-of-band run only reads the correction bits of its nonzero coefficients.
+    /// </summary>
+    /// <param name="table">The AC table.</param>
+    /// <param name="block">64 coefficients in zig-zag order.</param>
+    /// <param name="ss">The first coefficient.</param>
+    /// <param name="se">The last coefficient.</param>
+    /// <param name="al">The bit position refined.</param>
+    /// <param name="eobRun">The end-of-band run, carried from block to block.</param>
+    public void DecodeAcRefineBlockZigZag(JpegHuffmanTable table, Span<short> block, int ss, int se, int al, ref int eobRun)
+    {
+        if (block.Length < 64 || se > 63 || ss < 0)
+        {
+            throw new ArgumentException("A block has 64 coefficients.", nameof(block));
+        }
+
+        ref var coefficients = ref MemoryMarshal.GetReference(block);
+        ref var lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        const int mask = (1 << JpegHuffmanTable.LookaheadBits) - 1;
+        var buffer = _buffer;
+        var bits = _bits;
+        var p1 = 1 << al;
+        var m1 = -1 << al;
+        var nonzero = JpegCoefficients.NonzeroMask(block);
+        var k = ss;
+        if (eobRun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                // Decode(table), as in the reference.
+                if (bits < 16)
+                {
+                    _bits = bits;
+                    Fill(0);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                int symbol;
+                int entry = bits >= JpegHuffmanTable.LookaheadBits ? Unsafe.Add(ref lookup, (int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & mask) : 0;
+                if (entry != 0)
+                {
+                    bits -= entry >> 8;
+                    symbol = entry & 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    symbol = DecodeSlow(table);
+                    buffer = _buffer;
+                    bits = _bits;
+                }
+
+                var r = symbol >> 4;
+                var s = symbol & 15;
+                if (s != 0)
+                {
+                    s = ReadBit(ref buffer, ref bits) != 0 ? p1 : m1;
+                }
+                else if (r != 15)
+                {
+                    eobRun = 1 << r;
+                    if (r != 0)
+                    {
+                        if (bits < r)
+                        {
+                            _bits = bits;
+                            Fill(r);
+                            buffer = _buffer;
+                            bits = _bits;
+                        }
+
+                        bits -= r;
+                        eobRun += (int)(buffer >> bits) & ((1 << r) - 1);
+                    }
+
+                    break;
+                }
+
+                // The run ends at the (r + 1)-th zero coefficient from k on; past the band it ends at se + 1.
+                var zeros = ~nonzero & Band(k, se);
+                for (; r > 0 && zeros != 0; r--)
+                {
+                    zeros &= zeros - 1;
+                }
+
+                var end = zeros != 0 ? BitOperations.TrailingZeroCount(zeros) : se + 1;
+                RefineNonzero(ref coefficients, nonzero & Band(k, end - 1), p1, ref buffer, ref bits);
+                k = end;
+                if (s != 0)
+                {
+                    // Past the band of coefficient 63, libjpeg's order table puts it on 63.
+                    var position = Math.Min(k, 63);
+                    Unsafe.Add(ref coefficients, position) = (short)s;
+                    nonzero |= 1UL << position;
+                }
+            }
+        }
+
+        if (eobRun > 0)
+        {
+            RefineNonzero(ref coefficients, nonzero & Band(k, se), p1, ref buffer, ref bits);
+            eobRun--;
+        }
+
+        _bits = bits;
+    }
+
+    /// <summary>
+    /// Decodes one DC difference (the Huffman-coded size and its extra bits, extended to a signed value), with the bit
+    /// buffer in locals while at least 32 bits are buffered and the careful reads of <see cref="Decode"/> and
+    /// <see cref="GetBits"/> near a marker or the end of the data.
+    /// </summary>
+    /// <param name="table">The DC table (symbols 0–15).</param>
+    /// <returns>The difference.</returns>
+    public int DecodeDcDifference(JpegHuffmanTable table)
+    {
+        var bits = _bits;
+        if (bits < 32)
+        {
+            Fill(0);
+            bits = _bits;
+        }
+
+        if (bits >= 32)
+        {
+            var buffer = _buffer;
+            int s;
+            int entry = table.Lookup[(int)(buffer >> (bits - JpegHuffmanTable.LookaheadBits)) & ((1 << JpegHuffmanTable.LookaheadBits) - 1)];
+            if (entry != 0)
+            {
+                bits -= entry >> 8;
+                s = entry & 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                s = DecodeSlow(table);
+                bits = _bits;
+            }
+
+            // A DC symbol is at most 15 (checked when the table is built): code and extra bits fit in the 32 bits.
+            s &= 15;
+            if (s != 0)
+            {
+                bits -= s;
+                s = Extend((int)(buffer >> bits) & ((1 << s) - 1), s);
+            }
+
+            _bits = bits;
+            return s;
+        }
+
+        var size = Decode(table);
+        return size == 0 ? 0 : Extend(GetBits(size), size);
+    }
+
+    /// <summary>Bits <paramref name="first"/>–<paramref name="last"/> (0 when <paramref name="first"/> is above <paramref name="last"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Band(int first, int last) => first > last ? 0 : (ulong.MaxValue >> (63 - last)) & (ulong.MaxValue << first);
+
+    /// <summary>Reads one correction bit for each coefficient of <paramref name="set"/>, in zig-zag order, and applies it as libjpeg does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RefineNonzero(ref short coefficients, ulong set, int p1, ref ulong buffer, ref int bits)
+    {
+        if (set == 0)
+        {
+            return;
+        }
+
+        var count = BitOperations.PopCount(set);
+        if (count <= bits)
+        {
+            // All the bits are buffered: take them at once, first bit at the top, and apply them without branches.
+            var word = buffer << (64 - bits);
+            bits -= count;
+            do
+            {
+                ref var coefficient = ref Unsafe.Add(ref coefficients, BitOperations.TrailingZeroCount(set));
+                set &= set - 1;
+                coefficient = Refine(coefficient, (int)(word >> 63), p1);
+                word <<= 1;
+            }
+            while (set != 0);
+            return;
+        }
+
+        do
+        {
+            ref var coefficient = ref Unsafe.Add(ref coefficients, BitOperations.TrailingZeroCount(set));
+            set &= set - 1;
+            coefficient = Refine(coefficient, ReadBit(ref buffer, ref bits), p1);
+        }
+        while (set != 0);
+    }
+
+    /// <summary>
+    /// libjpeg's correction of a nonzero coefficient: when the bit is 1 and bit al (<paramref name="p1"/>) is still
+    /// 0, the magnitude grows by 2^al (p1 when positive, m1 = −p1 when negative); computed without branches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static short Refine(int coefficient, int bit, int p1)
+    {
+        var apply = -(bit & ((coefficient & p1) == 0 ? 1 : 0));
+        var sign = coefficient >> 31;
+        var step = (p1 ^ sign) - sign; // p1, or −p1 = m1 for a negative coefficient
+        return (short)(coefficient + (step & apply));
     }
 
     /// <summary><see cref="GetBit"/> on the buffer held in locals.</summary>

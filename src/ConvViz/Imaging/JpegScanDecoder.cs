@@ -41,6 +41,20 @@ internal sealed class JpegScanDecoder
     public int Run()
     {
         var scan = _scan;
+        if (scan.Progressive)
+        {
+            if (scan.Ss == 0)
+            {
+                RunProgressiveDc();
+            }
+            else
+            {
+                RunProgressiveAc();
+            }
+
+            return _reader.Position;
+        }
+
         var components = scan.Components;
         Span<short> block = stackalloc short[64];
         Span<int> workspace = stackalloc int[64];
@@ -81,9 +95,6 @@ internal sealed class JpegScanDecoder
         return _reader.Position;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int value, int bits) => JpegHuffmanTable.Extend(value, bits);
-
     private void BeginMcu()
     {
         if (_scan.RestartInterval != 0)
@@ -99,9 +110,9 @@ internal sealed class JpegScanDecoder
         _skipMcu = _reader.Insufficient;
     }
 
+    /// <summary>A block of a sequential scan: transformed at once, or stored (natural order) for a multi-scan image.</summary>
     private void DecodeBlock(JpegComponent c, int index, int by, int bx, Span<short> block, Span<int> workspace)
     {
-        var reader = _reader;
         if (c.Coefficients is null)
         {
             block.Clear();
@@ -115,61 +126,141 @@ internal sealed class JpegScanDecoder
             return;
         }
 
-        if (_skipMcu)
+        if (!_skipMcu)
         {
-            return;
-        }
-
-        var stored = c.Coefficients.AsSpan(((by * c.BlocksPerLine) + bx) * 64, 64);
-        var scan = _scan;
-        if (!scan.Progressive)
-        {
-            DecodeSequential(c, index, stored);
-        }
-        else if (scan.Ss == 0)
-        {
-            if (scan.Ah == 0)
-            {
-                var s = reader.Decode(c.DcTable!);
-                if (s != 0)
-                {
-                    s = Extend(reader.GetBits(s), s);
-                }
-
-                _dcPredictors[index] += s;
-                stored[0] = (short)(_dcPredictors[index] << scan.Al);
-            }
-            else if (reader.GetBit() != 0)
-            {
-                stored[0] |= (short)(1 << scan.Al);
-            }
-        }
-        else if (scan.Ah == 0)
-        {
-            DecodeAcFirst(c.AcTable!, stored);
-        }
-        else
-        {
-            DecodeAcRefine(c.AcTable!, stored);
+            DecodeSequential(c, index, c.Coefficients.AsSpan(((by * c.BlocksPerLine) + bx) * 64, 64));
         }
     }
 
     private void DecodeSequential(JpegComponent c, int index, Span<short> block) =>
         _reader.DecodeSequentialBlock(c.DcTable!, c.AcTable!, block, ref _dcPredictors[index]);
 
-    private void DecodeAcFirst(JpegHuffmanTable table, Span<short> block)
+    /// <summary>A progressive DC scan (first or refinement), of one component or interleaved, in MCU order.</summary>
+    private void RunProgressiveDc()
     {
-        if (_eobRun > 0)
+        var scan = _scan;
+        var components = scan.Components;
+        if (components.Length == 1)
         {
-            _eobRun--;
+            var c = components[0];
+            for (var by = 0; by < c.HeightInBlocks; by++)
+            {
+                for (var bx = 0; bx < c.WidthInBlocks; bx++)
+                {
+                    BeginMcu();
+                    if (!_skipMcu)
+                    {
+                        DecodeDc(c, 0, by, bx);
+                    }
+                }
+            }
+
             return;
         }
 
-        _eobRun = _reader.DecodeAcFirstBlock(table, block, _scan.Ss, _scan.Se, _scan.Al);
+        for (var my = 0; my < scan.McuRows; my++)
+        {
+            for (var mx = 0; mx < scan.McusPerLine; mx++)
+            {
+                BeginMcu();
+                if (_skipMcu)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < components.Length; i++)
+                {
+                    var c = components[i];
+                    for (var v = 0; v < c.V; v++)
+                    {
+                        for (var h = 0; h < c.H; h++)
+                        {
+                            DecodeDc(c, i, (my * c.V) + v, (mx * c.H) + h);
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    private void DecodeAcRefine(JpegHuffmanTable table, Span<short> block) =>
-        _reader.DecodeAcRefineBlock(table, block, _scan.Ss, _scan.Se, _scan.Al, ref _eobRun);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void DecodeDc(JpegComponent c, int index, int by, int bx)
+    {
+        // The DC coefficient is the first of the block in zig-zag order as in natural order.
+        ref var dc = ref c.Coefficients![((by * c.BlocksPerLine) + bx) * 64];
+        if (_scan.Ah == 0)
+        {
+            var predictor = _dcPredictors[index] + _reader.DecodeDcDifference(c.DcTable!);
+            _dcPredictors[index] = predictor;
+            dc = (short)(predictor << _scan.Al);
+        }
+        else if (_reader.GetBit() != 0)
+        {
+            dc |= (short)(1 << _scan.Al);
+        }
+    }
+
+    /// <summary>
+    /// A progressive AC scan (always of one component), block by block over the component's blocks (libjpeg's MCU of one
+    /// block), into the coefficients kept in zig-zag order. In a first scan, the blocks of an end-of-band run are
+    /// skipped together up to the end of the row (without a restart interval, nothing else can happen to them).
+    /// </summary>
+    private void RunProgressiveAc()
+    {
+        var scan = _scan;
+        var c = scan.Components[0];
+        var table = c.AcTable!;
+        var reader = _reader;
+        var coefficients = c.Coefficients!;
+        var (ss, se, al) = (scan.Ss, scan.Se, scan.Al);
+        var refine = scan.Ah != 0;
+        var restarts = scan.RestartInterval != 0;
+        var width = c.WidthInBlocks;
+        for (var by = 0; by < c.HeightInBlocks; by++)
+        {
+            var row = by * c.BlocksPerLine * 64;
+            for (var bx = 0; bx < width; bx++)
+            {
+                if (restarts)
+                {
+                    if (_restartsToGo == 0)
+                    {
+                        ProcessRestart();
+                    }
+
+                    _restartsToGo--;
+                }
+
+                // libjpeg's check once per MCU: once the data has run out, the rest of the segment stays as it is.
+                if (reader.Insufficient)
+                {
+                    continue;
+                }
+
+                if (refine)
+                {
+                    reader.DecodeAcRefineBlockZigZag(table, coefficients.AsSpan(row + (bx * 64), 64), ss, se, al, ref _eobRun);
+                }
+                else if (_eobRun > 0)
+                {
+                    if (restarts)
+                    {
+                        _eobRun--;
+                    }
+                    else
+                    {
+                        var skipped = Math.Min(_eobRun, width - bx);
+                        _eobRun -= skipped;
+                        bx += skipped - 1;
+                    }
+                }
+                else
+                {
+                    _eobRun = reader.DecodeAcFirstBlock(table, coefficients.AsSpan(row + (bx * 64), 64), ss, se, al, zigZagStorage: true);
+                }
+            }
+        }
+    }
 
     /// <summary>libjpeg's process_restart: discard buffered bits, read the expected RSTn (or resynchronise), reset predictors.</summary>
     private void ProcessRestart()
