@@ -5,6 +5,7 @@ using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
 using ConvViz.Training;
+using static ConvViz.Tests.Models.FoldingAssertions;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;
@@ -49,24 +50,6 @@ public sealed class BatchNormFoldingTests
     private static Tensor Images(int seed) => rand([5, 3, 8, 8], generator: new Generator().manual_seed(seed));
 
     private static bool Folded(Model model, int layer) => ((Conv2DModule)model.LayerModules[layer]).HoldsFoldedWeights;
-
-    private static bool BitIdentical(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
-
-    private static double MaxDifference(Tensor a, Tensor b) => a.sub(b).abs().max().item<float>();
-
-    /// <summary>The unfolded value: the same model with folding switched off.</summary>
-    private static Tensor Unfolded(Model model, Tensor images)
-    {
-        model.FoldsBatchNorm = false;
-        try
-        {
-            return model.Predict(images);
-        }
-        finally
-        {
-            model.FoldsBatchNorm = true;
-        }
-    }
 
     [Fact]
     public void Predict_folds_both_convolutions_and_equals_conv_then_batch_norm_computed_by_hand()

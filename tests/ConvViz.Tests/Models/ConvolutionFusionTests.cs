@@ -6,6 +6,7 @@ using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
 using ConvViz.Training;
+using static ConvViz.Tests.Models.FoldingAssertions;
 using static TorchSharp.torch;
 
 namespace ConvViz.Tests.Models;
@@ -64,24 +65,6 @@ public sealed class ConvolutionFusionTests
     private static Conv2DModule Conv(Model model, string name) => (Conv2DModule)model.LayerModules[Index(model, name)];
 
     private static Tensor Images(int seed) => rand([5, 3, 9, 9], generator: new Generator().manual_seed(seed));
-
-    private static bool BitIdentical(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
-
-    private static double MaxDifference(Tensor a, Tensor b) => a.sub(b).abs().max().item<float>();
-
-    /// <summary>The same model's prediction with folding (and so fusion) switched off: every layer by itself.</summary>
-    private static Tensor Unfolded(Model model, Tensor images)
-    {
-        model.FoldsBatchNorm = false;
-        try
-        {
-            return model.Predict(images);
-        }
-        finally
-        {
-            model.FoldsBatchNorm = true;
-        }
-    }
 
     [Fact]
     public void OneDnn_prepacked_convolutions_pass_their_self_test_on_linux_x64()
