@@ -108,6 +108,8 @@ internal static class OneDnnConvolution
         }
         catch (Exception ex) when (ex is ExternalException or InvalidCastException or NotImplementedException)
         {
+            // What libtorch and TorchSharp raise when an operator or the archive's code is missing on this build or
+            // platform (not a placeholder): the eager folded convolution is used instead.
             RuntimeLog.OneDnnUnavailable(RuntimeSettings.Logger, ex.Message.Split('\n')[0]);
         }
 
