@@ -48,7 +48,23 @@ internal static class OneDnnConvolution
 
         """;
 
+    // libtorch's own convolution (im2col and a matrix product: thnn_conv2d, slow_conv_dilated2d), which oneDNN never
+    // serves, for the convolutions whose input gradients oneDNN gets wrong on some CPUs (see ConvolutionGuard).
+    private const string ReferenceCode = """
+        class OneDnn(Module):
+          __parameters__ = []
+          __buffers__ = []
+          training : bool
+          def conv(self: __torch__.OneDnn, x: Tensor, w: Tensor, b: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int) -> Tensor:
+            if dh == 1 and dw == 1:
+              return ops.aten.thnn_conv2d(x, w, [kh, kw], b, [sh, sw], [ph, pw])
+            return ops.aten.slow_conv_dilated2d(x, w, [kh, kw], b, [sh, sw], [ph, pw], [dh, dw])
+
+        """;
+
     private static readonly Lazy<jit.ScriptModule?> s_module = new(Open);
+
+    private static readonly Lazy<jit.ScriptModule?> s_reference = new(OpenReference);
 
     /// <summary>Gets a value indicating whether the prepacked and fused convolutions work in this process (loaded and checked once).</summary>
     public static bool IsAvailable => s_module.Value is not null;
@@ -75,6 +91,16 @@ internal static class OneDnnConvolution
             ? Invoke("conv", x, kernel, bias, ph, pw, sh, sw, dh, dw, relu)
             : Invoke("conv_add", x, addend, kernel, bias, ph, pw, sh, sw, dh, dw, relu);
     }
+
+    /// <summary>
+    /// Convolves with libtorch's own float32 convolution instead of oneDNN (groups 1; differentiable, with libtorch's own
+    /// gradients), or returns <see langword="null"/> where that path is not available in this process.
+    /// </summary>
+    /// <returns>The result (contiguous), or <see langword="null"/>; the caller owns it.</returns>
+    public static Tensor? ConvolveWithoutOneDnn(Tensor x, Tensor kernel, Tensor bias, long[] padding, long[] strides, long[] dilation) =>
+        s_reference.Value is { } module
+            ? Call(module, "conv", x, kernel, bias, (int)kernel.shape[2], (int)kernel.shape[3], (int)strides[0], (int)strides[1], (int)padding[0], (int)padding[1], (int)dilation[0], (int)dilation[1])
+            : null;
 
     private static Tensor Invoke(string method, params object[] arguments) =>
         Call(s_module.Value ?? throw new InvalidOperationException("oneDNN's fused convolutions are not available in this process."), method, arguments);
@@ -117,8 +143,38 @@ internal static class OneDnnConvolution
         return null;
     }
 
-    /// <summary>The TorchScript archive: <c>version</c>, <c>constants.pkl</c>, <c>data.pkl</c> and the module's code.</summary>
-    private static byte[] Archive()
+    private static jit.ScriptModule? OpenReference()
+    {
+        NativeBackend.EnsureLoaded();
+        jit.ScriptModule? module = null;
+        try
+        {
+            module = jit.load(Archive(ReferenceCode));
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var generator = new Generator().manual_seed(19);
+            var x = rand([2, 3, 9, 9], generator: generator);
+            var kernel = rand([5, 3, 3, 3], generator: generator).sub(Scalars.Half);
+            var bias = rand([5], generator: generator);
+            long[] padding = [1, 1], strides = [2, 2], dilation = [1, 1];
+            var expected = nn.functional.conv2d(x.to_type(ScalarType.Float64), kernel.to_type(ScalarType.Float64), bias.to_type(ScalarType.Float64), strides, padding, dilation);
+            var actual = Call(module, "conv", x, kernel, bias, 3, 3, 2, 2, 1, 1, 1, 1);
+            if (actual.shape.SequenceEqual(expected.shape) && actual.to_type(ScalarType.Float64).sub(expected).abs().max().item<double>() <= 1e-5 * expected.abs().max().item<double>())
+            {
+                return module;
+            }
+        }
+        catch (Exception ex) when (ex is ExternalException or InvalidCastException or NotImplementedException)
+        {
+            // The operators are missing on this build: the guard computes those convolutions in float64 instead.
+        }
+
+        module?.Dispose();
+        return null;
+    }
+
+    /// <summary>The TorchScript archive of <paramref name="code"/>: <c>version</c>, <c>constants.pkl</c>, <c>data.pkl</c> and the module's code.</summary>
+    private static byte[] Archive(string code = Code)
     {
         // Pickle protocol 2: the module object (class __torch__.OneDnn, built from a dict {"training": False}).
         byte[] data =
@@ -140,7 +196,7 @@ internal static class OneDnnConvolution
             Add("version", "3\n"u8);
             Add("constants.pkl", constants);
             Add("data.pkl", data);
-            Add("code/__torch__.py", Encoding.UTF8.GetBytes(Code.ReplaceLineEndings("\n")));
+            Add("code/__torch__.py", Encoding.UTF8.GetBytes(code.ReplaceLineEndings("\n")));
         }
 
         return buffer.ToArray();

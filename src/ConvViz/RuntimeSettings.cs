@@ -37,6 +37,13 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Convolution path: oneDNN's prepacked and fused convolutions are not available ({Reason}); inference uses libtorch's eager convolutions, with ReLU and residual additions in place.")]
     public static partial void OneDnnUnavailable(ILogger logger, string reason);
 
+    /// <summary>Logs that a convolution configuration gave wrong values on this CPU and now runs another way (<see cref="Models.Layers.ConvolutionGuard"/>).</summary>
+    /// <param name="logger">The logger.</param>
+    /// <param name="configuration">The configuration: input, kernel, window, type and layout.</param>
+    /// <param name="route">How it runs from now on.</param>
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Convolution path: libtorch's result for {Configuration} differs from its float64 reference on this CPU; that configuration now runs {Route}.")]
+    public static partial void ConvolutionRerouted(ILogger logger, string configuration, string route);
+
     public static void AllocatorTuning(ILogger logger, AllocatorTuningStatus status, string variable)
     {
         switch (status)

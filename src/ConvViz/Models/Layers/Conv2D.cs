@@ -174,7 +174,7 @@ internal sealed class ConvolutionWindow
     public Tensor Convolve(Tensor x, Tensor kernel, Tensor? bias, long groups)
     {
         using var padded = _explicitPadding is null ? null : nn.functional.pad(x, _explicitPadding);
-        return nn.functional.conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
+        return ConvolutionGuard.Conv2d(padded ?? x, kernel, bias, _strides, _convPadding, _dilation, groups);
     }
 
     /// <summary>
@@ -202,10 +202,11 @@ internal sealed class ConvolutionWindow
     /// <summary>
     /// Convolves <paramref name="x"/> with a prepacked kernel, then adds <paramref name="addend"/> and applies ReLU in the
     /// same pass when given (see <see cref="OneDnnConvolution.Convolve"/>); <paramref name="x"/> comes from
-    /// <see cref="PadAsymmetric"/>, groups 1.
+    /// <see cref="PadAsymmetric"/>, groups 1. <paramref name="kernel"/> is the same kernel unpacked, for the check of
+    /// <see cref="ConvolutionGuard.Prepacked"/> and its fallback.
     /// </summary>
-    public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor bias, Tensor? addend, bool relu) =>
-        OneDnnConvolution.Convolve(x, packedKernel, bias, _convPadding, _strides, _dilation, addend, relu);
+    public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor kernel, Tensor bias, Tensor? addend, bool relu) =>
+        ConvolutionGuard.Prepacked(x, packedKernel, kernel, bias, _strides, _convPadding, _dilation, addend, relu);
 
     /// <summary>Lays out a kernel parameter in place: channels-last strides when <paramref name="channelsLast"/>, otherwise contiguous.</summary>
     public static void ApplyLayout(Tensor kernel, bool channelsLast)
@@ -347,7 +348,7 @@ internal sealed class Conv2DModule : LayerModule
 
         try
         {
-            return _window.ConvolvePrepacked(padded!, packed, folded!.Bias, addend, relu);
+            return _window.ConvolvePrepacked(padded!, packed, folded!.Kernel, folded.Bias, addend, relu);
         }
         finally
         {
