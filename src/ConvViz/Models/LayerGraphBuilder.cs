@@ -184,11 +184,20 @@ internal sealed class LayerGraphBuilder
     /// Creates the model from the layers (the last one is the output), with weights from <paramref name="seed"/> (or the
     /// global seed), except the layers of nested models, whose weights (and trainability) are copied from them.
     /// </summary>
-    public Model Build(int? seed)
+    /// <param name="seed">The seed of the initial weights; <see langword="null"/> draws one from the global seed.</param>
+    /// <param name="weightsFollow">Whether the caller overwrites every weight next (a model file reader): the random
+    /// initializers then leave zeros (see <see cref="Initializers.WeightsFollow"/>).</param>
+    /// <returns>The model; the caller owns it.</returns>
+    public Model Build(int? seed, bool weightsFollow = false)
     {
         NativeBackend.EnsureLoaded();
         using var generator = (seed ?? SeedStore.Next(SeedComponent.Weights)) is { } s ? new Generator(unchecked((ulong)s)) : null;
-        var model = new Model(InputShape, _layers, generator);
+        Model model;
+        using (weightsFollow ? Initializers.WeightsFollow() : null)
+        {
+            model = new Model(InputShape, _layers, generator);
+        }
+
         try
         {
             foreach (var (layer, source, sourceLayer) in _copies)

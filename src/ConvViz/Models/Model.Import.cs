@@ -145,16 +145,15 @@ public sealed partial class Model
     private static Model ReadOnnx(string path, ModelLoadOptions options)
     {
         var full = Path.GetFullPath(path);
-        byte[] bytes;
-        using (var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read))
+        ModelProto proto;
+        using (var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16))
         {
             CheckSize(stream.Length, path, options);
-            bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
+            proto = OnnxImporter.Parse(stream, path);
         }
 
         NativeBackend.EnsureLoaded();
-        return OnnxImporter.Load(bytes, path, Path.GetDirectoryName(full));
+        return OnnxImporter.Load(proto, path, Path.GetDirectoryName(full));
     }
 
     private static bool IsOnnx(Stream seekable) => Probe(seekable, 9, OnnxImporter.LooksLikeOnnx);

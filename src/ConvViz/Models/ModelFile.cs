@@ -132,7 +132,7 @@ internal static class ModelFile
         file.VerifyChecksum(metadata);
 
         // Everything is validated; only now are native tensors allocated. The seed keeps the global RNG untouched.
-        var model = builder.Build(0);
+        var model = builder.Build(0, weightsFollow: true);
         try
         {
             LoadWeights(model, file, plan);
@@ -375,7 +375,9 @@ internal static class ModelFile
 
             var module = model.LayerModules[layer];
             var target = Find(module, t);
-            target.copy_(tensor(values, t.Shape));
+            using var flat = frombuffer(values, ScalarType.Float32);
+            using var value = flat.view(t.Shape);
+            target.copy_(value);
         }
     }
 

@@ -38,8 +38,8 @@ public static class PretrainedModels
     {
         var (modelPath, preprocessPath) = ResolveResNet18(path);
         NativeBackend.EnsureLoaded();
-        var baseProto = OnnxImporter.Parse(File.ReadAllBytes(modelPath), modelPath);
-        var prepProto = OnnxImporter.Parse(File.ReadAllBytes(preprocessPath), preprocessPath);
+        var baseProto = ParseFile(modelPath);
+        var prepProto = ParseFile(preprocessPath);
         var prepNames = prepProto.Graph.Node
             .Where(n => n.Output.Count > 0)
             .SelectMany(n => n.OpType switch
@@ -57,7 +57,7 @@ public static class PretrainedModels
         var input = builder.Add(new Layers.InputLayerOptions { Name = "input" }, [LayerGraphBuilder.ModelInput]);
         var prepared = builder.AddModel(transform, input);
         builder.AddModel(network, prepared);
-        var model = builder.Build(seed: 0);
+        var model = builder.Build(seed: 0, weightsFollow: true);   // every layer's weights are copied from the two models
         try
         {
             model.Preprocessing = new ImagePreprocessing
@@ -96,6 +96,12 @@ public static class PretrainedModels
             .OrderByDescending(d => d.Version)
             .Select(d => Path.Combine(d.Folder, ResNet18Folder, "ResNet18.onnx"))
             .FirstOrDefault(File.Exists);
+    }
+
+    private static ModelProto ParseFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        return OnnxImporter.Parse(stream, path);
     }
 
     private static (string Model, string Preprocess) ResolveResNet18(string? path)

@@ -91,6 +91,28 @@ internal sealed partial class OnnxImporter
         }
     }
 
+    /// <summary>
+    /// Parses an ONNX <c>ModelProto</c> from the rest of a seekable stream (a file), without a copy of the whole file:
+    /// each tensor's bytes are read once, into their own buffer. Google.Protobuf allocates a declared length only when
+    /// that many bytes remain in the stream, so lengths inside it cannot exceed the file either.
+    /// </summary>
+    public static ModelProto Parse(Stream stream, string source)
+    {
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("The stream must be seekable, so that declared lengths are checked against it.", nameof(stream));
+        }
+
+        try
+        {
+            return ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"'{source}' is not a valid ONNX model (the protobuf is corrupt or truncated: {ex.Message}).", ex);
+        }
+    }
+
     private static int DefaultOpset(ModelProto model)
     {
         foreach (var set in model.OpsetImport)
@@ -206,13 +228,15 @@ internal sealed partial class OnnxImporter
             throw new NotSupportedException($"'{_source}' cannot be imported: {ex.Message}", ex);
         }
 
-        var model = _builder.Build(seed: 0);
+        // Every weight is copied in next (straight from the managed arrays, without a native copy of each).
+        var model = _builder.Build(seed: 0, weightsFollow: true);
         try
         {
             using var scope = NewDisposeScope();
             foreach (var (layer, weight, values, weightShape) in _weights)
             {
-                using var value = tensor(values, weightShape);
+                using var flat = frombuffer(values, ScalarType.Float32);
+                using var value = flat.view(weightShape);
                 model.SetWeight(layer, weight, value);
             }
         }
