@@ -16,8 +16,10 @@ namespace ConvViz.Models.Layers;
 /// an AMD Zen 5 virtual machine whose hypervisor hides the cache topology (no cache levels in <c>lscpu</c>; oneDNN 3.7.1
 /// in libtorch 2.10), some channels-last kernels were seen to return wrong values without any error: grouped
 /// convolutions with more than one output channel per input channel (depth multipliers; <c>jit:avx512_core</c>) and
-/// strided 1×1 convolutions with 256 or more channels (<c>brgconv_1x1:avx512_core</c>), off by 4–60 % of the largest
-/// output value; the same calls were right on Intel CPUs and channels-first on the same machine.</para>
+/// strided 1×1 convolutions with 128 to 512 channels (<c>brgconv_1x1:avx512_core</c>), off by 4–60 % of the largest
+/// output value; the same calls were right on Intel CPUs and channels-first on the same machine. Input gradients of
+/// convolutions with fewer than 16 filters were wrong in some repetitions in both layouts (see
+/// <see cref="NeedsReliableInputGradient"/>).</para>
 /// <para>So the first time a configuration runs (input shape, kernel shape, strides, padding, dilation, groups, element
 /// type, layout, and for the prepacked path the fused addition and ReLU), the first and last image of its output are
 /// compared with libtorch's float64 convolution of the same values (its own reference code, which oneDNN does not
@@ -201,14 +203,15 @@ internal static class ConvolutionGuard
 
     /// <summary>
     /// Whether the gradient with respect to <paramref name="x"/> will be computed through a convolution with fewer than
-    /// 16 input channels (oneDNN's channel block): on the machine described above, oneDNN's backward-data kernels
-    /// returned wrong values or NaN for such inputs in 1 of 4 to 2 of 4 repetitions of the same call (reading memory they
-    /// had not written, by all appearances), so no single check can clear them. In training that is never the case (the
-    /// image does not need a gradient and inner layers have more channels); it is the first layer of saliency maps,
-    /// integrated gradients, SmoothGrad and activation maximisation, whose gradients then come from libtorch's own convolution.
+    /// 16 filters (oneDNN's channel block): on the machine described above, oneDNN's backward-data kernels returned
+    /// wrong values or NaN for such convolutions in one to three of four repetitions of the same call (1 and 8 filters,
+    /// 1 to 12 input channels; reading memory they had not written, by all appearances), so no single check can clear
+    /// them. The blog model's training never needs it (its only convolution with 8 filters is the first, and the image
+    /// needs no gradient); the first layers of saliency maps, integrated gradients, SmoothGrad and activation
+    /// maximisation often do, and then take their gradients from libtorch's own convolution.
     /// </summary>
     private static bool NeedsReliableInputGradient(Tensor x, Tensor kernel, long groups) =>
-        groups == 1 && kernel.shape[1] < 16 && x.requires_grad && is_grad_enabled();
+        groups == 1 && kernel.shape[0] < 16 && x.requires_grad && is_grad_enabled();
 
     /// <summary>libtorch's own convolution (float32), or the float64 route where that is unavailable or the type is bfloat16.</summary>
     private static Tensor WithoutOneDnn(Tensor x, Tensor kernel, Tensor? bias, long[] strides, long[] padding, long[] dilation)
