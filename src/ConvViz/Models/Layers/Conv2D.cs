@@ -207,6 +207,20 @@ internal sealed class ConvolutionWindow
     public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor bias, Tensor? addend, bool relu) =>
         OneDnnConvolution.Convolve(x, packedKernel, bias, _convPadding, _strides, _dilation, addend, relu);
 
+    /// <summary>
+    /// Whether <paramref name="packedKernel"/> (from <see cref="Prepack"/>) gives what <paramref name="kernel"/> gives in
+    /// the same oneDNN convolution of <paramref name="x"/> (after <see cref="PadAsymmetric"/>), to a thousandth of the
+    /// largest value: a wrongly read kernel is off by the values' own size.
+    /// </summary>
+    public bool PrepackedAgrees(Tensor x, Tensor packedKernel, Tensor kernel, Tensor bias)
+    {
+        using var scope = NewDisposeScope();
+        var expected = ConvolvePrepacked(x, kernel, bias, null, false).to_type(ScalarType.Float32);
+        var actual = ConvolvePrepacked(x, packedKernel, bias, null, false).to_type(ScalarType.Float32);
+        var scale = expected.abs().max().item<float>();
+        return actual.sub(expected).abs().max().item<float>() <= 1e-3f * scale;
+    }
+
     /// <summary>Lays out a kernel parameter in place: channels-last strides when <paramref name="channelsLast"/>, otherwise contiguous.</summary>
     public static void ApplyLayout(Tensor kernel, bool channelsLast)
     {
@@ -331,7 +345,7 @@ internal sealed class Conv2DModule : LayerModule
             lock (_foldLock)
             {
                 folded = CurrentFold(batchNorm);
-                packed = folded.Prepacked(padded.shape, _window);
+                packed = folded.Prepacked(padded, _window);
                 if (packed is not null)
                 {
                     folded.Users++;
@@ -361,7 +375,7 @@ internal sealed class Conv2DModule : LayerModule
     /// <summary>Gets how many <see cref="ForwardFused"/> calls also computed an addition or a ReLU (for tests: that the executor fused them).</summary>
     internal long FusedCalls => Interlocked.Read(ref _fusedCalls);
 
-    /// <summary>Gets a value indicating whether a kernel prepacked for oneDNN is currently kept (for tests: that the prepacked path ran).</summary>
+    /// <summary>Gets a value indicating whether a kernel prepacked for oneDNN (or the plain folded kernel where the prepacked one failed its check, see <see cref="FoldedConvolution.Prepacked"/>) is currently kept (for tests: that the prepacked path ran).</summary>
     internal bool HoldsPrepackedWeights
     {
         get
@@ -492,11 +506,19 @@ internal sealed class Conv2DModule : LayerModule
         /// <summary>Gets or sets how many calls are using a prepacked kernel of this instance.</summary>
         public int Users { get; set; }
 
+        /// <summary>Gets a value indicating whether a kernel for oneDNN's convolution is kept for at least one input shape (reordered, or plain where the reordered one failed its check).</summary>
         public bool HasPrepacked => _prepacked.Count > 0;
 
-        /// <summary>Returns the kernel prepacked for inputs of <paramref name="inputShape"/> (made on first use), or <see langword="null"/> past <see cref="MaxPrepackedShapes"/> shapes.</summary>
-        public Tensor? Prepacked(long[] inputShape, ConvolutionWindow window)
+        /// <summary>
+        /// Returns the kernel prepacked for inputs of <paramref name="padded"/>'s shape (made on first use), or
+        /// <see langword="null"/> past <see cref="MaxPrepackedShapes"/> shapes. A new prepacked kernel is checked once on
+        /// <paramref name="padded"/> against the plain kernel in the same oneDNN convolution; where they disagree (seen
+        /// with bfloat16 kernels of few channels on AVX-512 BF16 CPUs, where libtorch's reorder gives a layout the
+        /// convolution reads wrongly) the plain kernel is kept for that shape instead, which oneDNN reorders on each call.
+        /// </summary>
+        public Tensor? Prepacked(Tensor padded, ConvolutionWindow window)
         {
+            var inputShape = padded.shape;
             var key = (inputShape[0], inputShape[1], inputShape[2], inputShape[3]);
             if (!_prepacked.TryGetValue(key, out var packed))
             {
@@ -505,9 +527,15 @@ internal sealed class Conv2DModule : LayerModule
                     return null;
                 }
 
+                using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                packed = window.Prepack(Kernel, inputShape).DetachFromDisposeScope();
-                _prepacked[key] = packed;
+                packed = window.Prepack(Kernel, inputShape);
+                if (!window.PrepackedAgrees(padded, packed, Kernel, Bias))
+                {
+                    packed = Kernel.alias();
+                }
+
+                _prepacked[key] = packed.DetachFromDisposeScope();
             }
 
             return packed;
