@@ -404,4 +404,37 @@ public sealed class ConvolutionFusionTests
         // Dispose frees the prepacked kernels: a model that had them leaves no more behind than one that did not.
         Assert.Equal(baseline, LeftAfterDispose(true));
     }
+
+    [Fact]
+    public void Blog_model_predictions_and_activations_are_bit_identical_with_prepacked_standalone_convolutions()
+    {
+        // The blog model: channels-last by default, Conv2D(ReLU) layers and no batch normalization, so every convolution
+        // of a plain prediction runs by itself. Batch 1: its last convolution (64 × 16 × 16 input values, 3×3) stays in
+        // libtorch's own path, as eager conv2d's; batch 2: all run prepacked.
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().WithSeed(3).Build();
+        Assert.Equal(MemoryLayout.ChannelsLast, model.Layout);
+        var convolutions = model.LayerModules.OfType<Conv2DModule>().ToArray();
+        var all = Enumerable.Range(0, model.Layers.Count).ToArray();
+        foreach (var batch in new[] { 1, 2 })
+        {
+            var images = rand([batch, 3, 150, 150], generator: new Generator().manual_seed(batch));
+            var calls = convolutions.Select(c => c.StandaloneCalls).ToArray();
+            var prediction = model.Predict(images);
+            var ran = convolutions.Select((c, k) => c.StandaloneCalls > calls[k]).ToArray();
+            Assert.Equal(OneDnnConvolution.IsAvailable ? (batch == 1 ? [true, true, true, true, false] : [true, true, true, true, true]) : new bool[5], ran);
+
+            model.PrepacksStandaloneConvolutions = false;
+            var eager = model.Predict(images);
+            model.PrepacksStandaloneConvolutions = true;
+            Assert.True(SameBits(eager, prediction), $"batch {batch}: predictions differ by {MaxDifference(eager, prediction):E2}");
+
+            using var activations = IntermediateModel.From(model, all).Run(images);
+            var eagerActivations = Eager(model, images, all);
+            for (var i = 0; i < all.Length; i++)
+            {
+                Assert.True(SameBits(eagerActivations[i], activations.GetByIndex(i)), $"batch {batch}: layer {model.Layers[i].Name} differs by {MaxDifference(eagerActivations[i], activations.GetByIndex(i)):E2}");
+            }
+        }
+    }
 }
