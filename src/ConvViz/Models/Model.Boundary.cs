@@ -24,8 +24,9 @@ public sealed partial class Model
     /// <summary>
     /// Gets or sets a value indicating whether, where the executor folds a batch normalization, it also fuses a residual
     /// addition and a ReLU that follow, and runs the convolution with a prepacked oneDNN kernel where it can (see
-    /// <see cref="Fusions"/> and <see cref="Conv2DModule.ForwardFused"/>). On by default; tests and benchmarks switch it
-    /// off to compare with the fold alone.
+    /// <see cref="Fusions"/> and <see cref="Conv2DModule.ForwardFused"/>); switching it off also switches off
+    /// <see cref="PrepacksStandaloneConvolutions"/>. On by default; tests and benchmarks switch it off to compare with the
+    /// fold alone.
     /// </summary>
     internal bool FusesConvolutions { get; set; } = true;
 
@@ -301,8 +302,8 @@ public sealed partial class Model
     /// connection), and by a ReLU that is the only reader of its value, as long as each value it passes is neither
     /// requested nor given and the last layer is not asked to stop before its activation. The result agrees with the
     /// separate layers to float rounding; a requested value never ends inside a chain. Under the same conditions (autograd
-    /// off, no replacement) and with <see cref="PrepacksStandaloneConvolutions"/>, every other convolution, requested or
-    /// not, runs by itself with its own kernel prepacked for oneDNN and its ReLU fused
+    /// off, no replacement), with <see cref="FusesConvolutions"/> and <see cref="PrepacksStandaloneConvolutions"/>, every
+    /// other Conv2D, requested or not, runs by itself with its own kernel prepacked for oneDNN and its ReLU fused
     /// (<see cref="Conv2DModule.InvokeStandalone"/>: the oneDNN convolution that libtorch's eager <c>conv2d</c> runs, with
     /// the same values, and in float32 only where eager <c>conv2d</c> would use oneDNN), so an every-value pass does not
     /// reorder each kernel on every call either.
@@ -361,9 +362,9 @@ public sealed partial class Model
     }
 
     /// <summary>
-    /// Marks every convolution of <paramref name="plan"/> that runs <see cref="FusionRole.Standalone"/> (the chains'
-    /// heads are marked over them afterwards): one input, and the version counters that tell its prepacked kernel when
-    /// to rebuild readable.
+    /// Marks every Conv2D of <paramref name="plan"/> <see cref="FusionRole.Standalone"/>; <see cref="Fusions"/> then marks
+    /// the heads of its chains over them. None when libtorch's version counters cannot be read (without them a kept
+    /// prepacked kernel could not notice a changed one).
     /// </summary>
     /// <returns>The roles, or <see langword="null"/> when there is no such convolution.</returns>
     private LayerFusion[]? StandaloneConvolutions(GraphPlan plan)
