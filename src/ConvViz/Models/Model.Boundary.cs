@@ -24,10 +24,19 @@ public sealed partial class Model
     /// <summary>
     /// Gets or sets a value indicating whether, where the executor folds a batch normalization, it also fuses a residual
     /// addition and a ReLU that follow, and runs the convolution with a prepacked oneDNN kernel where it can (see
-    /// <see cref="Fusions"/> and <see cref="Conv2DModule.ForwardFused"/>). On by default; tests and benchmarks switch it
-    /// off to compare with the fold alone.
+    /// <see cref="Fusions"/> and <see cref="Conv2DModule.ForwardFused"/>); switching it off also switches off
+    /// <see cref="PrepacksStandaloneConvolutions"/>. On by default; tests and benchmarks switch it off to compare with the
+    /// fold alone.
     /// </summary>
     internal bool FusesConvolutions { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether, where the executor may fold (see <see cref="Fusions"/>), a convolution
+    /// that runs by itself uses its own kernel prepacked for oneDNN and its ReLU fused (see
+    /// <see cref="Conv2DModule.InvokeStandalone"/>). On by default; only with <see cref="FusesConvolutions"/>; tests and
+    /// benchmarks switch it off to compare with eager convolutions.
+    /// </summary>
+    internal bool PrepacksStandaloneConvolutions { get; set; } = true;
 
     /// <summary>What a layer does in a fused evaluation (see <see cref="Fusions"/>).</summary>
     private enum FusionRole
@@ -40,6 +49,9 @@ public sealed partial class Model
 
         /// <summary>A layer whose value the head of its chain already computed: it passes on its argument <see cref="LayerFusion.Argument"/>.</summary>
         PassOn,
+
+        /// <summary>A convolution that runs by itself with its own kernel prepacked for oneDNN (see <see cref="Conv2DModule.InvokeStandalone"/>).</summary>
+        Standalone,
     }
 
     /// <summary>
@@ -265,6 +277,7 @@ public sealed partial class Model
                 fusion.Addend == NoAddend ? null : fusion.Addend == LayerGraphBuilder.ModelInput ? input! : values[fusion.Addend]!,
                 fusion.Relu),
             FusionRole.Head => ((Conv2DModule)module).ForwardFoldingBatchNorm(arguments[0], (BatchNormModule)_modules[fusion.BatchNorm]),
+            FusionRole.Standalone => ((Conv2DModule)module).InvokeStandalone(arguments[0], beforeActivation),
             _ => beforeActivation && arguments.Length == 1 ? module.ForwardBeforeActivation(arguments[0]) : module.Invoke(arguments),
         };
         foreach (var source in sources)
@@ -288,10 +301,14 @@ public sealed partial class Model
     /// the only reader of its value, when the addition's other input is computed before the convolution (a residual
     /// connection), and by a ReLU that is the only reader of its value, as long as each value it passes is neither
     /// requested nor given and the last layer is not asked to stop before its activation. The result agrees with the
-    /// separate layers to float rounding; every requested value is computed as before, since a requested value never
-    /// ends inside a chain.
+    /// separate layers to float rounding; a requested value never ends inside a chain. Under the same conditions (autograd
+    /// off, no replacement), with <see cref="FusesConvolutions"/> and <see cref="PrepacksStandaloneConvolutions"/>, every
+    /// other Conv2D, requested or not, runs by itself with its own kernel prepacked for oneDNN and its ReLU fused
+    /// (<see cref="Conv2DModule.InvokeStandalone"/>: the oneDNN convolution that libtorch's eager <c>conv2d</c> runs, with
+    /// the same values, and in float32 only where eager <c>conv2d</c> would use oneDNN), so an every-value pass does not
+    /// reorder each kernel on every call either.
     /// </summary>
-    /// <returns>Per layer, its part; <see langword="null"/> when nothing folds.</returns>
+    /// <returns>Per layer, its part; <see langword="null"/> when nothing folds or runs prepacked.</returns>
     private LayerFusion[]? Fusions(GraphPlan plan, IReadOnlyList<int> outputs, GraphRun run)
     {
         if (!FoldsBatchNorm || is_grad_enabled() || run.ReplaceAt >= 0)
@@ -299,8 +316,9 @@ public sealed partial class Model
             return null;
         }
 
+        var fusions = FusesConvolutions && PrepacksStandaloneConvolutions ? StandaloneConvolutions(plan) : null;
+
         var soleReaders = _soleReaders ??= SoleReaders(_inputs);
-        LayerFusion[]? fusions = null;
         for (var i = 0; i < plan.Last; i++)
         {
             var j = soleReaders[i];
@@ -338,6 +356,32 @@ public sealed partial class Model
             }
 
             fusions[i] = new LayerFusion(FusionRole.Head, j, addend, relu);
+        }
+
+        return fusions;
+    }
+
+    /// <summary>
+    /// Marks every Conv2D of <paramref name="plan"/> <see cref="FusionRole.Standalone"/>; <see cref="Fusions"/> then marks
+    /// the heads of its chains over them. None when libtorch's version counters cannot be read (without them a kept
+    /// prepacked kernel could not notice a changed one).
+    /// </summary>
+    /// <returns>The roles, or <see langword="null"/> when there is no such convolution.</returns>
+    private LayerFusion[]? StandaloneConvolutions(GraphPlan plan)
+    {
+        if (!TensorVersion.IsAvailable)
+        {
+            return null;
+        }
+
+        LayerFusion[]? fusions = null;
+        for (var i = 0; i <= plan.Last; i++)
+        {
+            if (plan.Computed[i] && _modules[i] is Conv2DModule && _inputs[i].Count == 1)
+            {
+                fusions ??= new LayerFusion[plan.Last + 1];
+                fusions[i] = new LayerFusion(FusionRole.Standalone);
+            }
         }
 
         return fusions;

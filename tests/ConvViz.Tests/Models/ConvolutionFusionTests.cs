@@ -6,6 +6,8 @@ using ConvViz.Inspection;
 using ConvViz.Models;
 using ConvViz.Models.Layers;
 using ConvViz.Training;
+using TorchSharp;
+using Padding = ConvViz.Models.Layers.Padding;
 using static ConvViz.Tests.Models.FoldingAssertions;
 using static TorchSharp.torch;
 
@@ -200,5 +202,239 @@ public sealed class ConvolutionFusionTests
 
         using var after = model.Predict(images);
         Assert.True(MaxDifference(before, after) > 1e-3, "the weight changes should have changed the prediction");
+    }
+
+    /// <summary>The same model's values for <paramref name="layers"/> with the standalone convolutions eager (libtorch's <c>conv2d</c>).</summary>
+    private static Tensor[] Eager(Model model, Tensor images, int[] layers, GraphRun? run = null)
+    {
+        model.PrepacksStandaloneConvolutions = false;
+        try
+        {
+            using var noGrad = no_grad();
+            return model.Run(images, layers, run);
+        }
+        finally
+        {
+            model.PrepacksStandaloneConvolutions = true;
+        }
+    }
+
+    /// <summary>Whether two float32 tensors hold the same bit patterns (unlike <see cref="BitIdentical"/>, −0 differs from +0).</summary>
+    private static bool SameBits(Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape) &&
+        a.contiguous().data<float>().ToArray().Select(BitConverter.SingleToInt32Bits).SequenceEqual(b.contiguous().data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
+
+    [Fact]
+    public void Every_value_pass_runs_each_convolution_prepacked_and_bit_identical_to_eager()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Net();
+        var images = Images(5);
+        var all = Enumerable.Range(0, model.Layers.Count).ToArray();
+        var before = s_convolutions.ToDictionary(c => c, c => Conv(model, c).StandaloneCalls);
+
+        using (var activations = IntermediateModel.From(model, all).Run(images))
+        {
+            foreach (var name in s_convolutions)
+            {
+                Assert.Equal(OneDnnConvolution.IsAvailable, Conv(model, name).StandaloneCalls > before[name]);
+                Assert.Equal(OneDnnConvolution.IsAvailable, Conv(model, name).HoldsPrepackedOwnWeights);
+                Assert.False(Conv(model, name).HoldsFoldedWeights, $"{name} folded although its value was requested");
+            }
+
+            var eager = Eager(model, images, all);
+            for (var i = 0; i < all.Length; i++)
+            {
+                Assert.True(BitIdentical(eager[i], activations.GetByIndex(i)), $"layer {model.Layers[i].Name} differs from the eager one by {MaxDifference(eager[i], activations.GetByIndex(i)):E2}");
+                Assert.True(SameBits(eager[i], activations.GetByIndex(i)), $"layer {model.Layers[i].Name}: the same values, but not the same bits (signed zeros)");
+            }
+        }
+
+        // A plain prediction (folded, fused) and an every-value pass keep their own prepacked kernels.
+        model.Predict(images);
+        Assert.Equal(OneDnnConvolution.IsAvailable, Conv(model, "c1").HoldsPrepackedWeights);
+        Assert.Equal(OneDnnConvolution.IsAvailable, Conv(model, "c1").HoldsPrepackedOwnWeights);
+    }
+
+    [Fact]
+    public void Standalone_convolutions_fuse_their_relu_stop_before_activation_and_apply_other_activations()
+    {
+        using var scope = NewDisposeScope();
+        var f = new FunctionalBuilder(new ImageShape(12, 12, 3)).WithSeed(5);
+        var c1 = f.Add(new Conv2DOptions { Name = "c1", Filters = 8, KernelSize = 3, Padding = Padding.Same, Activation = Activation.ReLU }, f.Input);
+        var c2 = f.Add(new Conv2DOptions { Name = "c2", Filters = 8, KernelSize = 3, Strides = 2, Padding = Padding.Same, Activation = Activation.Tanh, UseBias = false }, c1);
+        var c3 = f.Add(new Conv2DOptions { Name = "c3", Filters = 4, KernelSize = 2, Padding = Padding.Same, Activation = Activation.ReLU }, c2);
+        using var model = f.Build(c3);
+        var images = rand([4, 3, 12, 12], generator: new Generator().manual_seed(6));
+        int[] all = [Index(model, "c1"), Index(model, "c2"), Index(model, "c3")];
+        var calls = Conv(model, "c3").StandaloneCalls;
+
+        Tensor[] prepacked;
+        using (no_grad())
+        {
+            prepacked = model.Run(images, all);
+        }
+
+        var eager = Eager(model, images, all);
+        for (var i = 0; i < all.Length; i++)
+        {
+            Assert.True(BitIdentical(eager[i], prepacked[i]), $"layer {model.Layers[all[i]].Name} differs from the eager one by {MaxDifference(eager[i], prepacked[i]):E2}");
+        }
+
+        // c3 (ReLU, asymmetric 'same' padding for its 2×2 kernel) stopped before its activation.
+        var beforeActivation = new GraphRun { OutputBeforeActivation = true };
+        Tensor z;
+        using (no_grad())
+        {
+            z = model.Run(images, [all[2]], beforeActivation)[0];
+        }
+
+        var eagerZ = Eager(model, images, [all[2]], beforeActivation)[0];
+        Assert.True(BitIdentical(eagerZ, z));
+        Assert.True(z.lt(Scalars.Zero).any().item<bool>(), "the value before ReLU should have negative entries");
+        Assert.Equal(OneDnnConvolution.IsAvailable ? calls + 2 : calls, Conv(model, "c3").StandaloneCalls);
+    }
+
+    [Fact]
+    public void Standalone_prepacked_kernels_follow_SetWeight_and_precision_and_leave_autograd_alone()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Net();
+        var images = Images(6);
+        var all = Enumerable.Range(0, model.Layers.Count).ToArray();
+        void AssertMatchesEager(string after, bool prepacked = true)
+        {
+            using var inner = NewDisposeScope();
+            var calls = s_convolutions.Sum(c => Conv(model, c).StandaloneCalls);
+            using var activations = IntermediateModel.From(model, all).Run(images);
+            var expectedCalls = prepacked && OneDnnConvolution.IsAvailable ? calls + s_convolutions.Length : calls;
+            Assert.Equal(expectedCalls, s_convolutions.Sum(c => Conv(model, c).StandaloneCalls));
+            var eager = Eager(model, images, all);
+            for (var i = 0; i < all.Length; i++)
+            {
+                var actual = activations.GetByIndex(i);
+                var expected = eager[i];
+
+                // bfloat16: eager conv2d also runs oneDNN on the bfloat16 tensors, so the values agree as in float32.
+                Assert.True(BitIdentical(expected, actual), $"after {after}: layer {model.Layers[i].Name} differs from the eager one by {MaxDifference(expected, actual):E2}");
+            }
+        }
+
+        AssertMatchesEager("building");
+        foreach (var (layer, weight, seed) in new[] { ("c3", "kernel", 41), ("c1", "bias", 42), ("cd", "kernel", 43) })
+        {
+            var index = Index(model, layer);
+            using var value = rand(model.GetWeight(index, weight).shape, generator: new Generator().manual_seed(seed)).sub(Scalars.Half);
+            model.SetWeight(index, weight, value);
+            AssertMatchesEager($"SetWeight({layer}, {weight})");
+        }
+
+        model.Layout = MemoryLayout.ChannelsFirst;
+        AssertMatchesEager("Layout = ChannelsFirst", prepacked: false);
+        Assert.False(Conv(model, "c1").HoldsPrepackedOwnWeights, "channels-first inputs have no prepacked kernel");
+        model.Layout = MemoryLayout.ChannelsLast;
+        AssertMatchesEager("Layout = ChannelsLast");
+        if (ConvVizRuntime.IsBFloat16Supported)
+        {
+            model.Precision = Precision.BFloat16;
+            AssertMatchesEager("Precision = BFloat16");
+            model.Precision = Precision.Float32;
+            AssertMatchesEager("Precision = Float32");
+        }
+
+        // With autograd on (attributions, training), every convolution runs eagerly.
+        var before = s_convolutions.Sum(c => Conv(model, c).StandaloneCalls);
+        using (enable_grad())
+        {
+            model.Run(images, all);
+        }
+
+        Assert.Equal(before, s_convolutions.Sum(c => Conv(model, c).StandaloneCalls));
+    }
+
+    [Fact]
+    public void Standalone_prepacked_kernels_are_freed_when_rebuilt_and_on_dispose()
+    {
+        using var images = Images(7);
+        int[] all;
+        using (var first = Net())
+        {
+            all = Enumerable.Range(0, first.Layers.Count).ToArray();
+        }
+
+        void RunAll(Model model)
+        {
+            using var activations = IntermediateModel.From(model, all).Run(images);
+        }
+
+        // What a model leaves alive after Dispose without prepacked kernels (whatever the process creates once, too).
+        long LeftAfterDispose(bool prepacks)
+        {
+            var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            var model = Net();
+            model.PrepacksStandaloneConvolutions = prepacks;
+            RunAll(model);
+            model.Dispose();
+            return DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        }
+
+        LeftAfterDispose(false);
+        var baseline = LeftAfterDispose(false);
+
+        using (var model = Net())
+        {
+            RunAll(model);   // warm-up: builds the prepacked kernels
+            var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            RunAll(model);
+            Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+
+            // A changed kernel: the old prepacked one is freed, a new one made, so the count stays the same.
+            var index = Index(model, "c2");
+            using (var kernel = model.GetWeight(index, "kernel"))
+            using (var value = rand(kernel.shape, generator: new Generator().manual_seed(8)))
+            {
+                model.SetWeight(index, "kernel", value);
+            }
+
+            RunAll(model);
+            Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            Assert.Equal(OneDnnConvolution.IsAvailable, Conv(model, "c2").HoldsPrepackedOwnWeights);
+        }
+
+        // Dispose frees the prepacked kernels: a model that had them leaves no more behind than one that did not.
+        Assert.Equal(baseline, LeftAfterDispose(true));
+    }
+
+    [Fact]
+    public void Blog_model_predictions_and_activations_are_bit_identical_with_prepacked_standalone_convolutions()
+    {
+        // The blog model: channels-last by default, Conv2D(ReLU) layers and no batch normalization, so every convolution
+        // of a plain prediction runs by itself. Batch 1: its last convolution (64 × 16 × 16 input values, 3×3) stays in
+        // libtorch's own path, as eager conv2d's; batch 2: all run prepacked.
+        using var scope = NewDisposeScope();
+        using var model = BlogModel.CreateBuilder().WithSeed(3).Build();
+        Assert.Equal(MemoryLayout.ChannelsLast, model.Layout);
+        var convolutions = model.LayerModules.OfType<Conv2DModule>().ToArray();
+        var all = Enumerable.Range(0, model.Layers.Count).ToArray();
+        foreach (var batch in new[] { 1, 2 })
+        {
+            var images = rand([batch, 3, 150, 150], generator: new Generator().manual_seed(batch));
+            var calls = convolutions.Select(c => c.StandaloneCalls).ToArray();
+            var prediction = model.Predict(images);
+            var ran = convolutions.Select((c, k) => c.StandaloneCalls > calls[k]).ToArray();
+            Assert.Equal(OneDnnConvolution.IsAvailable ? (batch == 1 ? [true, true, true, true, false] : [true, true, true, true, true]) : new bool[5], ran);
+
+            model.PrepacksStandaloneConvolutions = false;
+            var eager = model.Predict(images);
+            model.PrepacksStandaloneConvolutions = true;
+            Assert.True(SameBits(eager, prediction), $"batch {batch}: predictions differ by {MaxDifference(eager, prediction):E2}");
+
+            using var activations = IntermediateModel.From(model, all).Run(images);
+            var eagerActivations = Eager(model, images, all);
+            for (var i = 0; i < all.Length; i++)
+            {
+                Assert.True(SameBits(eagerActivations[i], activations.GetByIndex(i)), $"batch {batch}: layer {model.Layers[i].Name} differs by {MaxDifference(eagerActivations[i], activations.GetByIndex(i)):E2}");
+            }
+        }
     }
 }

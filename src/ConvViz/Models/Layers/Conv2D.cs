@@ -205,8 +205,41 @@ internal sealed class ConvolutionWindow
     /// <see cref="PadAsymmetric"/>, groups 1. <paramref name="kernel"/> is the same kernel unpacked, for the check of
     /// <see cref="ConvolutionGuard.Prepacked"/> and its fallback.
     /// </summary>
-    public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor kernel, Tensor bias, Tensor? addend, bool relu) =>
+    public Tensor ConvolvePrepacked(Tensor x, Tensor packedKernel, Tensor kernel, Tensor? bias, Tensor? addend, bool relu) =>
         ConvolutionGuard.Prepacked(x, packedKernel, kernel, bias, _strides, _convPadding, _dilation, addend, relu);
+
+    /// <summary>
+    /// Whether <paramref name="packedKernel"/> (from <see cref="Prepack"/>) gives what <paramref name="kernel"/> gives in
+    /// the same oneDNN convolution of <paramref name="x"/> (after <see cref="PadAsymmetric"/>), to a thousandth of the
+    /// largest value: a wrongly read kernel is off by the values' own size.
+    /// </summary>
+    public bool PrepackedAgrees(Tensor x, Tensor packedKernel, Tensor kernel, Tensor? bias)
+    {
+        using var scope = NewDisposeScope();
+        var expected = OneDnnConvolution.Convolve(x, kernel, bias, _convPadding, _strides, _dilation, null, false).to_type(ScalarType.Float32);
+        var actual = OneDnnConvolution.Convolve(x, packedKernel, bias, _convPadding, _strides, _dilation, null, false).to_type(ScalarType.Float32);
+        var scale = expected.abs().max().item<float>();
+        return actual.sub(expected).abs().max().item<float>() <= 1e-3f * scale;
+    }
+
+    /// <summary>
+    /// Whether libtorch's eager <c>conv2d</c> runs oneDNN for a float32 CPU input of <paramref name="inputShape"/> (after
+    /// <see cref="PadAsymmetric"/>) and a kernel of <paramref name="kernelShape"/>, groups 1. libtorch picks oneDNN for
+    /// float32 unless the batch is small and the work little: it takes its own im2col and matrix product path for a
+    /// 1×1 kernel with stride and dilation 1, a batch below 16 and one thread, and for a batch of 1 with a kernel up to
+    /// 3 in a dimension and at most 20,480 input values. That path rounds differently, so a convolution that must give
+    /// eager <c>conv2d</c>'s exact values runs prepacked only where this holds (bfloat16 always runs oneDNN).
+    /// </summary>
+    public bool EagerUsesOneDnn(long[] inputShape, long[] kernelShape)
+    {
+        var unitWindow = _strides.All(s => s == 1) && _dilation.All(d => d == 1) && kernelShape[2] == 1 && kernelShape[3] == 1;
+        if (unitWindow && inputShape[0] < 16 && get_num_threads() <= 1)
+        {
+            return false;
+        }
+
+        return (kernelShape[2] > 3 && kernelShape[3] > 3) || inputShape[0] > 1 || inputShape[0] * inputShape[1] * inputShape[2] * inputShape[3] > 20480;
+    }
 
     /// <summary>Lays out a kernel parameter in place: channels-last strides when <paramref name="channelsLast"/>, otherwise contiguous.</summary>
     public static void ApplyLayout(Tensor kernel, bool channelsLast)
@@ -251,6 +284,18 @@ internal sealed class Conv2DModule : LayerModule
 
     public override Tensor forward(Tensor input)
     {
+        if (t_standalone)
+        {
+            // This call came from InvokeStandalone (through Module.call, so that hooks see it).
+            t_standalone = false;
+            return ForwardStandalone(input, beforeActivation: false);
+        }
+
+        return ForwardEager(input);
+    }
+
+    private Tensor ForwardEager(Tensor input)
+    {
         using var z = ForwardBeforeActivation(input);
         return Activate(z, _activation);
     }
@@ -289,7 +334,7 @@ internal sealed class Conv2DModule : LayerModule
             // Concurrent predictions share the cache: each takes aliases, which stay valid if another thread rebuilds it.
             var folded = CurrentFold(batchNorm);
             foldedKernel = folded.Kernel.alias();
-            foldedBias = folded.Bias.alias();
+            foldedBias = folded.Bias!.alias();
         }
 
         using (foldedKernel)
@@ -332,7 +377,7 @@ internal sealed class Conv2DModule : LayerModule
             lock (_foldLock)
             {
                 folded = CurrentFold(batchNorm);
-                packed = folded.Prepacked(padded.shape, _window);
+                packed = folded.Prepacked(padded, _window);
                 if (packed is not null)
                 {
                     folded.Users++;
@@ -359,10 +404,117 @@ internal sealed class Conv2DModule : LayerModule
         }
     }
 
+    /// <summary>
+    /// Computes this layer by itself, as <see cref="LayerModule.Invoke"/> does (or <see cref="ForwardBeforeActivation"/>
+    /// when <paramref name="beforeActivation"/>), with its own kernel reordered once for oneDNN: what the graph executor
+    /// runs in inference for a convolution it does not fold (its value requested, or no batch normalization after it).
+    /// On a CPU with oneDNN (see <see cref="OneDnnConvolution"/>), with a channels-last input in float32 or bfloat16
+    /// and one group, the kernel (in the compute type and the kernel's layout) is prepacked once per input shape, kept,
+    /// and rebuilt exactly when a folded kernel would be (the kernel or bias changed, by version counter or identity,
+    /// or the compute type or the kernel's layout changed); the bias is added and a ReLU activation applied in the same
+    /// oneDNN call, any other activation afterwards as <c>forward</c> does. That is the oneDNN convolution eager
+    /// <c>conv2d</c> runs, with the same values; in float32 it is used only where eager <c>conv2d</c> uses oneDNN too
+    /// (see <see cref="ConvolutionWindow.EagerUsesOneDnn"/>). Otherwise, or past the cache's input shapes, the layer
+    /// runs as usual. Hooks see the call as any other (it goes through <c>Module.call</c> unless it stops before the
+    /// activation, which never did). Only the graph executor calls this, without autograd.
+    /// </summary>
+    /// <param name="input">The layer's input; not disposed.</param>
+    /// <param name="beforeActivation">Whether to stop before the activation.</param>
+    /// <returns>The layer's value (before its activation when asked); the caller owns it.</returns>
+    internal Tensor InvokeStandalone(Tensor input, bool beforeActivation)
+    {
+        if (beforeActivation)
+        {
+            return ForwardStandalone(input, beforeActivation: true);
+        }
+
+        t_standalone = true;
+        try
+        {
+            return call(input);
+        }
+        finally
+        {
+            t_standalone = false;
+        }
+    }
+
+    /// <summary>The body of <see cref="InvokeStandalone"/>.</summary>
+    private Tensor ForwardStandalone(Tensor input, bool beforeActivation)
+    {
+        FoldedConvolution? own = null;
+        Tensor? packed = null;
+        using var x = CastForCompute(input);
+        using var padded = CanRunPrepacked(x) ? _window.PadAsymmetric(x) : null;
+        if (padded is not null && (padded.dtype != ScalarType.Float32 || _window.EagerUsesOneDnn(padded.shape, Param(_kernelName).shape)))
+        {
+            lock (_foldLock)
+            {
+                own = CurrentFold(null);
+                packed = own.Prepacked(padded, _window);
+                if (packed is not null)
+                {
+                    own.Users++;
+                }
+            }
+        }
+
+        if (packed is null)
+        {
+            if (own is null)
+            {
+                // Not prepacked at all (layout, type or shape): prepacked kernels of an older layout or type are not kept.
+                DropStaleOwnWeights();
+            }
+
+            return beforeActivation ? ForwardBeforeActivation(input) : ForwardEager(input);
+        }
+
+        Interlocked.Increment(ref _standaloneCalls);
+        var relu = !beforeActivation && _activation == Activation.ReLU;
+        Tensor z;
+        try
+        {
+            z = _window.ConvolvePrepacked(padded!, packed, own!.Kernel, own.Bias, null, relu);
+        }
+        finally
+        {
+            lock (_foldLock)
+            {
+                own!.Release();
+            }
+        }
+
+        if (beforeActivation || relu || _activation == Activation.Linear)
+        {
+            return z;
+        }
+
+        using (z)
+        {
+            return Activate(z, _activation);
+        }
+    }
+
     /// <summary>Gets how many <see cref="ForwardFused"/> calls also computed an addition or a ReLU (for tests: that the executor fused them).</summary>
     internal long FusedCalls => Interlocked.Read(ref _fusedCalls);
 
-    /// <summary>Gets a value indicating whether a kernel prepacked for oneDNN is currently kept (for tests: that the prepacked path ran).</summary>
+    /// <summary>Gets how many <see cref="InvokeStandalone"/> calls ran the prepacked oneDNN convolution (for tests: that the executor used it).</summary>
+    internal long StandaloneCalls => Interlocked.Read(ref _standaloneCalls);
+
+    /// <summary>Gets a value indicating whether this layer's own kernel, prepacked for oneDNN (or plain where the prepacked one failed its check), is currently kept (for tests: that <see cref="InvokeStandalone"/> prepacked it).</summary>
+    internal bool HoldsPrepackedOwnWeights
+    {
+        get
+        {
+            lock (_foldLock)
+            {
+                return _own is { HasPrepacked: true };
+            }
+        }
+    }
+
+    /// <summary>Gets a value indicating whether a kernel prepacked for oneDNN (or the plain folded kernel where the prepacked one failed its check, see <see cref="FoldedConvolution.Prepacked"/>) is currently kept (for tests: that the prepacked path ran).</summary>
     internal bool HoldsPrepackedWeights
     {
         get
@@ -395,6 +547,8 @@ internal sealed class Conv2DModule : LayerModule
             {
                 _folded?.Retire();
                 _folded = null;
+                _own?.Retire();
+                _own = null;
             }
         }
 
@@ -426,19 +580,48 @@ internal sealed class Conv2DModule : LayerModule
         return y;
     }
 
-    /// <summary>Gets the folded weights for <paramref name="batchNorm"/>, rebuilt when a tensor they came from, the compute type or the kernel's layout changed; call under <see cref="_foldLock"/>.</summary>
-    private FoldedConvolution CurrentFold(BatchNormModule batchNorm)
+    /// <summary>
+    /// Gets the folded weights for <paramref name="batchNorm"/>, or this layer's own weights in the compute type when it is
+    /// <see langword="null"/> (each kept in its own slot, so a plain prediction and an every-value pass do not evict each
+    /// other), rebuilt when a tensor they came from, the compute type or the kernel's layout changed; call under
+    /// <see cref="_foldLock"/>.
+    /// </summary>
+    private FoldedConvolution CurrentFold(BatchNormModule? batchNorm)
     {
         var kernel = Param(_kernelName);
-        Tensor[] sources = [kernel, .. _useBias ? [Param("bias")] : Array.Empty<Tensor>(), .. batchNorm.FoldSources()];
-        if (_folded is null || !_folded.IsCurrent(batchNorm, sources, ComputeType, TensorLayout.IsChannelsLast(kernel)))
+        var sources = FoldSources(kernel, batchNorm);
+        ref var slot = ref batchNorm is null ? ref _own : ref _folded;
+        if (slot is null || !slot.IsCurrent(batchNorm, sources, ComputeType, TensorLayout.IsChannelsLast(kernel)))
         {
-            _folded?.Retire();
-            _folded = null;
-            _folded = FoldedConvolution.Create(batchNorm, sources, ComputeType, kernel, _useBias ? Param("bias") : null);
+            slot?.Retire();
+            slot = null;
+            slot = FoldedConvolution.Create(batchNorm, sources, ComputeType, kernel, _useBias ? Param("bias") : null);
         }
 
-        return _folded;
+        return slot;
+    }
+
+    /// <summary>The tensors folded weights are made from (whose identity and version say whether they are current): the kernel, the bias, the batch normalization's.</summary>
+    private Tensor[] FoldSources(Tensor kernel, BatchNormModule? batchNorm) =>
+        [kernel, .. _useBias ? [Param("bias")] : Array.Empty<Tensor>(), .. batchNorm?.FoldSources() ?? []];
+
+    /// <summary>Disposes (or retires, if a call still uses it) this layer's own prepacked weights when they no longer match its kernel, bias, compute type or layout.</summary>
+    private void DropStaleOwnWeights()
+    {
+        lock (_foldLock)
+        {
+            if (_own is null)
+            {
+                return;
+            }
+
+            var kernel = Param(_kernelName);
+            if (!_own.IsCurrent(null, FoldSources(kernel, null), ComputeType, TensorLayout.IsChannelsLast(kernel)))
+            {
+                _own.Retire();
+                _own = null;
+            }
+        }
     }
 
     /// <summary>Whether <paramref name="x"/> (in the compute type) suits oneDNN's prepacked convolution.</summary>
@@ -450,14 +633,21 @@ internal sealed class Conv2DModule : LayerModule
     private bool AddendFits(Tensor padded, Tensor addend) =>
         addend.dtype == padded.dtype && addend.device_type == TorchSharp.DeviceType.CPU && addend.shape.SequenceEqual(_window.OutputShape(padded.shape, Param(_kernelName).shape));
 
+    /// <summary>Set by <see cref="InvokeStandalone"/> around <c>Module.call</c>: the next <see cref="forward"/> on this thread runs <see cref="ForwardStandalone"/>.</summary>
+    [ThreadStatic]
+    private static bool t_standalone;
+
     private readonly Lock _foldLock = new();
     private FoldedConvolution? _folded;
+    private FoldedConvolution? _own;
     private long _fusedCalls;
+    private long _standaloneCalls;
 
     /// <summary>
-    /// A convolution's kernel and bias with a batch normalization folded in, what they were made from, and the kernel
-    /// prepacked for oneDNN per input shape. Its owner's lock guards it: calls that use a prepacked kernel count
-    /// themselves in <see cref="Users"/>, and a replaced instance is disposed when the last of them is done.
+    /// A convolution's kernel and bias with a batch normalization folded in (or, without one, the layer's own kernel and
+    /// bias in the compute type: a fold of nothing), what they were made from, and the kernel prepacked for oneDNN per
+    /// input shape. Its owner's lock guards it: calls that use a prepacked kernel count themselves in
+    /// <see cref="Users"/>, and a replaced instance is disposed when the last of them is done.
     /// </summary>
     private sealed class FoldedConvolution
     {
@@ -467,19 +657,19 @@ internal sealed class Conv2DModule : LayerModule
         private readonly Dictionary<(long N, long C, long H, long W), Tensor> _prepacked = [];
         private bool _retired;
 
-        private readonly BatchNormModule _batchNorm;
+        private readonly BatchNormModule? _batchNorm;
         private readonly Tensor[] _sources;
         private readonly long[] _versions;
         private readonly long _statisticsUpdates;
         private readonly ScalarType _computeType;
         private readonly bool _channelsLast;
 
-        private FoldedConvolution(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast, Tensor kernel, Tensor bias)
+        private FoldedConvolution(BatchNormModule? batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast, Tensor kernel, Tensor? bias)
         {
             _batchNorm = batchNorm;
             _sources = sources;
             _versions = [.. sources.Select(TensorVersion.Read)];
-            _statisticsUpdates = batchNorm.StatisticsUpdates;
+            _statisticsUpdates = batchNorm?.StatisticsUpdates ?? 0;
             _computeType = computeType;
             _channelsLast = channelsLast;
             Kernel = kernel;
@@ -488,16 +678,25 @@ internal sealed class Conv2DModule : LayerModule
 
         public Tensor Kernel { get; }
 
-        public Tensor Bias { get; }
+        /// <summary>Gets the bias; <see langword="null"/> only for a layer without bias and without a batch normalization.</summary>
+        public Tensor? Bias { get; }
 
         /// <summary>Gets or sets how many calls are using a prepacked kernel of this instance.</summary>
         public int Users { get; set; }
 
+        /// <summary>Gets a value indicating whether a kernel for oneDNN's convolution is kept for at least one input shape (reordered, or plain where the reordered one failed its check).</summary>
         public bool HasPrepacked => _prepacked.Count > 0;
 
-        /// <summary>Returns the kernel prepacked for inputs of <paramref name="inputShape"/> (made on first use), or <see langword="null"/> past <see cref="MaxPrepackedShapes"/> shapes.</summary>
-        public Tensor? Prepacked(long[] inputShape, ConvolutionWindow window)
+        /// <summary>
+        /// Returns the kernel prepacked for inputs of <paramref name="padded"/>'s shape (made on first use), or
+        /// <see langword="null"/> past <see cref="MaxPrepackedShapes"/> shapes. A new prepacked kernel is checked once on
+        /// <paramref name="padded"/> against the plain kernel in the same oneDNN convolution; where they disagree (seen
+        /// with bfloat16 kernels of few channels on AVX-512 BF16 CPUs, where libtorch's reorder gives a layout the
+        /// convolution reads wrongly) the plain kernel is kept for that shape instead, which oneDNN reorders on each call.
+        /// </summary>
+        public Tensor? Prepacked(Tensor padded, ConvolutionWindow window)
         {
+            var inputShape = padded.shape;
             var key = (inputShape[0], inputShape[1], inputShape[2], inputShape[3]);
             if (!_prepacked.TryGetValue(key, out var packed))
             {
@@ -506,9 +705,15 @@ internal sealed class Conv2DModule : LayerModule
                     return null;
                 }
 
+                using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                packed = window.Prepack(Kernel, inputShape).DetachFromDisposeScope();
-                _prepacked[key] = packed;
+                packed = window.Prepack(Kernel, inputShape);
+                if (!window.PrepackedAgrees(padded, packed, Kernel, Bias))
+                {
+                    packed = Kernel.alias();
+                }
+
+                _prepacked[key] = packed.DetachFromDisposeScope();
             }
 
             return packed;
@@ -533,11 +738,23 @@ internal sealed class Conv2DModule : LayerModule
             }
         }
 
-        public static FoldedConvolution Create(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, Tensor kernel, Tensor? bias)
+        /// <summary>
+        /// Folds <paramref name="batchNorm"/> into <paramref name="kernel"/> and <paramref name="bias"/>; without a batch
+        /// normalization, takes them as they are in <paramref name="computeType"/> (aliases of the parameters in their own
+        /// type, which the version counters in <paramref name="sources"/> watch).
+        /// </summary>
+        public static FoldedConvolution Create(BatchNormModule? batchNorm, Tensor[] sources, ScalarType computeType, Tensor kernel, Tensor? bias)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var channelsLast = TensorLayout.IsChannelsLast(kernel);
+            if (batchNorm is null)
+            {
+                var own = TensorLayout.Convert(kernel.detach().to_type(computeType), channelsLast);
+                var ownBias = bias?.detach().to_type(computeType);
+                return new FoldedConvolution(null, sources, computeType, channelsLast, own.DetachFromDisposeScope(), ownBias?.DetachFromDisposeScope());
+            }
+
             var (scale, shift) = batchNorm.ScaleAndShift();
             var folded = kernel.to_type(ScalarType.Float64).mul(scale.view(-1, 1, 1, 1)).to_type(computeType);
             folded = TensorLayout.Convert(folded, channelsLast);
@@ -546,10 +763,10 @@ internal sealed class Conv2DModule : LayerModule
             return new FoldedConvolution(batchNorm, sources, computeType, channelsLast, folded.DetachFromDisposeScope(), foldedBias.DetachFromDisposeScope());
         }
 
-        public bool IsCurrent(BatchNormModule batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast)
+        public bool IsCurrent(BatchNormModule? batchNorm, Tensor[] sources, ScalarType computeType, bool channelsLast)
         {
             if (!ReferenceEquals(batchNorm, _batchNorm) || computeType != _computeType || channelsLast != _channelsLast ||
-                batchNorm.StatisticsUpdates != _statisticsUpdates || sources.Length != _sources.Length)
+                (batchNorm?.StatisticsUpdates ?? 0) != _statisticsUpdates || sources.Length != _sources.Length)
             {
                 return false;
             }
@@ -568,7 +785,7 @@ internal sealed class Conv2DModule : LayerModule
         private void Dispose()
         {
             Kernel.Dispose();
-            Bias.Dispose();
+            Bias?.Dispose();
             foreach (var packed in _prepacked.Values)
             {
                 packed.Dispose();

@@ -117,9 +117,9 @@ internal static class ConvolutionGuard
     /// <paramref name="kernel"/> followed by the addition and ReLU. Inference only.
     /// </summary>
     /// <returns>The channels-last result; the caller owns it.</returns>
-    public static Tensor Prepacked(Tensor x, Tensor packedKernel, Tensor kernel, Tensor bias, long[] strides, long[] padding, long[] dilation, Tensor? addend, bool relu)
+    public static Tensor Prepacked(Tensor x, Tensor packedKernel, Tensor kernel, Tensor? bias, long[] strides, long[] padding, long[] dilation, Tensor? addend, bool relu)
     {
-        var key = Describe(addend is null ? relu ? "packed+relu" : "packed" : relu ? "packed+add+relu" : "packed+add", x, kernel, true, strides, padding, dilation, 1);
+        var key = Describe(addend is null ? relu ? "packed+relu" : "packed" : relu ? "packed+add+relu" : "packed+add", x, kernel, bias is not null, strides, padding, dilation, 1);
         if (s_routes.TryGetValue(key, out var known))
         {
             return known == Route.Native
@@ -190,7 +190,7 @@ internal static class ConvolutionGuard
         return converted;
     }
 
-    private static Tensor Unfused(Tensor x, Tensor kernel, Tensor bias, long[] strides, long[] padding, long[] dilation, Tensor? addend, bool relu)
+    private static Tensor Unfused(Tensor x, Tensor kernel, Tensor? bias, long[] strides, long[] padding, long[] dilation, Tensor? addend, bool relu)
     {
         var y = Conv2d(x, kernel, bias, strides, padding, dilation, 1);
         if (addend is not null)
