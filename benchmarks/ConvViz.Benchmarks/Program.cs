@@ -15,6 +15,12 @@ if (args.Length > 0 && args[0] == "graph-overhead")
     return GraphBenchmarks.RunSideBySide(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "executor-vs-loop")
+{
+    // executor-vs-loop [PAIRS] [BATCH]: the blog model's training step through the graph executor and through the former layer loop, alternating.
+    return ExecutorSideBySide.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "resnet18")
 {
     // resnet18 [ROUNDS]: the pretrained ResNet18 in ConvViz (fp32, bf16) and ONNX Runtime, interleaved; load times.
