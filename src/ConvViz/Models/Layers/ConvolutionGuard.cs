@@ -161,8 +161,10 @@ internal static class ConvolutionGuard
 
             case Route.Float64:
             {
-                using var wide = x.to_type(ScalarType.Float64).contiguous();
-                using var wideKernel = kernel.to_type(ScalarType.Float64).contiguous();
+                using var wideStrided = x.to_type(ScalarType.Float64);
+                using var wide = wideStrided.contiguous();
+                using var wideKernelStrided = kernel.to_type(ScalarType.Float64);
+                using var wideKernel = wideKernelStrided.contiguous();
                 using var wideBias = bias?.to_type(ScalarType.Float64);
                 using var y = nn.functional.conv2d(wide, wideKernel, wideBias, strides, padding, dilation, groups);
                 return InLayoutOf(x, y.to_type(x.dtype));
