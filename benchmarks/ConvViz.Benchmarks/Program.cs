@@ -30,7 +30,8 @@ if (args.Length > 0 && args[0] == "resnet18")
 if (args.Length > 0 && args[0] == "resnet18-profile")
 {
     // resnet18-profile [ROUNDS] [BATCH] [--bf16] [--nchw] [--ort]: each layer's time in ConvViz, each node's in ONNX Runtime;
-    // --fold [--vs-fold | --vs-nchw]: Predict folded and fused against unfolded (or the fold alone, or channels-first).
+    // --fold [--vs-fold | --vs-nchw]: Predict folded and fused against unfolded (or the fold alone, or channels-first);
+    // --fold --folded-only: the folded and fused Predict alone in a loop (to attach a profiler to).
     return ResNet18Profile.Run(args[1..]);
 }
 

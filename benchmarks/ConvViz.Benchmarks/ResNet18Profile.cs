@@ -25,7 +25,7 @@ internal static class ResNet18Profile
         if (args.Contains("--fold"))
         {
             var baseline = args.Contains("--vs-nchw") ? FoldBaseline.ChannelsFirst : args.Contains("--vs-fold") ? FoldBaseline.FoldOnly : FoldBaseline.Unfolded;
-            return FoldSideBySide(path, rounds, batch, precision, baseline);
+            return FoldSideBySide(path, rounds, batch, precision, baseline, args.Contains("--folded-only"));
         }
 
         using var model = Model.Load(path);
@@ -103,7 +103,7 @@ internal static class ResNet18Profile
         FoldOnly,
     }
 
-    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision, FoldBaseline baseline)
+    private static int FoldSideBySide(string path, int rounds, int batch, Precision precision, FoldBaseline baseline, bool foldedOnly)
     {
         using var folded = Model.Load(path);
         using var plain = Model.Load(path);
@@ -123,9 +123,12 @@ internal static class ResNet18Profile
             }
 
             var t1 = Stopwatch.GetTimestamp();
-            using (NewDisposeScope())
+            if (!foldedOnly)
             {
-                plain.Predict(input);
+                using (NewDisposeScope())
+                {
+                    plain.Predict(input);
+                }
             }
 
             var t2 = Stopwatch.GetTimestamp();
@@ -139,6 +142,12 @@ internal static class ResNet18Profile
         using var x = folded.Predict(input);
         using var y = plain.Predict(input);
         var worst = x.sub(y).abs().max().item<float>() / y.abs().max().item<float>();
+        if (foldedOnly)
+        {
+            Console.WriteLine(FormattableString.Invariant($"{precision} batch {batch}: folded+fused median {a.Order().ElementAt(a.Count / 2):F1} ms over {rounds} calls (oneDNN prepacked: {OneDnnConvolution.IsAvailable})"));
+            return 0;
+        }
+
         var name = baseline switch { FoldBaseline.ChannelsFirst => "folded channels-first", FoldBaseline.FoldOnly => "fold only (no fusion, no prepacking)", _ => "unfolded" };
         Console.WriteLine(FormattableString.Invariant(
             $"{precision} batch {batch}: folded+fused median {a.Order().ElementAt(a.Count / 2):F1} ms (oneDNN prepacked: {OneDnnConvolution.IsAvailable}), {name} {b.Order().ElementAt(b.Count / 2):F1} ms; ratio {b.Order().ElementAt(b.Count / 2) / a.Order().ElementAt(a.Count / 2):F2}; max difference / max value {worst:E2}"));

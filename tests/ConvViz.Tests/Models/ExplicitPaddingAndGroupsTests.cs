@@ -76,6 +76,61 @@ public sealed class ExplicitPaddingAndGroupsTests
         Assert.Equal([-4f, -3f, -2f, -1f], output);
     }
 
+    /// <summary>
+    /// Max pooling pools without a padded copy where libtorch's own padding gives the same windows; every combination of
+    /// sizes, pools, strides and paddings must still give exactly the values and input gradients of the definition (pad
+    /// with −∞, then pool), in both memory layouts.
+    /// </summary>
+    [Fact]
+    public void MaxPooling_ExplicitPadding_EqualsPaddingWithMinusInfinityThenPooling()
+    {
+        var (checkedCases, withoutCopy) = (0, 0);
+        foreach (var (size, pool, stride) in from size in new[] { 4, 5, 6, 7, 8, 9 } from pool in new[] { 2, 3 } from stride in new[] { 1, 2, 3 } select (size, pool, stride))
+        {
+            for (var begin = 0; begin < pool; begin++)
+            {
+                for (var end = 0; end < pool; end++)
+                {
+                    using var scope = NewDisposeScope();
+                    var padding = new WindowPadding(begin, end, end, begin);
+                    var module = new MaxPool2DModule("pool", new Size2D(pool, pool), new Size2D(stride, stride), padding);
+                    withoutCopy += module.ImplicitPadding(size, size + 1) is null ? 0 : 1;
+
+                    // Negative values with ties, so that a zero pad would win and the first maximum matters.
+                    using var generator = new Generator().manual_seed((size * 100) + (pool * 10) + stride);
+                    var values = randint(-4, 0, [2, 3, size, size + 1], generator: generator).to_type(ScalarType.Float32);
+                    foreach (var channelsLast in new[] { false, true })
+                    {
+                        var x = (channelsLast ? values.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : values.clone()).requires_grad_();
+                        var y = module.forward(x);
+                        var r = values.clone().requires_grad_();
+                        var expected = nn.functional.max_pool2d(nn.functional.pad(r, padding.ToPadArgument(), value: double.NegativeInfinity), [pool, pool], [stride, stride]);
+                        var label = $"size {size}×{size + 1}, pool {pool}, stride {stride}, padding {padding}, channels-last {channelsLast}";
+                        Assert.True(expected.shape.SequenceEqual(y.shape), label);
+                        Assert.True(y.eq(expected).all().item<bool>(), label);
+
+                        var upstream = randn(y.shape, generator: generator);
+                        y.mul(upstream).sum().backward();
+                        expected.mul(upstream).sum().backward();
+                        Assert.True(x.grad!.eq(r.grad!).all().item<bool>(), $"gradient: {label}");
+                        checkedCases++;
+                    }
+                }
+            }
+        }
+
+        // 6 sizes, 3 strides, 4 + 9 paddings for the two pools, 2 layouts.
+        Assert.Equal(6 * 3 * 13 * 2, checkedCases);
+        Assert.True(withoutCopy > 0, "every padding took the copy");
+
+        // Keras 'same' pooling with stride 2 on an even size (ResNet's stem pooling) pads one row and one column at the
+        // end: libtorch's ceil mode gives those windows.
+        var same = new MaxPool2DModule("pool", new Size2D(3, 3), new Size2D(2, 2), new WindowPadding(0, 1, 0, 1)).ImplicitPadding(112, 112);
+        Assert.NotNull(same);
+        Assert.Equal([0L, 0L], same.Value.Padding);
+        Assert.True(same.Value.CeilMode);
+    }
+
     [Fact]
     public void AveragePooling_ExplicitPadding_DividesByTheRealCells()
     {
