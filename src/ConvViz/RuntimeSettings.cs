@@ -44,8 +44,16 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Convolution path: libtorch's result for {Configuration} differs from its float64 reference on this CPU; that configuration now runs {Route}.")]
     public static partial void ConvolutionRerouted(ILogger logger, string configuration, string route);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Allocator: libtorch was first loaded on a worker thread, whose glibc arena maps tensors over 64 MiB with fresh pages at every step; its large tensors now use transparent huge pages ({Variable}=1), which cuts those page faults. Starting the process with MALLOC_ARENA_MAX=1 removes them.")]
+    private static partial void AllocatorHugePages(ILogger logger, string variable);
+
     public static void AllocatorTuning(ILogger logger, AllocatorTuningStatus status, string variable)
     {
+        if (NativeAllocator.HugePagesRequested)
+        {
+            AllocatorHugePages(logger, NativeAllocator.HugePagesVariable);
+        }
+
         switch (status)
         {
             case AllocatorTuningStatus.Applied:
