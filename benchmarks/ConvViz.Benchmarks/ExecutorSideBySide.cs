@@ -19,7 +19,23 @@ internal static class ExecutorSideBySide
 {
     private static readonly TorchSharp.Scalar s_epsilon = 1e-7f;
 
+    /// <summary>Runs the side by side; with <c>--worker-thread</c>, on a new thread rather than the main thread (where libtorch is then first loaded too).</summary>
     public static int Run(string[] args)
+    {
+        if (!args.Contains("--worker-thread"))
+        {
+            return RunHere(args);
+        }
+
+        var result = 0;
+        var worker = new Thread(() => result = RunHere([.. args.Where(a => a != "--worker-thread")]), 16 << 20);
+        worker.Start();
+        worker.Join();
+        Console.WriteLine(FormattableString.Invariant($"(on a worker thread; libtorch asked for transparent huge pages: {NativeAllocator.HugePagesRequested})"));
+        return result;
+    }
+
+    private static int RunHere(string[] args)
     {
         var pairs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
         var batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Blog.BatchSize;

@@ -17,7 +17,8 @@ if (args.Length > 0 && args[0] == "graph-overhead")
 
 if (args.Length > 0 && args[0] == "executor-vs-loop")
 {
-    // executor-vs-loop [PAIRS] [BATCH]: the blog model's training step through the graph executor and through the former layer loop, alternating.
+    // executor-vs-loop [PAIRS] [BATCH] [--worker-thread]: the blog model's training step through the graph executor and through the former
+    // layer loop, alternating (on a worker thread: as in a notebook cell or a web request).
     return ExecutorSideBySide.Run(args[1..]);
 }
 
