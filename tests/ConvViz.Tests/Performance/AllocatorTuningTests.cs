@@ -83,14 +83,14 @@ public sealed class AllocatorTuningTests
         // xunit runs tests on worker threads, so this process loaded libtorch on one.
         Assert.True(NativeAllocator.HugePagesRequested, "libtorch was loaded on a worker thread without asking for huge pages");
         Assert.Equal("1", NativeAllocator.NativeEnvironment(NativeAllocator.HugePagesVariable));
-        // 96 MiB on this worker thread is more than its glibc arena's 64 MiB heaps hold, so every allocation is a fresh
-        // mapping: filling it faults 24,576 ordinary pages, or a few dozen huge ones. The fewest of three tries, so that
-        // another thread's faults in the same moment cannot decide it.
         if (!KernelGivesHugePagesWhenAsked())
         {
             return; // transparent huge pages are off in this kernel ("never"): nothing can be faster here
         }
 
+        // 96 MiB on this worker thread is more than its glibc arena's 64 MiB heaps hold, so every allocation is a fresh
+        // mapping: filling it faults 24,576 ordinary pages, or a few dozen huge ones. The fewest of three tries, so that
+        // another thread's faults in the same moment cannot decide it.
         const long Elements = 24L << 20;
         var fewest = long.MaxValue;
         for (var attempt = 0; attempt < 3; attempt++)
