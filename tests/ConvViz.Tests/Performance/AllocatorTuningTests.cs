@@ -71,7 +71,7 @@ public sealed class AllocatorTuningTests
     }
 
     [Fact]
-    public void Load_OnAWorkerThread_LargeTensorsAreNotPageFaultedPageByPage()
+    public void Load_OnAWorkerThread_AsksLibtorchForHugePages()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -80,82 +80,11 @@ public sealed class AllocatorTuningTests
 
         NativeBackend.EnsureLoaded();
 
-        // xunit runs tests on worker threads, so this process loaded libtorch on one.
+        // xunit runs tests on worker threads, so this process loaded libtorch on one. How many page faults a fresh large
+        // tensor then costs is not asserted here: libtorch reads the switch at its first allocation, which another test
+        // may make through TorchSharp before ConvViz loads (measured instead by executor-vs-loop --worker-thread).
         Assert.True(NativeAllocator.HugePagesRequested, "libtorch was loaded on a worker thread without asking for huge pages");
         Assert.Equal("1", NativeAllocator.NativeEnvironment(NativeAllocator.HugePagesVariable));
-        if (!KernelGivesHugePagesWhenAsked())
-        {
-            return; // transparent huge pages are off in this kernel ("never"): nothing can be faster here
-        }
-
-        // 96 MiB on this worker thread is more than its glibc arena's 64 MiB heaps hold, so every allocation is a fresh
-        // mapping: filling it faults 24,576 ordinary pages, or a few dozen huge ones. The fewest of three tries, so that
-        // another thread's faults in the same moment cannot decide it.
-        const long Elements = 24L << 20;
-        var fewest = long.MaxValue;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var before = MinorFaults();
-            using var big = empty(Elements);
-            big.fill_(ConvViz.Scalars.One);
-            fewest = Math.Min(fewest, MinorFaults() - before);
-        }
-
-        Assert.True(fewest < 24_576 / 4, $"filling a fresh 96 MiB tensor took {fewest} page faults");
-    }
-
-    /// <summary>Whether the kernel backs memory advised with MADV_HUGEPAGE by huge pages: a probe mapping's THPeligible line in /proc/self/smaps.</summary>
-    private static bool KernelGivesHugePagesWhenAsked()
-    {
-        const nuint Length = 8 << 20;
-        var probe = mmap(IntPtr.Zero, Length, 3 /* PROT_READ | PROT_WRITE */, 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0);
-        Assert.NotEqual(new IntPtr(-1), probe);
-        try
-        {
-            if (madvise(probe, Length, 14 /* MADV_HUGEPAGE */) != 0)
-            {
-                return false;
-            }
-
-            var inside = false;
-            foreach (var line in File.ReadLines("/proc/self/smaps"))
-            {
-                var dash = line.IndexOf('-', StringComparison.Ordinal);
-                var space = line.IndexOf(' ', StringComparison.Ordinal);
-                if (dash > 0 && space > dash && ulong.TryParse(line[..dash], System.Globalization.NumberStyles.HexNumber, null, out var start)
-                    && ulong.TryParse(line[(dash + 1)..space], System.Globalization.NumberStyles.HexNumber, null, out var end))
-                {
-                    inside = (ulong)probe >= start && (ulong)probe < end;
-                }
-                else if (inside && line.StartsWith("THPeligible:", StringComparison.Ordinal))
-                {
-                    return line.EndsWith('1');
-                }
-            }
-
-            return false;
-        }
-        finally
-        {
-            _ = munmap(probe, Length);
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc.so.6")]
-    private static extern IntPtr mmap(IntPtr address, nuint length, int protection, int flags, int descriptor, nint offset);
-
-    [System.Runtime.InteropServices.DllImport("libc.so.6")]
-    private static extern int madvise(IntPtr address, nuint length, int advice);
-
-    [System.Runtime.InteropServices.DllImport("libc.so.6")]
-    private static extern int munmap(IntPtr address, nuint length);
-
-    /// <summary>The process's minor page faults so far (field 10 of /proc/self/stat).</summary>
-    private static long MinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
